@@ -1,0 +1,171 @@
+"""The one gradient-attack loop: FGSM and PGD (L-inf, L2), targeted or not, restarts,
+best-iterate tracking, early stop, progress events and cancellation.
+
+``attack_steps`` is a generator: it yields an ``AttackStep`` after every evaluated iterate
+and returns the ``AttackResult`` (``StopIteration.value``). ``run_attack`` drives it to the
+end. Cancellation is checked between steps; a cancelled attack returns the best iterate
+evaluated so far, marked ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Generator
+
+import torch
+import torch.nn.functional as F
+
+from visualizer.core.attacks.params import AttackParams
+from visualizer.core.attacks.result import AttackResult, AttackStep
+from visualizer.core.attacks.threat import threat_for
+from visualizer.core.cancel import CancelToken, is_cancelled
+from visualizer.core.errors import VisualizerError
+
+TOP_K = 5
+
+
+def _check_logits(logits: torch.Tensor, batch: int) -> None:
+    if logits.dim() != 2 or logits.shape[0] != batch:
+        raise VisualizerError(
+            f"The model returned a tensor of shape {tuple(logits.shape)}; a classifier must return "
+            f"logits of shape (batch, classes) = ({batch}, C)."
+        )
+
+
+def attack_steps(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    params: AttackParams,
+    targets: torch.Tensor | None = None,
+    cancel: CancelToken | None = None,
+    report_images: bool = False,
+) -> Generator[AttackStep, None, AttackResult]:
+    started = time.perf_counter()
+    p = params.resolved()
+    if p.targeted and targets is None:
+        raise VisualizerError("A targeted attack needs target classes.")
+    threat = threat_for(p.norm, p.eps)
+    x0 = images.detach()
+    n = x0.shape[0]
+    labels = labels.to(x0.device)
+    targets = targets.to(x0.device) if targets is not None else None
+    gen = torch.Generator(device="cpu").manual_seed(int(p.seed))
+
+    def evaluate(x_adv: torch.Tensor, need_grad: bool):
+        x = x_adv.detach().requires_grad_(need_grad)
+        with torch.enable_grad() if need_grad else torch.no_grad():
+            logits = model(x)
+            _check_logits(logits, n)
+            if p.targeted:
+                objective = -F.cross_entropy(logits, targets, reduction="none")
+            else:
+                objective = F.cross_entropy(logits, labels, reduction="none")
+            grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
+        logits = logits.detach()
+        return logits, objective.detach(), grad
+
+    best_adv = x0.clone()
+    best_loss = torch.full((n,), -float("inf"), device=x0.device)
+    best_success = torch.zeros(n, dtype=torch.bool, device=x0.device)
+    hist_loss, hist_ref, hist_tgt = [], [], []
+    zero_grad = torch.zeros(n, dtype=torch.bool, device=x0.device)
+    bad_grad = torch.zeros(n, dtype=torch.bool, device=x0.device)
+    total = p.restarts * (p.steps + 1)
+    done = 0
+    cancelled = False
+
+    for restart in range(p.restarts):
+        if p.random_start:
+            delta = threat.project(threat.random_start(x0, gen))
+            x_adv = (x0 + delta).clamp(0, 1)
+        else:
+            x_adv = x0.clone()
+        last_adv = x_adv
+        for step in range(p.steps + 1):
+            is_last = step == p.steps
+            logits, objective, grad = evaluate(x_adv, need_grad=not is_last)
+            probs = logits.softmax(dim=1)
+            pred = probs.argmax(dim=1)
+            success = pred == targets if p.targeted else pred != labels
+
+            # Best iterate: success first, then the higher objective.
+            better = (success & ~best_success) | ((success == best_success) & (objective > best_loss))
+            if not p.best_iterate:
+                better = torch.ones_like(better)
+            best_adv = torch.where(better.view(-1, 1, 1, 1), x_adv, best_adv)
+            best_loss = torch.where(better, objective, best_loss)
+            best_success = torch.where(better, success, best_success)
+
+            ref_prob = probs.gather(1, labels.view(-1, 1)).squeeze(1)
+            tgt_prob = probs.gather(1, targets.view(-1, 1)).squeeze(1) if targets is not None else None
+            hist_loss.append(objective)
+            hist_ref.append(ref_prob)
+            if tgt_prob is not None:
+                hist_tgt.append(tgt_prob)
+            done += 1
+            k = min(TOP_K, probs.shape[1])
+            top = probs.topk(k, dim=1)
+            yield AttackStep(restart, step, done, total, objective, ref_prob, tgt_prob, top.values, top.indices,
+                             success, x_adv.detach().clone() if report_images else None)
+            last_adv = x_adv
+            if is_last:
+                break
+            if is_cancelled(cancel):
+                cancelled = True
+                break
+            if p.early_stop and bool(best_success.all()):
+                break
+
+            finite = torch.isfinite(grad).flatten(1).all(dim=1)
+            bad_grad |= ~finite
+            grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+            zero_grad |= grad.flatten(1).abs().amax(dim=1) == 0
+            delta = threat.project(threat.step(x_adv - x0, grad, p.step_size))
+            x_adv = (x0 + delta).clamp(0, 1).detach()
+        if cancelled or (p.early_stop and bool(best_success.all())):
+            break
+
+    warnings = list(params.warnings())
+    if bool(zero_grad.any()):
+        idx = zero_grad.nonzero().flatten().tolist()
+        warnings.append(
+            f"The input gradient was exactly zero for image(s) {idx} at some step: the model may be "
+            "non-differentiable or saturated (gradient masking). A failed attack there does not prove robustness."
+        )
+    if bool(bad_grad.any()):
+        idx = bad_grad.nonzero().flatten().tolist()
+        warnings.append(f"The input gradient was NaN or infinite for image(s) {idx}; those steps were treated as zero.")
+    del last_adv
+    return AttackResult(
+        params=p,
+        clean=x0,
+        adversarial=best_adv.detach(),
+        labels=labels,
+        targets=targets,
+        success=best_success,
+        loss=best_loss,
+        history_loss=torch.stack(hist_loss),
+        history_ref_prob=torch.stack(hist_ref),
+        history_target_prob=torch.stack(hist_tgt) if hist_tgt else None,
+        cancelled=cancelled,
+        iterates=done,
+        wall_time_s=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def drive(generator: Generator, on_event: Callable | None = None):
+    """Run a core generator to completion, passing each event to ``on_event``; return its result."""
+    while True:
+        try:
+            event = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)
+
+
+def run_attack(model, images, labels, params: AttackParams, targets=None, cancel=None,
+               on_step: Callable[[AttackStep], None] | None = None, report_images: bool = False) -> AttackResult:
+    return drive(attack_steps(model, images, labels, params, targets, cancel, report_images), on_step)

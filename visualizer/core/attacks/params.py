@@ -1,0 +1,93 @@
+"""Validated attack parameters. Everything the user types ends up here, checked, before it
+reaches the attack loop."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
+
+from visualizer.core.errors import ParameterError
+
+NORMS = ("linf", "l2")
+METHODS = ("fgsm", "pgd")
+
+
+def parse_number(text: str | float | int, what: str = "value") -> float:
+    """A float from '0.03', '8/255', '1e-3' or a number. Fractions let users type budgets
+    the way papers write them."""
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        s = str(text).strip()
+        try:
+            value = float(Fraction(s)) if "/" in s else float(s)
+        except (ValueError, ZeroDivisionError):
+            raise ParameterError(f"{what} must be a number such as 0.03 or 8/255, not {text!r}.") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ParameterError(f"{what} must be a finite number, not {text!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class AttackParams:
+    """One gradient attack, fully resolved (defaults filled in, see ``resolved``).
+
+    eps: for L-inf the largest per-pixel change in [0, 1] units; for L2 the L2 norm of the
+    whole C x H x W perturbation at model-input size, in [0, 1] units.
+    """
+
+    method: str = "pgd"
+    norm: str = "linf"
+    eps: float = 4 / 255
+    steps: int = 10
+    step_size: float | None = None     # None -> 2.5 * eps / steps (Madry et al.)
+    random_start: bool = False
+    restarts: int = 1
+    targeted: bool = False
+    best_iterate: bool = True          # return the iterate with the highest loss (success first)
+    early_stop: bool = False           # stop once every example succeeds
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ParameterError(f"Unknown attack {self.method!r}; choose one of {', '.join(METHODS)}.")
+        if self.norm not in NORMS:
+            raise ParameterError(f"Unknown norm {self.norm!r}; choose linf or l2.")
+        if self.method == "fgsm" and self.norm != "linf":
+            raise ParameterError("FGSM is defined for the L-inf norm only; use PGD for L2.")
+        if not self.eps > 0:
+            raise ParameterError(f"Epsilon must be positive, got {self.eps}.")
+        if self.norm == "linf" and self.eps > 1:
+            raise ParameterError(
+                f"An L-inf epsilon of {self.eps} exceeds the whole [0, 1] pixel range; "
+                "write budgets in [0, 1] units, e.g. 8/255 for 8 grey levels."
+            )
+        if int(self.steps) != self.steps or self.steps < 1:
+            raise ParameterError(f"Steps must be a whole number of at least 1, got {self.steps}.")
+        if self.step_size is not None and not self.step_size > 0:
+            raise ParameterError(f"Step size must be positive, got {self.step_size}.")
+        if int(self.restarts) != self.restarts or self.restarts < 1:
+            raise ParameterError(f"Restarts must be a whole number of at least 1, got {self.restarts}.")
+
+    def resolved(self) -> "AttackParams":
+        """FGSM is one full-budget step from the clean image; PGD gets the default step size."""
+        if self.method == "fgsm":
+            return replace(self, steps=1, step_size=self.eps, random_start=False, restarts=1, best_iterate=False)
+        if self.step_size is None:
+            return replace(self, step_size=2.5 * self.eps / self.steps)
+        return self
+
+    def warnings(self) -> list[str]:
+        """Legal but unusual choices: worth telling the user, not refusing."""
+        out = []
+        p = self.resolved()
+        if p.method == "pgd" and p.step_size is not None and p.step_size > p.eps:
+            out.append(f"Step size {p.step_size:.4g} is larger than epsilon {p.eps:.4g}: steps will mostly hit the boundary.")
+        if p.method == "pgd" and p.step_size is not None and p.step_size * p.steps < p.eps:
+            out.append("Steps x step size is smaller than epsilon: the attack cannot reach the edge of its budget.")
+        if p.norm == "l2" and p.eps > 100:
+            out.append(f"An L2 epsilon of {p.eps:g} is very large for [0, 1] images.")
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)

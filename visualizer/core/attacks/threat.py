@@ -1,0 +1,70 @@
+"""Threat models as small step objects (after MadryLab robustness): each knows how to
+start, take an ascent step and project back into its epsilon ball. The attack loop
+(``loop.py``) is the same for all of them.
+
+All tensors are perturbations ``delta`` of shape N x C x H x W in [0, 1] pixel units;
+keeping ``x0 + delta`` inside [0, 1] is the loop's job.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# Gradients smaller than this are treated as zero when normalising an L2 step, so a
+# vanishing gradient gives a zero step instead of NaN or a huge jump.
+GRAD_NORM_FLOOR = 1e-12
+
+
+def _flat_norm(t: torch.Tensor) -> torch.Tensor:
+    """Per-example L2 norm, shaped N x 1 x 1 x 1 for broadcasting."""
+    return t.flatten(1).norm(p=2, dim=1).view(-1, *([1] * (t.dim() - 1)))
+
+
+class LinfThreat:
+    name = "linf"
+
+    def __init__(self, eps: float):
+        self.eps = eps
+
+    def random_start(self, like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.rand(like.shape, generator=generator, device=generator.device, dtype=like.dtype)
+        return (noise.to(like.device) * 2 - 1) * self.eps
+
+    def step(self, delta: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+        return delta + step_size * grad.sign()
+
+    def project(self, delta: torch.Tensor) -> torch.Tensor:
+        return delta.clamp(-self.eps, self.eps)
+
+    @staticmethod
+    def norm(delta: torch.Tensor) -> torch.Tensor:
+        return delta.flatten(1).abs().amax(dim=1)
+
+
+class L2Threat:
+    name = "l2"
+
+    def __init__(self, eps: float):
+        self.eps = eps
+
+    def random_start(self, like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        # Direction uniform on the sphere, radius uniform in [0, eps].
+        noise = torch.randn(like.shape, generator=generator, device=generator.device, dtype=like.dtype).to(like.device)
+        radius = torch.rand((like.shape[0],), generator=generator, device=generator.device, dtype=like.dtype).to(like.device)
+        direction = noise / _flat_norm(noise).clamp_min(GRAD_NORM_FLOOR)
+        return direction * radius.view(-1, *([1] * (like.dim() - 1))) * self.eps
+
+    def step(self, delta: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+        return delta + step_size * grad / _flat_norm(grad).clamp_min(GRAD_NORM_FLOOR)
+
+    def project(self, delta: torch.Tensor) -> torch.Tensor:
+        factor = (self.eps / _flat_norm(delta).clamp_min(GRAD_NORM_FLOOR)).clamp(max=1.0)
+        return delta * factor
+
+    @staticmethod
+    def norm(delta: torch.Tensor) -> torch.Tensor:
+        return delta.flatten(1).norm(p=2, dim=1)
+
+
+def threat_for(norm: str, eps: float) -> LinfThreat | L2Threat:
+    return {"linf": LinfThreat, "l2": L2Threat}[norm](eps)

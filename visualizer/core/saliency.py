@@ -1,0 +1,178 @@
+"""Input-gradient saliency: vanilla gradient, SmoothGrad and Integrated Gradients of the
+reference class's logit, for one or several models on one shared colour scale.
+
+Maps are the signed gradient summed over colour channels (absolute value as an option).
+To compare models that crop and resize differently, each map is resampled onto the
+original image before the shared scale is computed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Generator
+
+import numpy as np
+import torch
+
+from visualizer.core.cancel import CancelToken, is_cancelled
+from visualizer.core.errors import ParameterError
+
+METHODS = ("vanilla", "smoothgrad", "ig")
+# The shared scale is this percentile of |map| pooled over all models: one outlier pixel
+# should not wash out every map.
+SCALE_PERCENTILE = 99.5
+
+
+@dataclass(frozen=True)
+class SaliencyParams:
+    method: str = "vanilla"
+    absolute: bool = False
+    smoothgrad_samples: int = 50
+    smoothgrad_sigma: float = 0.15      # fraction of the [0, 1] pixel range
+    ig_steps: int = 64                  # Riemann midpoints from a black baseline
+    batch_size: int = 16                # noisy copies / path points per forward pass
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ParameterError(f"Unknown saliency method {self.method!r}; choose one of {', '.join(METHODS)}.")
+        if self.smoothgrad_samples < 1 or self.ig_steps < 1 or self.batch_size < 1:
+            raise ParameterError("Sample, step and batch counts must be at least 1.")
+        if not self.smoothgrad_sigma >= 0:
+            raise ParameterError("SmoothGrad sigma must be >= 0.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SaliencyProgress:
+    done: int
+    total: int
+
+
+def class_score_gradient(model: Callable, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """d logit[class] / d input for a batch (N x C x H x W)."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        logits = model(x)
+        score = logits.gather(1, classes.view(-1, 1).to(logits.device)).sum()
+        (grad,) = torch.autograd.grad(score, x)
+    return grad
+
+
+def saliency_steps(
+    model: Callable, images: torch.Tensor, classes: torch.Tensor, params: SaliencyParams,
+    cancel: CancelToken | None = None,
+) -> Generator[SaliencyProgress, None, torch.Tensor | None]:
+    """Maps of shape N x H x W for a batch of model-input images. Returns None if cancelled."""
+    x = images.detach()
+    n = x.shape[0]
+    if params.method == "vanilla":
+        grad = class_score_gradient(model, x, classes)
+        yield SaliencyProgress(1, 1)
+        return _reduce(grad, params)
+
+    if params.method == "smoothgrad":
+        total = params.smoothgrad_samples
+        gen = torch.Generator().manual_seed(int(params.seed))
+    else:
+        total = params.ig_steps
+        alphas = (torch.arange(total, dtype=x.dtype) + 0.5) / total
+    acc = torch.zeros_like(x)
+    done = 0
+    while done < total:
+        if is_cancelled(cancel):
+            return None
+        m = min(params.batch_size, total - done)
+        if params.method == "smoothgrad":
+            noise = torch.randn((m, *x.shape), generator=gen, dtype=x.dtype).to(x.device) * params.smoothgrad_sigma
+            batch = (x.unsqueeze(0) + noise)
+        else:
+            a = alphas[done:done + m].to(x.device).view(m, 1, 1, 1, 1)
+            batch = a * x.unsqueeze(0)       # black baseline: baseline + a * (x - baseline) = a * x
+        grads = class_score_gradient(model, batch.reshape(m * n, *x.shape[1:]), classes.repeat(m))
+        acc += grads.view(m, *x.shape).sum(dim=0)
+        done += m
+        yield SaliencyProgress(done, total)
+    grad = acc / total
+    if params.method == "ig":
+        grad = grad * x                       # (input - baseline) * average path gradient
+    return _reduce(grad, params)
+
+
+def _reduce(grad: torch.Tensor, params: SaliencyParams) -> torch.Tensor:
+    summed = grad.sum(dim=1)
+    return summed.abs() if params.absolute else summed
+
+
+def shared_scale(maps: list[np.ndarray], percentile: float = SCALE_PERCENTILE) -> float:
+    """One symmetric limit for all maps (NaN outside crops ignored); never zero."""
+    values = np.concatenate([np.abs(m[np.isfinite(m)]).ravel() for m in maps]) if maps else np.zeros(1)
+    if values.size == 0:
+        return 1.0
+    scale = float(np.percentile(values, percentile))
+    if scale <= 0:
+        scale = float(values.max())
+    return scale if scale > 0 else 1.0
+
+
+@dataclass
+class ModelSaliency:
+    model_id: str
+    reference_class: int
+    reference_label: str
+    label_source: str              # "given" | "predicted"
+    map_input: np.ndarray          # S x S on the model-input crop
+    map_original: np.ndarray       # H x W on the original image, NaN outside the crop
+    own_scale: float               # this model's own percentile scale, for reference
+    geometry: object
+
+
+@dataclass
+class SaliencyComparison:
+    params: SaliencyParams
+    maps: list[ModelSaliency]
+    scale: float                   # the shared symmetric limit
+    cancelled: bool
+    wall_time_s: float
+
+
+def compare_saliency(models: list, image, params: SaliencyParams, label: str | int | None = None,
+                     cancel: CancelToken | None = None) -> Generator[SaliencyProgress, None, SaliencyComparison]:
+    """Saliency of every model on one LoadedImage, resampled to the image and put on one scale.
+    ``label`` (index or name) is resolved against each model's classes; None -> each model's top-1."""
+    from visualizer.core.images import map_to_original, preprocess
+    from visualizer.core.models.wrapper import class_index
+
+    started = time.perf_counter()
+    results: list[ModelSaliency] = []
+    for i, model in enumerate(models):
+        info = model.info
+        x, geometry = preprocess(image, info.preprocessing)
+        x = x.to(model.device)
+        if label is None:
+            with torch.no_grad():
+                cls = int(model(x).argmax(dim=1))
+            source = "predicted"
+        else:
+            cls = class_index(label, info.class_names)
+            source = "given"
+        gen = saliency_steps(model, x, torch.tensor([cls], device=model.device), params, cancel)
+        while True:
+            try:
+                progress = next(gen)
+            except StopIteration as stop:
+                maps = stop.value
+                break
+            yield SaliencyProgress(i * 1000 + int(1000 * progress.done / progress.total), 1000 * len(models))
+        if maps is None:
+            return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), True,
+                                      time.perf_counter() - started)
+        m_in = maps[0].detach().float().cpu().numpy()
+        m_orig = map_to_original(m_in, geometry)
+        results.append(ModelSaliency(info.model_id, cls, info.class_names[cls], source, m_in, m_orig,
+                                     shared_scale([m_orig]), geometry))
+    return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), False,
+                              time.perf_counter() - started)

@@ -161,8 +161,9 @@ def spatial_sweep(
     evaluated = ~torch.isnan(loss_nm)
     wrong = evaluated & (pred_nm != labels.cpu().view(-1, 1))
     score = torch.where(evaluated, loss_nm, torch.full_like(loss_nm, -float("inf")))
-    # Misclassified transforms rank above all correct ones; ties by loss.
-    ranked = torch.where(wrong, score + 1e30, score)
+    # Where some transform is misclassified, only misclassified ones compete (by loss).
+    any_wrong = wrong.any(dim=1, keepdim=True)
+    ranked = torch.where(any_wrong & ~wrong, torch.full_like(score, -float("inf")), score)
     worst_index = ranked.argmax(dim=1)
     rows = torch.arange(n)
     worst_t = transforms[rows, worst_index]

@@ -1,0 +1,75 @@
+"""Writing a run into its output folder: result.json, lossless PNGs of the model-input crop,
+raw float arrays (.npy, CHW float32) and the figure in PNG, PDF and SVG.
+
+The folder is assembled under a temporary name beside the destination and renamed into
+place at the end, so a crash or a full disk never leaves a half-written run, and an
+earlier run is never overwritten unless asked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from visualizer.core.errors import OutputError
+from visualizer.core.images import save_npy, save_png
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> Path:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} exists and is not a folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise OutputError(f"{out_dir} already holds files; choose another folder or pass --overwrite.")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    except OSError as exc:
+        raise OutputError(f"Cannot write into {out_dir.parent}: {exc.strerror or exc}.") from exc
+
+
+def _commit(staging: Path, out_dir: Path) -> None:
+    backup = None
+    if out_dir.exists():
+        backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, backup)
+    os.replace(staging, out_dir)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def write_run(out_dir: str | Path, record: dict, images: dict[str, np.ndarray], arrays: dict[str, np.ndarray],
+              figure=None, overwrite: bool = False, dpi: int = 200) -> dict:
+    """``images``: name -> C x H x W float [0, 1] saved as name.png; ``arrays``: name -> array
+    saved as name.npy; ``figure``: a matplotlib Figure saved as figure.png/.pdf/.svg.
+    Returns the record with its ``files`` table filled in (as written to result.json)."""
+    out_dir = Path(out_dir)
+    staging = _prepare(out_dir, overwrite)
+    files: dict[str, str] = {}
+    try:
+        for name, pixels in images.items():
+            save_png(pixels, staging / f"{name}.png")
+            files[f"{name}_png"] = f"{name}.png"
+        for name, array in arrays.items():
+            save_npy(np.asarray(array, dtype=np.float32), staging / f"{name}.npy")
+            files[f"{name}_npy"] = f"{name}.npy"
+        if figure is not None:
+            from visualizer.core.figures import save_figure
+
+            for path in save_figure(figure, staging / "figure", dpi=dpi):
+                files[f"figure_{path.suffix[1:]}"] = path.name
+        record = {**record, "files": files}
+        (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
+        _commit(staging, out_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"Writing results to {out_dir} failed: {exc.strerror or exc}. Nothing was changed there.") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return record

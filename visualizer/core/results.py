@@ -1,0 +1,166 @@
+"""Runs as plain JSON-ready records (``result.json``). The same records feed the figures, the
+GUI's export and saved sessions. Their shape is fixed by ``schema/result.schema.json``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from importlib import metadata
+
+import torch
+
+from visualizer import __version__
+
+SCHEMA_VERSION = 1
+TOP_K = 5
+
+
+def library_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for dist in ("torch", "torchvision", "timm", "numpy", "pillow", "matplotlib", "safetensors"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def top_k(probs: torch.Tensor, class_names: list[str], k: int = TOP_K) -> list[dict]:
+    values, indices = probs.float().topk(min(k, probs.numel()))
+    return [{"class": int(i), "label": class_names[int(i)], "prob": float(v)} for v, i in zip(values, indices)]
+
+
+def _header(kind: str, device: str, seed: int | None, wall_time_s: float) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "tool": {"name": "adversarial-visualizer", "version": __version__},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "device": device,
+        "seed": seed,
+        "wall_time_s": wall_time_s,
+    }
+
+
+def image_record(image, geometry=None) -> dict:
+    rec = {"path": image.path, "sha256": image.sha256, "width": image.width, "height": image.height,
+           "notes": list(image.notes)}
+    if geometry is not None:
+        rec["crop"] = geometry.to_dict()
+    return rec
+
+
+def _norms(delta: torch.Tensor) -> tuple[float, float]:
+    d = delta.detach().float().flatten()
+    return float(d.abs().max()) if d.numel() else 0.0, float(d.norm(p=2))
+
+
+def _floats(t: torch.Tensor | None):
+    return None if t is None else [float(v) for v in t.detach().float().cpu().flatten()]
+
+
+def attack_record(run) -> dict:
+    r = run.result
+    names = run.model.info.class_names
+    linf, l2 = _norms(r.perturbation)
+    linf_q, l2_q = _norms(run.adversarial_quantized - r.clean)
+    rec = _header("attack", str(run.model.device), r.params.seed, r.wall_time_s)
+    rec.update({
+        "model": run.model.info.to_dict(),
+        "image": image_record(run.image, run.geometry),
+        "parameters": r.params.to_dict(),
+        "label": run.reference.to_dict(),
+        "target": run.target.to_dict() if run.target else None,
+        "clean": {"top5": top_k(run.clean_probs, names), "top5_quantized": top_k(run.clean_probs_quantized, names)},
+        "adversarial": {"top5": top_k(run.adv_probs, names), "top5_quantized": top_k(run.adv_probs_quantized, names)},
+        "success": bool(r.success[0]),
+        "success_quantized": run.success_quantized,
+        "perturbation": {"linf": linf, "l2": l2, "linf_quantized": linf_q, "l2_quantized": l2_q},
+        "history": {
+            "loss": _floats(r.history_loss[:, 0]),
+            "reference_prob": _floats(r.history_ref_prob[:, 0]),
+            "target_prob": _floats(r.history_target_prob[:, 0]) if r.history_target_prob is not None else None,
+        },
+        "iterates": r.iterates,
+        "cancelled": r.cancelled,
+        "warnings": list(r.warnings),
+    })
+    return rec
+
+
+def _nested(t: torch.Tensor | None, integer: bool = False):
+    """Tensor -> nested lists for JSON; NaN (cells a cancelled sweep never reached) -> null."""
+    if t is None:
+        return None
+    t = t.detach().cpu()
+    return t.long().tolist() if integer else _nan_to_none(t.double().tolist())
+
+
+def _nan_to_none(values):
+    if isinstance(values, list):
+        return [_nan_to_none(v) for v in values]
+    return None if values != values else values
+
+
+def sweep_record(run) -> dict:
+    r = run.result
+    names = run.model.info.class_names
+    worst_pred = int(r.worst_pred[0])
+    rec = _header("sweep", str(run.model.device), r.params.seed, r.wall_time_s)
+    sweep = {
+        "mode": r.params.mode,
+        "rotations": _nested(r.rotations),
+        "translations_x": _nested(r.translations_x),
+        "translations_y": _nested(r.translations_y),
+        "grid_true_prob": _nested(r.true_prob[0]) if r.params.mode == "grid" else None,
+        "grid_loss": _nested(r.loss[0]) if r.params.mode == "grid" else None,
+        "grid_pred": _nested(r.pred[0], integer=True) if r.params.mode == "grid" else None,
+        "samples": _nested(r.samples[0]) if r.samples is not None else None,
+        "sample_true_prob": _nested(r.true_prob[0]) if r.params.mode == "random" else None,
+        "sample_loss": _nested(r.loss[0]) if r.params.mode == "random" else None,
+        "sample_pred": _nested(r.pred[0], integer=True) if r.params.mode == "random" else None,
+        "worst": {
+            "angle": float(r.worst_transform[0, 0]), "tx": float(r.worst_transform[0, 1]),
+            "ty": float(r.worst_transform[0, 2]),
+            "pred": worst_pred, "pred_label": names[worst_pred] if worst_pred >= 0 else None,
+            "true_prob": _nan_to_none(float(r.worst_true_prob[0])), "loss": _nan_to_none(float(r.worst_loss[0])),
+            "fooled": bool(r.fooled[0]),
+        },
+        "fooled_fraction": float(r.fooled_fraction[0]),
+        "evaluated": r.evaluated,
+    }
+    rec.update({
+        "model": run.model.info.to_dict(),
+        "image": image_record(run.image, run.geometry),
+        "parameters": r.params.to_dict(),
+        "label": run.reference.to_dict(),
+        "clean": {"top5": top_k(run.clean_probs, names)},
+        "success": bool(r.fooled[0]),
+        "sweep": sweep,
+        "cancelled": r.cancelled,
+        "warnings": [],
+    })
+    return rec
+
+
+def saliency_record(comparison, models, image, device: str) -> dict:
+    rec = _header("saliency", device, comparison.params.seed, comparison.wall_time_s)
+    rec.update({
+        "models": [m.info.to_dict() for m in models],
+        "image": image_record(image),
+        "parameters": comparison.params.to_dict(),
+        "saliency": {
+            "method": comparison.params.method,
+            "absolute": comparison.params.absolute,
+            "shared_scale": comparison.scale,
+            "maps": [
+                {"model": m.model_id, "class": m.reference_class, "label": m.reference_label,
+                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict()}
+                for m in comparison.maps
+            ],
+        },
+        "cancelled": comparison.cancelled,
+        "warnings": [],
+    })
+    return rec

@@ -1,0 +1,114 @@
+"""One attack, sweep or saliency comparison on one image, from loaded model + loaded image to
+a typed run object: the unit the GUI shows, the CLI writes and sessions store.
+
+Each ``*_run`` is a generator (progress events out, the run object as its return value), so
+the GUI worker and the CLI's progress bar drive exactly the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generator
+
+import torch
+
+from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps
+from visualizer.core.attacks.spatial import SpatialParams, SweepProgress, SweepResult, spatial_sweep
+from visualizer.core.cancel import CancelToken
+from visualizer.core.errors import ParameterError
+from visualizer.core.images import CropGeometry, LoadedImage, preprocess, quantize_8bit
+from visualizer.core.models.wrapper import ClassifierModel, class_index
+
+
+@dataclass
+class ClassRef:
+    index: int
+    label: str
+    source: str        # "given" | "predicted"
+
+    def to_dict(self) -> dict:
+        return {"class": self.index, "label": self.label, "source": self.source}
+
+
+@dataclass
+class AttackRun:
+    model: ClassifierModel
+    image: LoadedImage
+    geometry: CropGeometry
+    reference: ClassRef
+    target: ClassRef | None
+    clean_probs: torch.Tensor          # C, float input
+    clean_probs_quantized: torch.Tensor
+    adversarial_quantized: torch.Tensor  # 1 x C x H x W, 8-bit levels
+    adv_probs: torch.Tensor
+    adv_probs_quantized: torch.Tensor
+    result: AttackResult
+
+    @property
+    def success_quantized(self) -> bool:
+        pred = int(self.adv_probs_quantized.argmax())
+        if self.target is not None:
+            return pred == self.target.index
+        return pred != self.reference.index
+
+
+@dataclass
+class SweepRun:
+    model: ClassifierModel
+    image: LoadedImage
+    geometry: CropGeometry
+    reference: ClassRef
+    clean_probs: torch.Tensor
+    clean: torch.Tensor                # 1 x C x H x W model input
+    result: SweepResult
+
+
+@torch.no_grad()
+def class_probabilities(model: ClassifierModel, x: torch.Tensor) -> torch.Tensor:
+    return model(x.to(model.device)).float().softmax(dim=1).cpu()
+
+
+def resolve_reference(model: ClassifierModel, probs: torch.Tensor, label: str | int | None) -> ClassRef:
+    names = model.info.class_names
+    if label is None or str(label).strip() == "":
+        idx = int(probs[0].argmax())
+        return ClassRef(idx, names[idx], "predicted")
+    idx = class_index(label, names)
+    return ClassRef(idx, names[idx], "given")
+
+
+def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams, label: str | int | None = None,
+               target: str | int | None = None, cancel: CancelToken | None = None,
+               report_images: bool = False) -> Generator[AttackStep, None, AttackRun]:
+    x, geometry = preprocess(image, model.info.preprocessing)
+    x = x.to(model.device)
+    clean_probs = class_probabilities(model, x)
+    reference = resolve_reference(model, clean_probs, label)
+    target_ref = None
+    if params.targeted or target is not None:
+        if target is None:
+            raise ParameterError("A targeted attack needs a target class (--target).")
+        idx = class_index(target, model.info.class_names)
+        target_ref = ClassRef(idx, model.info.class_names[idx], "given")
+        params = AttackParams(**{**params.to_dict(), "targeted": True})
+    labels = torch.tensor([reference.index], device=model.device)
+    targets = torch.tensor([target_ref.index], device=model.device) if target_ref else None
+    result = yield from attack_steps(model, x, labels, params, targets, cancel, report_images)
+    adv_q = quantize_8bit(result.adversarial)
+    return AttackRun(
+        model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
+        clean_probs=clean_probs[0], clean_probs_quantized=class_probabilities(model, quantize_8bit(x))[0],
+        adversarial_quantized=adv_q, adv_probs=class_probabilities(model, result.adversarial)[0],
+        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result,
+    )
+
+
+def sweep_run(model: ClassifierModel, image: LoadedImage, params: SpatialParams, label: str | int | None = None,
+              cancel: CancelToken | None = None) -> Generator[SweepProgress, None, SweepRun]:
+    x, geometry = preprocess(image, model.info.preprocessing)
+    x = x.to(model.device)
+    clean_probs = class_probabilities(model, x)
+    reference = resolve_reference(model, clean_probs, label)
+    labels = torch.tensor([reference.index], device=model.device)
+    result = yield from spatial_sweep(model, x, labels, params, cancel)
+    return SweepRun(model, image, geometry, reference, clean_probs[0], x.detach().cpu(), result)

@@ -1,0 +1,12 @@
+"""JSON Schema of result.json (shipped with the package so users can validate their files)."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
+
+
+@lru_cache(maxsize=1)
+def result_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -66,9 +66,10 @@ def write_run(out_dir: str | Path, record: dict, images: dict[str, np.ndarray], 
         record = {**record, "files": files}
         (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
         _commit(staging, out_dir)
-    except OSError as exc:
+    except (OSError, OutputError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"Writing results to {out_dir} failed: {exc.strerror or exc}. Nothing was changed there.") from exc
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"Writing results to {out_dir} failed: {reason}. Nothing was changed there.") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,0 +1,44 @@
+"""The small CNN behind the bundled ``digits-standard`` and ``digits-robust`` demo models.
+
+No batch norm: adversarial training then needs no care about train/eval statistics, and
+the network behaves the same under attack as in training.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+class DigitsCNN(nn.Module):
+    """Two conv blocks (each two 3x3 convs and a 2x2 max-pool), then two linear layers.
+
+    Input: N x 1 x S x S normalised pixels (S divisible by 4). Output: N x 10 logits.
+    """
+
+    def __init__(self, input_size: int = 32, width: int = 16, hidden: int = 128, num_classes: int = 10):
+        super().__init__()
+        if input_size % 4:
+            raise ValueError(f"input_size must be divisible by 4, got {input_size}")
+        w = width
+        self.features = nn.Sequential(
+            nn.Conv2d(1, w, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(w, w, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        side = input_size // 4
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(2 * w * side * side, hidden), nn.ReLU(),
+            nn.Linear(hidden, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def build_digits_cnn(**kwargs) -> nn.Module:
+    """Keyword arguments: ``input_size``, ``width``, ``hidden``, ``num_classes`` (see DigitsCNN)."""
+    return DigitsCNN(**kwargs)

@@ -1,0 +1,102 @@
+"""``ckpt:PATH --arch ARCH``: a weights file from a paper, RobustBench, MadryLab's
+robustness library or the user's own training, fitted to a known architecture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from visualizer.core.errors import ModelLoadError, ParameterError
+from visualizer.core.models.arch import ARCH_FORMS, ArchChoice, classifier_key, resolve_arch
+from visualizer.core.models.common import (apply_overrides, check_num_classes, class_names_for, finish,
+                                          guess_labels, infer_num_classes, make_preprocessing)
+from visualizer.core.models.options import LoadOptions
+from visualizer.core.models.safe_load import check_file, read_checkpoint
+from visualizer.core.models.state_match import extract_state_dict, load_matched, match_state_dict
+from visualizer.core.models.wrapper import ClassifierModel, ModelInfo
+
+
+def load_checkpoint(path: str, options: LoadOptions) -> ClassifierModel:
+    p = check_file(path)
+    choice = resolve_arch(options.arch) if options.arch else None  # bad --arch fails before reading
+    obj, notes = read_checkpoint(p, trust=options.trust)
+    if choice is None:
+        if isinstance(obj, nn.Module):
+            return _whole_module(obj, p, options, notes)
+        raise ParameterError(f"{p.name} holds weights only: add --arch to say which network they belong to "
+                             f"({', '.join(ARCH_FORMS)}).")
+    tensors, more = extract_state_dict(obj)
+    notes += more
+    net, match = _fit(choice, tensors, options)
+    notes += choice.notes + match.notes
+
+    pre = choice.preprocessing
+    if match.mean is not None and options.mean is None and options.std is None:
+        k = pre.channels // len(match.mean)  # a single grey value serves all channels
+        pre = make_preprocessing(**{**pre.to_dict(), "mean": match.mean * k, "std": match.std * k})
+    elif choice.cifar_style and options.mean is None:
+        notes.append("No normalisation found in the file: the network is fed [0, 1] pixels "
+                     "(RobustBench convention). Give --mean/--std if it was trained otherwise.")
+    pre = apply_overrides(pre, options)
+    n = _num_outputs(net, match.state_dict, choice)
+    info = ModelInfo(
+        model_id=f"ckpt:{p.absolute()}", source="checkpoint", architecture=choice.label, preprocessing=pre,
+        class_names=class_names_for(n, options, guess_labels(n)),
+        description=f"{choice.label} weights from {p.name}", notes=notes,
+    )
+    return finish(net, info, options, p)
+
+
+def _fit(choice: ArchChoice, tensors: dict[str, torch.Tensor], options: LoadOptions):
+    """Build the architecture with the file's class count and load the file into it."""
+    requested = options.num_classes or choice.default_num_classes
+    probe = _probe(choice, requested)  # names and shapes only, no memory or init time
+    match = match_state_dict(tensors, probe.state_dict(), choice.ignorable_prefixes)
+    if match.hits == 0:
+        raise ModelLoadError(
+            f"None of the checkpoint's {len(tensors)} weights match {choice.label}: it expects names like "
+            f"{', '.join(list(probe.state_dict())[:4])}, the file has {', '.join(list(tensors)[:4])}. "
+            "Is --arch right?"
+        )
+    key = classifier_key(probe)
+    file_classes = int(match.state_dict[key].shape[0]) if key and key in match.state_dict else None
+    if file_classes is not None and file_classes != requested and options.num_classes is not None:
+        raise ModelLoadError(f"The checkpoint's final layer ({key}) has {file_classes} outputs, "
+                             f"but --num-classes is {options.num_classes}. Leave --num-classes out or fix it.")
+    net = choice.build(file_classes or requested)
+    match = match_state_dict(tensors, net.state_dict(), choice.ignorable_prefixes)
+    load_matched(net, match, choice.label)
+    return net, match
+
+
+def _probe(choice: ArchChoice, num_classes: int) -> nn.Module:
+    try:
+        with torch.device("meta"):
+            return choice.build(num_classes)
+    except Exception:  # an architecture whose construction needs real tensors
+        return choice.build(num_classes)
+
+
+def _num_outputs(net: nn.Module, state_dict: dict, choice: ArchChoice) -> int:
+    key = classifier_key(net)
+    if key and key in state_dict:
+        return int(state_dict[key].shape[0])
+    return int(getattr(net, "num_classes", 0) or choice.default_num_classes)
+
+
+def _whole_module(net: nn.Module, p: Path, options: LoadOptions, notes: list[str]) -> ClassifierModel:
+    """A trusted file that pickled the whole nn.Module: use it as it is."""
+    size = options.input_size or 224
+    pre = apply_overrides(make_preprocessing(input_size=size, resize_size=size), options)
+    n = infer_num_classes(net, pre)
+    check_num_classes(n, options, p.name)
+    notes = notes + ["The file holds a whole pickled network; it was used as it is and assumed to take "
+                     "[0, 1] pixels unless --mean/--std were given."]
+    info = ModelInfo(
+        model_id=f"ckpt:{p.absolute()}", source="checkpoint", architecture=type(net).__name__, preprocessing=pre,
+        class_names=class_names_for(n, options, "imagenet" if n == 1000 else None),
+        description=f"{type(net).__name__} pickled in {p.name}", notes=notes,
+    )
+    return finish(net, info, options, p)

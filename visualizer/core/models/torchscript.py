@@ -1,0 +1,50 @@
+"""``torchscript:PATH``: a network exported with torch.jit.save.
+
+A TorchScript archive holds code for the TorchScript interpreter, not arbitrary pickled
+Python, but that code still does whatever its author wrote; the notes say so.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+
+from visualizer.core.errors import ModelLoadError
+from visualizer.core.models.common import (apply_overrides, check_num_classes, class_names_for, finish,
+                                          infer_num_classes, make_preprocessing)
+from visualizer.core.models.options import LoadOptions
+from visualizer.core.models.safe_load import check_file, is_torchscript_archive
+from visualizer.core.models.wrapper import ClassifierModel, ModelInfo
+
+
+def load_torchscript(path: str, options: LoadOptions) -> ClassifierModel:
+    p = check_file(path)
+    if not is_torchscript_archive(p):
+        raise ModelLoadError(f"{p} is not a TorchScript archive (torch.jit.save output). "
+                             "If it holds weights, load it as ckpt:PATH with --arch.")
+    try:
+        with warnings.catch_warnings():
+            # torch >= 2.10 marks TorchScript deprecated; users cannot act on that here.
+            warnings.simplefilter("ignore", FutureWarning)
+            net = torch.jit.load(str(p), map_location="cpu")
+    except Exception as exc:
+        raise ModelLoadError(f"{p} could not be loaded as TorchScript: {str(exc).strip().splitlines()[0]}") from exc
+    size = options.input_size or 224
+    channels = len(options.mean) if options.mean else 3
+    pre = apply_overrides(make_preprocessing(input_size=size, resize_size=size, channels=channels,
+                                             mean=(0.0,) * channels, std=(1.0,) * channels), options)
+    n = infer_num_classes(net, pre)
+    check_num_classes(n, options, p.name)
+    notes = [
+        "TorchScript code runs as written by its author: load archives only from sources you trust.",
+        f"Input assumed {size}x{size} pixels in [0, 1]" + ("" if options.mean else " (no normalisation)")
+        + "; set --input-size/--mean/--std if the model expects otherwise.",
+    ]
+    name = getattr(net, "original_name", None) or "TorchScript"
+    info = ModelInfo(
+        model_id=f"torchscript:{p.absolute()}", source="torchscript", architecture=str(name), preprocessing=pre,
+        class_names=class_names_for(n, options, "imagenet" if n == 1000 else None),
+        description=f"TorchScript model {p.name}", notes=notes,
+    )
+    return finish(net, info, options, p)

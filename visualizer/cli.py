@@ -146,7 +146,7 @@ def cmd_attack(args) -> int:
     import numpy as np
 
     from visualizer.core.attacks import AttackParams, parse_number
-    from visualizer.core.export import write_run
+    from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.figures import attack_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
@@ -162,6 +162,7 @@ def cmd_attack(args) -> int:
     )
     for warning in params.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+    check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     model = load_model(args.model, _load_options(args))
     cancel = _install_cancel_on_interrupt()
@@ -193,7 +194,7 @@ def cmd_attack(args) -> int:
 
 def cmd_sweep(args) -> int:
     from visualizer.core.attacks.spatial import SpatialParams
-    from visualizer.core.export import write_run
+    from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.figures import sweep_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
@@ -204,6 +205,7 @@ def cmd_sweep(args) -> int:
     params = SpatialParams(mode=args.mode, max_rotation=args.max_rotation, rotations=args.rotations,
                            max_translation=args.max_translation, translations=args.translations, k=args.k,
                            seed=args.seed)
+    check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     model = load_model(args.model, _load_options(args))
     cancel = _install_cancel_on_interrupt()
@@ -228,7 +230,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_saliency(args) -> int:
-    from visualizer.core.export import write_run
+    from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.figures import saliency_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
@@ -237,6 +239,7 @@ def cmd_saliency(args) -> int:
     from visualizer.progress import ProgressBar
 
     params = SaliencyParams(method=args.method, absolute=args.absolute, seed=args.seed)
+    check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     options = _load_options(args)
     models = [load_model(spec, options) for spec in args.model]

@@ -20,12 +20,18 @@ from visualizer.core.errors import OutputError
 from visualizer.core.images import save_npy, save_png
 
 
-def _prepare(out_dir: Path, overwrite: bool) -> Path:
+def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:
+    """Refuse early (before any long computation) to write where an earlier run would be lost."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise OutputError(f"{out_dir} already holds files; choose another folder or pass --overwrite.")
+    return out_dir
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> Path:
+    check_output_dir(out_dir, overwrite)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))

@@ -121,7 +121,9 @@ def attack_steps(
             bad_grad |= ~finite
             grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
             zero_grad |= grad.flatten(1).abs().amax(dim=1) == 0
-            delta = threat.project(threat.step(x_adv - x0, grad, p.step_size))
+            # Step on the image, then project its offset and clip to valid pixels (the usual
+            # order of operations, so results match other PGD implementations bit for bit).
+            delta = threat.project(threat.step(x_adv, grad, p.step_size) - x0)
             x_adv = (x0 + delta).clamp(0, 1).detach()
         if cancelled or (p.early_stop and bool(best_success.all())):
             break

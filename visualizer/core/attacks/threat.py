@@ -2,8 +2,9 @@
 start, take an ascent step and project back into its epsilon ball. The attack loop
 (``loop.py``) is the same for all of them.
 
-All tensors are perturbations ``delta`` of shape N x C x H x W in [0, 1] pixel units;
-keeping ``x0 + delta`` inside [0, 1] is the loop's job.
+``step`` moves a point (image or perturbation: it only adds) uphill; ``project`` maps a
+perturbation ``delta`` (N x C x H x W, [0, 1] pixel units) into the ball; keeping
+``x0 + delta`` inside [0, 1] is the loop's job.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class LinfThreat:
         noise = torch.rand(like.shape, generator=generator, device=generator.device, dtype=like.dtype)
         return (noise.to(like.device) * 2 - 1) * self.eps
 
-    def step(self, delta: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
-        return delta + step_size * grad.sign()
+    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+        return point + step_size * grad.sign()
 
     def project(self, delta: torch.Tensor) -> torch.Tensor:
         return delta.clamp(-self.eps, self.eps)
@@ -54,8 +55,8 @@ class L2Threat:
         direction = noise / _flat_norm(noise).clamp_min(GRAD_NORM_FLOOR)
         return direction * radius.view(-1, *([1] * (like.dim() - 1))) * self.eps
 
-    def step(self, delta: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
-        return delta + step_size * grad / _flat_norm(grad).clamp_min(GRAD_NORM_FLOOR)
+    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+        return point + step_size * grad / _flat_norm(grad).clamp_min(GRAD_NORM_FLOOR)
 
     def project(self, delta: torch.Tensor) -> torch.Tensor:
         factor = (self.eps / _flat_norm(delta).clamp_min(GRAD_NORM_FLOOR)).clamp(max=1.0)

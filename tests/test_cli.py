@@ -1,0 +1,126 @@
+"""The command line end to end: real bundled models, real images, outputs validated against
+the committed JSON Schema."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import numpy as np
+import pytest
+from PIL import Image
+
+from visualizer.cli import main
+from visualizer.core.resources import sample_images
+from visualizer.core.schema import result_schema
+
+from conftest import sklearn_sample
+
+
+def validate(out_dir):
+    record = json.loads((out_dir / "result.json").read_text())
+    jsonschema.validate(record, result_schema())
+    for name in record["files"].values():
+        assert (out_dir / name).stat().st_size > 0, name
+    return record
+
+
+def digit_sample():
+    return next(p for p in sample_images() if p.name.startswith("digit-"))
+
+
+def test_attack_end_to_end_writes_valid_outputs(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["attack", "--model", "lite0-imagenet", "--image", str(sklearn_sample("china.jpg")), "--attack", "pgd",
+               "--eps", "1/255", "--steps", "3", "--device", "cpu", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    rec = validate(out)
+    assert rec["kind"] == "attack" and rec["model"]["id"] == "lite0-imagenet"
+    assert rec["label"] == {"class": rec["clean"]["top5"][0]["class"], "label": "palace", "source": "predicted"}
+    assert rec["parameters"]["step_size"] == pytest.approx(2.5 * (1 / 255) / 3)
+    assert rec["perturbation"]["linf"] <= 1 / 255 + 1e-6
+    assert rec["perturbation"]["linf_quantized"] <= 1 / 255 + 1e-6 + 0.5 / 255
+    assert len(rec["history"]["loss"]) == 4
+    assert len(rec["image"]["sha256"]) == 64 and rec["model"]["weights_sha256"]
+    # The saved PNG is the 8-bit rounding that "top5_quantized" describes.
+    png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / 255
+    adv = np.load(out / "adversarial.npy")
+    assert png.shape == (224, 224, 3) and adv.shape == (3, 224, 224) and adv.dtype == np.float32
+    assert np.abs(png.transpose(2, 0, 1) - adv).max() <= 0.5 / 255 + 1e-6
+    assert (out / "figure.pdf").read_bytes().startswith(b"%PDF")
+    assert b"<svg" in (out / "figure.svg").read_bytes()[:2000]
+    # Refuses to overwrite without --overwrite, and says so in one line.
+    rc = main(["attack", "--model", "lite0-imagenet", "--image", str(sklearn_sample("china.jpg")),
+               "--eps", "1/255", "--steps", "1", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and [line for line in err if line.startswith("error:")] == err[-1:] and "overwrite" in err[-1]
+
+
+def test_targeted_l2_attack_on_digits(tmp_path, capsys):
+    out = tmp_path / "digits"
+    rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--norm", "l2",
+               "--eps", "2", "--steps", "20", "--target", "8", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    rec = validate(out)
+    assert rec["target"]["class"] == 8 and rec["parameters"]["targeted"] is True
+    assert rec["history"]["target_prob"] is not None
+    assert rec["perturbation"]["l2"] <= 2 + 1e-4
+
+
+def test_sweep_end_to_end(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    rc = main(["sweep", "--model", "digits-robust", "--image", str(digit_sample()), "--rotations", "7",
+               "--translations", "3", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    rec = validate(out)
+    s = rec["sweep"]
+    assert len(s["rotations"]) == 7 and len(s["translations_x"]) == 3 and len(s["translations_y"]) == 3
+    assert np.array(s["grid_true_prob"]).shape == (7, 3, 3) and np.array(s["grid_pred"]).shape == (7, 3, 3)
+    assert s["evaluated"] == 63
+    assert np.load(out / "true_prob.npy").shape == (7, 3, 3)
+
+
+def test_saliency_of_two_models_on_one_scale(tmp_path, capsys):
+    out = tmp_path / "sal"
+    rc = main(["saliency", "--model", "digits-standard", "--model", "digits-robust", "--image", str(digit_sample()),
+               "--method", "smoothgrad", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    rec = validate(out)
+    maps = rec["saliency"]["maps"]
+    assert [m["model"] for m in maps] == ["digits-standard", "digits-robust"]
+    scale = rec["saliency"]["shared_scale"]
+    assert scale >= max(m["own_scale"] for m in maps) * 0.999 or scale > 0
+    a = np.load(out / maps[0]["file"])
+    assert a.shape == (rec["image"]["height"], rec["image"]["width"])
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["attack", "--model", "lite0-imagenet", "--image", "MISSING.png", "--eps", "1/255"], "MISSING.png"),
+    (["attack", "--model", "nosuch-model", "--image", "{china}", "--eps", "1/255"], "nosuch-model"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "2"], "exceeds"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "abc"], "--eps"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--label", "cardigan"], "ambiguous"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--target", "unicorn"], "unicorn"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--steps", "0"], "Steps"),
+    (["sweep", "--model", "lite0-imagenet", "--image", "{china}", "--rotations", "0"], "rotations"),
+])
+def test_bad_input_exits_nonzero_with_one_line(tmp_path, capsys, argv, needle):
+    argv = [a.replace("{china}", str(sklearn_sample("china.jpg"))) for a in argv] + ["--out", str(tmp_path / "x")]
+    rc = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert rc != 0
+    assert len(err.splitlines()) == 1 and err.startswith("error:") and needle in err, err
+    assert not (tmp_path / "x").exists()
+
+
+def test_models_lists_sources_and_bundled(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for word in ("lite0-imagenet", "digits-standard", "digits-robust", "torchvision:", "timm:", "ckpt:", "torchscript:"):
+        assert word in out
+    assert "available offline" in out
+
+
+def test_python_dash_m_and_no_arguments():
+    out = subprocess.run([sys.executable, "-m", "visualizer", "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "visualizer" in out.stdout

@@ -142,6 +142,11 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _levels(value: float) -> str:
+    """An L-inf size in 8-bit grey levels, the unit people read budgets in."""
+    return f"{value * 255:.2f}/255"
+
+
 def cmd_attack(args) -> int:
     import numpy as np
 
@@ -185,9 +190,11 @@ def cmd_attack(args) -> int:
     for warning in record["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     before, after = record["clean"]["top5"][0], record["adversarial"]["top5_quantized"][0]
+    pert = record["perturbation"]
     print(f"{record['label']['label']!s} -> {after['label']} (p={after['prob']:.3f}); clean top-1 {before['label']} "
           f"(p={before['prob']:.3f}); success {record['success_quantized']} after 8-bit rounding; "
-          f"L-inf {record['perturbation']['linf_quantized']:.4f}, L2 {record['perturbation']['l2_quantized']:.4f}"
+          f"perturbation L-inf {_levels(pert['linf'])} ({_levels(pert['linf_quantized'])} after rounding), "
+          f"L2 {pert['l2']:.4f} ({pert['l2_quantized']:.4f})"
           f"{' [cancelled]' if record['cancelled'] else ''}; written to {args.out}")
     return 0
 

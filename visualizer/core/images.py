@@ -89,6 +89,17 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     return LoadedImage(pixels=pixels, path=str(p), sha256=digest, notes=notes, name=p.name)
 
 
+def load_image_bytes(data: bytes, name: str, path: str | None = None) -> LoadedImage:
+    """Decode image file bytes held in memory (clipboard, session files)."""
+    if not data:
+        raise ImageLoadError(f"{name} is empty (0 bytes); it holds no image.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageLoadError(f"{name} is larger than the {MAX_FILE_BYTES / 2**20:.0f} MiB limit for images.")
+    notes: list[str] = []
+    pixels = _decode(bytes(data), Path(name), notes)
+    return LoadedImage(pixels=pixels, path=path, sha256=hashlib.sha256(data).hexdigest(), notes=notes, name=name)
+
+
 def _read_file(p: Path) -> bytes:
     try:
         st = p.stat()

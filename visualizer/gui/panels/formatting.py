@@ -1,0 +1,44 @@
+"""Numbers and names as the panels print them: budgets as k/255, signed shifts with a real minus
+sign, probabilities to two decimals, long class names shortened."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["ellipsize", "eps_text", "num", "over_255", "prob_text", "signed"]
+
+
+def prob_text(p) -> str:
+    p = float(p)
+    if not math.isfinite(p):
+        return "n/a"
+    return f"{p:.2f}" if p >= 0.005 else "<0.01"
+
+
+def over_255(value) -> str:
+    """'4/255' (whole grey levels) or '3.6/255': how people write image-space budgets."""
+    k = float(value) * 255.0
+    return f"{round(k)}/255" if abs(k - round(k)) < 0.02 else f"{k:.1f}/255"
+
+
+def num(value) -> str:
+    value = float(value)
+    return f"{value:.3g}" if value != 0 else "0"
+
+
+def eps_text(value, norm: str | None) -> str:
+    """An epsilon as its value, plus k/255 for L-inf budgets."""
+    if value is None:
+        return "?"
+    return f"{over_255(value)} ({num(value)})" if norm == "linf" else num(value)
+
+
+def signed(value, unit: str = "") -> str:
+    value = float(value)
+    text = f"{value:+.3g}" if value != 0 else "0"
+    return text.replace("-", "\u2212") + unit
+
+
+def ellipsize(text, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "\u2026"

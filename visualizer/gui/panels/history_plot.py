@@ -1,0 +1,160 @@
+"""Loss and class probabilities per iterate, on two y axes (loss left, probability right), fed
+point by point while an attack runs and replaced by the record's full history at the end.
+
+Points live in preallocated arrays and the three curves are updated with setData, so a live
+update costs no allocation and creates no graphics items."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from visualizer.gui.panels.colormaps import C_REF, C_TGT
+from visualizer.gui.panels.theme import PlotColours, plot_colours
+from visualizer.gui.qt import Qt, pg
+
+__all__ = ["HistoryPlot"]
+
+MARKERS_UP_TO = 12      # few iterates (FGSM, short PGD): show each point
+
+
+class HistoryPlot(pg.PlotWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.showAxis("right")
+        plot.setLabel("bottom", "iterate")
+        plot.setLabel("left", "loss")
+        plot.vb.enableAutoRange(x=False, y=True)
+        # Probabilities get their own ViewBox with a fixed 0..1 range, sharing the x axis.
+        self.prob_view = pg.ViewBox(enableMenu=False)
+        self.prob_view.setMouseEnabled(x=True, y=False)
+        plot.scene().addItem(self.prob_view)
+        plot.getAxis("right").linkToView(self.prob_view)
+        self.prob_view.setXLink(plot.vb)
+        self.prob_view.setYRange(-0.03, 1.03, padding=0)
+        plot.vb.sigResized.connect(self._sync_views)
+
+        self.loss_curve = plot.plot(name="loss")
+        self.ref_curve = pg.PlotDataItem(name="P(reference)")
+        self.target_curve = pg.PlotDataItem(name="P(target)")
+        self.prob_view.addItem(self.ref_curve)
+        self.prob_view.addItem(self.target_curve)
+
+        self._x = np.zeros(64)
+        self._loss = np.zeros(64)
+        self._ref = np.zeros(64)
+        self._tgt = np.zeros(64)
+        self._n = 0
+        self._has_target = False
+        self._total = 0
+        self.set_colours(plot_colours(self.palette()))
+        self.setMinimumHeight(110)
+
+    def _sync_views(self) -> None:
+        self.prob_view.setGeometry(self.getPlotItem().vb.sceneBoundingRect())
+
+    # ------------------------------------------------------------------ styling
+
+    def set_colours(self, colours: PlotColours) -> None:
+        """Curve pens and the coloured right-axis label; axes themselves come from the theme."""
+        self._colours = colours
+        ref, tgt = colours.accent(C_REF).name(), colours.accent(C_TGT).name()
+        self.loss_curve.setPen(pg.mkPen(colours.text, width=1.5))
+        self.loss_curve.setSymbolPen(pg.mkPen(colours.text))
+        self.loss_curve.setSymbolBrush(colours.text)
+        self.ref_curve.setPen(pg.mkPen(ref, width=1.5))
+        self.ref_curve.setSymbolPen(pg.mkPen(ref))
+        self.ref_curve.setSymbolBrush(ref)
+        self.target_curve.setPen(pg.mkPen(tgt, width=1.5, style=Qt.PenStyle.DashLine))
+        self.target_curve.setSymbolPen(pg.mkPen(tgt))
+        self.target_curve.setSymbolBrush(tgt)
+        self._update_right_label()
+
+    def _update_right_label(self) -> None:
+        ref, tgt = self._colours.accent(C_REF).name(), self._colours.accent(C_TGT).name()
+        text = f"<span style='color:{ref}'>P(reference)</span>"
+        if self._has_target:
+            text += f" / <span style='color:{tgt}'>P(target)</span>"
+        self.getPlotItem().setLabel("right", text)
+
+    # ------------------------------------------------------------------ data
+
+    def reset(self, total: int = 0) -> None:
+        self._n = 0
+        self._total = int(total)
+        self._has_target = False
+        for curve in (self.loss_curve, self.ref_curve, self.target_curve):
+            curve.setData([], [])
+        self._set_markers(0 < total <= MARKERS_UP_TO)
+        self._update_right_label()
+        if total:
+            self._fit_x(total)
+
+    def append(self, step: int, loss: float, ref_prob: float, target_prob: float | None, total: int = 0) -> None:
+        if total and total != self._total:
+            self._total = int(total)
+            self._set_markers(self._total <= MARKERS_UP_TO)
+            self._fit_x(self._total)
+        if self._n == self._x.size:
+            for name in ("_x", "_loss", "_ref", "_tgt"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        i = self._n
+        self._x[i], self._loss[i], self._ref[i] = step, loss, ref_prob
+        self._tgt[i] = np.nan if target_prob is None else target_prob
+        self._n += 1
+        n = self._n
+        self.loss_curve.setData(self._x[:n], self._loss[:n])
+        self.ref_curve.setData(self._x[:n], self._ref[:n])
+        if target_prob is not None:
+            if not self._has_target:
+                self._has_target = True
+                self._update_right_label()
+            self.target_curve.setData(self._x[:n], self._tgt[:n])
+
+    def set_history(self, loss, ref_prob, target_prob=None) -> None:
+        """The whole history at once (a record's ``history``); None entries become gaps."""
+        loss = _floats(loss)
+        ref = _floats(ref_prob)
+        tgt = _floats(target_prob) if target_prob is not None else None
+        n = max(loss.size, ref.size, 0 if tgt is None else tgt.size)
+        self._n = 0
+        self._has_target = tgt is not None and tgt.size > 0
+        self._set_markers(0 < n <= MARKERS_UP_TO)
+        self.loss_curve.setData(np.arange(loss.size), loss)
+        self.ref_curve.setData(np.arange(ref.size), ref)
+        if self._has_target:
+            self.target_curve.setData(np.arange(tgt.size), tgt)
+        else:
+            self.target_curve.setData([], [])
+        self._update_right_label()
+        self._fit_x(n)
+
+    def point_count(self) -> int:
+        """Points on the loss curve."""
+        x, _ = self.loss_curve.getData()
+        return 0 if x is None else len(x)
+
+    def _set_markers(self, on: bool) -> None:
+        for curve in (self.loss_curve, self.ref_curve, self.target_curve):
+            curve.setSymbol("o" if on else None)
+            curve.setSymbolSize(5)
+
+    def _fit_x(self, n: int) -> None:
+        # The whole run's width from the start, so the live curve grows instead of rescaling;
+        # whole-number ticks when there are few iterates (no "0.5 iterate").
+        self.getPlotItem().vb.setXRange(0, max(n - 1, 1), padding=0.03)
+        axis = self.getPlotItem().getAxis("bottom")
+        if n <= MARKERS_UP_TO:
+            axis.setTickSpacing(major=max(1, (n - 1) // 6 + 1), minor=1)
+        else:
+            axis.setTickSpacing()
+
+
+def _floats(values) -> np.ndarray:
+    if values is None:
+        return np.zeros(0)
+    a = np.asarray(values, dtype=object)
+    return np.where(np.equal(a, None), np.nan, a).astype(float).ravel()

@@ -1,0 +1,191 @@
+"""All models' saliency maps for one image, side by side on ONE colour scale (one ColorBarItem
+drives every map), so a robust and a standard model can be compared by eye.
+
+Maps are H x W on the original image grid, NaN outside a model's input crop (drawn
+transparent). The overlay switch shows the maps over a grayscale copy of the image with
+opacity growing with |saliency|; it only swaps lookup tables, the levels never change.
+Records are the dicts of ``visualizer.core.results.saliency_record``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from visualizer.gui.panels.colormaps import diverging_cmap, magnitude_cmap, overlay_lut
+from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
+from visualizer.gui.panels.theme import ThemedWidget
+from visualizer.gui.qt import QtWidgets, Qt, pg
+
+__all__ = ["SaliencyView"]
+
+MAX_COLUMNS = 4
+NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
+METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """Luminance squeezed into 0.15..0.85 so coloured map pixels stand out on it (as in the
+    exported overlay figure)."""
+    lum = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32) if image.ndim == 3 else image
+    return (0.15 + 0.7 * lum).astype(np.float32)
+
+
+class SaliencyView(ThemedWidget):
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._record: dict | None = None
+        self._panels: list[ImagePanel] = []       # [image, map 1, map 2, ...]
+        self._bases: list[pg.ImageItem] = []      # grayscale image under each map (overlay)
+        self._absolute = False
+        self._cmap = diverging_cmap()
+        self._gray = self._neutral = None         # H x W arrays drawn under the maps
+
+        self.header_label = QtWidgets.QLabel()
+        self.header_label.setWordWrap(True)
+        self.overlay_box = QtWidgets.QCheckBox("Overlay on image")
+        self.overlay_box.setToolTip("Show the maps over a grayscale copy of the image, "
+                                    "more opaque where |saliency| is larger")
+        self.overlay_box.toggled.connect(self._apply_overlay)
+        top = QtWidgets.QHBoxLayout()
+        top.setContentsMargins(4, 0, 4, 0)
+        top.addWidget(self.header_label, 1)
+        top.addWidget(self.overlay_box, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.maps = ImageGridWidget()
+        self.colour_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=self._cmap, width=10, interactive=False,
+                                          label="saliency (shared scale)")
+        self.note_label = QtWidgets.QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setContentsMargins(4, 0, 4, 2)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.maps)
+        layout.addWidget(self.note_label)
+        layout.addStretch(1)
+        self.clear()
+        self.apply_theme()
+
+    # ------------------------------------------------------------------ public API
+
+    def image_views(self) -> list[pg.ViewBox]:
+        """The image's view and every map's view (all linked)."""
+        return [p.view for p in self._panels]
+
+    def map_items(self) -> list[pg.ImageItem]:
+        return [p.image for p in self._panels[1:]]
+
+    def show_result(self, record: dict, image: np.ndarray, maps: list[np.ndarray], overlay: bool = False) -> None:
+        """``image`` H x W x 3 in [0, 1]; ``maps`` one H x W array per ``record["saliency"]["maps"]``."""
+        sal = record.get("saliency") or {}
+        entries = list(sal.get("maps") or [])
+        maps = [np.asarray(m, dtype=np.float32) for m in maps]
+        if len(maps) != len(entries):
+            raise ValueError(f"{len(maps)} maps given but the record describes {len(entries)}")
+        img = to_display(image)
+        for m in maps:
+            if m.shape != img.shape[:2]:
+                raise ValueError(f"saliency map shape {m.shape} does not match the image {img.shape[:2]}")
+        self._record = record
+        scale = float(sal.get("shared_scale") or 0.0)
+        if not math.isfinite(scale) or scale <= 0:
+            scale = 1.0
+        absolute = bool(sal.get("absolute"))
+
+        if len(self._panels) != len(maps) + 1:
+            self._build(len(maps))
+        if absolute != self._absolute:
+            self._absolute = absolute
+            self._cmap = magnitude_cmap() if absolute else diverging_cmap()
+            self.colour_bar.setColorMap(self._cmap)
+        self.colour_bar.getAxis("left").setLabel("|saliency| (shared scale)" if absolute else "saliency (shared scale)")
+
+        h, w = img.shape[:2]
+        self.maps.set_aspect(h / w)
+        self._panels[0].set_image(img)
+        self._panels[0].set_title(f"Image \u2014 {w} \u00d7 {h} px")
+        self._gray = _gray(img)
+        self._neutral = np.full((h, w), NEUTRAL, dtype=np.float32)
+        levels = (0.0, scale) if absolute else (-scale, scale)
+        for panel, m, entry in zip(self._panels[1:], maps, entries):
+            panel.set_image(m, levels=levels)
+            title = f"{entry.get('model', '?')} \u2014 {entry.get('label', entry.get('class', '?'))}"
+            panel.set_title(title)
+            source = "given label" if entry.get("label_source") == "given" else "model's top-1"
+            panel.title.set_hint(f"{title} (class {entry.get('class')}, {source}); "
+                                 f"this model's own scale would be \u00b1{float(entry.get('own_scale') or 0):.3g}")
+        # One bar, one set of levels for every map.
+        self.colour_bar.setLevels(levels)
+
+        method = METHOD_NAMES.get(sal.get("method"), str(sal.get("method", "?")))
+        limits = f"0 \u2026 {scale:.3g}" if absolute else f"\u00b1{scale:.3g}"
+        self.header_label.setText(f"<b>{method} saliency</b> \u00b7 one colour scale for all models: {limits}")
+        self._has_nan = any(bool(np.isnan(m).any()) for m in maps)
+        self.overlay_box.blockSignals(True)
+        self.overlay_box.setChecked(overlay)
+        self.overlay_box.blockSignals(False)
+        self._apply_overlay(overlay)
+        self.apply_theme()
+
+    def clear(self) -> None:
+        self._record = None
+        self._has_nan = False
+        for panel in self._panels:
+            panel.clear()
+        for base in self._bases:
+            base.clear()
+        self._gray = self._neutral = None
+        self.header_label.setText("")
+        self.note_label.setText("")
+
+    # ------------------------------------------------------------------ helpers
+
+    def plot_views(self) -> list[pg.GraphicsView]:
+        return [self.maps]
+
+    def _build(self, n_maps: int) -> None:
+        """(Re)create the panels for ``n_maps`` maps: only when the number of models changes."""
+        lay = self.maps.ci
+        lay.clear()
+        self._panels, self._bases = [], []
+        cols = min(n_maps + 1, MAX_COLUMNS)
+        rows = math.ceil((n_maps + 1) / cols)
+        for i in range(n_maps + 1):
+            r, c = divmod(i, cols)
+            panel = ImagePanel(lay, 2 * r, c)
+            if i > 0:
+                base = pg.ImageItem(axisOrder="row-major")
+                base.setZValue(-1)
+                panel.view.addItem(base)
+                self._bases.append(base)
+            self._panels.append(panel)
+        for c in range(cols):
+            lay.layout.setColumnStretchFactor(c, 1)
+        lay.addItem(self.colour_bar, row=1, col=cols, rowspan=2 * rows - 1)
+        self.colour_bar.setImageItem(self.map_items())
+        link_views(self.image_views())
+        self.maps.set_grid(rows, cols, reserved_width=self.colour_bar.axis.width() + 40, text_rows=1)
+
+    def _apply_overlay(self, on: bool) -> None:
+        """Swap lookup tables and what lies under the maps; the levels (the shared scale) stay
+        as they are. Under the maps: a grayscale image (overlay) or neutral grey, which shows
+        through NaN pixels outside a model's crop."""
+        under = self._gray if on else self._neutral
+        for base in self._bases:
+            if under is not None:
+                base.setImage(under, autoLevels=False, levels=(0.0, 1.0))
+        lut = overlay_lut(self._cmap, signed=not self._absolute) if on else self._cmap.getLookupTable(nPts=256)
+        for item in self.map_items():
+            item.setLookupTable(lut)
+        notes = []
+        if on:
+            notes.append("maps over a grayscale copy of the image, opacity \u221d |saliency|")
+        elif self._has_nan:
+            notes.append("grey: outside that model's input crop")
+        if self._absolute:
+            notes.append("absolute values")
+        self.note_label.setText("; ".join(notes))

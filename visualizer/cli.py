@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -148,14 +147,11 @@ def _levels(value: float) -> str:
 
 
 def cmd_attack(args) -> int:
-    import numpy as np
-
+    from visualizer.core.artifacts import attack_artifacts
     from visualizer.core.attacks import AttackParams, parse_number
     from visualizer.core.export import check_output_dir, write_run
-    from visualizer.core.figures import attack_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
-    from visualizer.core.results import attack_record
     from visualizer.core.runs import attack_run
     from visualizer.progress import ProgressBar
 
@@ -175,18 +171,7 @@ def cmd_attack(args) -> int:
     run = _drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
                  lambda e: bar.update(e.done, e.total, f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}"))
     bar.close()
-    record = attack_record(run)
-    clean = run.result.clean[0].cpu().numpy()
-    adv = run.result.adversarial[0].cpu().numpy()
-    adv_q = run.adversarial_quantized[0].cpu().numpy()
-    delta = adv - clean
-    amp = float(np.abs(delta).max()) or 1.0
-    record = write_run(
-        args.out, record,
-        images={"clean": clean, "adversarial": adv_q, "perturbation": 0.5 + delta / (2 * amp)},
-        arrays={"clean": clean, "adversarial": adv, "perturbation": delta},
-        figure=attack_figure(record, clean, adv), overwrite=args.overwrite, dpi=args.dpi,
-    )
+    record = write_run(args.out, attack_artifacts(run), overwrite=args.overwrite, dpi=args.dpi)
     for warning in record["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     before, after = record["clean"]["top5"][0], record["adversarial"]["top5_quantized"][0]
@@ -200,12 +185,11 @@ def cmd_attack(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from visualizer.core.artifacts import sweep_artifacts
     from visualizer.core.attacks.spatial import SpatialParams
     from visualizer.core.export import check_output_dir, write_run
-    from visualizer.core.figures import sweep_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
-    from visualizer.core.results import sweep_record
     from visualizer.core.runs import sweep_run
     from visualizer.progress import ProgressBar
 
@@ -220,14 +204,7 @@ def cmd_sweep(args) -> int:
     run = _drive(sweep_run(model, image, params, label=args.label, cancel=cancel),
                  lambda e: bar.update(e.done, e.total))
     bar.close()
-    record = sweep_record(run)
-    r = run.result
-    clean = run.clean[0].numpy()
-    worst = r.worst_images[0].cpu().numpy()
-    arrays = {"clean": clean, "worst": worst, "true_prob": r.true_prob[0].numpy(), "loss": r.loss[0].numpy(),
-              "pred": r.pred[0].numpy()}
-    record = write_run(args.out, record, images={"clean": clean, "worst": worst}, arrays=arrays,
-                       figure=sweep_figure(record, clean, worst), overwrite=args.overwrite, dpi=args.dpi)
+    record = write_run(args.out, sweep_artifacts(run), overwrite=args.overwrite, dpi=args.dpi)
     w = record["sweep"]["worst"]
     print(f"{record['label']['label']}: {100 * record['sweep']['fooled_fraction']:.1f}% of {record['sweep']['evaluated']} "
           f"transforms misclassified; worst: rotate {w['angle']:+.1f} deg, shift ({w['tx']:+.1f}, {w['ty']:+.1f}) px -> "
@@ -237,11 +214,10 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_saliency(args) -> int:
+    from visualizer.core.artifacts import saliency_artifacts
     from visualizer.core.export import check_output_dir, write_run
-    from visualizer.core.figures import saliency_figure
     from visualizer.core.images import load_image
     from visualizer.core.models.registry import load_model
-    from visualizer.core.results import saliency_record
     from visualizer.core.saliency import SaliencyParams, compare_saliency
     from visualizer.progress import ProgressBar
 
@@ -255,16 +231,8 @@ def cmd_saliency(args) -> int:
     comparison = _drive(compare_saliency(models, image, params, label=args.label, cancel=cancel),
                         lambda e: bar.update(e.done, e.total))
     bar.close()
-    record = saliency_record(comparison, models, image, str(models[0].device))
-    arrays = {"image": image.pixels.transpose(2, 0, 1)}
-    for i, m in enumerate(comparison.maps):
-        arrays[f"saliency_{i}"] = m.map_original
-        arrays[f"saliency_{i}_input"] = m.map_input
-        record["saliency"]["maps"][i]["file"] = f"saliency_{i}.npy"
-    maps = [m.map_original for m in comparison.maps]
-    record = write_run(args.out, record, images={"image": image.pixels.transpose(2, 0, 1)}, arrays=arrays,
-                       figure=saliency_figure(record, image.pixels, maps, overlay=args.overlay),
-                       overwrite=args.overwrite, dpi=args.dpi)
+    record = write_run(args.out, saliency_artifacts(comparison, models, image), overwrite=args.overwrite,
+                       dpi=args.dpi, overlay=args.overlay)
     labels = ", ".join(f"{m['model']}: {m['label']}" for m in record["saliency"]["maps"])
     print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}; "
           f"written to {args.out}")

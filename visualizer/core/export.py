@@ -49,25 +49,31 @@ def _commit(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def write_run(out_dir: str | Path, record: dict, images: dict[str, np.ndarray], arrays: dict[str, np.ndarray],
-              figure=None, overwrite: bool = False, dpi: int = 200) -> dict:
-    """``images``: name -> C x H x W float [0, 1] saved as name.png; ``arrays``: name -> array
-    saved as name.npy; ``figure``: a matplotlib Figure saved as figure.png/.pdf/.svg.
-    Returns the record with its ``files`` table filled in (as written to result.json)."""
+def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
+              overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
+              extra: dict[str, bytes] | None = None) -> dict:
+    """Write an ``Artifacts`` (record, images as PNG and arrays as .npy when ``raw``, the
+    figure as figure.png/.pdf/.svg when ``figure``, plus ``extra`` files given as bytes)
+    into ``out_dir``. result.json is always written. Returns the record with its ``files``
+    table filled in, as written to result.json."""
     out_dir = Path(out_dir)
     staging = _prepare(out_dir, overwrite)
+    record = artifacts.record
     files: dict[str, str] = {}
     try:
-        for name, pixels in images.items():
+        for name, pixels in (artifacts.images.items() if raw else ()):
             save_png(pixels, staging / f"{name}.png")
             files[f"{name}_png"] = f"{name}.png"
-        for name, array in arrays.items():
+        for name, array in (artifacts.arrays.items() if raw else ()):
             save_npy(np.asarray(array, dtype=np.float32), staging / f"{name}.npy")
             files[f"{name}_npy"] = f"{name}.npy"
-        if figure is not None:
+        for name, data in (extra or {}).items():
+            (staging / name).write_bytes(data)
+            files[name.replace(".", "_")] = name
+        if figure and formats:
             from visualizer.core.figures import save_figure
 
-            for path in save_figure(figure, staging / "figure", dpi=dpi):
+            for path in save_figure(artifacts.figure(overlay=overlay), staging / "figure", formats=formats, dpi=dpi):
                 files[f"figure_{path.suffix[1:]}"] = path.name
         record = {**record, "files": files}
         (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")

@@ -77,6 +77,10 @@ class _Runner(QtCore.QObject):
                     pending = event
         except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
             self.failed.emit(exc, traceback.format_exc())
+        finally:
+            # End the thread from inside: the GUI thread may be blocked waiting for it
+            # (window closing) and could not deliver a queued quit.
+            QtCore.QThread.currentThread().quit()
 
 
 def _limit_torch_threads() -> None:

@@ -21,7 +21,7 @@ def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
         image.setDotsPerMeterY(int(dpi / 0.0254))
         image.fill(widget.palette().color(QtGui.QPalette.ColorRole.Window))
         painter = QtGui.QPainter(image)
-        widget.render(painter)
+        widget.render(painter, QtCore.QPoint(0, 0))
         painter.end()
         image.save(buf, "PNG")
     elif fmt == "pdf":
@@ -33,7 +33,7 @@ def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
         painter = QtGui.QPainter(writer)
         factor = dpi / SCREEN_DPI
         painter.scale(factor, factor)
-        widget.render(painter)
+        widget.render(painter, QtCore.QPoint(0, 0))
         painter.end()
     elif fmt == "svg":
         from PySide6.QtSvg import QSvgGenerator
@@ -44,7 +44,7 @@ def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
         gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
         gen.setTitle(widget.windowTitle() or "Adversarial Visualizer view")
         painter = QtGui.QPainter(gen)
-        widget.render(painter)
+        widget.render(painter, QtCore.QPoint(0, 0))
         painter.end()
     else:
         raise ValueError(f"unknown format {fmt!r}")

@@ -4,20 +4,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path  # noqa: E402
-
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from support import sklearn_sample  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def sklearn_sample(name: str) -> Path:
-    import sklearn.datasets
-
-    return Path(sklearn.datasets.__file__).parent / "images" / name
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from visualizer.cli import main
 from visualizer.core.resources import sample_images
 from visualizer.core.schema import result_schema
 
-from conftest import sklearn_sample
+from support import sklearn_sample
 
 
 def validate(out_dir):

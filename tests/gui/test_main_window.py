@@ -210,7 +210,8 @@ def test_export_png_svg_pdf(qtbot, digits_window, tmp_path):
         assert (out / name).stat().st_size > 0, name
     view = Image.open(out / "view.png")
     assert view.size[0] >= w.tabs.currentWidget().width() * 1.4        # 150 dpi vs 96 on screen
-    assert len(set(view.convert("RGB").getdata())) > 50                # real content, not a blank page
+    colours = np.unique(np.asarray(view.convert("RGB")).reshape(-1, 3), axis=0)
+    assert len(colours) > 50                                           # real content, not a blank page
     ET.parse(out / "view.svg")
     ET.parse(out / "figure.svg")
     assert (out / "view.pdf").read_bytes()[:4] == b"%PDF" and (out / "figure.pdf").read_bytes()[:4] == b"%PDF"
@@ -241,8 +242,9 @@ def test_save_and_reopen_a_session(qtbot, digits_window, tmp_path, settings):
     w2.pool.start = lambda slot, *a, **k: (started.append(slot), original_start(slot, *a, **k))[1]
     assert w2.open_session(path)
     qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
-    # Nothing was recomputed: only the models were loaded.
-    assert all(str(s).startswith("model:") for s in started), started
+    # Nothing was recomputed: models were loaded (and the clean preview made where no result
+    # was stored), but no attack, sweep or saliency ran.
+    assert not [s for s in started if str(s).split(":")[0] in ("attack", "sweep", "saliency")], started
     after = w2.columns[0].results["attack"]
     assert after.record["history"] == before.record["history"]
     np.testing.assert_array_equal(after.arrays["adversarial"], before.arrays["adversarial"])

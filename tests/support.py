@@ -1,0 +1,12 @@
+"""Helpers shared by test modules (conftest files are for fixtures; two of them exist, so
+plain helpers live here to keep imports unambiguous)."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sklearn_sample(name: str) -> Path:
+    import sklearn.datasets
+
+    return Path(sklearn.datasets.__file__).parent / "images" / name

@@ -90,8 +90,13 @@ def test_saliency_of_two_models_on_one_scale(tmp_path, capsys):
     assert [m["model"] for m in maps] == ["digits-standard", "digits-robust"]
     scale = rec["saliency"]["shared_scale"]
     assert scale >= max(m["own_scale"] for m in maps) * 0.999 or scale > 0
+    # An 8 x 8 scan seen by 32 px models: the shared grid is 4x finer than the file, so
+    # the maps keep the models' full resolution.
+    gs = rec["saliency"]["grid_scale"]
+    assert gs == 4
     a = np.load(out / maps[0]["file"])
-    assert a.shape == (rec["image"]["height"], rec["image"]["width"])
+    assert a.shape == (rec["image"]["height"] * gs, rec["image"]["width"] * gs)
+    assert np.load(out / "image.npy").shape == (3, 8 * gs, 8 * gs)
 
 
 @pytest.mark.parametrize("argv,needle", [

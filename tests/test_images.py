@@ -616,3 +616,14 @@ def test_random_small_images_decode_exactly(tmp_path_factory, case):
     img = load_image(path)
     assert (img.width, img.height) == im.size
     np.testing.assert_allclose(img.pixels, expected, atol=EXACT)
+
+
+def test_map_to_original_on_a_finer_grid_keeps_detail():
+    from visualizer.core.images import CropGeometry
+
+    # An 8 x 8 image seen at 32 x 32: mapping onto a 4x finer grid reproduces the map exactly.
+    geo = CropGeometry(original_size=(8, 8), resized_size=(32, 32), crop_box=(0, 0, 32, 32))
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((32, 32)).astype(np.float32)
+    np.testing.assert_allclose(map_to_original(m, geo, scale=4), m, atol=1e-6)
+    assert map_to_original(m, geo).shape == (8, 8)

@@ -51,8 +51,12 @@ def sweep_artifacts(run) -> Artifacts:
 
 
 def saliency_artifacts(comparison, models, image) -> Artifacts:
+    from visualizer.core.saliency import upscale_image
+
     record = saliency_record(comparison, models, image, str(models[0].device))
-    pixels = image.pixels.transpose(2, 0, 1)
+    # The image on the maps' grid (the original, finer by grid_scale when models see it at
+    # a higher resolution than it has).
+    pixels = upscale_image(image.pixels, comparison.grid_scale).transpose(2, 0, 1)
     arrays = {"image": pixels}
     for i, m in enumerate(comparison.maps):
         arrays[f"saliency_{i}"] = m.map_original

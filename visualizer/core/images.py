@@ -443,12 +443,13 @@ def _window(length: int, start: int, crop: int, size: int, short: int, step: int
 
 
 def map_to_original(values: np.ndarray | torch.Tensor, geometry: CropGeometry,
-                    fill: float = np.nan) -> np.ndarray:
-    """Resample a map on the model's input crop (bilinear) onto the original image grid.
+                    fill: float = np.nan, scale: int = 1) -> np.ndarray:
+    """Resample a map on the model's input crop (bilinear) onto the original image grid,
+    optionally ``scale`` times finer (so a 32 px model's map of an 8 px image keeps its detail).
 
     ``values`` is h x w (any leading size-1 dimensions are dropped); it is taken to
-    cover the crop box exactly. Returns H x W float32; pixels whose centres fall
-    outside the crop box get ``fill``.
+    cover the crop box exactly. Returns (H*scale) x (W*scale) float32; pixels whose centres
+    fall outside the crop box get ``fill``.
     """
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().numpy()
@@ -459,18 +460,19 @@ def map_to_original(values: np.ndarray | torch.Tensor, geometry: CropGeometry,
         raise ValueError(f"map_to_original needs a 2-D map, got shape {v.shape}")
     width, height = geometry.original_size
     left, top, right, bottom = geometry.box_in_original()
-    cols, x0, x1, fx = _axis_samples(width, left, right, v.shape[1])
-    rows, y0, y1, fy = _axis_samples(height, top, bottom, v.shape[0])
-    out = np.full((height, width), fill, dtype=np.float32)
+    cols, x0, x1, fx = _axis_samples(width, left, right, v.shape[1], scale)
+    rows, y0, y1, fy = _axis_samples(height, top, bottom, v.shape[0], scale)
+    out = np.full((height * scale, width * scale), fill, dtype=np.float32)
     if cols.size and rows.size:
         band = v[y0] * (1 - fy)[:, None] + v[y1] * fy[:, None]          # rows first...
         out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = band[:, x0] * (1 - fx) + band[:, x1] * fx
     return out
 
 
-def _axis_samples(n: int, lo: float, hi: float, m: int):
-    """Original pixels (by centre) inside [lo, hi) and their bilinear taps in a map of m pixels."""
-    centres = np.arange(n, dtype=np.float64) + 0.5
+def _axis_samples(n: int, lo: float, hi: float, m: int, scale: int = 1):
+    """Output pixels (by centre, in original coordinates) inside [lo, hi) and their bilinear
+    taps in a map of m pixels; the output has n * scale pixels along this axis."""
+    centres = (np.arange(n * scale, dtype=np.float64) + 0.5) / scale
     inside = np.nonzero((centres >= lo) & (centres < hi))[0]
     t = (centres[inside] - lo) / (hi - lo) * m - 0.5   # continuous map pixel index
     t = np.clip(t, 0, m - 1)

@@ -154,6 +154,7 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             "method": comparison.params.method,
             "absolute": comparison.params.absolute,
             "shared_scale": comparison.scale,
+            "grid_scale": comparison.grid_scale,
             "maps": [
                 {"model": m.model_id, "class": m.reference_class, "label": m.reference_label,
                  "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict()}

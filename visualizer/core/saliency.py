@@ -125,7 +125,7 @@ class ModelSaliency:
     reference_label: str
     label_source: str              # "given" | "predicted"
     map_input: np.ndarray          # S x S on the model-input crop
-    map_original: np.ndarray       # H x W on the original image, NaN outside the crop
+    map_original: np.ndarray       # on the original image (grid_scale finer), NaN outside the crop
     own_scale: float               # this model's own percentile scale, for reference
     geometry: object
 
@@ -137,6 +137,31 @@ class SaliencyComparison:
     scale: float                   # the shared symmetric limit
     cancelled: bool
     wall_time_s: float
+    grid_scale: int = 1            # map_original is on the original grid made this many times finer
+
+
+MAX_GRID_SCALE = 16
+
+
+def comparison_grid_scale(models: list, image) -> int:
+    """How much finer than the original image the shared grid must be so no model's map
+    loses detail (an 8 x 8 scan seen by a 32 px model needs 4x; a photo needs 1x)."""
+    import math
+
+    from visualizer.core.images import preprocess
+
+    scale = 1
+    for model in models:
+        _, geometry = preprocess(image, model.info.preprocessing)
+        left, top, right, bottom = geometry.box_in_original()
+        side = min(right - left, bottom - top)
+        scale = max(scale, math.ceil(model.info.preprocessing.input_size / max(side, 1e-6) - 1e-9))
+    return int(min(scale, MAX_GRID_SCALE))
+
+
+def upscale_image(pixels: np.ndarray, scale: int) -> np.ndarray:
+    """H x W x C -> (H*scale) x (W*scale) x C by pixel repetition (the pixels are what they are)."""
+    return pixels if scale == 1 else np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
 
 
 def compare_saliency(models: list, image, params: SaliencyParams, label: str | int | None = None,
@@ -148,6 +173,7 @@ def compare_saliency(models: list, image, params: SaliencyParams, label: str | i
 
     started = time.perf_counter()
     results: list[ModelSaliency] = []
+    grid_scale = comparison_grid_scale(models, image)
     for i, model in enumerate(models):
         info = model.info
         x, geometry = preprocess(image, info.preprocessing)
@@ -169,10 +195,10 @@ def compare_saliency(models: list, image, params: SaliencyParams, label: str | i
             yield SaliencyProgress(i * 1000 + int(1000 * progress.done / progress.total), 1000 * len(models))
         if maps is None:
             return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), True,
-                                      time.perf_counter() - started)
+                                      time.perf_counter() - started, grid_scale)
         m_in = maps[0].detach().float().cpu().numpy()
-        m_orig = map_to_original(m_in, geometry)
+        m_orig = map_to_original(m_in, geometry, scale=grid_scale)
         results.append(ModelSaliency(info.model_id, cls, info.class_names[cls], source, m_in, m_orig,
                                      shared_scale([m_orig]), geometry))
     return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), False,
-                              time.perf_counter() - started)
+                              time.perf_counter() - started, grid_scale)

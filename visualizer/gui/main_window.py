@@ -558,7 +558,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.saliency_result = art
         from visualizer.core.artifacts import saliency_maps
 
-        self.saliency_view.show_result(art.record, image.pixels, saliency_maps(art.record, art.arrays))
+        self.saliency_view.show_result(art.record, art.arrays["image"].transpose(1, 2, 0),
+                                       saliency_maps(art.record, art.arrays))
         self.runFinished.emit("saliency")
 
     def _show_transformed(self, col: ModelColumn, angle: float, tx: float, ty: float) -> None:

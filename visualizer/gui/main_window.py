@@ -185,8 +185,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = m.addMenu("Open &recent")
         self.samples_menu = m.addMenu("Sa&mples")
         for path in sample_images():
-            a = self.samples_menu.addAction(path.name)
+            # A thumbnail per sample: the menu doubles as a small gallery.
+            pixmap = QtGui.QPixmap(str(path))
+            icon = QtGui.QIcon(pixmap.scaled(64, 64, Qt.KeepAspectRatio, Qt.FastTransformation)) \
+                if not pixmap.isNull() else QtGui.QIcon()
+            a = self.samples_menu.addAction(icon, path.name)
             a.triggered.connect(lambda _=False, p=path: self.open_image(p))
+        self.samples_menu.setStyleSheet("QMenu { icon-size: 48px; }")
         m.addAction(self.act_paste)
         m.addSeparator()
         m.addAction(self.act_open_session)

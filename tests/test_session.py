@@ -79,7 +79,7 @@ def test_unwritable_destination_gives_a_clear_error(tmp_path, session_with_runs)
     # A "folder" that is really a file cannot hold the session, even for root.
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    with pytest.raises(SessionError, match="Cannot write"):
+    with pytest.raises(SessionError, match="Could not write the session"):
         save_session(session_with_runs, blocker / "x.advsession")
 
 

@@ -19,11 +19,7 @@ attack: ``clean``, ``adversarial``, ``perturbation``, ``top5_clean``, ``top5_adv
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -39,6 +35,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
+from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import OutputError
 
 __all__ = [
@@ -892,13 +889,6 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 
 
-def _final_mode(target: Path) -> int:
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        return 0o644
-
-
 def save_figure(fig: Figure, stem: str | Path, formats: Iterable[str] = FORMATS, dpi: int = 200) -> list[Path]:
     """Write ``stem.<format>`` for each format atomically (a temporary file in the same folder,
     then ``os.replace``) and return the paths. A suffix on ``stem`` that is itself one of the
@@ -922,21 +912,7 @@ def save_figure(fig: Figure, stem: str | Path, formats: Iterable[str] = FORMATS,
     with figure_style():
         for fmt in wanted:
             target = folder / f"{stem.name}.{fmt}"
-            tmp = None
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{fmt}.tmp", dir=folder)
-                with os.fdopen(fd, "wb") as fh:
-                    fig.savefig(fh, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, _final_mode(target))
-                os.replace(tmp, target)
-                tmp = None
-            except OSError as exc:
-                raise OutputError(f"Cannot write the figure {target}: {exc}") from exc
-            finally:
-                if tmp is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp)
+            write_atomically(target, lambda fh, f=fmt: fig.savefig(fh, format=f, dpi=dpi, metadata=_METADATA.get(f)),
+                             "the figure")
             written.append(target)
     return written

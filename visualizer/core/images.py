@@ -14,19 +14,19 @@ import io
 import math
 import os
 import stat
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from visualizer.core.errors import ImageLoadError, OutputError
+from visualizer.core.atomic import write_atomically
+from visualizer.core.errors import ImageLoadError
 
 if TYPE_CHECKING:  # annotation only: keeps this module free of the models package at import
     from visualizer.core.models.wrapper import Preprocessing
@@ -502,13 +502,13 @@ def save_png(pixels: torch.Tensor | np.ndarray, path) -> None:
         raise ValueError("save_png: pixels contain NaN or infinite values")
     levels = np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
     img = Image.fromarray(levels[0]) if levels.shape[0] == 1 else Image.fromarray(levels.transpose(1, 2, 0))
-    _write_atomically(path, lambda fh: img.save(fh, format="PNG"))
+    write_atomically(path, lambda fh: img.save(fh, format="PNG"))
 
 
 def save_npy(array, path) -> None:
     """Write an array (C x H x W by convention) as float32 .npy, atomically."""
     a = _as_numpy(array).astype(np.float32, copy=False)
-    _write_atomically(path, lambda fh: np.save(fh, a, allow_pickle=False))
+    write_atomically(path, lambda fh: np.save(fh, a, allow_pickle=False))
 
 
 def _as_numpy(x) -> np.ndarray:
@@ -517,24 +517,3 @@ def _as_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
-def _write_atomically(path, write: Callable) -> None:
-    """Write through a temp file in the same folder, then rename over ``path``:
-    readers never see a half-written file, and a failure leaves the old one intact."""
-    target = Path(path)
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
-    except OSError as e:
-        raise OutputError(f"Could not write {target}: {e.strerror or e}") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,8 @@ import numpy as np
 
 from visualizer import __version__
 from visualizer.core.artifacts import Artifacts
-from visualizer.core.errors import VisualizerError
+from visualizer.core.atomic import write_atomically
+from visualizer.core.errors import OutputError, VisualizerError
 
 FORMAT = "adversarial-visualizer-session"
 FORMAT_VERSION = 1
@@ -65,12 +64,8 @@ def save_session(session: Session, path: str | Path) -> Path:
         "ui": session.ui,
         "runs": [],
     }
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    except OSError as exc:
-        raise SessionError(f"Cannot write the session into {path.parent}: {exc.strerror or exc}.") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             if session.image_bytes is not None:
                 zf.writestr("image.bin", session.image_bytes)
             for i, run in enumerate(session.runs):
@@ -83,14 +78,11 @@ def save_session(session: Session, path: str | Path) -> Path:
                     names[name] = member
                 manifest["runs"].append({"slot": run.slot, "record": run.artifacts.record, "arrays": names})
             zf.writestr("session.json", json.dumps(manifest, indent=1, allow_nan=False))
-        os.replace(tmp, path)
-    except (OSError, ValueError, TypeError) as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        reason = getattr(exc, "strerror", None) or exc
-        raise SessionError(f"Saving the session to {path} failed: {reason}. Any earlier file there is unchanged.") from exc
+
+    try:
+        write_atomically(path, write, "the session")
+    except (OutputError, ValueError, TypeError) as exc:
+        raise SessionError(f"Saving the session to {path} failed: {exc}. Any earlier file there is unchanged.") from None
     return path
 
 

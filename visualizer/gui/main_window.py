@@ -21,6 +21,7 @@ from visualizer.core.runs import attack_run, class_probabilities, sweep_run
 from visualizer.core.saliency import compare_saliency
 from visualizer.core.session import SUFFIX as SESSION_SUFFIX
 from visualizer.core.session import ModelRef, Session, StoredRun, load_session, save_session
+from visualizer.core.transfer import transfer_predictions
 from visualizer.gui.columns import ModelColumn
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.panels.attack_view import AttackView
@@ -28,7 +29,7 @@ from visualizer.gui.panels.saliency_view import SaliencyView
 from visualizer.gui.panels.sweep_view import SweepView
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
-from visualizer.gui.transfer import TransferTable, transfer_predictions
+from visualizer.gui.transfer import TransferTable
 from visualizer.gui.worker import WorkerPool, call_in_worker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;All files (*)"

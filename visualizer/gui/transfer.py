@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from visualizer.core.transfer import transfer_predictions  # noqa: F401  (re-exported for the window)
 from visualizer.gui.qt import QtWidgets
 
 COLUMNS = ("Source", "Model", "Clean prediction", "On the adversarial image", "Fooled")

@@ -30,7 +30,8 @@ def test_wheel_contents(wheel):
                      "visualizer/resources/models/digits-robust.safetensors",
                      "visualizer/resources/models/digits-standard.json",
                      "visualizer/resources/models/DIGITS_MODEL_CARD.md",
-                     "visualizer/resources/samples/china.jpg"):
+                     "visualizer/resources/samples/china.jpg",
+                     "visualizer/resources/icons/visualizer.svg"):
         assert required in names, required
     assert any(n.startswith("visualizer/resources/samples/digit-") for n in names)
     assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)

@@ -248,17 +248,21 @@ def _drive(generator, on_event):
 COMMANDS = {"models": cmd_models, "attack": cmd_attack, "sweep": cmd_sweep, "saliency": cmd_saliency}
 
 
-def start_gui() -> int:
+def start_gui(open_path: str | None = None) -> int:
     try:
         from visualizer.gui.app import run_app
-    except ImportError:
-        print("The desktop app is not part of this version yet. Use the headless commands: "
+    except ImportError as exc:   # e.g. Qt's platform libraries missing on a server
+        print(f"error: the desktop app cannot start ({exc}). The headless commands still work: "
               "visualizer models | attack | sweep | saliency (see visualizer --help).", file=sys.stderr)
         return EXIT_USAGE
-    return run_app()
+    return run_app(open_path=open_path)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `visualizer FILE` (what the desktop entry and a double-click run): open it in the app.
+    if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return start_gui(open_path=argv[0])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

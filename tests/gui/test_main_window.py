@@ -317,3 +317,13 @@ def test_settings_remember_parameters(qtbot, settings):
     qtbot.addWidget(w2)
     assert w2.form.attack_params().steps == 33 and w2.form.attack_params().norm == "l2"
     w2.close()
+
+
+def test_help_lists_shortcuts_and_versions(qtbot, window):
+    table = dict((what, keys) for keys, what in window.shortcut_table())
+    assert table["Run"] == "Ctrl+R" and table["Cancel"] == "Esc" and "Open image…" in table
+    about = window.about_text()
+    assert torch.__version__ in about and QtCore.qVersion() in about and "cpu" in about
+    box = window.show_shortcuts()
+    assert "Ctrl+R" in box.text()
+    box.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 
-def run_app(argv: list[str] | None = None) -> int:
+def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
+    """Start the app; ``open_path`` (an image or a .advsession file) is opened at once
+    instead of the bundled defaults."""
     from visualizer import __version__
     from visualizer.gui.qt import QtCore, QtGui, QtWidgets
 
@@ -22,8 +24,10 @@ def run_app(argv: list[str] | None = None) -> int:
 
     from visualizer.gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(load_defaults=open_path is None)
     window.show()
+    if open_path is not None:
+        QtCore.QTimer.singleShot(0, lambda: window.open_path(open_path))
     return app.exec()
 
 

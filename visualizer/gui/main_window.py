@@ -208,6 +208,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addAction(self.dock.toggleViewAction())
 
+        m = bar.addMenu("&Help")
+        m.addAction(act("Keyboard &shortcuts", self.show_shortcuts, "F1"))
+        m.addAction(act("&About Adversarial Visualizer", self.show_about))
+
         tb = self.addToolBar("Main")
         tb.setObjectName("main-toolbar")
         for a in (self.act_open, self.act_add_model, self.act_run, self.act_run_all, self.act_cancel, self.act_export):
@@ -330,6 +334,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
         self.imageLoaded.emit()
 
+    def open_path(self, path) -> None:
+        """An image or a session file, whichever ``path`` is (command line, drops)."""
+        if str(path).endswith(SESSION_SUFFIX):
+            self.open_session(path)
+        else:
+            self.open_image(path)
+            if not self.columns:
+                self.load_model("lite0-imagenet", {})
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
@@ -337,10 +350,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            if urls[0].endswith(SESSION_SUFFIX):
-                self.open_session(urls[0])
-            else:
-                self.open_image(urls[0])
+            self.open_path(urls[0])
             event.acceptProposedAction()
 
     # ------------------------------------------------------------------ models
@@ -810,6 +820,42 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setCurrentIndex(int(session.ui.get("tab", 0)) % len(TABS))
         self.statusBar().showMessage(f"Session {Path(path).name} reopened", 8000)
         return True
+
+    # ------------------------------------------------------------------ help
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        rows = []
+        for a in self.findChildren(QtGui.QAction):
+            if not a.shortcut().isEmpty():
+                rows.append((a.shortcut().toString(QtGui.QKeySequence.NativeText), a.text().replace("&", "")))
+        return sorted(set(rows), key=lambda r: r[1])
+
+    def show_shortcuts(self) -> QtWidgets.QMessageBox:
+        text = "\n".join(f"{keys:<18} {what}" for keys, what in self.shortcut_table())
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "Keyboard shortcuts", text,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setStyleSheet("QLabel { font-family: monospace; }")
+        box.open()
+        return box
+
+    def about_text(self) -> str:
+        import PySide6
+        import pyqtgraph
+        import torch
+
+        from visualizer import __version__
+        from visualizer.core.device import pick_device
+
+        return (f"Adversarial Visualizer {__version__}\n\n"
+                f"torch {torch.__version__}, Qt {QtCore.qVersion()} (PySide6 {PySide6.__version__}), "
+                f"pyqtgraph {pyqtgraph.__version__}\nCompute device: {pick_device(None)}\n\n"
+                "Adversarial examples (FGSM, PGD), spatial sweeps (Engstrom et al. 2018) and saliency of "
+                "standard vs robust models (Tsipras et al. 2018).")
+
+    def show_about(self) -> QtWidgets.QMessageBox:
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, "About", self.about_text(),
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.open()
+        return box
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802

@@ -14,7 +14,7 @@ from visualizer.core.resources import sample_images
 from visualizer.core.schema import result_schema
 from visualizer.gui.dialogs.export_dialog import ExportChoice
 from visualizer.gui.main_window import MainWindow
-from visualizer.gui.qt import QtCore
+from visualizer.gui.qt import QtCore, QtWidgets
 
 LONG = 120_000   # ms: generous waits; CI machines are slow and shared
 
@@ -327,3 +327,17 @@ def test_help_lists_shortcuts_and_versions(qtbot, window):
     box = window.show_shortcuts()
     assert "Ctrl+R" in box.text()
     box.close()
+
+
+def test_paste_an_image_from_the_clipboard(qtbot, window):
+    from visualizer.gui.qt import QtGui
+
+    clip = QtWidgets.QApplication.clipboard()
+    qimage = QtGui.QImage(str(sample("flower.jpg")))
+    clip.setImage(qimage)
+    if clip.image().isNull():
+        pytest.skip("this Qt platform plugin has no clipboard")
+    with qtbot.waitSignal(window.imageLoaded, timeout=LONG):
+        window.paste_image()
+    assert (window.image.width, window.image.height) == (qimage.width(), qimage.height())
+    assert window.image.name == "clipboard.png"

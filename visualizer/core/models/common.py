@@ -88,6 +88,8 @@ def nonfinite_note(state_dict: Mapping[str, torch.Tensor]) -> str | None:
 
 def infer_num_classes(net: nn.Module, pre: Preprocessing) -> int:
     """Class count of a network we cannot inspect, from one forward pass on a blank image."""
+    from visualizer.core.models.probe import short_error
+
     net.eval()
     blank = torch.zeros(1, pre.channels, pre.input_size, pre.input_size)
     try:
@@ -96,7 +98,7 @@ def infer_num_classes(net: nn.Module, pre: Preprocessing) -> int:
     except Exception as exc:
         raise ModelLoadError(
             f"The model failed on a blank {pre.channels}x{pre.input_size}x{pre.input_size} image: "
-            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}. "
+            f"{short_error(exc)}. "
             "Give the input size it expects (--input-size)."
         ) from exc
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1:
@@ -117,6 +119,16 @@ def finish(net: nn.Module, info: ModelInfo, options: LoadOptions, weights_file: 
     device = pick_device(options.device)
     model = ClassifierModel(net, info)
     try:
-        return model.to(device)
-    except RuntimeError as exc:
-        raise ModelLoadError(f"The model could not be moved to {device}: {exc}") from exc
+        model = model.to(device)
+    except RuntimeError as exc:      # torch.OutOfMemoryError is a RuntimeError
+        if device.type == "cpu" or options.device not in (None, "", "auto"):
+            raise ModelLoadError(f"The model could not be moved to {device}: {exc}") from exc
+        # Chosen automatically and it does not fit: the CPU is slower but works.
+        model = model.to("cpu")
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        info.notes.append(f"The model did not fit on {device} ({str(exc).splitlines()[0]}); it runs on the CPU.")
+    from visualizer.core.models.probe import probe
+
+    info.notes.extend(probe(model))
+    return model

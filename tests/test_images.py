@@ -563,7 +563,7 @@ _HEADERS = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"
             b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"%PDF-"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(header=st.sampled_from(_HEADERS), body=st.binary(max_size=600))
 def test_random_bytes_only_ever_raise_image_load_error(tmp_path_factory, header, body):
     path = tmp_path_factory.getbasetemp() / "fuzz.img"
@@ -606,7 +606,7 @@ def _small_images(draw):
     return fmt, Image.fromarray(raw[..., 0] if mode == "L" else raw, mode), np.broadcast_to(x, (h, w, 3))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=_small_images())
 def test_random_small_images_decode_exactly(tmp_path_factory, case):
     fmt, im, expected = case

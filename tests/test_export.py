@@ -1,0 +1,55 @@
+"""Run folders are written atomically: a failure part-way leaves an earlier run intact and
+no half-written folder behind."""
+
+import json
+
+import numpy as np
+import pytest
+
+from visualizer.core.artifacts import Artifacts
+from visualizer.core.errors import OutputError
+from visualizer.core.export import write_run
+
+
+def artifacts(value: float) -> Artifacts:
+    record = {"kind": "attack", "value": value}
+    return Artifacts(record=record, arrays={"clean": np.full((1, 4, 4), value, np.float32)},
+                     images={"clean": np.full((1, 4, 4), value, np.float32)})
+
+
+class Exploding:
+    """An array-like whose conversion fails, as a full disk or a bug would part-way through."""
+
+    def __array__(self, dtype=None, copy=None):
+        raise OSError(28, "No space left on device")
+
+
+def test_failed_overwrite_keeps_the_previous_run(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, artifacts(0.25), figure=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = artifacts(0.75)
+    bad.arrays["later"] = Exploding()
+    with pytest.raises(OutputError, match="No space left on device.*Nothing was changed"):
+        write_run(out, bad, figure=False, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]          # no staging folder left behind
+    assert json.loads((out / "result.json").read_text())["value"] == 0.25
+
+
+def test_overwrite_replaces_the_whole_folder(tmp_path):
+    out = tmp_path / "run"
+    write_run(out, artifacts(0.25), figure=False)
+    (out / "stale.txt").write_text("from an older run")
+    write_run(out, artifacts(0.5), figure=False, overwrite=True)
+    assert not (out / "stale.txt").exists()
+    assert np.load(out / "clean.npy")[0, 0, 0] == 0.5
+
+
+def test_destination_that_cannot_be_a_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        write_run(blocker / "run", artifacts(0.1), figure=False)
+    with pytest.raises(OutputError, match="not a folder"):
+        write_run(blocker, artifacts(0.1), figure=False)

@@ -133,6 +133,7 @@ def spatial_sweep(
     pred = torch.full((total,), -1, dtype=torch.long)
     # Start small, then size chunks so each takes about TARGET_CHUNK_SECONDS.
     chunk = p.chunk_size or max(1, min(256, (64 * 224 * 224) // (h * w)))
+    ceiling = 4096   # largest chunk the adaptive sizing may pick; lowered by out-of-memory
     pos = 0
     cancelled = False
     while pos < total:
@@ -147,6 +148,8 @@ def spatial_sweep(
             if chunk == 1:
                 raise
             chunk = max(1, chunk // 2)   # out of memory: halve and retry the same transforms
+            # Never grow back to a size that failed: each retry wastes a partial forward.
+            ceiling = chunk
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             continue
@@ -154,7 +157,7 @@ def spatial_sweep(
         pos = end
         if p.chunk_size is None:
             elapsed = max(time.perf_counter() - t0, 1e-4)
-            chunk = int(max(1, min(4096, chunk * min(2.0, TARGET_CHUNK_SECONDS / elapsed))))
+            chunk = int(max(1, min(ceiling, chunk * min(2.0, TARGET_CHUNK_SECONDS / elapsed))))
         yield SweepProgress(pos, total, chunk)
 
     loss_nm, prob_nm, pred_nm = loss.view(n, m), prob.view(n, m), pred.view(n, m)

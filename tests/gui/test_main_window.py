@@ -94,6 +94,7 @@ def test_launch_opens_with_the_bundled_model_and_photo(qtbot, settings):
     qtbot.waitUntil(lambda: bool(w.columns) and w.columns[0].ready and w.image is not None, timeout=LONG)
     qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
     assert w.columns[0].model.info.model_id == "lite0-imagenet"
+    assert w.columns[0].sweep_view.title_label.text() == "lite0-imagenet"
     assert w.image.name == "china.jpg"
     assert w.run_button.isEnabled()
     assert "lite0-imagenet" in w.model_list.item(0).text()

@@ -379,6 +379,7 @@ class MainWindow(QtWidgets.QMainWindow):
         col.attack_view = AttackView()
         col.sweep_view = SweepView()
         col.attack_view.set_model_title(f"{spec} (loading…)")
+        col.sweep_view.set_model_title(f"{spec} (loading…)")
         col.sweep_view.cellClicked.connect(lambda a, tx, ty, c=col: self._show_transformed(c, a, tx, ty))
         self.columns.append(col)
         self.attack_split.addWidget(col.attack_view)
@@ -403,6 +404,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_list.item(i).setText(f"{model.info.model_id}  ({model.info.preprocessing.input_size} px, "
                                         f"{model.info.num_classes} classes, {model.device})")
         col.attack_view.set_model_title(model.info.model_id)
+        col.sweep_view.set_model_title(model.info.model_id)
+        item = self.model_list.item(i)
+        item.setToolTip("\n".join([model.info.description, *model.info.notes]).strip())
+        warnings = [n for n in model.info.notes if n.startswith("Warning")]
+        if warnings:     # e.g. NaN weights, probabilities instead of logits: the user must see it
+            item.setForeground(QtGui.QBrush(QtGui.QColor("#b35900")))
+            show_error(self, f"{model.info.model_id} loaded with a warning", "\n\n".join(warnings))
         for note in model.info.notes:
             self.statusBar().showMessage(f"{model.info.model_id}: {note}", 8000)
         self._link_views()
@@ -419,6 +427,7 @@ class MainWindow(QtWidgets.QMainWindow):
             i = self.columns.index(col)
             self.model_list.item(i).setText(f"{col.spec} — failed to load")
             col.attack_view.set_model_title(f"{col.spec} (not loaded)")
+            col.sweep_view.set_model_title(f"{col.spec} (not loaded)")
         from visualizer.gui.dialogs.model_dialog import ModelDialog
 
         self._error(f"Could not load {col.spec}", ModelDialog.explain_error(exc), details)
@@ -439,6 +448,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
 
     def _on_model_selected(self, i: int) -> None:
+        self._update_enabled()
         if 0 <= i < len(self.columns) and self.columns[i].ready:
             info = self.columns[i].model.info
             self.form.set_input_size(info.preprocessing.input_size)
@@ -545,6 +555,7 @@ class MainWindow(QtWidgets.QMainWindow):
         col.last_attack_run = run
         col.attack_view.show_result(art.record, art.arrays["clean"], art.arrays["adversarial"])
         self._finish_message(art.record, col)
+        self._update_enabled()           # Transfer becomes possible now, not on the next event
         self.runFinished.emit(f"attack:{self.columns.index(col)}")
 
     def _sweep_done(self, col: ModelColumn, run) -> None:

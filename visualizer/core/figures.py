@@ -36,6 +36,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from visualizer.core.atomic import write_atomically
+from visualizer.core.formatting import num, signed
 from visualizer.core.errors import OutputError
 
 __all__ = [
@@ -187,22 +188,11 @@ def _over_255(value) -> int | None:
     return int(k) if k >= 1 and abs(scaled - k) < 0.02 else None
 
 
-def _num(value) -> str:
-    value = float(value)
-    return f"{value:.3g}" if value != 0 else "0"
-
-
 def _eps_text(value, norm: str | None) -> str:
     if value is None:
         return "?"
     k = _over_255(value) if norm == "linf" else None
-    return f"{_num(value)} ({k}/255)" if k is not None else _num(value)
-
-
-def _signed(value, unit: str = "") -> str:
-    value = float(value)
-    text = f"{value:+.3g}" if value != 0 else "0"
-    return text.replace("-", "\u2212") + unit
+    return f"{num(value)} ({k}/255)" if k is not None else num(value)
 
 
 def _floats(values) -> np.ndarray:
@@ -440,7 +430,7 @@ def _attack_title(record: dict, params: dict) -> str:
     if pert.get("linf") is not None:
         parts.append(f"\u2016\u03b4\u2016\u221e = {_eps_text(pert['linf'], 'linf')}")
     if pert.get("l2") is not None:
-        parts.append(f"\u2016\u03b4\u2016\u2082 = {_num(pert['l2'])}")
+        parts.append(f"\u2016\u03b4\u2016\u2082 = {num(pert['l2'])}")
     quant = _top1(record.get("adversarial"), "top5_quantized")
     adv_top = _top1(record.get("adversarial"))
     if quant and adv_top and quant.get("class") != adv_top.get("class"):
@@ -498,10 +488,10 @@ def attack_figure(record: dict, clean: np.ndarray, adversarial: np.ndarray) -> F
         if k255 is not None:
             ticks = np.array([-1, -0.5, 0, 0.5, 1]) * limit
             cbar.set_ticks(ticks)
-            cbar.set_ticklabels(["0" if t == 0 else _signed(t * 255) + "/255" for t in ticks])
+            cbar.set_ticklabels(["0" if t == 0 else signed(t * 255) + "/255" for t in ticks])
         else:
             cbar.set_ticks(np.array([-1, 0, 1]) * limit)
-            cbar.formatter = FuncFormatter(lambda v, _pos: _signed(v) if v else "0")
+            cbar.formatter = FuncFormatter(lambda v, _pos: signed(v) if v else "0")
             cbar.update_ticks()
         cbar.set_label("\u03b4 = adversarial \u2212 clean")
         cbar.outline.set_linewidth(0.5)
@@ -598,7 +588,7 @@ def _worst_caption(worst: dict) -> str:
     verdict = "misclassified" if worst.get("fooled") else "still correct"
     angle, tx, ty = (worst.get(k) or 0.0 for k in ("angle", "tx", "ty"))
     p_true = worst.get("true_prob")
-    return (f"rot {_signed(angle, deg)}, tx {_signed(tx)}, ty {_signed(ty)} px\n"
+    return (f"rot {signed(angle, deg)}, tx {signed(tx)}, ty {signed(ty)} px\n"
             f"{verdict}, P(true) {_prob_is(float('nan') if p_true is None else p_true)}")
 
 
@@ -685,7 +675,7 @@ def sweep_figure(record: dict, clean: np.ndarray, worst: np.ndarray) -> Figure:
                     ax.add_patch(Rectangle((tx_e[xi], rot_e[ri]), tx_e[xi + 1] - tx_e[xi], rot_e[ri + 1] - rot_e[ri],
                                            fill=False, edgecolor=C_WORST, linewidth=1.5, zorder=4,
                                            path_effects=worst_pe))
-                ax.set_title(f"ty = {_signed(ty_values[k], ' px')}")
+                ax.set_title(f"ty = {signed(ty_values[k], ' px')}")
                 ax.set_xlim(extent[0], extent[1])
                 ax.set_ylim(extent[2], extent[3])
                 _apply_axis_labels(ax.xaxis, tx_c, tx_l)
@@ -762,9 +752,9 @@ def sweep_figure(record: dict, clean: np.ndarray, worst: np.ndarray) -> Figure:
         frac_text = f"misclassified on {100 * float(frac):.1f}% of transforms" if frac is not None else ""
         rng = []
         if params.get("max_rotation") is not None:
-            rng.append(f"rotation \u00b1{_num(params['max_rotation'])}\u00b0")
+            rng.append(f"rotation \u00b1{num(params['max_rotation'])}\u00b0")
         if params.get("max_translation") is not None:
-            rng.append(f"translation \u00b1{_num(params['max_translation'])} px")
+            rng.append(f"translation \u00b1{num(params['max_translation'])} px")
         mode = "grid" if grid_mode else "random"
         line1 = f"{model_id} \u00b7 spatial sweep ({mode}" + (", " + ", ".join(rng) if rng else "") + ")"
         if not frac_text and worst_info:

@@ -13,7 +13,7 @@ import html
 import numpy as np
 
 from visualizer.gui.panels.colormaps import C_REF, C_TGT, diverging_cmap
-from visualizer.gui.panels.formatting import eps_text, num, over_255, prob_text
+from visualizer.core.formatting import eps_text, num, over_255, prob_text
 from visualizer.gui.panels.history_plot import HistoryPlot
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, channel_mean, link_views, to_display
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget

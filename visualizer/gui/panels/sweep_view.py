@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
-from visualizer.gui.panels.formatting import ellipsize, prob_text, signed
+from visualizer.core.formatting import ellipsize, prob_text, signed
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, pg

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from visualizer.gui.panels.colormaps import C_REF, C_TGT
-from visualizer.gui.panels.formatting import prob_text
+from visualizer.core.formatting import prob_text
 from visualizer.gui.panels.theme import plot_colours
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt
 

@@ -1,4 +1,4 @@
-"""Numbers and names as the panels print them: budgets as k/255, signed shifts with a real minus
+"""Numbers and names as the panels and figures print them: budgets as k/255, signed shifts with a real minus
 sign, probabilities to two decimals, long class names shortened."""
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from visualizer.core.atomic import write_atomically
 from visualizer.core.formatting import num, signed
 from visualizer.core.errors import OutputError
+from visualizer.core.palette import (C_BAD, C_LOSS, C_OTHER, C_REF, C_TGT, C_WORST, DIVERGING, MAGNITUDE,
+                                       SEQUENTIAL)
 
 __all__ = [
     "FIG_WIDTH",
@@ -91,17 +93,6 @@ STYLE = {
     "svg.hashsalt": "adversarial-visualizer",
     "image.composite_image": False,
 }
-
-# Colours used consistently across panels.
-C_REF = "#2166ac"            # reference (true or predicted) class
-C_TGT = "#d6604d"            # target class
-C_OTHER = "#bdbdbd"
-C_LOSS = "#252525"
-C_WORST = "#ff1f5b"
-C_BAD = (0.72, 0.72, 0.72)   # NaN: outside a model's crop / not evaluated
-DIVERGING = "RdBu_r"
-SEQUENTIAL = "viridis"
-MAGNITUDE = "magma"
 
 # Embedded images are upsampled until their longer side is at least this many pixels.
 CRISP_MIN_SIDE = 512

@@ -1,33 +1,20 @@
-"""Colour maps and class colours for the panels, taken from the same matplotlib maps and hex
-values the exported figures use, so a PNG from the CLI and the window on screen agree."""
+"""Colour maps and class colours for the panels: the same tables and hex values the
+exported figures use (core/palette.py), so a PNG from the CLI and the window on screen
+agree. No matplotlib here: the tables are stored, which keeps it out of start-up."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import matplotlib
 import numpy as np
 
-from visualizer.core.figures import C_REF, C_TGT, C_WORST, DIVERGING, MAGNITUDE, SEQUENTIAL
+from visualizer.core.palette import C_REF, C_TGT, C_WORST, DIVERGING, MAGNITUDE, N_COLOURS, SEQUENTIAL, colour_table
 from visualizer.gui.qt import pg
 
 __all__ = ["C_REF", "C_TGT", "C_WORST", "diverging_cmap", "magnitude_cmap", "overlay_lut", "sequential_cmap"]
 
-N_COLOURS = 256
-
-
-@lru_cache(maxsize=None)
-def _samples(name: str) -> np.ndarray:
-    """N x 4 uint8 RGBA samples of a matplotlib colour map (read-only: shared by the cache)."""
-    rgba = matplotlib.colormaps[name](np.linspace(0.0, 1.0, N_COLOURS))
-    out = np.round(rgba * 255).astype(np.ubyte)
-    out.setflags(write=False)
-    return out
-
 
 def _colormap(name: str) -> pg.ColorMap:
     # A fresh ColorMap each call: callers may reverse or edit theirs without touching others.
-    return pg.ColorMap(np.linspace(0.0, 1.0, N_COLOURS), _samples(name).copy(), name=name)
+    return pg.ColorMap(np.linspace(0.0, 1.0, N_COLOURS), colour_table(name).copy(), name=name)
 
 
 def diverging_cmap() -> pg.ColorMap:

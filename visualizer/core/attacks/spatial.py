@@ -1,6 +1,7 @@
 """The spatial attack of Engstrom et al. (2018): rotations x translations, as a full grid or
-worst-of-k random draws. All transforms of all images are evaluated in large batches,
-chunked to fit memory and to return to the caller about twice a second (progress, cancel).
+worst-of-k random draws. All transforms of all images are evaluated in batches ("chunks")
+sized by measurement (core/attacks/chunking.py): as fast as the device goes, within memory,
+returning to the caller about twice a second (progress, cancel).
 
 Per image the chosen transform is the misclassified one with the highest cross-entropy if
 any, else the one with the highest cross-entropy.
@@ -15,11 +16,11 @@ from typing import Callable, Generator
 import torch
 import torch.nn.functional as F
 
+from visualizer.core.attacks.chunking import ChunkSizer, first_chunk
 from visualizer.core.attacks.transforms import rotate_translate
 from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.errors import ParameterError
 
-TARGET_CHUNK_SECONDS = 0.5
 _OOM_ERRORS = tuple(e for e in (getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None)) if e)
 
 
@@ -131,34 +132,28 @@ def spatial_sweep(
     loss = torch.full((total,), float("nan"))
     prob = torch.full((total,), float("nan"))
     pred = torch.full((total,), -1, dtype=torch.long)
-    # Start small, then size chunks so each takes about TARGET_CHUNK_SECONDS.
-    chunk = p.chunk_size or max(1, min(256, (64 * 224 * 224) // (h * w)))
-    ceiling = 4096   # largest chunk the adaptive sizing may pick; lowered by out-of-memory
+    sizer = ChunkSizer(p.chunk_size or first_chunk(h, w), fixed=p.chunk_size is not None)
     pos = 0
     cancelled = False
     while pos < total:
         if is_cancelled(cancel):
             cancelled = True
             break
-        end = min(total, pos + chunk)
+        end = min(total, pos + sizer.size)
         t0 = time.perf_counter()
         try:
             batch_loss, batch_prob, batch_pred = _evaluate_chunk(model, images, labels, flat_t, pos, end, m)
         except _OOM_ERRORS:
-            if chunk == 1:
+            if not sizer.out_of_memory():
                 raise
-            chunk = max(1, chunk // 2)   # out of memory: halve and retry the same transforms
-            # Never grow back to a size that failed: each retry wastes a partial forward.
-            ceiling = chunk
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-            continue
+            continue   # the same transforms again, in smaller chunks
         loss[pos:end], prob[pos:end], pred[pos:end] = batch_loss, batch_prob, batch_pred
+        # _evaluate_chunk copies its results to the CPU, so this clock includes the GPU work.
+        sizer.record(end - pos, time.perf_counter() - t0)
         pos = end
-        if p.chunk_size is None:
-            elapsed = max(time.perf_counter() - t0, 1e-4)
-            chunk = int(max(1, min(ceiling, chunk * min(2.0, TARGET_CHUNK_SECONDS / elapsed))))
-        yield SweepProgress(pos, total, chunk)
+        yield SweepProgress(pos, total, sizer.size)
 
     loss_nm, prob_nm, pred_nm = loss.view(n, m), prob.view(n, m), pred.view(n, m)
     evaluated = ~torch.isnan(loss_nm)

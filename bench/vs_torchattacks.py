@@ -11,7 +11,7 @@ sign of the gradient and L2 steps normalise it per example, so both give the sam
 
 Needs torchattacks, installed without its pinned dependencies (see bench/README.md):
     pip install --no-deps torchattacks
-    python bench/vs_torchattacks.py [--batch 8] [--steps 5]
+    python bench/vs_torchattacks.py [--batch 8] [--steps 10]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> int:
 
     cuda = device.type == "cuda"
     batch = args.batch or (32 if cuda else 8)
-    steps = args.steps or (10 if cuda else 5)
+    steps = args.steps or 10
     model = load_model("lite0-imagenet", LoadOptions(device=device.type))
     gen = torch.Generator().manual_seed(0)
     images = torch.rand((batch, 3, 224, 224), generator=gen).to(device)

@@ -9,7 +9,7 @@ def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
     """Start the app; ``open_path`` (an image or a .advsession file) is opened at once
     instead of the bundled defaults."""
     from visualizer import __version__
-    from visualizer.gui.qt import QtCore, QtGui, QtWidgets
+    from visualizer.gui.qt import QtCore, QtWidgets
 
     QtWidgets.QApplication.setHighDpiScaleFactorRoundingPolicy(
         QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -18,9 +18,7 @@ def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
     app.setOrganizationName("adversarial-visualizer")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("adversarial-visualizer")
-    icon = _icon_path()
-    if icon is not None:
-        app.setWindowIcon(QtGui.QIcon(str(icon)))
+    app.setWindowIcon(app_icon())
 
     from visualizer.gui.main_window import MainWindow
 
@@ -31,11 +29,20 @@ def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
     return app.exec()
 
 
-def _icon_path():
+def app_icon():
+    """The window icon: the hicolor PNGs (crisp at 16-48 px, where a scaled SVG blurs),
+    the SVG if they are missing, an empty icon if both are."""
     from visualizer.core.resources import resource_path
+    from visualizer.gui.qt import QtCore, QtGui
 
+    icon = QtGui.QIcon()
     try:
-        path = resource_path("icons", "visualizer.svg")
+        icons = resource_path("icons")
     except FileNotFoundError:
-        return None
-    return path if path.is_file() else None
+        return icon
+    for png in sorted(icons.glob("hicolor/*x*/apps/adversarial-visualizer.png")):
+        side = int(png.parts[-3].split("x")[0])
+        icon.addFile(str(png), QtCore.QSize(side, side))
+    if icon.isNull() and (icons / "visualizer.svg").is_file():
+        icon = QtGui.QIcon(str(icons / "visualizer.svg"))
+    return icon

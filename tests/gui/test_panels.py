@@ -462,6 +462,46 @@ def test_saliency_absolute_maps_use_zero_to_scale(qtbot, model, image):
     assert "absolute" in view.note_label.text()
 
 
+def test_saliency_own_scale_shows_each_map_on_its_model_scale(qtbot):
+    # The real standard / robust pair, whose gradients differ several-fold in size.
+    from support import digit_sample
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    models = [load_model(name, LoadOptions(device="cpu")) for name in ("digits-standard", "digits-robust")]
+    image = load_image(digit_sample())
+    from visualizer.core.artifacts import saliency_artifacts, saliency_maps
+
+    comparison = drive(compare_saliency(models, image, SaliencyParams(method="vanilla")))
+    art = saliency_artifacts(comparison, models, image)      # as the window shows it
+    rec, maps = art.record, saliency_maps(art.record, art.arrays)
+    own = [e["own_scale"] for e in rec["saliency"]["maps"]]
+    shared = rec["saliency"]["shared_scale"]
+    assert max(own) / min(own) > 2, own            # a faint map: what the switch is for
+
+    view = _shown(qtbot, SaliencyView(), 900, 400)
+    view.show_result(rec, art.arrays["image"].transpose(1, 2, 0), maps)
+    view.overlay_box.setChecked(True)
+    overlay_lut = view.map_items()[0].lut.copy()
+    view.own_scale_box.setChecked(True)
+    for item, m, s in zip(view.map_items(), maps, own):
+        np.testing.assert_allclose(item.image, m / s, rtol=1e-6)
+        assert tuple(item.getLevels()) == pytest.approx((-1.0, 1.0))
+        assert np.nanpercentile(np.abs(item.image), 99.5) == pytest.approx(1.0, rel=0.05)
+    np.testing.assert_array_equal(view.map_items()[0].lut, overlay_lut)   # overlay untouched
+    assert "own scale" in view.colour_bar.getAxis("left").labelText
+    assert "not comparable" in view.header_label.text()
+    titles = [p.title.full_text() for p in view._panels[1:]]
+    assert all(f"\u00b1{s:.3g}" in t for t, s in zip(titles, own)), titles
+    own_png = _preview(view, "saliency_own_scale")
+
+    view.own_scale_box.setChecked(False)
+    for item, m in zip(view.map_items(), maps):
+        np.testing.assert_array_equal(item.image, m.astype(np.float32))
+        assert tuple(item.getLevels()) == pytest.approx((-shared, shared))
+    assert "shared scale" in view.colour_bar.getAxis("left").labelText
+    assert not np.array_equal(_pixels(own_png), _pixels(_preview(view, "saliency_shared_scale")))
+
+
 # --------------------------------------------------------------------------- theme, resources
 
 

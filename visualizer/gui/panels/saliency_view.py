@@ -1,6 +1,10 @@
 """All models' saliency maps for one image, side by side on ONE colour scale (one ColorBarItem
 drives every map), so a robust and a standard model can be compared by eye.
 
+"Each model's own scale" divides every map by that model's own scale instead: the honest
+comparison of magnitudes is the shared scale (a robust model's gradients are several
+times smaller), but a faint map's structure only shows on its own.
+
 Maps are H x W on the original image grid, NaN outside a model's input crop (drawn
 transparent). The overlay switch shows the maps over a grayscale copy of the image with
 opacity growing with |saliency|; it only swaps lookup tables, the levels never change.
@@ -32,6 +36,15 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return (0.15 + 0.7 * lum).astype(np.float32)
 
 
+def _finite_positive(value) -> float:
+    """A map's own scale, or 1 where it is missing or zero (an all-zero map stays zero)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return 1.0
+    return v if math.isfinite(v) and v > 0 else 1.0
+
+
 class SaliencyView(ThemedWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -41,6 +54,9 @@ class SaliencyView(ThemedWidget):
         self._absolute = False
         self._cmap = diverging_cmap()
         self._gray = self._neutral = None         # H x W arrays drawn under the maps
+        self._maps: list[np.ndarray] = []
+        self._entries: list[dict] = []
+        self._scale = 1.0                         # the shared scale
 
         self.header_label = QtWidgets.QLabel()
         self.header_label.setWordWrap(True)
@@ -48,9 +64,15 @@ class SaliencyView(ThemedWidget):
         self.overlay_box.setToolTip("Show the maps over a grayscale copy of the image, "
                                     "more opaque where |saliency| is larger")
         self.overlay_box.toggled.connect(self._apply_overlay)
+        self.own_scale_box = QtWidgets.QCheckBox("Each model's own scale")
+        self.own_scale_box.setToolTip("Scale every map to its own 99.5th percentile of |saliency| to see the "
+                                      "structure of faint maps. Magnitudes are then no longer comparable: "
+                                      "the shared scale is the fair comparison.")
+        self.own_scale_box.toggled.connect(self._apply_scale)
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
         top.addWidget(self.header_label, 1)
+        top.addWidget(self.own_scale_box, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.overlay_box, 0, Qt.AlignmentFlag.AlignTop)
 
         self.maps = ImageGridWidget()
@@ -102,7 +124,6 @@ class SaliencyView(ThemedWidget):
             self._absolute = absolute
             self._cmap = magnitude_cmap() if absolute else diverging_cmap()
             self.colour_bar.setColorMap(self._cmap)
-        self.colour_bar.getAxis("left").setLabel("|saliency| (shared scale)" if absolute else "saliency (shared scale)")
 
         h, w = img.shape[:2]
         self.maps.set_aspect(h / w)
@@ -110,20 +131,8 @@ class SaliencyView(ThemedWidget):
         self._panels[0].set_title(f"Image \u2014 {w} \u00d7 {h} px")
         self._gray = _gray(img)
         self._neutral = np.full((h, w), NEUTRAL, dtype=np.float32)
-        levels = (0.0, scale) if absolute else (-scale, scale)
-        for panel, m, entry in zip(self._panels[1:], maps, entries):
-            panel.set_image(m, levels=levels)
-            title = f"{entry.get('model', '?')} \u2014 {entry.get('label', entry.get('class', '?'))}"
-            panel.set_title(title)
-            source = "given label" if entry.get("label_source") == "given" else "model's top-1"
-            panel.title.set_hint(f"{title} (class {entry.get('class')}, {source}); "
-                                 f"this model's own scale would be \u00b1{float(entry.get('own_scale') or 0):.3g}")
-        # One bar, one set of levels for every map.
-        self.colour_bar.setLevels(levels)
-
-        method = METHOD_NAMES.get(sal.get("method"), str(sal.get("method", "?")))
-        limits = f"0 \u2026 {scale:.3g}" if absolute else f"\u00b1{scale:.3g}"
-        self.header_label.setText(f"<b>{method} saliency</b> \u00b7 one colour scale for all models: {limits}")
+        self._maps, self._entries, self._scale = maps, entries, scale
+        self._apply_scale(self.own_scale_box.isChecked())
         self._has_nan = any(bool(np.isnan(m).any()) for m in maps)
         self.overlay_box.blockSignals(True)
         self.overlay_box.setChecked(overlay)
@@ -133,6 +142,7 @@ class SaliencyView(ThemedWidget):
 
     def clear(self) -> None:
         self._record = None
+        self._maps, self._entries = [], []
         self._has_nan = False
         for panel in self._panels:
             panel.clear()
@@ -169,6 +179,35 @@ class SaliencyView(ThemedWidget):
         self.colour_bar.setImageItem(self.map_items())
         link_views(self.image_views())
         self.maps.set_grid(rows, cols, reserved_width=self.colour_bar.axis.width() + 40, text_rows=1)
+
+    def _apply_scale(self, own: bool) -> None:
+        """Draw the maps on the shared scale, or each divided by its model's own scale."""
+        if not self._maps:
+            return
+        sal = (self._record or {}).get("saliency") or {}
+        absolute = self._absolute
+        levels = ((0.0, 1.0) if absolute else (-1.0, 1.0)) if own else \
+            ((0.0, self._scale) if absolute else (-self._scale, self._scale))
+        for panel, m, entry in zip(self._panels[1:], self._maps, self._entries):
+            own_scale = _finite_positive(entry.get("own_scale"))
+            panel.set_image(m / own_scale if own else m, levels=levels)
+            title = f"{entry.get('model', '?')} \u2014 {entry.get('label', entry.get('class', '?'))}"
+            if own:
+                title += f" (\u00b1{own_scale:.3g})" if not absolute else f" (0 \u2026 {own_scale:.3g})"
+            panel.set_title(title)
+            source = "given label" if entry.get("label_source") == "given" else "model's top-1"
+            panel.title.set_hint(f"{title} (class {entry.get('class')}, {source}); "
+                                 f"this model's own scale \u00b1{own_scale:.3g}, shared \u00b1{self._scale:.3g}")
+        self.colour_bar.setLevels(levels)   # one bar, one set of levels for every map
+        quantity = "|saliency|" if absolute else "saliency"
+        self.colour_bar.getAxis("left").setLabel(f"{quantity} / own scale" if own else f"{quantity} (shared scale)")
+        method = METHOD_NAMES.get(sal.get("method"), str(sal.get("method", "?")))
+        if own:
+            what = "each map on its own model's scale (magnitudes not comparable)"
+        else:
+            limits = f"0 \u2026 {self._scale:.3g}" if absolute else f"\u00b1{self._scale:.3g}"
+            what = f"one colour scale for all models: {limits}"
+        self.header_label.setText(f"<b>{method} saliency</b> \u00b7 {what}")
 
     def _apply_overlay(self, on: bool) -> None:
         """Swap lookup tables and what lies under the maps; the levels (the shared scale) stay

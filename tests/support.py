@@ -10,3 +10,10 @@ def sklearn_sample(name: str) -> Path:
     import sklearn.datasets
 
     return Path(sklearn.datasets.__file__).parent / "images" / name
+
+
+def digit_sample() -> Path:
+    """A bundled digit scan: the bundled digit models are the fastest real models here."""
+    from visualizer.core.resources import sample_images
+
+    return next(p for p in sample_images() if p.name.startswith("digit-"))

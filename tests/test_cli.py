@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 
 from visualizer.cli import main
-from visualizer.core.resources import sample_images
 from visualizer.core.schema import result_schema
 
-from support import sklearn_sample
+from support import digit_sample, sklearn_sample
 
 
 def validate(out_dir):
@@ -23,10 +22,6 @@ def validate(out_dir):
     for name in record["files"].values():
         assert (out_dir / name).stat().st_size > 0, name
     return record
-
-
-def digit_sample():
-    return next(p for p in sample_images() if p.name.startswith("digit-"))
 
 
 def test_attack_end_to_end_writes_valid_outputs(tmp_path, capsys):
@@ -104,6 +99,11 @@ def test_saliency_of_two_models_on_one_scale(tmp_path, capsys):
     (["attack", "--model", "nosuch-model", "--image", "{china}", "--eps", "1/255"], "nosuch-model"),
     (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "2"], "exceeds"),
     (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "abc"], "--eps"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "-1"], "positive"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "0"], "positive"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "inf"], "finite"),
+    (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--step-size", "big"],
+     "--step-size"),
     (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--label", "cardigan"], "ambiguous"),
     (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--target", "unicorn"], "unicorn"),
     (["attack", "--model", "lite0-imagenet", "--image", "{china}", "--eps", "1/255", "--steps", "0"], "Steps"),
@@ -129,3 +129,29 @@ def test_models_lists_sources_and_bundled(capsys):
 def test_python_dash_m_and_no_arguments():
     out = subprocess.run([sys.executable, "-m", "visualizer", "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "visualizer" in out.stdout
+
+
+def test_step_size_above_epsilon_is_a_warning_not_a_refusal(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--eps", "2/255",
+               "--step-size", "0.1", "--steps", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "warning: Step size 0.1 is larger than epsilon" in err
+    assert validate(out)["parameters"]["step_size"] == pytest.approx(0.1)
+
+
+def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    import torch
+
+    import visualizer.core.attacks.spatial as spatial
+
+    def no_memory(*args, **kwargs):    # the injected fault: every batch size runs out of memory
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB")
+
+    monkeypatch.setattr(spatial, "_evaluate_chunk", no_memory)
+    rc = main(["sweep", "--model", "digits-robust", "--image", str(digit_sample()), "--rotations", "7",
+               "--translations", "3", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and err[0].startswith("error: Ran out of memory (CUDA out of memory."), err
+    assert not (tmp_path / "out").exists()

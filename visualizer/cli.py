@@ -11,6 +11,7 @@ import argparse
 import signal
 import sys
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -109,6 +110,18 @@ def _load_options(args):
                        mean=args.mean, std=args.std, labels=args.labels, trust=args.trust, device=args.device)
 
 
+def _load_model(spec: str, options):
+    """Load a model and print its warnings (NaN weights, probabilities instead of logits, a
+    GPU too small so it runs on the CPU): in the window they open a dialog."""
+    from visualizer.core.models.registry import load_model
+
+    model = load_model(spec, options)
+    for note in model.info.notes:
+        if note.startswith("Warning: "):
+            print(f"warning: {model.info.model_id}: {note[len('Warning: '):]}", file=sys.stderr)
+    return model
+
+
 def _install_cancel_on_interrupt():
     """First Ctrl-C cancels gracefully (the partial result is still written); a second one aborts."""
     from visualizer.core.cancel import CancelToken
@@ -151,7 +164,6 @@ def cmd_attack(args) -> int:
     from visualizer.core.attacks import AttackParams, parse_number
     from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.images import load_image
-    from visualizer.core.models.registry import load_model
     from visualizer.core.runs import attack_run
     from visualizer.progress import ProgressBar
 
@@ -165,7 +177,7 @@ def cmd_attack(args) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
-    model = load_model(args.model, _load_options(args))
+    model = _load_model(args.model, _load_options(args))
     cancel = _install_cancel_on_interrupt()
     bar = ProgressBar(f"{params.method} {params.norm}")
     run = _drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
@@ -189,7 +201,6 @@ def cmd_sweep(args) -> int:
     from visualizer.core.attacks.spatial import SpatialParams
     from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.images import load_image
-    from visualizer.core.models.registry import load_model
     from visualizer.core.runs import sweep_run
     from visualizer.progress import ProgressBar
 
@@ -198,7 +209,7 @@ def cmd_sweep(args) -> int:
                            seed=args.seed)
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
-    model = load_model(args.model, _load_options(args))
+    model = _load_model(args.model, _load_options(args))
     cancel = _install_cancel_on_interrupt()
     bar = ProgressBar(f"sweep {params.mode}")
     run = _drive(sweep_run(model, image, params, label=args.label, cancel=cancel),
@@ -217,7 +228,6 @@ def cmd_saliency(args) -> int:
     from visualizer.core.artifacts import saliency_artifacts
     from visualizer.core.export import check_output_dir, write_run
     from visualizer.core.images import load_image
-    from visualizer.core.models.registry import load_model
     from visualizer.core.saliency import SaliencyParams, compare_saliency
     from visualizer.progress import ProgressBar
 
@@ -225,7 +235,7 @@ def cmd_saliency(args) -> int:
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     options = _load_options(args)
-    models = [load_model(spec, options) for spec in args.model]
+    models = [_load_model(spec, options) for spec in args.model]
     cancel = _install_cancel_on_interrupt()
     bar = ProgressBar(f"saliency {params.method}")
     comparison = _drive(compare_saliency(models, image, params, label=args.label, cancel=cancel),
@@ -274,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     except VisualizerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (RuntimeError, MemoryError) as exc:
+        from visualizer.core.device import is_out_of_memory, out_of_memory_message
+
+        if not is_out_of_memory(exc):
+            raise                # a bug: keep the traceback
+        print(f"error: {out_of_memory_message(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("\naborted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
+from support import digit_sample  # noqa: E402
+from window_support import add_model, open_image  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +22,39 @@ def no_threads_left_behind(request):
     assert not leftover, f"{request.node.name} left {len(leftover)} worker thread(s) running"
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    # Two cores: one for torch in the worker, one for the GUI thread and the test.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def settings(tmp_path):
     from visualizer.gui.qt import QtCore
 
     return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from visualizer.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    w.pool.shutdown()
+
+
+@pytest.fixture
+def digits_window(qtbot, window):
+    """The window with a digit scan and both bundled digit models loaded, the first selected."""
+    open_image(qtbot, window, digit_sample())
+    add_model(qtbot, window, "digits-standard")
+    add_model(qtbot, window, "digits-robust")
+    window.model_list.setCurrentRow(0)
+    return window

@@ -10,79 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from visualizer.core.resources import sample_images
 from visualizer.core.schema import result_schema
 from visualizer.gui.dialogs.export_dialog import ExportChoice
 from visualizer.gui.main_window import MainWindow
 from visualizer.gui.qt import QtCore, QtWidgets
-
-LONG = 120_000   # ms: generous waits; CI machines are slow and shared
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    # Two cores: one for torch in the worker, one for the GUI thread and the test.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def digit_sample():
-    return next(p for p in sample_images() if p.name.startswith("digit-"))
-
-
-def sample(name):
-    return next(p for p in sample_images() if p.name == name)
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    w = MainWindow(settings=settings, load_defaults=False)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    yield w
-    w.pool.shutdown()
-
-
-def choose(form, key):
-    form.attack.setCurrentIndex(form.attack.findData(key))
-
-
-def set_field(form, name, text):
-    form.fields[name].edit.setText(text)
-
-
-def open_image(qtbot, w, path):
-    with qtbot.waitSignal(w.imageLoaded, timeout=LONG):
-        w.open_image(path)
-
-
-def add_model(qtbot, w, spec):
-    with qtbot.waitSignal(w.modelLoaded, timeout=LONG):
-        index = w.load_model(spec, {"device": "cpu"})
-    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
-    return index
-
-
-def run_and_wait(qtbot, w, all_models=False, count=1):
-    finished = []
-    w.runFinished.connect(finished.append)
-    w.run(all_models=all_models)
-    qtbot.waitUntil(lambda: len(finished) >= count and not w.pool.busy(), timeout=LONG)
-    w.runFinished.disconnect(finished.append)
-    assert w.last_error is None, w.last_error
-    return finished
-
-
-@pytest.fixture
-def digits_window(qtbot, window):
-    open_image(qtbot, window, digit_sample())
-    add_model(qtbot, window, "digits-standard")
-    add_model(qtbot, window, "digits-robust")
-    window.model_list.setCurrentRow(0)
-    return window
+from window_support import LONG, choose, run_and_wait, run_sweep, sample, set_field
 
 
 def test_launch_opens_with_the_bundled_model_and_photo(qtbot, settings):
@@ -154,11 +86,7 @@ def test_a_new_run_supersedes_the_old_one(qtbot, digits_window):
 
 def test_sweep_and_clicking_a_cell(qtbot, digits_window):
     w = digits_window
-    choose(w.form, "spatial-grid")
-    set_field(w.form, "rotations", "7")
-    set_field(w.form, "translations", "3")
-    run_and_wait(qtbot, w)
-    rec = w.columns[0].results["sweep"].record
+    rec = run_sweep(qtbot, w)
     assert np.array(rec["sweep"]["grid_true_prob"]).shape == (7, 3, 3)
     assert w.tabs.currentIndex() == 1
     captions = []

@@ -81,12 +81,19 @@ class LoadedImage:
 
 def load_image(path: str | os.PathLike) -> LoadedImage:
     """Read an image file; every failure becomes an ImageLoadError naming the file."""
+    return load_image_and_bytes(path)[0]
+
+
+def load_image_and_bytes(path: str | os.PathLike) -> tuple[LoadedImage, bytes]:
+    """The image and the exact bytes it was decoded from (a session stores those), from one
+    read: the file may be replaced or deleted at any moment, and a second read could fail
+    or disagree with the first."""
     p = Path(path)
     data = _read_file(p)
     digest = hashlib.sha256(data).hexdigest()
     notes: list[str] = []
     pixels = _decode(data, p, notes)
-    return LoadedImage(pixels=pixels, path=str(p), sha256=digest, notes=notes, name=p.name)
+    return LoadedImage(pixels=pixels, path=str(p), sha256=digest, notes=notes, name=p.name), data
 
 
 def load_image_bytes(data: bytes, name: str, path: str | None = None) -> LoadedImage:

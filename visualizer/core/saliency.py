@@ -174,7 +174,17 @@ def compare_saliency(models: list, image, params: SaliencyParams, label: str | i
     started = time.perf_counter()
     results: list[ModelSaliency] = []
     grid_scale = comparison_grid_scale(models, image)
+
+    def comparison(cancelled: bool) -> SaliencyComparison:
+        # Cancelled: the models finished so far, on their own shared scale.
+        return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), cancelled,
+                                  time.perf_counter() - started, grid_scale)
+
     for i, model in enumerate(models):
+        if is_cancelled(cancel):
+            # Checked per model as well: a vanilla map is one step with no check of its own,
+            # so "run on all models" would otherwise go on through every remaining model.
+            return comparison(True)
         info = model.info
         x, geometry = preprocess(image, info.preprocessing)
         x = x.to(model.device)
@@ -194,11 +204,9 @@ def compare_saliency(models: list, image, params: SaliencyParams, label: str | i
                 break
             yield SaliencyProgress(i * 1000 + int(1000 * progress.done / progress.total), 1000 * len(models))
         if maps is None:
-            return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), True,
-                                      time.perf_counter() - started, grid_scale)
+            return comparison(True)
         m_in = maps[0].detach().float().cpu().numpy()
         m_orig = map_to_original(m_in, geometry, scale=grid_scale)
         results.append(ModelSaliency(info.model_id, cls, info.class_names[cls], source, m_in, m_orig,
                                      shared_scale([m_orig]), geometry))
-    return SaliencyComparison(params, results, shared_scale([r.map_original for r in results]), False,
-                              time.perf_counter() - started, grid_scale)
+    return comparison(False)

@@ -15,6 +15,7 @@ class ModelColumn:
     title: str
     model: object | None = None        # ClassifierModel once loaded
     load_error: str | None = None
+    load_cancelled: bool = False       # Cancel was pressed while the model loaded
     attack_view: object | None = None
     sweep_view: object | None = None
     results: dict[str, Artifacts] = field(default_factory=dict)   # "attack" | "sweep" -> latest

@@ -4,7 +4,6 @@ every model load, image decode and run goes through the core in a worker thread.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.artifacts import Artifacts, attack_artifacts, saliency_artifacts, sweep_artifacts
+from visualizer.core.device import is_out_of_memory, out_of_memory_message
 from visualizer.core.errors import VisualizerError
-from visualizer.core.images import load_image, load_image_bytes, preprocess
+from visualizer.core.images import load_image_and_bytes, load_image_bytes, preprocess
 from visualizer.core.models.registry import LoadOptions, load_model
 from visualizer.core.resources import sample_images
 from visualizer.core.results import top_k
@@ -209,6 +209,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view_menu.addAction(self.dock.toggleViewAction())
 
         m = bar.addMenu("&Help")
+        self.act_tutorial = act("&Tutorial", self.show_tutorial, tip="Four classic results with the bundled models")
+        m.addAction(self.act_tutorial)
         m.addAction(act("Keyboard &shortcuts", self.show_shortcuts, "F1"))
         m.addAction(act("&About Adversarial Visualizer", self.show_about))
 
@@ -279,15 +281,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_image(self, path) -> None:
         path = str(path)
 
-        def job():
-            image = load_image(path)
-            data = Path(path).read_bytes()
-            if hashlib.sha256(data).hexdigest() != image.sha256:
-                raise VisualizerError(f"{path} changed while it was being read; open it again.")
-            return image, data
-
+        # One read gives both the pixels and the bytes a session keeps: a file deleted or
+        # replaced in the meantime cannot make them disagree, or fail as a bug on a re-read.
         self.statusBar().showMessage(f"Opening {path}…")
-        self._start("image", call_in_worker(job), on_finished=lambda res: self._set_image(*res, recent=path))
+        self._start("image", call_in_worker(lambda: load_image_and_bytes(path)),
+                    on_finished=lambda res: self._set_image(*res, recent=path))
 
     def paste_image(self) -> None:
         clip = QtWidgets.QApplication.clipboard()
@@ -398,6 +396,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _model_ready(self, col: ModelColumn, model) -> None:
         if col not in self.columns:
             return
+        if col.load_cancelled:   # loading cannot stop part-way; what it loaded after Cancel is dropped
+            self._mark_not_loaded(col, "loading cancelled")
+            self.statusBar().showMessage(f"Loading {col.spec} cancelled", 8000)
+            self._update_enabled()
+            return
         col.model = model
         col.title = model.info.model_id
         i = self.columns.index(col)
@@ -424,14 +427,16 @@ class MainWindow(QtWidgets.QMainWindow):
     def _model_failed(self, col: ModelColumn, exc: BaseException, details: str) -> None:
         col.load_error = str(exc)
         if col in self.columns:
-            i = self.columns.index(col)
-            self.model_list.item(i).setText(f"{col.spec} — failed to load")
-            col.attack_view.set_model_title(f"{col.spec} (not loaded)")
-            col.sweep_view.set_model_title(f"{col.spec} (not loaded)")
+            self._mark_not_loaded(col, "failed to load")
         from visualizer.gui.dialogs.model_dialog import ModelDialog
 
         self._error(f"Could not load {col.spec}", ModelDialog.explain_error(exc), details)
         self._update_enabled()
+
+    def _mark_not_loaded(self, col: ModelColumn, state: str) -> None:
+        self.model_list.item(self.columns.index(col)).setText(f"{col.spec} — {state}")
+        col.attack_view.set_model_title(f"{col.spec} (not loaded)")
+        col.sweep_view.set_model_title(f"{col.spec} (not loaded)")
 
     def remove_selected_model(self) -> None:
         i = self.model_list.currentRow()
@@ -578,8 +583,10 @@ class MainWindow(QtWidgets.QMainWindow):
                     label=f"{params.method} saliency")
 
     def _saliency_done(self, comparison, models, image) -> None:
-        if comparison.cancelled:
-            self.statusBar().showMessage("Saliency cancelled", 5000)
+        if comparison.cancelled and not comparison.maps:
+            # The view was cleared when the run started: no stale result may stay exportable.
+            self.saliency_result = None
+            self.statusBar().showMessage("Saliency cancelled before any model finished", 5000)
             return
         art = saliency_artifacts(comparison, models, image)
         self.saliency_result = art
@@ -587,6 +594,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.saliency_view.show_result(art.record, art.arrays["image"].transpose(1, 2, 0),
                                        saliency_maps(art.record, art.arrays))
+        if comparison.cancelled:    # the models that finished are kept, like a cancelled attack's best iterate
+            self.statusBar().showMessage(f"Saliency cancelled: {len(comparison.maps)} of {len(models)} models shown",
+                                         8000)
         self.runFinished.emit("saliency")
 
     def _show_transformed(self, col: ModelColumn, angle: float, tx: float, ty: float) -> None:
@@ -623,6 +633,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setCurrentIndex(0)
 
     def cancel(self) -> None:
+        for col in self.columns:
+            if f"model:{id(col)}" in self.pool.running():
+                col.load_cancelled = True
         self.pool.cancel()
         self.statusBar().showMessage("Cancelling… partial results will be shown.", 3000)
 
@@ -641,6 +654,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 on_failed(exc, details)
             elif isinstance(exc, VisualizerError):
                 self._error("The operation failed", str(exc), details)
+            elif is_out_of_memory(exc):     # not a bug: the model, image or sweep is too big here
+                self._error("Out of memory", out_of_memory_message(exc), details)
             else:
                 self._error("Unexpected error (a bug: please report it with the details)",
                             f"{type(exc).__name__}: {exc}", details)
@@ -839,6 +854,13 @@ class MainWindow(QtWidgets.QMainWindow):
             if not a.shortcut().isEmpty():
                 rows.append((a.shortcut().toString(QtGui.QKeySequence.NativeText), a.text().replace("&", "")))
         return sorted(set(rows), key=lambda r: r[1])
+
+    def show_tutorial(self) -> QtWidgets.QDialog:
+        from visualizer.gui.dialogs.tutorial import TutorialDialog
+
+        dialog = TutorialDialog(self)
+        dialog.show()
+        return dialog
 
     def show_shortcuts(self) -> QtWidgets.QMessageBox:
         text = "\n".join(f"{keys:<18} {what}" for keys, what in self.shortcut_table())

@@ -11,7 +11,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from visualizer.core.device import pick_device
+from visualizer.core.device import is_out_of_memory, move_to, pick_device
 from visualizer.core.errors import ModelLoadError, ParameterError
 from visualizer.core.labels import resolve_labels
 from visualizer.core.models.options import LoadOptions
@@ -119,15 +119,23 @@ def finish(net: nn.Module, info: ModelInfo, options: LoadOptions, weights_file: 
     device = pick_device(options.device)
     model = ClassifierModel(net, info)
     try:
-        model = model.to(device)
+        model = move_to(model, device)
     except RuntimeError as exc:      # torch.OutOfMemoryError is a RuntimeError
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
         if device.type == "cpu" or options.device not in (None, "", "auto"):
-            raise ModelLoadError(f"The model could not be moved to {device}: {exc}") from exc
-        # Chosen automatically and it does not fit: the CPU is slower but works.
-        model = model.to("cpu")
+            hint = (" Free memory on it, or load the model with device auto or cpu to run it on the CPU."
+                    if is_out_of_memory(exc) and device.type != "cpu" else "")
+            raise ModelLoadError(f"The model could not be moved to {device}: {first_line}.{hint}") from exc
+        # Chosen automatically and it does not fit: the CPU is slower but works. Whatever
+        # part was already copied goes back to the CPU, and the GPU's cache is released.
+        model = move_to(model, "cpu")
         if device.type == "cuda":
             torch.cuda.empty_cache()
-        info.notes.append(f"The model did not fit on {device} ({str(exc).splitlines()[0]}); it runs on the CPU.")
+        problem = "did not fit in the memory of" if is_out_of_memory(exc) else "could not be moved to"
+        # "Warning:" so the window shows it in a dialog and the CLI prints it: every run on
+        # this model will be much slower than the user expects.
+        info.notes.append(f"Warning: the model {problem} {device} ({first_line}); it runs on the CPU instead, "
+                          "which is slower.")
     from visualizer.core.models.probe import probe
 
     info.notes.extend(probe(model))

@@ -8,6 +8,7 @@ that very file. Safetensors files are never unpickled at all.
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import struct
@@ -17,9 +18,11 @@ from typing import Any
 
 import torch
 
+from visualizer.core.device import available_memory_bytes
 from visualizer.core.errors import ModelLoadError, UntrustedCheckpointError
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar", ".safetensors", ".pth.tar")
+SAFETENSORS_MAX_HEADER = 100_000_000      # the safetensors library's own limit
 
 
 def check_file(path: str | Path) -> Path:
@@ -64,10 +67,56 @@ def is_torchscript_archive(p: Path) -> bool:
     return any(n.endswith("/constants.pkl") for n in names) and any("/code/" in n for n in names)
 
 
+def declared_bytes(p: Path, kind: str) -> int | None:
+    """How much memory reading the file will allocate, from its header alone: the tensor
+    data a safetensors header declares, or the unpacked size of a zip's members (torch
+    allocates each record at its declared size before reading it). None if unknown."""
+    try:
+        if kind == "safetensors":
+            with open(p, "rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                if n > SAFETENSORS_MAX_HEADER:
+                    return None          # not a header safetensors accepts: it will say so
+                header = json.loads(fh.read(n))
+            ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+            size = max(ends, default=0)
+            if 8 + n + size > p.stat().st_size:
+                raise ModelLoadError(f"{p} is truncated or damaged: its header declares {_format_bytes(size)} of "
+                                     f"tensors, but the file holds only {_format_bytes(p.stat().st_size)}.")
+            return size
+        if kind == "zip":
+            with zipfile.ZipFile(p) as zf:
+                return sum(info.file_size for info in zf.infolist())
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error, zipfile.BadZipFile):
+        pass                             # damaged: the reader itself gives the message
+    return None
+
+
+def check_fits_in_memory(p: Path, kind: str) -> None:
+    """Refuse, before reading anything, a file whose tensors cannot fit in memory: reading
+    it would fail part-way at best, and at worst get the app killed by the system."""
+    needed = declared_bytes(p, kind)
+    free = available_memory_bytes()
+    if needed is not None and free is not None and needed > free:
+        raise ModelLoadError(
+            f"{p} holds {_format_bytes(needed)} of weights, more than the {_format_bytes(free)} of memory "
+            "available on this machine, so it was not loaded. Close other programs, or use a machine with "
+            "more memory."
+        )
+
+
+def _format_bytes(n: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
 def read_checkpoint(path: str | Path, trust: bool = False) -> tuple[Any, list[str]]:
     """The object stored in a checkpoint file, and notes about how it was read."""
     p = check_file(path)
     kind = sniff_format(p)
+    check_fits_in_memory(p, "safetensors" if p.suffix.lower() == ".safetensors" else kind)
     if kind == "safetensors" or p.suffix.lower() == ".safetensors":
         return _read_safetensors(p), ["Read as safetensors (no code can run from such a file)."]
     if kind == "unknown":

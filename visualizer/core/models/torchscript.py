@@ -14,7 +14,7 @@ from visualizer.core.errors import ModelLoadError
 from visualizer.core.models.common import (apply_overrides, check_num_classes, class_names_for, finish,
                                           infer_num_classes, make_preprocessing)
 from visualizer.core.models.options import LoadOptions
-from visualizer.core.models.safe_load import check_file, is_torchscript_archive
+from visualizer.core.models.safe_load import check_file, check_fits_in_memory, is_torchscript_archive
 from visualizer.core.models.wrapper import ClassifierModel, ModelInfo
 
 
@@ -23,6 +23,7 @@ def load_torchscript(path: str, options: LoadOptions) -> ClassifierModel:
     if not is_torchscript_archive(p):
         raise ModelLoadError(f"{p} is not a TorchScript archive (torch.jit.save output). "
                              "If it holds weights, load it as ckpt:PATH with --arch.")
+    check_fits_in_memory(p, "zip")
     try:
         with warnings.catch_warnings():
             # torch >= 2.10 marks TorchScript deprecated; users cannot act on that here.

@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # run as `python bench/x.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
+from visualizer.core.allocator import tune_allocator  # noqa: E402
+
+# Measure what users run: the CLI and the window tune the allocator first thing
+# (bench/malloc_tuning.py measures what that is worth; VISUALIZER_MALLOC=default: off).
+ALLOCATOR_TUNED = tune_allocator()
+
 
 def bench_device() -> torch.device:
     """CUDA when present (that is where the targets matter most), else CPU."""
@@ -98,6 +104,7 @@ def environment(device: torch.device) -> dict:
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "allocator_tuned": ALLOCATOR_TUNED,
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
 

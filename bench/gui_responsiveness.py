@@ -41,8 +41,10 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=200)
     args = ap.parse_args()
 
+    from visualizer.core.allocator import tune_allocator
     from visualizer.gui.qt import QtCore, QtWidgets
 
+    tune_allocator()   # as the app's entry point does
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     from visualizer.gui.main_window import MainWindow
 

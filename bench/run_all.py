@@ -21,7 +21,7 @@ import common  # noqa: F401  (puts the checkout on sys.path)
 from common import ROOT, bench_device, environment
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "spatial_throughput", "startup", "memory_sweep")
+BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "spatial_throughput", "startup", "memory_sweep", "malloc_tuning")
 
 
 def run(name: str) -> dict:
@@ -104,6 +104,10 @@ def markdown(results: dict[str, dict], env: dict) -> str:
                           for c in r["results"])
         row("Sweep memory: adaptive / unchunked peak", f"{r['measure']}; {peaks}", r["adaptive_over_unchunked"],
             "bounded (< 1)", 1.0)
+    r = results.get("malloc_tuning", {})
+    for c in r.get("results", []):
+        row("Allocator settings: default / tuned fwd+bwd step", f"lite0, batch {c['batch']}, worker thread, "
+            f"fresh processes alternating ({c['rounds']} each)", c["speedup"], ">= 1 (speed-up)", 1.0, True)
     r = results.get("gui_responsiveness", {})
     if "attack_longest_gap_ms" in r:
         row("GUI: longest main-thread stall during PGD, ms (not a ratio)",
@@ -120,6 +124,10 @@ def markdown(results: dict[str, dict], env: dict) -> str:
             "transforms and the reference scheme's from its first 200-transform chunk, both scaled to "
             "775; 3+ repeats per configuration (more where a round is cheap). On CUDA: torchattacks at "
             "batch 32, 8 sweep images.",
+            "",
+            "All benchmarks run with the allocator settings the CLI and the window apply "
+            "(core/allocator.py: freed memory reused during a run, handed back after it); the "
+            "allocator row measures them against glibc's defaults.",
             "",
             "PGD-k evaluates k+1 iterates (the last a forward only, to score the final iterate), so the "
             "first PGD row includes one forward beyond the k fwd+bwd floor (about 1/(3k) of it); the "

@@ -269,6 +269,10 @@ def start_gui(open_path: str | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:   # the real entry point (not a test calling main): the whole process is ours
+        from visualizer.core.allocator import tune_allocator
+
+        tune_allocator()
     argv = sys.argv[1:] if argv is None else list(argv)
     # `visualizer FILE` (what the desktop entry and a double-click run): open it in the app.
     if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-"):

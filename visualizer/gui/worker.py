@@ -22,6 +22,7 @@ import traceback
 import weakref
 from typing import Callable, Generator
 
+from visualizer.core.allocator import release_free_memory
 from visualizer.core.cancel import CancelToken
 from visualizer.gui.qt import QtCore, Signal
 
@@ -78,6 +79,8 @@ class _Runner(QtCore.QObject):
         except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
             self.failed.emit(exc, traceback.format_exc())
         finally:
+            # Memory the run freed goes back to the system (kept for reuse while it ran).
+            release_free_memory()
             # End the thread from inside: the GUI thread may be blocked waiting for it
             # (window closing) and could not deliver a queued quit.
             QtCore.QThread.currentThread().quit()

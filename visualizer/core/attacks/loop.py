@@ -77,7 +77,7 @@ def attack_steps(
 
     for restart in range(p.restarts):
         if p.random_start:
-            delta = threat.project(threat.random_start(x0, gen))
+            delta = threat.project_(threat.random_start(x0, gen))
             x_adv = (x0 + delta).clamp(0, 1)
         else:
             x_adv = x0.clone()
@@ -93,7 +93,7 @@ def attack_steps(
             better = (success & ~best_success) | ((success == best_success) & (objective > best_loss))
             if not p.best_iterate:
                 better = torch.ones_like(better)
-            best_adv = torch.where(better.view(-1, 1, 1, 1), x_adv, best_adv)
+            torch.where(better.view(-1, 1, 1, 1), x_adv, best_adv, out=best_adv)
             best_loss = torch.where(better, objective, best_loss)
             best_success = torch.where(better, success, best_success)
 
@@ -117,14 +117,17 @@ def attack_steps(
             if p.early_stop and bool(best_success.all()):
                 break
 
-            finite = torch.isfinite(grad).flatten(1).all(dim=1)
-            bad_grad |= ~finite
-            grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
-            zero_grad |= grad.flatten(1).abs().amax(dim=1) == 0
+            # One reduction finds both NaN/inf (they propagate into the max) and all-zero
+            # gradients; no host synchronisation, no image-sized temporary.
+            largest = torch.linalg.vector_norm(grad.flatten(1), ord=float("inf"), dim=1)
+            bad_grad |= ~torch.isfinite(largest)
+            zero_grad |= largest == 0
+            grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
             # Step on the image, then project its offset and clip to valid pixels (the usual
             # order of operations, so results match other PGD implementations bit for bit).
-            delta = threat.project(threat.step(x_adv, grad, p.step_size) - x0)
-            x_adv = (x0 + delta).clamp(0, 1).detach()
+            # step() returns a fresh tensor; the rest happens in it (see threat.py).
+            delta = threat.project_(threat.step(x_adv, grad, p.step_size).sub_(x0))
+            x_adv = delta.add_(x0).clamp_(0, 1)
         if cancelled or (p.early_stop and bool(best_success.all())):
             break
 

@@ -1,11 +1,12 @@
 """How many transforms the spatial sweep puts in one forward pass.
 
 Bigger is not always faster. On a GPU, images per second climb with the batch until the
-device is busy; on a CPU they often fall beyond a few images (activations leave the cache:
-EfficientNet-Lite0 on 2 cores runs at 13 ms per image alone and 40-70 ms per image in
-batches of 64). So the size is measured, not assumed: it doubles while throughput keeps
-up and a chunk stays within the time budget (progress and cancel answer about twice a
-second), then settles on the fastest size seen. Out of memory halves it and caps it there
+device is busy; on a CPU they can fall beyond a few images (with glibc's default
+allocator, EfficientNet-Lite0 on 2 cores ran at 13 ms per image alone and 40-70 ms per
+image in batches of 64; with core/allocator.py's settings larger batches keep up). So the
+size is measured, not assumed: it doubles while throughput keeps up and a chunk stays
+within the time budget (progress and cancel answer about twice a second), then settles on
+the fastest size seen. Out of memory halves it and caps it there
 for good, since every retry wastes part of a forward pass.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,8 +30,9 @@ def main() -> int:
     from visualizer.core.resources import sample_images
     from visualizer.gui.main_window import MainWindow
 
-    settings = QtCore.QSettings(str(out / ".screenshots.ini"), QtCore.QSettings.Format.IniFormat)
-    settings.clear()
+    # Fresh settings in a temporary file: the user's remembered layout must not leak in.
+    settings_dir = tempfile.TemporaryDirectory()
+    settings = QtCore.QSettings(os.path.join(settings_dir.name, "screenshots.ini"), QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
     screen = app.primaryScreen().availableGeometry()
     w.setGeometry(screen)

@@ -102,7 +102,6 @@ def main() -> int:
     args = ap.parse_args()
 
     device = bench_device()
-    cuda = device.type == "cuda"
     # The sizes everywhere: batch 1 and 32, PGD-10 (ResNet-50 at batch 32 takes a
     # few minutes on 2 CPU cores; --batches / --steps shrink it for a quick look).
     batches = args.batches or [1, 32]

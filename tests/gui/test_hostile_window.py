@@ -77,6 +77,13 @@ def test_recent_and_dropped_images_that_no_longer_exist(qtbot, digits_window, tm
     assert str(recent) in fails_with_message(qtbot, w, action.trigger)
     assert w.image.name == digit_sample().name and w.columns[0].results["attack"] is before
 
+    # The next time the menu opens, the missing file is greyed out; the list can be cleared.
+    w.recent_menu.aboutToShow.emit()
+    entries = {a.text(): a.isEnabled() for a in w.recent_menu.actions() if a.text()}
+    assert entries[f"{recent}  (not found)"] is False and entries[str(digit_sample())] is True
+    next(a for a in w.recent_menu.actions() if a.text() == "Clear list").trigger()
+    assert not w.recent_menu.isEnabled() and w._recent() == []
+
     mime = QtCore.QMimeData()
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "dropped then gone.png"))])
     drop = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.CopyAction, mime, QtCore.Qt.LeftButton,

@@ -184,6 +184,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m = bar.addMenu("&File")
         m.addAction(self.act_open)
         self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._refresh_recent)
         self.samples_menu = m.addMenu("Sa&mples")
         for path in sample_images():
             # A thumbnail per sample: the menu doubles as a small gallery.
@@ -257,11 +258,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self._refresh_recent()
 
     def _refresh_recent(self) -> None:
+        """Rebuilt each time the menu opens: a file moved or deleted since shows greyed out."""
         self.recent_menu.clear()
         for p in self._recent():
-            a = self.recent_menu.addAction(p)
+            exists = Path(p).is_file()
+            a = self.recent_menu.addAction(p if exists else f"{p}  (not found)")
+            a.setEnabled(exists)
             a.triggered.connect(lambda _=False, path=p: self.open_image(path))
+        if self._recent():
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
         self.recent_menu.setEnabled(bool(self._recent()))
+
+    def _clear_recent(self) -> None:
+        self.settings.setValue("recent/images", [])
+        self._refresh_recent()
 
     # ------------------------------------------------------------------ defaults
     def load_defaults(self) -> None:

@@ -8,8 +8,10 @@ Qt is never imported here except to start the app.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
+from pathlib import Path
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -65,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list model sources and bundled models (and whether weights are available offline)")
 
-    a = sub.add_parser("attack", help="FGSM / PGD attack on one image")
-    _add_model_options(a)
+    a = sub.add_parser("attack", help="FGSM / PGD attack on one image (repeat --model: the same attack on each, "
+                                      "plus a comparison figure)")
+    _add_model_options(a, several=True)
     _add_output_options(a)
     a.add_argument("--attack", choices=["fgsm", "pgd"], default="pgd")
     a.add_argument("--norm", choices=["linf", "l2"], default="linf")
@@ -162,7 +165,7 @@ def _levels(value: float) -> str:
 def cmd_attack(args) -> int:
     from visualizer.core.artifacts import attack_artifacts
     from visualizer.core.attacks import AttackParams, parse_number
-    from visualizer.core.export import check_output_dir, write_run
+    from visualizer.core.export import check_output_dir, write_comparison, write_run
     from visualizer.core.images import load_image
     from visualizer.core.runs import attack_run
     from visualizer.progress import ProgressBar
@@ -177,23 +180,45 @@ def cmd_attack(args) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
-    model = _load_model(args.model, _load_options(args))
+    options = _load_options(args)
+    models = [_load_model(spec, options) for spec in args.model]
     cancel = _install_cancel_on_interrupt()
-    bar = ProgressBar(f"{params.method} {params.norm}")
-    run = _drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
-                 lambda e: bar.update(e.done, e.total, f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}"))
-    bar.close()
-    record = write_run(args.out, attack_artifacts(run), overwrite=args.overwrite, dpi=args.dpi)
-    for warning in record["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
+    runs = []
+    for model in models:
+        name = f" on {model.info.model_id}" if len(models) > 1 else ""
+        bar = ProgressBar(f"{params.method} {params.norm}{name}")
+        runs.append(_drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
+                           lambda e: bar.update(e.done, e.total,
+                                                f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")))
+        bar.close()
+        if cancel.cancelled:   # Ctrl-C: keep what was computed, attack no further models
+            break
+    if len(models) == 1:
+        record = write_run(args.out, attack_artifacts(runs[0]), overwrite=args.overwrite, dpi=args.dpi)
+        records = [record]
+    else:
+        summary = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
+                                   dpi=args.dpi)
+        records = [json.loads((Path(args.out) / entry["folder"] / "result.json").read_text(encoding="utf-8"))
+                   for entry in summary["runs"]]
+    for record in records:
+        for warning in record["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(_attack_summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "",
+                              out=args.out if len(models) == 1 else None))
+    if len(models) > 1:
+        print(f"comparison figure and {len(records)} runs written to {args.out}")
+    return 0
+
+
+def _attack_summary(record: dict, prefix: str = "", out: str | None = None) -> str:
     before, after = record["clean"]["top5"][0], record["adversarial"]["top5_quantized"][0]
     pert = record["perturbation"]
-    print(f"{record['label']['label']!s} -> {after['label']} (p={after['prob']:.3f}); clean top-1 {before['label']} "
-          f"(p={before['prob']:.3f}); success {record['success_quantized']} after 8-bit rounding; "
-          f"perturbation L-inf {_levels(pert['linf'])} ({_levels(pert['linf_quantized'])} after rounding), "
-          f"L2 {pert['l2']:.4f} ({pert['l2_quantized']:.4f})"
-          f"{' [cancelled]' if record['cancelled'] else ''}; written to {args.out}")
-    return 0
+    return (f"{prefix}{record['label']['label']!s} -> {after['label']} (p={after['prob']:.3f}); clean top-1 "
+            f"{before['label']} (p={before['prob']:.3f}); success {record['success_quantized']} after 8-bit "
+            f"rounding; perturbation L-inf {_levels(pert['linf'])} ({_levels(pert['linf_quantized'])} after "
+            f"rounding), L2 {pert['l2']:.4f} ({pert['l2_quantized']:.4f})"
+            f"{' [cancelled]' if record['cancelled'] else ''}" + (f"; written to {out}" if out else ""))
 
 
 def cmd_sweep(args) -> int:

@@ -8,6 +8,7 @@ earlier run is never overwritten unless asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -49,6 +50,23 @@ def _commit(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _staged(out_dir: Path, overwrite: bool):
+    """A temporary folder beside ``out_dir``, renamed into place if the block succeeds and
+    removed if it fails: the destination holds either the old run or the whole new one."""
+    staging = _prepare(out_dir, overwrite)
+    try:
+        yield staging
+        _commit(staging, out_dir)
+    except (OSError, OutputError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"Writing results to {out_dir} failed: {reason}. Nothing was changed there.") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
               overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
               extra: dict[str, bytes] | None = None) -> dict:
@@ -57,10 +75,9 @@ def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int 
     into ``out_dir``. result.json is always written. Returns the record with its ``files``
     table filled in, as written to result.json."""
     out_dir = Path(out_dir)
-    staging = _prepare(out_dir, overwrite)
     record = artifacts.record
     files: dict[str, str] = {}
-    try:
+    with _staged(out_dir, overwrite) as staging:
         for name, pixels in (artifacts.images.items() if raw else ()):
             save_png(pixels, staging / f"{name}.png")
             files[f"{name}_png"] = f"{name}.png"
@@ -77,12 +94,38 @@ def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int 
                 files[f"figure_{path.suffix[1:]}"] = path.name
         record = {**record, "files": files}
         (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
-        _commit(staging, out_dir)
-    except (OSError, OutputError) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        reason = getattr(exc, "strerror", None) or exc
-        raise OutputError(f"Writing results to {out_dir} failed: {reason}. Nothing was changed there.") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return record
+
+
+def run_folder_name(index: int, model_id: str) -> str:
+    """``01-digits-standard``: sorted like the rows of the comparison figure, safe on every
+    file system whatever the model id holds (paths, colons)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in model_id).strip("-.") or "model"
+    return f"{index + 1:02d}-{safe[:60]}"
+
+
+def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, dpi: int = 200,
+                     formats: tuple[str, ...] = ("png", "pdf", "svg")) -> dict:
+    """The same attack on several models: each run in its own subfolder (as ``write_run``
+    writes it), the comparison figure as comparison.png/.pdf/.svg and comparison.json
+    listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict."""
+    from visualizer.core.comparison_figure import attack_comparison_figure
+    from visualizer.core.figures import save_figure
+
+    out_dir = Path(out_dir)
+    with _staged(out_dir, overwrite) as staging:
+        entries = []
+        for i, art in enumerate(runs):
+            folder = run_folder_name(i, str((art.record.get("model") or {}).get("id", "model")))
+            record = write_run(staging / folder, art, dpi=dpi, formats=formats)
+            entries.append({"folder": folder, "model": record["model"]["id"], "success": record["success"],
+                            "success_quantized": record["success_quantized"],
+                            "clean_top1": record["clean"]["top5"][0],
+                            "adversarial_top1": record["adversarial"]["top5_quantized"][0]})
+        figure = attack_comparison_figure([a.record for a in runs], [a.arrays["clean"] for a in runs],
+                                          [a.arrays["adversarial"] for a in runs])
+        files = [p.name for p in save_figure(figure, staging / "comparison", formats=formats, dpi=dpi)]
+        summary = {"schema_version": 1, "kind": "attack_comparison", "parameters": runs[0].record["parameters"],
+                   "runs": entries, "files": files}
+        (staging / "comparison.json").write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
+    return summary

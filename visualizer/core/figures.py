@@ -329,6 +329,21 @@ def _perturbation_limit(delta: np.ndarray, params: dict) -> tuple[float, int | N
     return (float(eps) if eps else 1.0), None, "\u00b1\u03b5"
 
 
+def perturbation_ticks(cbar, limit: float, k255: int | None, fractions) -> None:
+    """Ticks of a perturbation colour bar: k/255 labels when the limit is a whole number of
+    grey levels (at ``fractions`` of it), else -limit, 0, +limit as numbers."""
+    if k255 is not None:
+        ticks = np.array(fractions, dtype=float) * limit
+        cbar.set_ticks(ticks)
+        cbar.set_ticklabels(["0" if t == 0 else signed(t * 255) + "/255" for t in ticks])
+    else:
+        cbar.set_ticks(np.array([-1, 0, 1]) * limit)
+        cbar.formatter = FuncFormatter(lambda v, _pos: signed(v) if v else "0")
+        cbar.update_ticks()
+    cbar.outline.set_linewidth(0.5)
+    cbar.ax.tick_params(length=2)
+
+
 def _amplification(limit: float) -> str:
     factor = 1.0 / limit
     return f"\u00d7{factor:.0f}" if factor >= 10 else f"\u00d7{factor:.2g}"
@@ -476,17 +491,8 @@ def attack_figure(record: dict, clean: np.ndarray, adversarial: np.ndarray) -> F
         ax_c.set_xlabel("mean over RGB channels (signed)" if c == 3 else "single channel (signed)",
                         fontsize=SMALL_PT)
         cbar = top.colorbar(im, ax=ax_c, fraction=0.08, pad=0.03, aspect=22)
-        if k255 is not None:
-            ticks = np.array([-1, -0.5, 0, 0.5, 1]) * limit
-            cbar.set_ticks(ticks)
-            cbar.set_ticklabels(["0" if t == 0 else signed(t * 255) + "/255" for t in ticks])
-        else:
-            cbar.set_ticks(np.array([-1, 0, 1]) * limit)
-            cbar.formatter = FuncFormatter(lambda v, _pos: signed(v) if v else "0")
-            cbar.update_ticks()
+        perturbation_ticks(cbar, limit, k255, [-1, -0.5, 0, 0.5, 1])
         cbar.set_label("\u03b4 = adversarial \u2212 clean")
-        cbar.outline.set_linewidth(0.5)
-        cbar.ax.tick_params(length=2)
 
         # (d): top-5 before and after; (e): loss and probabilities per iterate.
         bars_sf, hist_sf = bottom.subfigures(1, 2, width_ratios=[2.05, 1.0], wspace=0.0)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from visualizer.core.schema import result_schema
-from visualizer.gui.dialogs.export_dialog import ExportChoice
+from visualizer.gui.dialogs.export_dialog import ExportChoice, ExportDialog
 from visualizer.gui.main_window import MainWindow
 from visualizer.gui.qt import QtCore, QtWidgets
 from window_support import LONG, choose, run_and_wait, run_sweep, sample, set_field
@@ -270,3 +270,26 @@ def test_paste_an_image_from_the_clipboard(qtbot, window):
         window.paste_image()
     assert (window.image.width, window.image.height) == (qimage.width(), qimage.height())
     assert window.image.name == "clipboard.png"
+
+
+def test_export_comparison_of_every_models_attack(qtbot, digits_window, tmp_path):
+    w = digits_window
+    choose(w.form, "pgd-l2")
+    run_and_wait(qtbot, w, all_models=True, count=2)
+    assert len(w.attack_results()) == 2
+    dialog = ExportDialog(w, comparable=len(w.attack_results()))
+    assert dialog.comparison.isEnabled() and "All 2 models" in dialog.comparison.text()
+    assert not ExportDialog(w, comparable=1).comparison.isEnabled()
+
+    out = tmp_path / "compare"
+    summary = w.export_to(ExportChoice(folder=str(out), png=True, dpi=100, pdf=True, comparison=True))
+    assert [r["model"] for r in summary["runs"]] == ["digits-standard", "digits-robust"]
+    for entry, art in zip(summary["runs"], w.attack_results()):
+        record = json.loads((out / entry["folder"] / "result.json").read_text())
+        jsonschema.validate(record, result_schema())
+        saved = np.load(out / entry["folder"] / "adversarial.npy")
+        np.testing.assert_array_equal(saved, art.arrays["adversarial"])   # the runs shown, not recomputed
+    assert Image.open(out / "comparison.png").size[0] > 500
+    assert (out / "comparison.pdf").read_bytes()[:4] == b"%PDF"
+    assert w.export_to(ExportChoice(folder=str(out), png=True, comparison=True)) is None   # never overwrites silently
+    assert "already holds files" in w.last_error

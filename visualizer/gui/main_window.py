@@ -726,6 +726,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.errorShown.emit(message)
 
     # ------------------------------------------------------------------ export
+    def attack_results(self) -> list[Artifacts]:
+        """Every model's attack result, in column order (for the comparison export)."""
+        return [col.results["attack"] for col in self.columns if col.results.get("attack") is not None]
+
+    def _export_comparison(self, choice, formats: tuple[str, ...]) -> dict | None:
+        from visualizer.core.export import write_comparison
+
+        try:
+            summary = write_comparison(choice.folder, self.attack_results(), overwrite=choice.overwrite,
+                                       dpi=choice.dpi, formats=formats)
+        except VisualizerError as exc:
+            self._error("Export failed", str(exc))
+            return None
+        self.statusBar().showMessage(f"Exported a comparison of {len(summary['runs'])} models to {choice.folder}", 8000)
+        return summary
+
     def current_artifacts(self) -> Artifacts | None:
         kind = TABS[self.tabs.currentIndex()]
         if kind == "saliency":
@@ -739,7 +755,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.current_artifacts() is None:
             self._error("Nothing to export", "Run an attack, sweep or saliency first; the current tab's result is exported.")
             return
-        dialog = ExportDialog(self)
+        dialog = ExportDialog(self, comparable=len(self.attack_results()) if TABS[self.tabs.currentIndex()] == "attack"
+                              else 0)
         raw = self.settings.value("export/state")
         if isinstance(raw, str):
             import json
@@ -767,6 +784,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._error("Nothing to export", "Run an attack, sweep or saliency first.")
             return None
         formats = tuple(choice.formats())
+        if getattr(choice, "comparison", False) and len(self.attack_results()) >= 2:
+            return self._export_comparison(choice, formats)
         extra = {}
         if choice.current_view:
             view = self.tabs.currentWidget()

@@ -25,6 +25,7 @@ class ExportChoice:
     current_view: bool = True       # the plots as they look on screen
     figure: bool = False            # the composed publication figure
     raw: bool = False               # .npy arrays + result.json
+    comparison: bool = False        # every model's attack: one subfolder each + comparison figure
     overwrite: bool = False         # the user agreed to write into a folder that holds files
 
     def formats(self) -> list[str]:
@@ -49,7 +50,8 @@ class ExportDialog(QtWidgets.QDialog):
     """``confirm_overwrite(folder, names) -> bool`` replaces the question box (tests)."""
 
     def __init__(self, parent=None, choice: ExportChoice | None = None,
-                 confirm_overwrite: Callable[[Path, list[str]], bool] | None = None):
+                 confirm_overwrite: Callable[[Path, list[str]], bool] | None = None, comparable: int = 0):
+        """``comparable``: how many models have an attack result (2 or more offer the comparison)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setMinimumWidth(480)
@@ -68,6 +70,15 @@ class ExportDialog(QtWidgets.QDialog):
         self.current_view = QtWidgets.QCheckBox("Current view (the plots as shown)")
         self.figure = QtWidgets.QCheckBox("Composed figure (publication layout)")
         self.raw = QtWidgets.QCheckBox("Raw arrays (.npy, float32) + result.json")
+        self.comparison = QtWidgets.QCheckBox(f"All {comparable} models' attacks: comparison figure + every run"
+                                              if comparable >= 2 else "All models' attacks (needs 2 or more attacked)")
+        self.comparison.setToolTip("One figure with a row per model (perturbations on one colour scale), and each "
+                                   "model's run in its own subfolder with its figure, arrays and result.json.")
+        self.comparison.setEnabled(comparable >= 2)
+        # The comparison writes its own folder layout (every run complete): the other choices
+        # do not apply to it.
+        self.comparison.toggled.connect(lambda on: [w.setEnabled(not on) for w in
+                                                    (self.current_view, self.figure, self.raw)])
         self.current_view.setToolTip("Each visible plot, as it looks on screen.")
         self.figure.setToolTip("Clean, perturbation and adversarial images with their predictions in one figure.")
         self.raw.setToolTip("The exact numbers: images and perturbations as float arrays, and every setting "
@@ -89,7 +100,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.png.toggled.connect(self.dpi.setEnabled)
 
         what = QtWidgets.QVBoxLayout()
-        for w in (self.current_view, self.figure, self.raw):
+        for w in (self.current_view, self.figure, self.raw, self.comparison):
             what.addWidget(w)
         form = QtWidgets.QFormLayout()
         form.addRow("Folder", folder_row)
@@ -115,6 +126,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.folder.setText(choice.folder)
         for name in ("png", "svg", "pdf", "current_view", "figure", "raw"):
             getattr(self, name).setChecked(getattr(choice, name))
+        self.comparison.setChecked(choice.comparison and self.comparison.isEnabled())
         self.dpi.setValue(choice.dpi)
         self.dpi.setEnabled(choice.png)
 
@@ -122,7 +134,8 @@ class ExportDialog(QtWidgets.QDialog):
         return ExportChoice(folder=self.folder.text().strip(), png=self.png.isChecked(), dpi=self.dpi.value(),
                             svg=self.svg.isChecked(), pdf=self.pdf.isChecked(),
                             current_view=self.current_view.isChecked(), figure=self.figure.isChecked(),
-                            raw=self.raw.isChecked(), overwrite=self._overwrite)
+                            raw=self.raw.isChecked(), comparison=self.comparison.isChecked(),
+                            overwrite=self._overwrite)
 
     def state(self) -> dict:
         d = self.choice().to_dict()
@@ -135,9 +148,9 @@ class ExportDialog(QtWidgets.QDialog):
     def _problem(self, c: ExportChoice) -> str:
         if not c.folder:
             return "Choose a folder to export into."
-        if not (c.current_view or c.figure or c.raw):
+        if not (c.current_view or c.figure or c.raw or c.comparison):
             return "Choose what to export."
-        if (c.current_view or c.figure) and not c.formats():
+        if (c.current_view or c.figure or c.comparison) and not c.formats():
             return "Choose at least one image format (PNG, SVG or PDF)."
         try:
             check_output_dir(Path(c.folder).expanduser(), overwrite=True)   # exists as a file?

@@ -202,31 +202,18 @@ def test_16bit_grey_with_transparent_level(tmp_path):
 
 # --------------------------------------------------------------------------- multi-frame
 
-def test_animated_gif_uses_first_frame(tmp_path):
-    frames = [Image.fromarray(np.full((4, 4, 3), v, dtype=np.uint8)) for v in (10, 120, 240)]
-    path = tmp_path / "anim.gif"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+@pytest.mark.parametrize("name, values, options, note", [
+    ("anim.gif", (10, 120, 240), dict(duration=50, loop=0), "first of 3 frames used (animated)"),
+    ("anim.webp", (30, 200), dict(duration=50, lossless=True), "first of 2 frames used (animated)"),
+    ("pages.tif", (5, 50), {}, "first of 2"),
+])
+def test_multi_frame_files_use_the_first_frame_and_say_so(tmp_path, name, values, options, note):
+    frames = [Image.fromarray(np.full((4, 4, 3), v, dtype=np.uint8)) for v in values]
+    path = tmp_path / name
+    frames[0].save(path, save_all=True, append_images=frames[1:], **options)
     img = load_image(path)
-    np.testing.assert_allclose(img.pixels, 10 / 255, atol=EXACT)
-    assert "first of 3 frames used (animated)" in img.notes
-
-
-def test_animated_webp_uses_first_frame(tmp_path):
-    frames = [Image.fromarray(np.full((4, 4, 3), v, dtype=np.uint8)) for v in (30, 200)]
-    path = tmp_path / "anim.webp"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, lossless=True)
-    img = load_image(path)
-    np.testing.assert_allclose(img.pixels, 30 / 255, atol=EXACT)
-    assert "first of 2 frames used (animated)" in img.notes
-
-
-def test_multipage_tiff_uses_first_page(tmp_path):
-    pages = [Image.fromarray(np.full((3, 3, 3), v, dtype=np.uint8)) for v in (5, 50)]
-    path = tmp_path / "pages.tif"
-    pages[0].save(path, save_all=True, append_images=pages[1:])
-    img = load_image(path)
-    np.testing.assert_allclose(img.pixels, 5 / 255, atol=EXACT)
-    assert any(n.startswith("first of 2") for n in img.notes)
+    np.testing.assert_allclose(img.pixels, values[0] / 255, atol=EXACT)
+    assert any(n.startswith(note) for n in img.notes), img.notes
 
 
 # --------------------------------------------------------------------------- paths and hashes

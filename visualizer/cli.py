@@ -8,10 +8,8 @@ Qt is never imported here except to start the app.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
-from pathlib import Path
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -197,10 +195,8 @@ def cmd_attack(args) -> int:
         record = write_run(args.out, attack_artifacts(runs[0]), overwrite=args.overwrite, dpi=args.dpi)
         records = [record]
     else:
-        summary = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
-                                   dpi=args.dpi)
-        records = [json.loads((Path(args.out) / entry["folder"] / "result.json").read_text(encoding="utf-8"))
-                   for entry in summary["runs"]]
+        _, records = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
+                                      dpi=args.dpi)
     for record in records:
         for warning in record["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)

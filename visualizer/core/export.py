@@ -105,19 +105,21 @@ def run_folder_name(index: int, model_id: str) -> str:
 
 
 def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, dpi: int = 200,
-                     formats: tuple[str, ...] = ("png", "pdf", "svg")) -> dict:
+                     formats: tuple[str, ...] = ("png", "pdf", "svg")) -> tuple[dict, list[dict]]:
     """The same attack on several models: each run in its own subfolder (as ``write_run``
     writes it), the comparison figure as comparison.png/.pdf/.svg and comparison.json
-    listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict."""
+    listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict
+    and each run's record as written."""
     from visualizer.core.comparison_figure import attack_comparison_figure
     from visualizer.core.figures import save_figure
 
     out_dir = Path(out_dir)
     with _staged(out_dir, overwrite) as staging:
-        entries = []
+        entries, records = [], []
         for i, art in enumerate(runs):
             folder = run_folder_name(i, str((art.record.get("model") or {}).get("id", "model")))
             record = write_run(staging / folder, art, dpi=dpi, formats=formats)
+            records.append(record)
             entries.append({"folder": folder, "model": record["model"]["id"], "success": record["success"],
                             "success_quantized": record["success_quantized"],
                             "clean_top1": record["clean"]["top5"][0],
@@ -128,4 +130,4 @@ def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, d
         summary = {"schema_version": 1, "kind": "attack_comparison", "parameters": runs[0].record["parameters"],
                    "runs": entries, "files": files}
         (staging / "comparison.json").write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
-    return summary
+    return summary, records

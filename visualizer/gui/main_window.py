@@ -734,7 +734,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from visualizer.core.export import write_comparison
 
         try:
-            summary = write_comparison(choice.folder, self.attack_results(), overwrite=choice.overwrite,
+            summary, _ = write_comparison(choice.folder, self.attack_results(), overwrite=choice.overwrite,
                                        dpi=choice.dpi, formats=formats)
         except VisualizerError as exc:
             self._error("Export failed", str(exc))

@@ -10,6 +10,7 @@ from typing import Callable
 from visualizer.core.errors import OutputError
 from visualizer.core.export import check_output_dir
 from visualizer.gui.class_picker import ERROR_STYLE
+from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import QtWidgets
 
 DPI_RANGE = (72, 1200)
@@ -58,14 +59,9 @@ class ExportDialog(QtWidgets.QDialog):
         self._confirm = confirm_overwrite
         self._overwrite = False
 
-        self.folder = QtWidgets.QLineEdit()
-        self.folder.setPlaceholderText("folder to write into (created if missing)")
-        self.folder.setToolTip("Everything is written into this folder; it is created if it does not exist.")
-        browse = QtWidgets.QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row = QtWidgets.QHBoxLayout()
-        folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(browse)
+        self.folder, folder_row = path_field(
+            "folder to write into (created if missing)",
+            "Everything is written into this folder; it is created if it does not exist.", self._browse)
 
         self.current_view = QtWidgets.QCheckBox("Current view (the plots as shown)")
         self.figure = QtWidgets.QCheckBox("Composed figure (publication layout)")

@@ -20,6 +20,7 @@ from visualizer.core.labels import resolve_labels
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.registry import bundled_models, describe_sources, parse_model_spec
 from visualizer.gui.class_picker import ERROR_STYLE
+from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import Qt, QtCore, QtWidgets
 
 SOURCES = (("bundled", "Bundled"), ("torchvision", "torchvision"), ("timm", "timm"),
@@ -127,14 +128,8 @@ class _FilePage(QtWidgets.QWidget):
         form = self.form = QtWidgets.QFormLayout()
         outer.addLayout(form)   # notes go below the form: wrapped labels in form rows get odd heights
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.path = QtWidgets.QLineEdit()
-        self.path.setPlaceholderText("path of the file")
-        self.path.setToolTip("The weights file. Typing or pasting a path works too.")
-        browse = QtWidgets.QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
+        self.path, row = path_field("path of the file", "The weights file. Typing or pasting a path works too.",
+                                    self._browse)
         form.addRow("File", row)
         if kind == "checkpoint":
             self.arch = QtWidgets.QLineEdit()

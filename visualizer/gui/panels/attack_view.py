@@ -16,9 +16,10 @@ from visualizer.gui.panels.colormaps import C_REF, C_TGT, diverging_cmap
 from visualizer.core.formatting import eps_text, num, over_255, prob_text
 from visualizer.gui.panels.history_plot import HistoryPlot
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, channel_mean, link_views, to_display
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.panels.model_view import ModelResultView
+from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.panels.top5_bars import Top5Bars
-from visualizer.gui.qt import Qt, QtWidgets, pg
+from visualizer.gui.qt import QtWidgets, pg
 
 __all__ = ["AttackView", "perturbation_limit"]
 
@@ -58,7 +59,7 @@ def _describe(params: dict) -> str:
     return " \u00b7 ".join(parts)
 
 
-class AttackView(ThemedWidget):
+class AttackView(ModelResultView):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._clean: np.ndarray | None = None       # C x H x W, kept to form live perturbations
@@ -66,13 +67,6 @@ class AttackView(ThemedWidget):
         self._reference: int | None = None
         self._target: int | None = None
         self._limit = 0.0
-
-        self.title_label = QtWidgets.QLabel()
-        font = self.title_label.font()
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.title_label.setContentsMargins(4, 2, 4, 0)
-        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         # Images: one GraphicsLayoutWidget, three linked views, one colour bar for the perturbation.
         self.images = ImageGridWidget()
@@ -105,10 +99,6 @@ class AttackView(ThemedWidget):
 
         self.history = HistoryPlot()
 
-        self.status_label = QtWidgets.QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setContentsMargins(4, 0, 4, 2)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -122,10 +112,6 @@ class AttackView(ThemedWidget):
         self.apply_theme()
 
     # ------------------------------------------------------------------ public API
-
-    def set_model_title(self, text: str) -> None:
-        self.title_label.setText(text)
-        self.title_label.setToolTip(text)
 
     def image_views(self) -> list[pg.ViewBox]:
         """Original, adversarial and perturbation views (linked to each other); the main window

@@ -17,7 +17,8 @@ import numpy as np
 from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
 from visualizer.core.formatting import ellipsize, prob_text, signed
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.panels.model_view import ModelResultView
+from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, pg
 
 __all__ = ["SweepView", "grid_axis"]
@@ -57,7 +58,7 @@ def _transform_text(angle, tx, ty) -> str:
     return f"rot {signed(angle, DEGREE)}, tx {signed(tx)}, ty {signed(ty)} px"
 
 
-class SweepView(ThemedWidget):
+class SweepView(ModelResultView):
     cellClicked = Signal(float, float, float)      # angle (degrees), tx, ty (pixels)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -72,12 +73,6 @@ class SweepView(ThemedWidget):
         self._samples = np.zeros((0, 3))
         self._sample_prob = self._sample_wrong = np.zeros(0)
         self._colours: PlotColours | None = None
-
-        self.title_label = QtWidgets.QLabel()
-        font = self.title_label.font()
-        font.setBold(True)
-        self.title_label.setFont(font)
-        self.title_label.setContentsMargins(4, 2, 4, 0)
 
         # Heatmap (grid) or scatter (random) with a 0..1 colour bar; every item made once here.
         self.heat = pg.GraphicsLayoutWidget()
@@ -137,10 +132,6 @@ class SweepView(ThemedWidget):
         link_views(self.image_views())
         self.images.set_grid(1, 3)
 
-        self.status_label = QtWidgets.QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setContentsMargins(4, 0, 4, 2)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -154,10 +145,6 @@ class SweepView(ThemedWidget):
         self.apply_theme()
 
     # ------------------------------------------------------------------ public API
-
-    def set_model_title(self, text: str) -> None:
-        self.title_label.setText(text)
-        self.title_label.setToolTip(text)
 
     def image_views(self) -> list[pg.ViewBox]:
         """Clean, worst and selected-transform views (linked to each other)."""

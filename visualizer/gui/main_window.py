@@ -29,7 +29,7 @@ from visualizer.gui.jobs import Jobs
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.sessions import Sessions
-from visualizer.gui.workspaces import TABS
+from visualizer.gui import workspaces as tab_registry
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
 from visualizer.gui.workspaces.models import ModelsWorkspace
@@ -58,7 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ctx = ctx
         self.image_workspace = ImageWorkspace(ctx)
         self.models_workspace = ModelsWorkspace(ctx)
-        self.workspaces: list[TabWorkspace] = [cls(ctx) for cls in TABS]
+        self.workspaces: list[TabWorkspace] = [cls(ctx) for cls in tab_registry.TABS]
         for ws in self.workspaces:
             self.tabs.addTab(ws.page, ws.title)
             ws.runFinished.connect(self.runFinished)
@@ -150,6 +150,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.run_button.clicked.connect(lambda: self.run(all_models=False))
         self.run_all_button.clicked.connect(lambda: self.run(all_models=True))
         self.jobs.cancel_button.clicked.connect(self.cancel)
+        self.tabs.currentChanged.connect(self._update_enabled)
         self.image_workspace.imageLoaded.connect(self.imageLoaded)
         self.models_workspace.modelLoaded.connect(self.modelLoaded)
         self.jobs.busyChanged.connect(self.busyChanged)
@@ -220,12 +221,17 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
 
     # ------------------------------------------------------------------ run and cancel
+    def run_workspace(self) -> TabWorkspace:
+        """The tab Run runs: the one the form's choice names, or the tab shown if it has its own controls."""
+        current = self.current_workspace()
+        return current if not current.uses_form else self.workspace(self.form.current_kind())
+
     def run(self, all_models: bool = False) -> None:
-        ws = self.workspace(self.form.current_kind())
+        ws = self.run_workspace()
         if ws.needs_image and self.image is None:
             self._error("No image", "Open an image first (File > Open, drag and drop, or paste).")
             return
-        if not self.form.is_valid():
+        if ws.uses_form and not self.form.is_valid():
             self._error("Invalid parameters", "Fix the highlighted fields first.")
             return
         targets = self.state.ready_models() if all_models else [self.state.selected]
@@ -263,9 +269,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_enabled()
 
     def _update_enabled(self, *_) -> None:
-        ws = self.workspace(self.form.current_kind())
+        ws = self.run_workspace()
         can_run = (bool(self.state.ready_models()) and (self.image is not None or not ws.needs_image)
-                   and self.form.is_valid() and ws.can_run())
+                   and (self.form.is_valid() or not ws.uses_form) and ws.can_run())
         selected = self.state.selected
         for w in (self.run_button, self.act_run):
             w.setEnabled(can_run and selected is not None and selected.ready)

@@ -55,6 +55,8 @@ class TabWorkspace(QtCore.QObject):
     kind: str = ""                 # the form's kind of run this tab shows ("attack"); results are stored under it
     title: str = ""                # the tab's label
     needs_image: bool = True       # Run is offered only once an image is open
+    uses_form: bool = True         # its parameters are the shared form's (chosen there by ``kind``); a tab
+                                   # with its own controls sets False, and Run runs it while it is shown
 
     runFinished = Signal(str)      # slot, e.g. "attack:0" or "saliency"
 

@@ -158,6 +158,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jobs.jobEnded.connect(self._update_enabled)
         self.form.validityChanged.connect(self._update_enabled)
         self.form.paramsChanged.connect(self._params_changed)
+        self.form.classCleared.connect(lambda why: self.statusBar().showMessage(why, 15000))
         state = self.state
         for signal in (state.image_changed, state.model_added, state.model_removed, state.result_changed):
             signal.connect(self._update_enabled)

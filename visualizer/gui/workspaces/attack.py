@@ -106,6 +106,12 @@ class AttackWorkspace(PerModelTab):
         self.ctx.jobs.start(f"preview:{id(entry)}", call_in_worker(job),
                             on_finished=lambda res, e=entry: self._show_clean(e, res), label=None)
 
+    def _clean_from_result(self, entry: ModelEntry) -> tuple | None:
+        """The clean input and top-5 the model's last attack recorded (no preview is made for
+        a result restored from a session)."""
+        art = entry.results.get("attack")
+        return None if art is None else (art.arrays["clean"], (art.record.get("clean") or {}).get("top5") or [])
+
     def _show_clean(self, entry: ModelEntry, res) -> None:
         if entry in self.views:
             self._clean[entry] = res
@@ -126,7 +132,7 @@ class AttackWorkspace(PerModelTab):
         view = self.views[entry]
         view.clear()
         view.set_model_title(model.info.model_id)
-        clean_view = self._clean.get(entry)
+        clean_view = self._clean.get(entry) or self._clean_from_result(entry)
         if clean_view is not None:
             view.show_clean(*clean_view, target=target, params=params.resolved().to_dict())
         slot = self.slot(entry)

@@ -13,10 +13,18 @@ from typing import Callable
 
 from visualizer.core.device import is_out_of_memory, out_of_memory_message
 from visualizer.core.errors import VisualizerError
+from superqt import QElidingLabel
+
 from visualizer.gui.qt import QtCore, QtWidgets, Signal
 from visualizer.gui.worker import WorkerPool
 
 ErrorReporter = Callable[[str, str, "str | None"], None]
+
+
+class ElidingLabel(QElidingLabel):
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        super().setText(text)
+        self.setToolTip(text)
 
 
 class Jobs(QtCore.QObject):
@@ -33,7 +41,8 @@ class Jobs(QtCore.QObject):
 
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress_label = QtWidgets.QLabel("")
+        # Elided, the whole text in the tooltip: "Loading ckpt:/a/long/path…" must not widen the dock.
+        self.progress_label = ElidingLabel("")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running jobs; their partial results are kept (Esc)")
         self.cancel_button.setEnabled(False)

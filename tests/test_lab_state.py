@@ -57,19 +57,19 @@ def test_results_follow_the_image_and_the_models(digits, scan):
 
     run = run_attack(digits, image)
     art = attack_artifacts(run)
-    state.set_result(a, "attack", art, run=run)
-    assert a.last_attack_run is run and state.results_of_kind("attack") == [art]
+    state.set_result(a, "attack", art)
+    assert state.results_of_kind("attack") == [art] and state.result(a, "attack") is art
     assert seen[-1] == ("result_changed", a, "attack")
 
     # A new image drops every result made on the old one, and says so for each.
     del seen[:]
     state.set_image(image, data)
-    assert a.results == {} and a.last_attack_run is None
+    assert a.results == {} and state.results_of_kind("attack") == []
     assert seen == [("result_changed", a, "attack"), ("image_changed", image)]
 
     # A removed model takes its results with it; a run finishing after that is not stored.
     state.select(a)
-    state.set_result(a, "attack", art, run=run)
+    state.set_result(a, "attack", art)
     del seen[:]
     state.remove_model(a)
     assert state.models == [b] and state.selected is None

@@ -98,3 +98,47 @@ def test_a_remembered_target_is_cleared_for_a_model_with_other_classes(qtbot, se
     assert any("target class 8" in m for m in said), said
     assert "Choose the class" in w3.form.errors()["target"]
     w3.close()
+
+
+def test_a_reopened_session_keeps_its_transfer_table_and_can_transfer_again(qtbot, digits_window, tmp_path,
+                                                                           settings):
+    w = digits_window
+    choose(w.form, "pgd-l2")
+    set_field(w.form, "eps", "2")
+    set_field(w.form, "steps", "5")
+    run_and_wait(qtbot, w)
+    w.run_transfer()
+    qtbot.waitUntil(lambda: bool(w.transfer_table.rows) and not w.pool.busy(), timeout=LONG)
+    rows = w.transfer_table.rows
+    path = tmp_path / "s.advsession"
+    assert w.save_session(path)
+
+    w2 = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert w2.open_session(path)
+    qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
+    assert w2.transfer_table.rows == rows and w2.transfer_table.isVisible()
+    w2.model_list.setCurrentRow(0)
+    assert w2.transfer_button.isEnabled()
+    w2.transfer_table.clear_rows()
+    w2.run_transfer()                       # from the stored result: the same rows as the live run gave
+    qtbot.waitUntil(lambda: bool(w2.transfer_table.rows) and not w2.pool.busy(), timeout=LONG)
+    assert w2.transfer_table.rows == rows
+    w2.close()
+
+
+def test_the_comparison_export_unticks_what_it_does_not_write(qtbot, tmp_path):
+    from visualizer.gui.dialogs.export_dialog import ExportChoice, ExportDialog
+
+    dialog = ExportDialog(choice=ExportChoice(folder=str(tmp_path), current_view=True, figure=True), comparable=2)
+    qtbot.addWidget(dialog)
+    dialog.comparison.setChecked(True)
+    boxes = (dialog.current_view, dialog.figure, dialog.raw)
+    assert not any(b.isChecked() or b.isEnabled() for b in boxes)
+    choice = dialog.choice()
+    assert choice.comparison and not (choice.current_view or choice.figure or choice.raw)
+    assert dialog.state()["current_view"] and dialog.state()["figure"]       # remembered for a single run
+    dialog.comparison.setChecked(False)
+    assert [b.isChecked() for b in boxes] == [True, True, False] and all(b.isEnabled() for b in boxes)
+    assert "Publication figure" in dialog.figure.text()          # the tutorial's name for it

@@ -36,7 +36,6 @@ class ModelEntry:
     load_error: str | None = None
     load_cancelled: bool = False       # Cancel was pressed while the model loaded
     results: dict[str, Artifacts] = field(default_factory=dict)   # kind ("attack", "sweep") -> latest
-    runs: dict[str, object] = field(default_factory=dict)   # kind -> live run object (AttackRun for transfer)
 
     @property
     def ready(self) -> bool:
@@ -45,11 +44,6 @@ class ModelEntry:
     @property
     def input_side(self) -> int | None:
         return None if self.model is None else self.model.info.preprocessing.input_size
-
-    @property
-    def last_attack_run(self):
-        """The latest AttackRun (tensors included), kept for transfer to other models."""
-        return self.runs.get("attack")
 
 
 class LabState:
@@ -122,27 +116,19 @@ class LabState:
             self.selection_changed.emit(entry)
 
     # -- results ----------------------------------------------------------------------------------
-    def set_result(self, entry: ModelEntry | None, kind: str, artifacts: Artifacts, run=None) -> None:
-        """The latest ``kind`` result of ``entry`` (None: over all models). ``run``, the live
-        run object, is kept beside it for what needs tensors (transfer)."""
+    def set_result(self, entry: ModelEntry | None, kind: str, artifacts: Artifacts) -> None:
+        """The latest ``kind`` result of ``entry`` (None: over all models)."""
         if entry is None:
             self.shared[kind] = artifacts
         elif entry in self.models:
             entry.results[kind] = artifacts
-            if run is not None:
-                entry.runs[kind] = run
-            else:
-                entry.runs.pop(kind, None)
         else:
             return                       # the model was removed while its run finished
         self.result_changed.emit(entry, kind)
 
     def clear_result(self, entry: ModelEntry | None, kind: str) -> None:
         store = self.shared if entry is None else entry.results
-        had = store.pop(kind, None) is not None
-        if entry is not None:
-            had = entry.runs.pop(kind, None) is not None or had
-        if had:
+        if store.pop(kind, None) is not None:
             self.result_changed.emit(entry, kind)
 
     def result(self, entry: ModelEntry | None, kind: str) -> Artifacts | None:

@@ -9,13 +9,16 @@ from visualizer.core.images import preprocess
 from visualizer.core.lab_state import ModelEntry
 from visualizer.core.results import top_k
 from visualizer.core.runs import attack_run, class_probabilities
-from visualizer.core.transfer import transfer_predictions
+from visualizer.core.transfer import transfer_from_images
 from visualizer.gui.panels.attack_view import AttackView
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.panels.transfer_table import TransferTable
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 from visualizer.gui.workspaces.per_model import PerModelTab
+
+
+TRANSFER_TIP = "Classify the selected model's adversarial image with every other model"
 
 
 class AttackWorkspace(PerModelTab):
@@ -34,7 +37,6 @@ class AttackWorkspace(PerModelTab):
         self._clean: dict[ModelEntry, tuple] = {}   # model -> (clean input, top-5) for the image shown
 
         self.transfer_button = QtWidgets.QPushButton("Transfer to other models")
-        self.transfer_button.setToolTip("Classify the selected model's adversarial image with every other model")
         self.transfer_button.clicked.connect(self.run_transfer)
         self.act_transfer = ctx.action("&Transfer to other models", self.run_transfer, "Ctrl+T")
         self.state.image_changed.connect(self._image_changed)
@@ -47,7 +49,17 @@ class AttackWorkspace(PerModelTab):
 
     def update_enabled(self) -> None:
         sel = self.state.selected
-        self.transfer_button.setEnabled(sel is not None and sel.last_attack_run is not None)
+        ready = sel is not None and "attack" in sel.results
+        self.transfer_button.setEnabled(ready)
+        self.transfer_button.setToolTip(TRANSFER_TIP if ready else f"{TRANSFER_TIP} (after an attack on it)")
+
+    def session_data(self) -> dict:
+        return {"transfer": self.transfer_table.rows} if self.transfer_table.rows else {}
+
+    def restore_session_data(self, data: dict) -> None:
+        rows = data.get("transfer")
+        if isinstance(rows, list) and rows:
+            self.transfer_table.show_rows(rows)
 
     def comparison_artifacts(self) -> list[Artifacts]:
         return self.state.results_of_kind("attack")
@@ -156,7 +168,7 @@ class AttackWorkspace(PerModelTab):
         if entry not in self.state.models:
             return
         art = attack_artifacts(run)
-        self.state.set_result(entry, "attack", art, run=run)
+        self.state.set_result(entry, "attack", art)
         self.finish_message(art.record, entry)
         self.ctx.refresh()             # Transfer becomes possible now, not on the next event
         self.runFinished.emit(f"attack:{self.state.index_of(entry)}")
@@ -164,7 +176,8 @@ class AttackWorkspace(PerModelTab):
     # -- transfer ---------------------------------------------------------------------------------
     def run_transfer(self) -> None:
         source = self.state.selected
-        if source is None or source.last_attack_run is None:
+        art = None if source is None else source.results.get("attack")
+        if art is None:
             self.ctx.report_error("Nothing to transfer", "Run an attack on the selected model first.")
             return
         others = [e for e in self.state.models if e is not source and e.ready]
@@ -172,7 +185,10 @@ class AttackWorkspace(PerModelTab):
             self.ctx.report_error("Nothing to transfer to",
                                   "Load a second model to see how it classifies this adversarial image.")
             return
-        run = source.last_attack_run
-        self.ctx.jobs.start("transfer", call_in_worker(lambda: transfer_predictions(run, [e.model for e in others])),
+        # From the stored result, not the live run: a result reopened from a session transfers too.
+        source_id, clean, adversarial = art.record["model"]["id"], art.arrays["clean"], art.arrays["adversarial"]
+        models = [e.model for e in others]
+        self.ctx.jobs.start("transfer", call_in_worker(lambda: transfer_from_images(source_id, clean, adversarial,
+                                                                                    models)),
                             on_finished=self.transfer_table.show_rows, label="Transfer")
         self.ctx.show_page(self.page)

@@ -39,6 +39,7 @@ from visualizer.gui.qt import QtCore, Signal
 
 PROGRESS_INTERVAL_S = 0.05
 _LIVE: "weakref.WeakSet[GeneratorWorker]" = weakref.WeakSet()
+_STARTED: "set[GeneratorWorker]" = set()   # kept alive until done: the pool runs their QRunnable
 _NOTHING = object()
 _thread_pool: QtCore.QThreadPool | None = None
 
@@ -154,6 +155,8 @@ class GeneratorWorker(QtCore.QObject):
 
     def start(self) -> None:
         self._started = True
+        _STARTED.add(self)
+        self.done.connect(lambda: _STARTED.discard(self))
         _threads().start(self._job)
 
     def cancel(self) -> None:

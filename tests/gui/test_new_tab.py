@@ -95,7 +95,8 @@ def test_a_registered_tab_runs_saves_reopens_and_follows_its_models(qtbot, setti
     qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
     tab2 = w2.workspace("top1")
     assert tab2.runs == 0 and w2.tabs.currentWidget() is tab2.page      # restored, not recomputed
-    np.testing.assert_array_equal(w2.columns[1].results["top1"].arrays["probs"], w.columns[1].results["top1"].arrays["probs"])
+    np.testing.assert_array_equal(w2.columns[1].results["top1"].arrays["probs"],
+                                  w.columns[1].results["top1"].arrays["probs"])
     assert tab2.page.text() == tab.page.text()
 
     w2.model_list.setCurrentRow(0)

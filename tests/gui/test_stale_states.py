@@ -11,6 +11,18 @@ from visualizer.gui.main_window import MainWindow
 from window_support import LONG, add_model, choose, open_image, run_and_wait, run_sweep, sample, set_field
 
 
+def reopened(qtbot, w, tmp_path, settings):
+    """``w``'s session saved and reopened in a second window, its models loaded."""
+    path = tmp_path / "s.advsession"
+    assert w.save_session(path)
+    w2 = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert w2.open_session(path)
+    qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
+    return w2
+
+
 def test_removing_a_model_removes_its_saliency_map_and_its_part_in_the_scale(qtbot, digits_window, tmp_path):
     w = digits_window
     choose(w.form, "saliency")
@@ -51,13 +63,7 @@ def test_a_reopened_attack_run_again_keeps_its_original_image(qtbot, digits_wind
     choose(w.form, "pgd-l2")
     set_field(w.form, "steps", "3")
     run_and_wait(qtbot, w)
-    path = tmp_path / "s.advsession"
-    assert w.save_session(path)
-    w2 = MainWindow(settings=settings, load_defaults=False)
-    qtbot.addWidget(w2)
-    w2.show()
-    assert w2.open_session(path)
-    qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
+    w2 = reopened(qtbot, w, tmp_path, settings)
     set_field(w2.form, "steps", "100000")
     w2.model_list.setCurrentRow(0)
     w2.run()
@@ -110,14 +116,7 @@ def test_a_reopened_session_keeps_its_transfer_table_and_can_transfer_again(qtbo
     w.run_transfer()
     qtbot.waitUntil(lambda: bool(w.transfer_table.rows) and not w.pool.busy(), timeout=LONG)
     rows = w.transfer_table.rows
-    path = tmp_path / "s.advsession"
-    assert w.save_session(path)
-
-    w2 = MainWindow(settings=settings, load_defaults=False)
-    qtbot.addWidget(w2)
-    w2.show()
-    assert w2.open_session(path)
-    qtbot.waitUntil(lambda: all(c.ready for c in w2.columns) and not w2.pool.busy(), timeout=LONG)
+    w2 = reopened(qtbot, w, tmp_path, settings)
     assert w2.transfer_table.rows == rows and w2.transfer_table.isVisible()
     w2.model_list.setCurrentRow(0)
     assert w2.transfer_button.isEnabled()

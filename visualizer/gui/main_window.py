@@ -23,13 +23,13 @@ from visualizer.core.lab_state import LabState, ModelEntry
 from visualizer.core.resources import sample_images
 from visualizer.core.session import SUFFIX as SESSION_SUFFIX
 from visualizer.gui import help as help_menu
+from visualizer.gui import workspaces as tab_registry
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.exporting import Exporter
 from visualizer.gui.jobs import Jobs
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.sessions import Sessions
-from visualizer.gui import workspaces as tab_registry
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
 from visualizer.gui.workspaces.models import ModelsWorkspace

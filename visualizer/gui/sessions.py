@@ -57,7 +57,8 @@ class Sessions(QtCore.QObject):
     def open_session(self, path) -> bool:
         try:
             session = load_session(path)
-            image = load_image_bytes(session.image_bytes, session.image_name or "image") if session.image_bytes else None
+            data, name = session.image_bytes, session.image_name or "image"
+            image = load_image_bytes(data, name) if data else None
         except VisualizerError as exc:
             self.ctx.report_error("Could not open the session", str(exc))
             return False

@@ -11,8 +11,8 @@ from visualizer.core.results import top_k
 from visualizer.core.runs import attack_run, class_probabilities
 from visualizer.core.transfer import transfer_from_images
 from visualizer.gui.panels.attack_view import AttackView
-from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.panels.transfer_table import TransferTable
+from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 from visualizer.gui.workspaces.per_model import PerModelTab
@@ -161,17 +161,9 @@ class AttackWorkspace(PerModelTab):
 
         jobs.start(slot, lambda token: attack_run(model, image, params, label=label, target=target, cancel=token,
                                                   report_images=True),
-                   on_progress=on_progress, on_finished=lambda run, e=entry: self._attack_done(e, run),
+                   on_progress=on_progress,
+                   on_finished=lambda run, e=entry: self.store_result(e, run, attack_artifacts),
                    label=f"{params.method.upper()} on {model.info.model_id}")
-
-    def _attack_done(self, entry: ModelEntry, run) -> None:
-        if entry not in self.state.models:
-            return
-        art = attack_artifacts(run)
-        self.state.set_result(entry, "attack", art)
-        self.finish_message(art.record, entry)
-        self.ctx.refresh()             # Transfer becomes possible now, not on the next event
-        self.runFinished.emit(f"attack:{self.state.index_of(entry)}")
 
     # -- transfer ---------------------------------------------------------------------------------
     def run_transfer(self) -> None:

@@ -37,7 +37,8 @@ class ModelsWorkspace(QtCore.QObject):
         v.addLayout(row)
         self.add_model_button.clicked.connect(self.ask_model)
         self.remove_model_button.clicked.connect(self.remove_selected_model)
-        self.act_add_model = ctx.action("&Add model…", self.ask_model, "Ctrl+M", "Load a model from any supported source")
+        self.act_add_model = ctx.action("&Add model…", self.ask_model, "Ctrl+M",
+                                        "Load a model from any supported source")
 
         self.state.model_added.connect(self._added)
         self.state.model_changed.connect(self._changed)

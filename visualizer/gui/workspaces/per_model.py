@@ -68,8 +68,17 @@ class PerModelTab(TabWorkspace):
         else:
             self.show_result(view, artifacts)
 
-    def finish_message(self, record: dict, entry: ModelEntry) -> None:
+    def store_result(self, entry: ModelEntry, run, to_artifacts) -> None:
+        """A job's run is done: its artifacts become ``entry``'s result (which redraws the
+        panel), the status bar says how it ended, and ``runFinished`` goes out."""
+        if entry not in self.state.models:
+            return                       # removed while it ran
+        art = to_artifacts(run)
+        self.state.set_result(entry, self.kind, art)
+        record = art.record
         state = "cancelled, partial result shown" if record.get("cancelled") else "done"
         self.ctx.status(f"{record['kind'].capitalize()} on {entry.title}: {state}", 8000)
         for w in record.get("warnings", []):
             self.ctx.status(f"Warning: {w}", 12000)
+        self.ctx.refresh()               # e.g. Transfer becomes possible now, not on the next event
+        self.runFinished.emit(f"{self.kind}:{self.state.index_of(entry)}")

@@ -42,16 +42,8 @@ class SweepWorkspace(PerModelTab):
         slot = self.slot(entry)
         jobs.start(slot, lambda token: sweep_run(model, image, params, label=label, cancel=token),
                    on_progress=lambda e: jobs.report_progress(e.done, e.total, slot),
-                   on_finished=lambda run, e=entry: self._sweep_done(e, run),
+                   on_finished=lambda run, e=entry: self.store_result(e, run, sweep_artifacts),
                    label=f"Sweep on {model.info.model_id}")
-
-    def _sweep_done(self, entry: ModelEntry, run) -> None:
-        if entry not in self.state.models:
-            return
-        art = sweep_artifacts(run)
-        self.state.set_result(entry, "sweep", art)
-        self.finish_message(art.record, entry)
-        self.runFinished.emit(f"sweep:{self.state.index_of(entry)}")
 
     def _show_transformed(self, entry: ModelEntry, angle: float, tx: float, ty: float) -> None:
         art = entry.results.get("sweep")

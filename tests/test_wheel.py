@@ -33,7 +33,7 @@ def wheel(tmp_path_factory):
 
 def check_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("visualizer/__init__.py", "visualizer/cli.py", "visualizer/core/attacks/loop.py",
+    for required in ("visualizer/__init__.py", "visualizer/cli/__init__.py", "visualizer/core/attacks/loop.py",
                      "visualizer/core/schema/result.schema.json",
                      "visualizer/gui/dialogs/tutorial.py",
                      "visualizer/resources/models/digits-standard.safetensors",
@@ -68,7 +68,7 @@ def test_sdist_is_complete_enough_to_build_the_wheel(tmp_path):
         names = tar.getnames()
         (top,) = {n.split("/")[0] for n in names}
         members = {n.split("/", 1)[1] for n in names if "/" in n}
-        for required in ("pyproject.toml", "README.md", "PKG-INFO", "visualizer/cli.py",
+        for required in ("pyproject.toml", "README.md", "PKG-INFO", "visualizer/cli/__init__.py",
                          "resources/models/digits-robust.safetensors", "resources/samples/china.jpg",
                          "resources/icons/visualizer.svg", "resources/icons/hicolor/16x16/apps/adversarial-visualizer.png",
                          "docs/tutorial.md", "docs/tutorial/pgd.png",

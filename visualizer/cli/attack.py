@@ -1,0 +1,83 @@
+"""`visualizer attack`: FGSM / PGD on one image; with several ``--model``s the same attack
+on each, plus a comparison figure."""
+
+from __future__ import annotations
+
+from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
+                                   levels, load_model, load_options, print_warnings)
+
+NAME = "attack"
+HELP = "FGSM / PGD attack on one image (repeat --model: the same attack on each, plus a comparison figure)"
+
+
+def add_arguments(a) -> None:
+    add_model_options(a, several=True)
+    add_output_options(a)
+    a.add_argument("--attack", choices=["fgsm", "pgd"], default="pgd")
+    a.add_argument("--norm", choices=["linf", "l2"], default="linf")
+    a.add_argument("--eps", required=True,
+                   help="budget in [0,1] pixel units: L-inf max per-pixel change (e.g. 8/255), L2 norm of the whole perturbation")
+    a.add_argument("--steps", type=int, default=10, help="PGD steps (default 10)")
+    a.add_argument("--step-size", help="step size (default 2.5 x eps / steps); fractions like 1/255 accepted")
+    a.add_argument("--random-start", action="store_true", help="start from a random point in the eps ball")
+    a.add_argument("--restarts", type=int, default=1, help="independent restarts; the best per image is kept")
+    a.add_argument("--target", help="targeted attack towards this class (index or exact name)")
+    a.add_argument("--no-best", action="store_true", help="return the last iterate instead of the best one")
+    a.add_argument("--early-stop", action="store_true", help="stop as soon as the attack succeeds")
+    a.add_argument("--seed", type=int, default=0)
+
+
+def run(args) -> int:
+    from visualizer.core.artifacts import attack_artifacts
+    from visualizer.core.attacks import AttackParams, parse_number
+    from visualizer.core.export import check_output_dir, write_comparison, write_run
+    from visualizer.core.images import load_image
+    from visualizer.core.runs import attack_run
+    from visualizer.progress import ProgressBar
+
+    params = AttackParams(
+        method=args.attack, norm=args.norm, eps=parse_number(args.eps, "--eps"), steps=args.steps,
+        step_size=parse_number(args.step_size, "--step-size") if args.step_size else None,
+        random_start=args.random_start, restarts=args.restarts, targeted=args.target is not None,
+        best_iterate=not args.no_best, early_stop=args.early_stop, seed=args.seed,
+    )
+    print_warnings(params.warnings())
+    check_output_dir(args.out, args.overwrite)
+    image = load_image(args.image)
+    options = load_options(args)
+    models = [load_model(spec, options) for spec in args.model]
+    cancel = install_cancel_on_interrupt()
+    runs = []
+    for model in models:
+        name = f" on {model.info.model_id}" if len(models) > 1 else ""
+        bar = ProgressBar(f"{params.method} {params.norm}{name}")
+        runs.append(drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
+                          lambda e: bar.update(e.done, e.total,
+                                               f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")))
+        bar.close()
+        if cancel.cancelled:   # Ctrl-C: keep what was computed, attack no further models
+            break
+    if len(models) == 1:
+        record = write_run(args.out, attack_artifacts(runs[0]), overwrite=args.overwrite, dpi=args.dpi)
+        records = [record]
+    else:
+        _, records = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
+                                      dpi=args.dpi)
+    for record in records:
+        print_warnings(record["warnings"])
+        print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "",
+                      out=args.out if len(models) == 1 else None))
+    if len(models) > 1:
+        print(f"comparison figure and {len(records)} runs written to {args.out}")
+    return 0
+
+
+def summary(record: dict, prefix: str = "", out: str | None = None) -> str:
+    """The one-line result: what the saved 8-bit adversarial image is classified as."""
+    before, after = record["clean"]["top5"][0], record["adversarial"]["top5_quantized"][0]
+    pert = record["perturbation"]
+    return (f"{prefix}{record['label']['label']!s} -> {after['label']} (p={after['prob']:.3f}); clean top-1 "
+            f"{before['label']} (p={before['prob']:.3f}); success {record['success_quantized']} after 8-bit "
+            f"rounding; perturbation L-inf {levels(pert['linf'])} ({levels(pert['linf_quantized'])} after "
+            f"rounding), L2 {pert['l2']:.4f} ({pert['l2_quantized']:.4f})"
+            f"{' [cancelled]' if record['cancelled'] else ''}" + (f"; written to {out}" if out else ""))

@@ -1,0 +1,103 @@
+"""Argument groups and helpers shared by the subcommands: model loading options, output
+options, Ctrl-C handling and driving a core generator with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def floats3(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.485,0.456,0.406, got {text!r}")
+    if len(values) not in (1, 3):
+        raise argparse.ArgumentTypeError("give 1 or 3 comma-separated values")
+    return values
+
+
+def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None:
+    g = p.add_argument_group("model")
+    help_model = ("a bundled name (see `visualizer models`), torchvision:NAME, timm:NAME, ckpt:PATH (with --arch) "
+                  "or torchscript:PATH")
+    if several:
+        g.add_argument("--model", action="append", required=True, help=help_model + "; repeat to compare models")
+    else:
+        g.add_argument("--model", required=True, help=help_model)
+    g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, preact-resnet18")
+    g.add_argument("--num-classes", type=int, help="number of classes of a ckpt: model (default: from the checkpoint)")
+    g.add_argument("--input-size", type=int, help="model input side in pixels (ckpt:/torchscript:)")
+    g.add_argument("--mean", type=floats3, help="normalisation mean, e.g. 0.485,0.456,0.406")
+    g.add_argument("--std", type=floats3, help="normalisation std, e.g. 0.229,0.224,0.225")
+    g.add_argument("--labels", help="class names: imagenet, cifar10, digits or a file (one name per line)")
+    g.add_argument("--trust", action="store_true",
+                   help="allow full unpickling of this checkpoint (it can run code: only for files you trust)")
+    g.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, TIFF, WebP, GIF)")
+    p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
+    p.add_argument("--out", required=True, help="output folder (must be new or empty unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
+    p.add_argument("--dpi", type=int, default=200, help="resolution of figure.png (default 200)")
+
+
+def load_options(args):
+    from visualizer.core.models.registry import LoadOptions
+
+    return LoadOptions(arch=args.arch, num_classes=args.num_classes, input_size=args.input_size,
+                       mean=args.mean, std=args.std, labels=args.labels, trust=args.trust, device=args.device)
+
+
+def load_model(spec: str, options):
+    """Load a model and print its warnings (NaN weights, probabilities instead of logits, a
+    GPU too small so it runs on the CPU): in the window they open a dialog."""
+    from visualizer.core.models.registry import load_model as core_load_model
+
+    model = core_load_model(spec, options)
+    for note in model.info.notes:
+        if note.startswith("Warning: "):
+            print(f"warning: {model.info.model_id}: {note[len('Warning: '):]}", file=sys.stderr)
+    return model
+
+
+def install_cancel_on_interrupt():
+    """First Ctrl-C cancels gracefully (the partial result is still written); a second one aborts."""
+    from visualizer.core.cancel import CancelToken
+
+    token = CancelToken()
+
+    def handler(signum, frame):
+        if token.cancelled:
+            raise KeyboardInterrupt
+        token.cancel()
+        print("\ncancelling: finishing the current step (Ctrl-C again to abort)", file=sys.stderr)
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:   # not the main thread (tests driving main() from a worker)
+        pass
+    return token
+
+
+def drive(generator, on_event):
+    from visualizer.core.attacks import drive as core_drive
+
+    return core_drive(generator, on_event)
+
+
+def print_warnings(warnings, prefix: str = "") -> None:
+    for warning in warnings:
+        print(f"warning: {prefix}{warning}", file=sys.stderr)
+
+
+def levels(value: float) -> str:
+    """An L-inf size in 8-bit grey levels, the unit people read budgets in."""
+    return f"{value * 255:.2f}/255"

@@ -1,0 +1,43 @@
+"""`visualizer saliency`: input-gradient saliency of one or more models on one shared scale."""
+
+from __future__ import annotations
+
+from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
+                                   load_model, load_options)
+
+NAME = "saliency"
+HELP = "input-gradient saliency of one or more models on one shared scale"
+
+
+def add_arguments(g) -> None:
+    add_model_options(g, several=True)
+    add_output_options(g)
+    g.add_argument("--method", choices=["vanilla", "smoothgrad", "ig"], default="vanilla")
+    g.add_argument("--absolute", action="store_true", help="absolute value of the gradient instead of signed")
+    g.add_argument("--overlay", action="store_true", help="draw the maps over the image in the figure")
+    g.add_argument("--seed", type=int, default=0)
+
+
+def run(args) -> int:
+    from visualizer.core.artifacts import saliency_artifacts
+    from visualizer.core.export import check_output_dir, write_run
+    from visualizer.core.images import load_image
+    from visualizer.core.saliency import SaliencyParams, compare_saliency
+    from visualizer.progress import ProgressBar
+
+    params = SaliencyParams(method=args.method, absolute=args.absolute, seed=args.seed)
+    check_output_dir(args.out, args.overwrite)
+    image = load_image(args.image)
+    options = load_options(args)
+    models = [load_model(spec, options) for spec in args.model]
+    cancel = install_cancel_on_interrupt()
+    bar = ProgressBar(f"saliency {params.method}")
+    comparison = drive(compare_saliency(models, image, params, label=args.label, cancel=cancel),
+                       lambda e: bar.update(e.done, e.total))
+    bar.close()
+    record = write_run(args.out, saliency_artifacts(comparison, models, image), overwrite=args.overwrite,
+                       dpi=args.dpi, overlay=args.overlay)
+    labels = ", ".join(f"{m['model']}: {m['label']}" for m in record["saliency"]["maps"])
+    print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}; "
+          f"written to {args.out}")
+    return 0

@@ -1,0 +1,50 @@
+"""`visualizer sweep`: the rotation x translation grid (or worst-of-k) of Engstrom et al. 2018."""
+
+from __future__ import annotations
+
+from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
+                                   load_model, load_options)
+
+NAME = "sweep"
+HELP = "rotation x translation sweep (Engstrom et al. 2018)"
+
+
+def add_arguments(s) -> None:
+    add_model_options(s)
+    add_output_options(s)
+    s.add_argument("--mode", choices=["grid", "random"], default="grid")
+    s.add_argument("--k", type=int, default=10, help="random mode: transforms drawn (worst-of-k)")
+    s.add_argument("--max-rotation", type=float, default=30.0, help="degrees (default 30)")
+    s.add_argument("--rotations", type=int, default=31, help="rotation grid points (default 31)")
+    s.add_argument("--max-translation", type=float,
+                   help="pixels of the model input (default round(3/28 x side): 3 px at 28/32, 24 px at 224)")
+    s.add_argument("--translations", type=int, default=5, help="translation grid points per axis (default 5)")
+    s.add_argument("--seed", type=int, default=0)
+
+
+def run(args) -> int:
+    from visualizer.core.artifacts import sweep_artifacts
+    from visualizer.core.attacks.spatial import SpatialParams
+    from visualizer.core.export import check_output_dir, write_run
+    from visualizer.core.images import load_image
+    from visualizer.core.runs import sweep_run
+    from visualizer.progress import ProgressBar
+
+    params = SpatialParams(mode=args.mode, max_rotation=args.max_rotation, rotations=args.rotations,
+                           max_translation=args.max_translation, translations=args.translations, k=args.k,
+                           seed=args.seed)
+    check_output_dir(args.out, args.overwrite)
+    image = load_image(args.image)
+    model = load_model(args.model, load_options(args))
+    cancel = install_cancel_on_interrupt()
+    bar = ProgressBar(f"sweep {params.mode}")
+    run_ = drive(sweep_run(model, image, params, label=args.label, cancel=cancel),
+                 lambda e: bar.update(e.done, e.total))
+    bar.close()
+    record = write_run(args.out, sweep_artifacts(run_), overwrite=args.overwrite, dpi=args.dpi)
+    w = record["sweep"]["worst"]
+    print(f"{record['label']['label']}: {100 * record['sweep']['fooled_fraction']:.1f}% of {record['sweep']['evaluated']} "
+          f"transforms misclassified; worst: rotate {w['angle']:+.1f} deg, shift ({w['tx']:+.1f}, {w['ty']:+.1f}) px -> "
+          f"{w['pred_label']} (p(true)={w['true_prob']:.3f}){' [cancelled]' if record['cancelled'] else ''}; "
+          f"written to {args.out}")
+    return 0

@@ -113,8 +113,7 @@ def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, d
     writes it), the comparison figure as comparison.png/.pdf/.svg and comparison.json
     listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict
     and each run's record as written."""
-    from visualizer.core.comparison_figure import attack_comparison_figure
-    from visualizer.core.figures import save_figure
+    from visualizer.core.figures import attack_comparison_figure, save_figure
 
     out_dir = Path(out_dir)
     with _staged(out_dir, overwrite) as staging:

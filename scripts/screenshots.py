@@ -2,11 +2,14 @@
 
 Run under Xvfb (the README's screenshots come from this):
     xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/
-Each state is captured with ImageMagick's ``import -window root``.
+    xvfb-run -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/ --size 1000x700
+With ``--size`` the window gets that size and the files a ``-WxH`` suffix (app_pgd-1000x700.png);
+without it the window fills the screen. Each state is captured with ImageMagick's ``import``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -19,14 +22,18 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    ap = argparse.ArgumentParser(description="Screenshots of the app's main states (under Xvfb).")
+    ap.add_argument("out", nargs="?", default="docs")
+    ap.add_argument("--size", help="window size WxH, e.g. 1000x700 (default: the whole screen)")
+    args = ap.parse_args()
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not os.environ.get("DISPLAY"):
         print("needs an X display: run under xvfb-run", file=sys.stderr)
         return 2
     from visualizer.gui.qt import QtCore, QtWidgets
 
-    app = QtWidgets.QApplication(sys.argv)
+    app = QtWidgets.QApplication(sys.argv[:1])
     from visualizer.core.resources import sample_images
     from visualizer.gui.main_window import MainWindow
 
@@ -35,7 +42,13 @@ def main() -> int:
     settings = QtCore.QSettings(os.path.join(settings_dir.name, "screenshots.ini"), QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
     screen = app.primaryScreen().availableGeometry()
-    w.setGeometry(screen)
+    suffix = ""
+    if args.size:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        w.setGeometry(screen.x(), screen.y(), width, height)
+        suffix = f"-{width}x{height}"
+    else:
+        w.setGeometry(screen)
     w.show()
 
     def pump(cond=lambda: True, timeout=600.0):
@@ -50,8 +63,10 @@ def main() -> int:
             time.sleep(0.01)
 
     def shot(name):
-        subprocess.run(["import", "-window", "root", str(out / name)], check=True)
-        print("wrote", out / name)
+        path = out / name.replace(".png", f"{suffix}.png")
+        # The window alone (no window manager under Xvfb: the window is its client area).
+        subprocess.run(["import", "-window", str(int(w.winId())), str(path)], check=True)
+        print("wrote", path)
 
     def choose(key):
         w.form.attack.setCurrentIndex(w.form.attack.findData(key))

@@ -53,3 +53,31 @@ def test_destination_that_cannot_be_a_folder(tmp_path):
         write_run(blocker / "run", artifacts(0.1), figure=False)
     with pytest.raises(OutputError, match="not a folder"):
         write_run(blocker, artifacts(0.1), figure=False)
+
+
+def test_export_steps_count_every_file_and_cancel_leaves_the_old_run(tmp_path):
+    from visualizer.core.cancel import CancelToken
+    from visualizer.core.errors import ExportCancelled
+    from visualizer.core.export import iter_write_run
+
+    out = tmp_path / "run"
+    write_run(out, artifacts(0.25), figure=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    steps = iter_write_run(out, artifacts(0.5), figure=False, overwrite=True, cancel=(token := CancelToken()))
+    first = next(steps)
+    assert (first.done, first.total, first.file) == (0, 3, "clean.png")    # clean.png, clean.npy, result.json
+    assert next(steps).file == "clean.npy"
+    token.cancel()
+    with pytest.raises(ExportCancelled, match="nothing was written"):
+        next(steps)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]          # the staging folder is gone
+
+
+def test_closing_an_export_part_way_removes_its_staging_folder(tmp_path):
+    from visualizer.core.export import iter_write_run
+
+    steps = iter_write_run(tmp_path / "run", artifacts(0.5), figure=False)
+    next(steps)
+    steps.close()                    # what a worker does when the window closes mid-export
+    assert list(tmp_path.iterdir()) == []

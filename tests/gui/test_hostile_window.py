@@ -16,7 +16,8 @@ from torch import nn
 from support import digit_sample
 from visualizer.gui.dialogs.export_dialog import ExportChoice
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets
-from window_support import LONG, add_model, choose, open_image, run_and_wait, run_sweep, sample, set_field
+from window_support import (LONG, add_model, choose, export_and_wait, open_image, run_and_wait, run_sweep, sample,
+                            set_field)
 
 
 def quick_attack(qtbot, w):
@@ -150,9 +151,10 @@ def test_export_into_a_path_that_cannot_be_a_folder(qtbot, digits_window, tmp_pa
     quick_attack(qtbot, w)
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    message = fails_with_message(qtbot, w, lambda: w.export_to(ExportChoice(folder=str(blocker / "run"), png=True)))
+    message = fails_with_message(qtbot, w, lambda: export_and_wait(qtbot, w, ExportChoice(folder=str(blocker / "run"),
+                                                                                           png=True)))
     assert str(tmp_path) in message and blocker.read_text() == "not a folder"
-    assert w.export_to(ExportChoice(folder=str(tmp_path / "elsewhere"), png=True)) is not None
+    assert export_and_wait(qtbot, w, ExportChoice(folder=str(tmp_path / "elsewhere"), png=True)) is not None
 
 
 @pytest.fixture
@@ -173,13 +175,14 @@ def test_export_failing_part_way_keeps_the_previous_export(qtbot, digits_window,
     w = digits_window
     quick_attack(qtbot, w)
     out = tmp_path / "export"
-    assert w.export_to(ExportChoice(folder=str(out), png=True, figure=True, raw=True)) is not None
+    assert export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True, figure=True, raw=True)) is not None
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert max(len(b) for b in before.values()) > 20_000          # the figure cannot be written under the limit
     quick_attack(qtbot, w)                                         # a newer result to export over the old one
     file_size_limit(20_000)
     try:
-        result = w.export_to(ExportChoice(folder=str(out), png=True, figure=True, raw=True, overwrite=True))
+        result = export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True, figure=True, raw=True,
+                                                        overwrite=True))
     finally:
         file_size_limit()                                          # lifted again
     assert result is None

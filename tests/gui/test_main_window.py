@@ -14,7 +14,7 @@ from visualizer.core.schema import result_schema
 from visualizer.gui.dialogs.export_dialog import ExportChoice, ExportDialog
 from visualizer.gui.main_window import MainWindow
 from visualizer.gui.qt import QtCore, QtWidgets
-from window_support import LONG, choose, run_and_wait, run_sweep, sample, set_field
+from window_support import LONG, choose, export_and_wait, run_and_wait, run_sweep, sample, set_field
 
 
 def test_launch_opens_with_the_bundled_model_and_photo(qtbot, settings):
@@ -132,7 +132,7 @@ def test_export_png_svg_pdf(qtbot, digits_window, tmp_path):
     out = tmp_path / "export"
     choice = ExportChoice(folder=str(out), png=True, dpi=150, svg=True, pdf=True, current_view=True, figure=True,
                           raw=True)
-    rec = w.export_to(choice)
+    rec = export_and_wait(qtbot, w, choice)
     assert rec is not None
     jsonschema.validate(json.loads((out / "result.json").read_text()), result_schema())
     for name in ("view.png", "view.svg", "view.pdf", "figure.png", "figure.svg", "figure.pdf", "adversarial.png"):
@@ -149,7 +149,7 @@ def test_export_png_svg_pdf(qtbot, digits_window, tmp_path):
     png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / 255
     assert np.abs(png.reshape(adv.shape) - adv).max() <= 0.5 / 255 + 1e-6
     # Never overwrites without asking: a second export into the same folder is refused.
-    assert w.export_to(ExportChoice(folder=str(out), png=True)) is None
+    assert export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True)) is None
     assert "already holds files" in w.last_error
 
 
@@ -282,7 +282,7 @@ def test_export_comparison_of_every_models_attack(qtbot, digits_window, tmp_path
     assert not ExportDialog(w, comparable=1).comparison.isEnabled()
 
     out = tmp_path / "compare"
-    summary = w.export_to(ExportChoice(folder=str(out), png=True, dpi=100, pdf=True, comparison=True))
+    summary = export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True, dpi=100, pdf=True, comparison=True))
     assert [r["model"] for r in summary["runs"]] == ["digits-standard", "digits-robust"]
     for entry, art in zip(summary["runs"], w.attack_results()):
         record = json.loads((out / entry["folder"] / "result.json").read_text())
@@ -291,5 +291,6 @@ def test_export_comparison_of_every_models_attack(qtbot, digits_window, tmp_path
         np.testing.assert_array_equal(saved, art.arrays["adversarial"])   # the runs shown, not recomputed
     assert Image.open(out / "comparison.png").size[0] > 500
     assert (out / "comparison.pdf").read_bytes()[:4] == b"%PDF"
-    assert w.export_to(ExportChoice(folder=str(out), png=True, comparison=True)) is None   # never overwrites silently
+    # never overwrites silently
+    assert export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True, comparison=True)) is None
     assert "already holds files" in w.last_error

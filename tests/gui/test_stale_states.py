@@ -8,7 +8,8 @@ import pytest
 
 from visualizer.core.saliency import shared_scale
 from visualizer.gui.main_window import MainWindow
-from window_support import LONG, add_model, choose, open_image, run_and_wait, run_sweep, sample, set_field
+from window_support import (LONG, add_model, choose, export_and_wait, open_image, run_and_wait, run_sweep, sample,
+                            set_field)
 
 
 def reopened(qtbot, w, tmp_path, settings):
@@ -42,7 +43,8 @@ def test_removing_a_model_removes_its_saliency_map_and_its_part_in_the_scale(qtb
     from visualizer.gui.dialogs.export_dialog import ExportChoice
 
     w.tabs.setCurrentIndex(2)
-    record = w.export_to(ExportChoice(folder=str(tmp_path / "out"), png=True, current_view=False, raw=True))
+    record = export_and_wait(qtbot, w, ExportChoice(folder=str(tmp_path / "out"), png=True, current_view=False,
+                                                    raw=True))
     np.testing.assert_array_equal(np.load(tmp_path / "out" / record["saliency"]["maps"][0]["file"]), robust_map)
     w.model_list.setCurrentRow(0)
     w.remove_selected_model()

@@ -48,3 +48,11 @@ def run_sweep(qtbot, w, rotations=7, translations=3):
     set_field(w.form, "translations", str(translations))
     run_and_wait(qtbot, w)
     return w.columns[w.model_list.currentRow()].results["sweep"].record
+
+
+def export_and_wait(qtbot, w, choice):
+    """Export as File > Export does (in a worker) and wait for it: what was written, or None."""
+    with qtbot.waitSignal(w.exportFinished, timeout=LONG) as blocker:
+        w.export_to(choice)
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
+    return blocker.args[0]

@@ -28,3 +28,7 @@ class ParameterError(VisualizerError):
 
 class OutputError(VisualizerError):
     """Results could not be written."""
+
+
+class ExportCancelled(VisualizerError):
+    """The user cancelled an export; nothing was written."""

@@ -3,7 +3,9 @@ raw float arrays (.npy, CHW float32) and the figure in PNG, PDF and SVG.
 
 The folder is assembled under a temporary name beside the destination and renamed into
 place at the end, so a crash or a full disk never leaves a half-written run, and an
-earlier run is never overwritten unless asked.
+earlier run is never overwritten unless asked. The ``iter_`` forms yield progress between
+files and can be cancelled there (the app runs them in a worker); the plain forms run them
+to the end.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from visualizer.core.atomic import private_to_umask
-from visualizer.core.errors import OutputError
+from visualizer.core.cancel import CancelToken, is_cancelled
+from visualizer.core.errors import ExportCancelled, OutputError
 from visualizer.core.images import save_npy, save_png
 
 
@@ -70,34 +75,104 @@ def _staged(out_dir: Path, overwrite: bool):
         raise
 
 
+@dataclass(frozen=True)
+class ExportStep:
+    """Progress of an export: ``done`` of ``total`` files written; ``file`` is written next."""
+
+    done: int
+    total: int
+    file: str
+
+
+def _run_tasks(artifacts, dpi: int, figure: bool, overlay: bool, formats: tuple[str, ...], raw: bool,
+               extra: dict[str, bytes] | None) -> list[tuple[str, Callable[[Path, dict], None]]]:
+    """The files of one run, in writing order: (file name, writer(staging folder, files table))."""
+    tasks: list[tuple[str, Callable[[Path, dict], None]]] = []
+
+    def png(name, pixels):
+        def write(folder, files):
+            save_png(pixels, folder / f"{name}.png")
+            files[f"{name}_png"] = f"{name}.png"
+        return write
+
+    def npy(name, array):
+        def write(folder, files):
+            save_npy(np.asarray(array, dtype=np.float32), folder / f"{name}.npy")
+            files[f"{name}_npy"] = f"{name}.npy"
+        return write
+
+    def data(name, content):
+        def write(folder, files):
+            (folder / name).write_bytes(content() if callable(content) else content)
+            files[name.replace(".", "_")] = name
+        return write
+
+    built = []          # the figure, built once by the first format that needs it
+
+    def fig(fmt):
+        def write(folder, files):
+            from visualizer.core.figures import save_figure
+
+            if not built:
+                built.append(artifacts.figure(overlay=overlay))
+            for path in save_figure(built[0], folder / "figure", formats=(fmt,), dpi=dpi):
+                files[f"figure_{path.suffix[1:]}"] = path.name
+        return write
+
+    if raw:
+        tasks += [(f"{name}.png", png(name, pixels)) for name, pixels in artifacts.images.items()]
+        tasks += [(f"{name}.npy", npy(name, array)) for name, array in artifacts.arrays.items()]
+    tasks += [(name, data(name, content)) for name, content in (extra or {}).items()]
+    if figure:
+        tasks += [(f"figure.{fmt}", fig(fmt)) for fmt in formats]
+    return tasks
+
+
+def _check_cancel(cancel: CancelToken | None, out_dir: Path) -> None:
+    if is_cancelled(cancel):
+        raise ExportCancelled(f"Export to {out_dir} cancelled: nothing was written there.")
+
+
+def iter_write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
+                   overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
+                   extra: dict[str, bytes] | None = None, cancel: CancelToken | None = None):
+    """``write_run`` as a generator: yields an ExportStep before each file and returns the
+    record. ``cancel`` is checked between files; a cancelled export raises ExportCancelled
+    and leaves the destination as it was (the staging folder is removed)."""
+    out_dir = Path(out_dir)
+    tasks = _run_tasks(artifacts, dpi, figure, overlay, formats, raw, extra)
+    files: dict[str, str] = {}
+    with _staged(out_dir, overwrite) as staging:
+        for i, (name, write) in enumerate(tasks):
+            _check_cancel(cancel, out_dir)
+            yield ExportStep(i, len(tasks) + 1, name)
+            write(staging, files)
+        _check_cancel(cancel, out_dir)
+        yield ExportStep(len(tasks), len(tasks) + 1, "result.json")
+        record = {**artifacts.record, "files": files}
+        (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
+    return record
+
+
 def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
               overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
               extra: dict[str, bytes] | None = None) -> dict:
     """Write an ``Artifacts`` (record, images as PNG and arrays as .npy when ``raw``, the
-    figure as figure.png/.pdf/.svg when ``figure``, plus ``extra`` files given as bytes)
-    into ``out_dir``. result.json is always written. Returns the record with its ``files``
-    table filled in, as written to result.json."""
-    out_dir = Path(out_dir)
-    record = artifacts.record
-    files: dict[str, str] = {}
-    with _staged(out_dir, overwrite) as staging:
-        for name, pixels in (artifacts.images.items() if raw else ()):
-            save_png(pixels, staging / f"{name}.png")
-            files[f"{name}_png"] = f"{name}.png"
-        for name, array in (artifacts.arrays.items() if raw else ()):
-            save_npy(np.asarray(array, dtype=np.float32), staging / f"{name}.npy")
-            files[f"{name}_npy"] = f"{name}.npy"
-        for name, data in (extra or {}).items():
-            (staging / name).write_bytes(data)
-            files[name.replace(".", "_")] = name
-        if figure and formats:
-            from visualizer.core.figures import save_figure
+    figure as figure.png/.pdf/.svg when ``figure``, plus ``extra`` files given as bytes or
+    as a function making them, called when the file is written) into ``out_dir``.
+    result.json is always written. Returns the record with its ``files`` table filled in, as
+    written to result.json."""
+    return drain(iter_write_run(out_dir, artifacts, overwrite=overwrite, dpi=dpi, figure=figure, overlay=overlay,
+                                formats=formats, raw=raw, extra=extra))
 
-            for path in save_figure(artifacts.figure(overlay=overlay), staging / "figure", formats=formats, dpi=dpi):
-                files[f"figure_{path.suffix[1:]}"] = path.name
-        record = {**record, "files": files}
-        (staging / "result.json").write_text(json.dumps(record, indent=1, allow_nan=False), encoding="utf-8")
-    return record
+
+def drain(gen):
+    """Run a generator to its end; its return value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
 
 
 def run_folder_name(index: int, model_id: str) -> str:
@@ -107,29 +182,59 @@ def run_folder_name(index: int, model_id: str) -> str:
     return f"{index + 1:02d}-{safe[:60]}"
 
 
+def iter_write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, dpi: int = 200,
+                          formats: tuple[str, ...] = ("png", "pdf", "svg"), cancel: CancelToken | None = None):
+    """``write_comparison`` as a generator: yields ExportSteps over every file of every run,
+    returns (comparison.json's dict, each run's record). Cancellable like ``iter_write_run``."""
+    from visualizer.core.figures import attack_comparison_figure, save_figure
+
+    out_dir = Path(out_dir)
+    per_run = [len(_run_tasks(art, dpi, True, False, formats, True, None)) + 1 for art in runs]
+    total = sum(per_run) + len(formats) + 1
+    done = 0
+    with _staged(out_dir, overwrite) as staging:
+        entries, records = [], []
+        for i, art in enumerate(runs):
+            folder = run_folder_name(i, str((art.record.get("model") or {}).get("id", "model")))
+            steps = iter_write_run(staging / folder, art, dpi=dpi, formats=formats, cancel=cancel)
+            try:
+                while True:
+                    try:
+                        step = next(steps)
+                    except StopIteration as stop:
+                        record = stop.value
+                        break
+                    yield ExportStep(done + step.done, total, f"{folder}/{step.file}")
+            finally:
+                steps.close()      # closed part-way (the app quitting): its staging folder goes too
+            done += per_run[i]
+            records.append(record)
+            entries.append({"folder": folder, "model": record["model"]["id"], "success": record["success"],
+                            "success_quantized": record["success_quantized"],
+                            "clean_top1": record["clean"]["top5"][0],
+                            "adversarial_top1": record["adversarial"]["top5_quantized"][0]})
+        figure = None
+        files = []
+        for fmt in formats:
+            _check_cancel(cancel, out_dir)
+            yield ExportStep(done, total, f"comparison.{fmt}")
+            if figure is None:
+                figure = attack_comparison_figure([a.record for a in runs], [a.arrays["clean"] for a in runs],
+                                                  [a.arrays["adversarial"] for a in runs])
+            files += [p.name for p in save_figure(figure, staging / "comparison", formats=(fmt,), dpi=dpi)]
+            done += 1
+        _check_cancel(cancel, out_dir)
+        yield ExportStep(done, total, "comparison.json")
+        summary = {"schema_version": 1, "kind": "attack_comparison", "parameters": runs[0].record["parameters"],
+                   "runs": entries, "files": files}
+        (staging / "comparison.json").write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
+    return summary, records
+
+
 def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, dpi: int = 200,
                      formats: tuple[str, ...] = ("png", "pdf", "svg")) -> tuple[dict, list[dict]]:
     """The same attack on several models: each run in its own subfolder (as ``write_run``
     writes it), the comparison figure as comparison.png/.pdf/.svg and comparison.json
     listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict
     and each run's record as written."""
-    from visualizer.core.figures import attack_comparison_figure, save_figure
-
-    out_dir = Path(out_dir)
-    with _staged(out_dir, overwrite) as staging:
-        entries, records = [], []
-        for i, art in enumerate(runs):
-            folder = run_folder_name(i, str((art.record.get("model") or {}).get("id", "model")))
-            record = write_run(staging / folder, art, dpi=dpi, formats=formats)
-            records.append(record)
-            entries.append({"folder": folder, "model": record["model"]["id"], "success": record["success"],
-                            "success_quantized": record["success_quantized"],
-                            "clean_top1": record["clean"]["top5"][0],
-                            "adversarial_top1": record["adversarial"]["top5_quantized"][0]})
-        figure = attack_comparison_figure([a.record for a in runs], [a.arrays["clean"] for a in runs],
-                                          [a.arrays["adversarial"] for a in runs])
-        files = [p.name for p in save_figure(figure, staging / "comparison", formats=formats, dpi=dpi)]
-        summary = {"schema_version": 1, "kind": "attack_comparison", "parameters": runs[0].record["parameters"],
-                   "runs": entries, "files": files}
-        (staging / "comparison.json").write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
-    return summary, records
+    return drain(iter_write_comparison(out_dir, runs, overwrite=overwrite, dpi=dpi, formats=formats))

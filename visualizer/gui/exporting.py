@@ -1,19 +1,31 @@
 """File > Export: the current tab's result as the user chose in the export dialog (the view
 as seen, the publication figure, raw arrays, result.json), or every model's attack with a
-comparison figure. The files are written by the core (core/export.py), atomically."""
+comparison figure. The files are written by the core (core/export.py), atomically, in a
+worker with progress and Cancel: the window stays responsive, and a cancelled export
+leaves the destination as it was.
+
+Only what must touch widgets happens on the GUI thread: the quick checks (something to
+export, a destination that may be written), and recording the view's painting in small
+slices (view_export.ViewRecorder). Rasterising that recording, matplotlib's figures and
+the files are the worker's."""
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Callable
 
 from visualizer.core.artifacts import Artifacts
-from visualizer.core.errors import VisualizerError
-from visualizer.gui.qt import QtCore, QtWidgets
+from visualizer.core.errors import ExportCancelled, VisualizerError
+from visualizer.gui.qt import QtCore, QtWidgets, Signal
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
+
+SLOT = "export"
 
 
 class Exporter(QtCore.QObject):
+    exportFinished = Signal(object)   # what was written (result.json's or comparison.json's dict), or None
+
     def __init__(self, ctx: WorkspaceContext, current_tab: Callable[[], TabWorkspace]):
         super().__init__(ctx.window)
         self.ctx = ctx
@@ -26,6 +38,9 @@ class Exporter(QtCore.QObject):
 
     def comparison_artifacts(self) -> list[Artifacts]:
         return self.current_tab().comparison_artifacts()
+
+    def running(self) -> bool:
+        return self.ctx.jobs.running(SLOT)
 
     def ask_export(self) -> None:
         from visualizer.gui.dialogs.export_dialog import ExportChoice, ExportDialog
@@ -46,41 +61,105 @@ class Exporter(QtCore.QObject):
             self.ctx.settings.setValue("export/state", json.dumps(choice.to_dict()))
             self.export_to(choice)
 
-    def export_to(self, choice, artifacts: Artifacts | None = None) -> dict | None:
-        """Write the current tab's result as ``choice`` says (an ExportChoice): the view as
-        seen (view.png/.svg/.pdf), the publication figure (figure.*), raw arrays; result.json
-        always. Atomic; an existing non-empty folder only with ``choice.overwrite``."""
-        from visualizer.core.export import write_run
-        from visualizer.gui.view_export import render_widget
+    # -- starting ---------------------------------------------------------------------------------
+    def export_to(self, choice, artifacts: Artifacts | None = None) -> bool:
+        """Start writing the current tab's result as ``choice`` says (an ExportChoice): the
+        view as seen (view.png/.svg/.pdf), the publication figure (figure.*), raw arrays;
+        result.json always; or, with ``choice.comparison``, every model's attack. Atomic; an
+        existing non-empty folder only with ``choice.overwrite``. Returns whether it started;
+        ``exportFinished`` always follows, with what was written or None (refused, failed,
+        cancelled), so a caller can wait for it."""
+        from visualizer.core.export import check_output_dir
 
         art = artifacts or self.current_artifacts()
+        if self.running():
+            return self._refuse("Export is busy", "An export is still being written; wait for it or cancel it.")
         if art is None:
-            self.ctx.report_error("Nothing to export", "Run an attack, sweep or saliency first.")
-            return None
+            return self._refuse("Nothing to export", "Run an attack, sweep or saliency first.")
+        try:
+            check_output_dir(choice.folder, choice.overwrite)     # refused at once, before any work
+        except VisualizerError as exc:
+            return self._refuse("Export failed", str(exc))
         formats = tuple(choice.formats())
-        if getattr(choice, "comparison", False) and len(self.comparison_artifacts()) >= 2:
-            return self._export_comparison(choice, formats)
-        extra = {}
-        if choice.current_view:
-            view = self.current_tab().page
-            extra = {f"view.{fmt}": render_widget(view, fmt, choice.dpi) for fmt in formats}
-        try:
-            record = write_run(choice.folder, art, overwrite=choice.overwrite, dpi=choice.dpi, figure=choice.figure,
-                               formats=formats, raw=choice.raw, extra=extra)
-        except VisualizerError as exc:
-            self.ctx.report_error("Export failed", str(exc))
-            return None
-        self.ctx.status(f"Exported to {choice.folder}", 8000)
-        return record
+        runs = self.comparison_artifacts() if getattr(choice, "comparison", False) else []
+        if len(runs) >= 2:
+            self._start(choice, lambda token: self._comparison_job(choice, runs, formats, token))
+        elif choice.current_view and formats:
+            from visualizer.gui.view_export import ViewRecorder
 
-    def _export_comparison(self, choice, formats: tuple[str, ...]) -> dict | None:
-        from visualizer.core.export import write_comparison
+            view = _Handover()
+            self._start(choice, lambda token: self._run_job(choice, art, formats, view, token))
+            ViewRecorder(self.current_tab().page, view.put)
+        else:
+            self._start(choice, lambda token: self._run_job(choice, art, formats, None, token))
+        return True
 
-        try:
-            summary, _ = write_comparison(choice.folder, self.comparison_artifacts(), overwrite=choice.overwrite,
-                                          dpi=choice.dpi, formats=formats)
-        except VisualizerError as exc:
-            self.ctx.report_error("Export failed", str(exc))
-            return None
-        self.ctx.status(f"Exported a comparison of {len(summary['runs'])} models to {choice.folder}", 8000)
+    def _refuse(self, title: str, message: str) -> bool:
+        self.ctx.report_error(title, message)
+        self.exportFinished.emit(None)
+        return False
+
+    def _start(self, choice, make_generator) -> None:
+        jobs = self.ctx.jobs
+        jobs.start(SLOT, make_generator,
+                   on_progress=lambda step: jobs.report_progress(step.done, step.total, SLOT, step.file),
+                   on_finished=lambda written: self._finished(choice, written),
+                   on_failed=self._failed, label="Export")
+
+    # -- in the worker ----------------------------------------------------------------------------
+    @staticmethod
+    def _run_job(choice, art: Artifacts, formats: tuple[str, ...], view: "_Handover | None", token):
+        from visualizer.core.export import ExportStep, iter_write_run
+        from visualizer.gui.view_export import render_snapshot
+
+        snapshot = None
+        if view is not None:         # the GUI thread records the view meanwhile, in slices
+            yield ExportStep(0, 1, "recording the view")
+            while not view.ready.wait(0.02):
+                if token.cancelled:
+                    raise ExportCancelled(f"Export to {choice.folder} cancelled: nothing was written there.")
+            snapshot = view.snapshot
+        # The recorded view is rasterised here, in the worker, when its file's turn comes.
+        views = {f"view.{fmt}": (lambda f=fmt: render_snapshot(snapshot, f, choice.dpi))
+                 for fmt in (formats if snapshot is not None else ())}
+        return (yield from iter_write_run(choice.folder, art, overwrite=choice.overwrite, dpi=choice.dpi,
+                                          figure=choice.figure, formats=formats, raw=choice.raw, extra=views,
+                                          cancel=token))
+
+    @staticmethod
+    def _comparison_job(choice, runs: list[Artifacts], formats: tuple[str, ...], token):
+        from visualizer.core.export import iter_write_comparison
+
+        summary, _ = yield from iter_write_comparison(choice.folder, runs, overwrite=choice.overwrite,
+                                                      dpi=choice.dpi, formats=formats, cancel=token)
         return summary
+
+    # -- ending -----------------------------------------------------------------------------------
+    def _finished(self, choice, written: dict) -> None:
+        if written.get("kind") == "attack_comparison":
+            self.ctx.status(f"Exported a comparison of {len(written['runs'])} models to {choice.folder}", 8000)
+        else:
+            self.ctx.status(f"Exported to {choice.folder}", 8000)
+        self.exportFinished.emit(written)
+
+    def _failed(self, exc: BaseException, details: str) -> None:
+        if isinstance(exc, ExportCancelled):
+            self.ctx.status(str(exc), 8000)
+        elif isinstance(exc, VisualizerError):
+            self.ctx.report_error("Export failed", str(exc))
+        else:
+            self.ctx.jobs.explain_failure(exc, details)
+        self.exportFinished.emit(None)
+
+
+
+class _Handover:
+    """The recorded view, passed from the GUI thread to the export's worker."""
+
+    def __init__(self):
+        self.ready = threading.Event()
+        self.snapshot = None
+
+    def put(self, snapshot) -> None:
+        self.snapshot = snapshot
+        self.ready.set()

@@ -4,7 +4,11 @@ wins), the progress bar and its label, the Cancel button, and the busy state.
 The window is idle again exactly when the pool says its last job has ended (its ``done``
 came back, after its thread was through): never earlier, so a status reset cannot race a
 worker that is still finishing, and always, whichever way the job ended (result, error,
-cancel, superseded). Errors a job's owner does not handle itself are explained here."""
+cancel, superseded). Errors a job's owner does not handle itself are explained here.
+
+Idle, the bar says only what is true: empty and "Ready" until a job with progress (a run,
+an export) has finished, full with what finished and how long it took after one, empty
+with "Cancelled" after Cancel. Quiet jobs (a preview) and model loading leave it empty."""
 
 from __future__ import annotations
 
@@ -35,14 +39,18 @@ class Jobs(QtCore.QObject):
         super().__init__(parent)
         self._report_error = report_error
         self._started: dict[object, float] = {}
+        self._labels: dict[object, str] = {}
+        self._finished_text = ""           # what the last job with progress was, and how long it took
+        self._cancelled = False
         self.pool = WorkerPool(self)
         self.pool.busyChanged.connect(self._on_busy_changed)
         self.pool.jobEnded.connect(self._on_job_ended)
 
         self.progress = QtWidgets.QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.reset()              # empty, no "0%": nothing has run
         # Elided, the whole text in the tooltip: "Loading ckpt:/a/long/path…" must not widen the dock.
-        self.progress_label = ElidingLabel("")
+        self.progress_label = ElidingLabel("Ready")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running jobs; their partial results are kept (Esc)")
         self.cancel_button.setEnabled(False)
@@ -70,8 +78,8 @@ class Jobs(QtCore.QObject):
                 self.explain_failure(exc, details)
 
         if label:
-            self.progress.setRange(0, 0)
-            self.progress_label.setText(label + "…")
+            self._labels[slot] = label
+            self.show_status(label)
         self.pool.start(slot, make_generator, on_progress=on_progress, on_finished=on_finished, on_failed=failed)
 
     def explain_failure(self, exc: BaseException, details: str) -> None:
@@ -83,14 +91,25 @@ class Jobs(QtCore.QObject):
             self._report_error("Unexpected error (a bug: please report it with the details)",
                                f"{type(exc).__name__}: {exc}", details)
 
-    def report_progress(self, done: int, total: int, slot) -> None:
+    def show_status(self, text: str) -> None:
+        """A busy bar and ``text…`` until the first progress event."""
+        self.progress.setRange(0, 0)
+        self.progress_label.setText(text + "…")
+
+    def report_progress(self, done: int, total: int, slot, detail: str = "") -> None:
+        """``done`` of ``total`` steps of ``slot``'s job; ``detail``: what is being done now."""
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         started = self._started.get(slot)
+        elapsed = time.perf_counter() - started if started else 0.0
+        if slot in self._labels:
+            self._finished_text = f"{self._labels[slot]} finished in {elapsed:.1f} s"
+        head = f"{detail}  ·  " if detail else ""
         if started and done:
-            elapsed = time.perf_counter() - started
             eta = elapsed * (total - done) / done
-            self.progress_label.setText(f"{done}/{total}  ·  {elapsed:.1f} s  ·  ETA {eta:.1f} s")
+            self.progress_label.setText(f"{head}{done}/{total}  ·  {elapsed:.1f} s  ·  ETA {eta:.1f} s")
+        elif detail:
+            self.progress_label.setText(f"{head}{done}/{total}")
 
     # -- state ------------------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -100,6 +119,8 @@ class Jobs(QtCore.QObject):
         return slot in self.pool.running()
 
     def cancel(self, slot=None) -> None:
+        if slot is None and self.busy():
+            self._cancelled = True
         self.pool.cancel(slot)
 
     def shutdown(self) -> bool:
@@ -107,13 +128,23 @@ class Jobs(QtCore.QObject):
 
     def _on_job_ended(self, slot) -> None:
         if slot not in self.pool.running():     # not a superseded job whose slot runs again
-            self._started.pop(slot, None)
+            started = self._started.pop(slot, None)
+            label = self._labels.pop(slot, None)
+            if label and started and self._finished_text.startswith(label):    # its time to the end
+                self._finished_text = f"{label} finished in {time.perf_counter() - started:.1f} s"
         self.jobEnded.emit(slot)
 
     def _on_busy_changed(self, busy: bool) -> None:
-        if not busy:
+        if busy:
+            self._cancelled = False
+            self._finished_text = ""
+        elif self._cancelled or not self._finished_text:
+            self.progress.setRange(0, 1)
+            self.progress.reset()
+            self.progress_label.setText("Cancelled" if self._cancelled else "Ready")
+        else:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
-            self.progress_label.setText("Done")
+            self.progress_label.setText(self._finished_text)
         self.cancel_button.setEnabled(busy)
         self.busyChanged.emit(busy)

@@ -41,6 +41,7 @@ class MainWindow(QtWidgets.QMainWindow):
     runFinished = Signal(str)          # slot, e.g. "attack:0"
     errorShown = Signal(str)
     busyChanged = Signal(bool)
+    exportFinished = Signal(object)    # what an export wrote (its record), or None
 
     def __init__(self, settings: QtCore.QSettings | None = None, load_defaults: bool = True):
         super().__init__()
@@ -64,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ws.runFinished.connect(self.runFinished)
         self.setCentralWidget(self.tabs)
         self.exporter = Exporter(ctx, self.current_workspace)
+        self.exporter.exportFinished.connect(self.exportFinished)
         self.sessions = Sessions(ctx, self.image_workspace, self.models_workspace, self.tabs, lambda: self.workspaces)
         self._build_dock()
         self._build_actions()
@@ -360,7 +362,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def current_artifacts(self) -> Artifacts | None:
         return self.exporter.current_artifacts()
 
-    def export_to(self, choice, artifacts: Artifacts | None = None) -> dict | None:
+    def export_to(self, choice, artifacts: Artifacts | None = None) -> bool:
+        """Start an export (see Exporter.export_to); ``exportFinished`` brings what was written."""
         return self.exporter.export_to(choice, artifacts)
 
     def session(self):

@@ -1,39 +1,128 @@
-"""Render a widget (the current view, as on screen) to PNG at a chosen DPI, or to SVG and
-PDF through Qt's vector paint devices. Publication figures are the matplotlib ones
-(core/figures/); this is the "what I see" export."""
+"""The "what I see" export: a widget (the current view, as on screen) to PNG at a chosen DPI,
+or to SVG and PDF through Qt's vector paint devices. Publication figures are the matplotlib
+ones (core/figures/).
+
+Painting a widget must happen on the GUI thread, but rasterising it at 300 dpi and encoding
+the PNG take most of a second. So the widget's painting is first *recorded* (QPicture: a
+list of paint commands, cheap to make) one child widget at a time, each in its own turn of
+the event loop (``ViewRecorder``), and the recording is then played back into the image, SVG
+or PDF on a worker thread (``render_snapshot``; QPainter may paint on QImage, QPicture, SVG
+and PDF devices from any thread)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
 
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets
 
 SCREEN_DPI = 96.0
+_Flag = QtWidgets.QWidget.RenderFlag
 
 
-def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
-    size = widget.size()
+@dataclass
+class ViewSnapshot:
+    """A widget's painting as recorded pieces: (offset in the widget, recording)."""
+
+    width: int
+    height: int
+    background: QtGui.QColor
+    title: str
+    pieces: list[tuple[QtCore.QPoint, QtGui.QPicture]] = field(default_factory=list)
+
+
+def paint_units(widget: QtWidgets.QWidget) -> list[tuple[QtWidgets.QWidget, bool]]:
+    """The widget and its visible descendants as (widget, with its children) units, each
+    cheap to record (a few ms; a graphics view with images the most, as each image is
+    PNG-compressed into the recording): a container is recorded without its children and
+    they follow it; a leaf, or a scroll area or graphics view (whose viewport is a child),
+    is recorded whole."""
+    kids = [c for c in widget.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+            if c.isVisible() and not c.isWindow()]
+    if not kids or isinstance(widget, QtWidgets.QAbstractScrollArea):
+        return [(widget, True)]
+    return [(widget, False)] + [u for child in kids for u in paint_units(child)]
+
+
+def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -> tuple[QtCore.QPoint, QtGui.QPicture]:
+    """``unit``'s painting recorded, and where it goes in ``root``."""
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    flags = _Flag.DrawWindowBackground | (_Flag.DrawChildren if whole else _Flag(0))
+    # QWidget.render explicitly: graphics views override render() to draw their scene.
+    QtWidgets.QWidget.render(unit, painter, QtCore.QPoint(0, 0), QtGui.QRegion(), flags)
+    painter.end()
+    return unit.mapTo(root, QtCore.QPoint(0, 0)), picture
+
+
+def _empty_snapshot(widget: QtWidgets.QWidget) -> ViewSnapshot:
+    return ViewSnapshot(widget.width(), widget.height(), widget.palette().color(QtGui.QPalette.ColorRole.Window),
+                        widget.windowTitle() or "Adversarial Visualizer view")
+
+
+def snapshot_now(widget: QtWidgets.QWidget) -> ViewSnapshot:
+    """The whole recording at once (scripts and small widgets)."""
+    snap = _empty_snapshot(widget)
+    snap.pieces = [record_unit(widget, *unit) for unit in paint_units(widget)]
+    return snap
+
+
+class ViewRecorder(QtCore.QObject):
+    """Records ``widget`` one unit per event-loop turn (each takes a few ms, so the window
+    never stalls for long), then calls ``done(snapshot)``; ``None`` if the widget went away."""
+
+    def __init__(self, widget: QtWidgets.QWidget, done: Callable[[ViewSnapshot | None], None]):
+        super().__init__(widget)
+        self._widget = widget
+        self._done = done
+        self._units = paint_units(widget)
+        self._snapshot = _empty_snapshot(widget)
+        QtCore.QTimer.singleShot(0, self._next)
+
+    def _next(self) -> None:
+        if not self._units:
+            self._done(self._snapshot)
+            self.deleteLater()
+            return
+        unit = self._units.pop(0)
+        try:
+            self._snapshot.pieces.append(record_unit(self._widget, *unit))
+        except RuntimeError:          # a unit was deleted meanwhile (a model removed): record without it
+            pass
+        QtCore.QTimer.singleShot(0, self._next)
+
+
+def _play(painter: QtGui.QPainter, snap: ViewSnapshot) -> None:
+    for offset, picture in snap.pieces:
+        painter.drawPicture(offset, picture)
+
+
+def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
+    """PNG (``dpi`` sets the pixels), SVG or PDF bytes of a recorded view. Any thread."""
     buf = QtCore.QBuffer()
     buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    size = QtCore.QSize(snap.width, snap.height)
     if fmt == "png":
         scale = max(dpi / SCREEN_DPI, 0.25)
         image = QtGui.QImage(int(size.width() * scale), int(size.height() * scale), QtGui.QImage.Format.Format_ARGB32)
-        image.setDevicePixelRatio(scale)      # widgets paint at logical size; pixels follow the DPI
         image.setDotsPerMeterX(int(dpi / 0.0254))
         image.setDotsPerMeterY(int(dpi / 0.0254))
-        image.fill(widget.palette().color(QtGui.QPalette.ColorRole.Window))
+        image.fill(snap.background)
         painter = QtGui.QPainter(image)
-        widget.render(painter, QtCore.QPoint(0, 0))
+        painter.scale(scale, scale)
+        _play(painter, snap)
         painter.end()
         image.save(buf, "PNG")
     elif fmt == "pdf":
         writer = QtGui.QPdfWriter(buf)
         writer.setResolution(int(dpi))
-        writer.setPageSize(QtGui.QPageSize(QtCore.QSizeF(size.width() / SCREEN_DPI * 72, size.height() / SCREEN_DPI * 72),
-                                           QtGui.QPageSize.Unit.Point))
+        writer.setPageSize(QtGui.QPageSize(QtCore.QSizeF(size.width() / SCREEN_DPI * 72,
+                                                         size.height() / SCREEN_DPI * 72), QtGui.QPageSize.Unit.Point))
         writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
         painter = QtGui.QPainter(writer)
         factor = dpi / SCREEN_DPI
         painter.scale(factor, factor)
-        widget.render(painter, QtCore.QPoint(0, 0))
+        _play(painter, snap)
         painter.end()
     elif fmt == "svg":
         from PySide6.QtSvg import QSvgGenerator
@@ -42,10 +131,15 @@ def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
         gen.setOutputDevice(buf)
         gen.setSize(size)
         gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
-        gen.setTitle(widget.windowTitle() or "Adversarial Visualizer view")
+        gen.setTitle(snap.title)
         painter = QtGui.QPainter(gen)
-        widget.render(painter, QtCore.QPoint(0, 0))
+        _play(painter, snap)
         painter.end()
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return bytes(buf.data())
+
+
+def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:
+    """The widget as it looks now, in one go on the GUI thread (scripts, tests)."""
+    return render_snapshot(snapshot_now(widget), fmt, dpi)

@@ -135,6 +135,7 @@ class AttackView(ModelResultView):
         self.original.set_caption(self._top1_text(top5))
         self.adversarial.clear()
         self.perturbation.clear()
+        self.colour_bar.setOpacity(0.0)           # no perturbation yet: no scale to read (its room kept)
         self.adversarial.set_title("Adversarial")
         self.perturbation.set_title("Perturbation")
         self.bars_before.set_entries(top5, self._reference, self._target)
@@ -212,6 +213,7 @@ class AttackView(ModelResultView):
             panel.set_title(title)
         self.colour_bar.setLevels((-1.0, 1.0))
         self.colour_bar.axis.setTicks(None)
+        self.colour_bar.setOpacity(0.0)
         self.bars_before.clear()
         self.bars_after.clear()
         self.bars_after.set_title("Top-5 adversarial")
@@ -233,6 +235,7 @@ class AttackView(ModelResultView):
 
     def _show_perturbation(self, delta: np.ndarray, limit: float) -> None:
         self.perturbation.set_image(delta, levels=(-limit, limit))
+        self.colour_bar.setOpacity(1.0)
         if limit != self._limit:
             # Levels go through the colour bar so the bar and the image can never disagree.
             self._limit = limit

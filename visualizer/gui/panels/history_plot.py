@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from visualizer.gui.panels.colormaps import C_REF, C_TGT
+from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.theme import PlotColours, plot_colours
 from visualizer.gui.qt import Qt, pg
 
@@ -49,6 +50,7 @@ class HistoryPlot(pg.PlotWidget):
         self._n = 0
         self._has_target = False
         self._total = 0
+        self.empty_hint = EmptyPlotHint(plot, "Loss and probabilities per iterate appear here during an attack")
         self.set_colours(plot_colours(self.palette()))
         self.setMinimumHeight(110)
 
@@ -60,6 +62,7 @@ class HistoryPlot(pg.PlotWidget):
     def set_colours(self, colours: PlotColours) -> None:
         """Curve pens and the coloured right-axis label; axes themselves come from the theme."""
         self._colours = colours
+        self.empty_hint.set_colours(colours)
         ref, tgt = colours.accent(C_REF).name(), colours.accent(C_TGT).name()
         self.loss_curve.setPen(pg.mkPen(colours.text, width=1.5))
         self.loss_curve.setSymbolPen(pg.mkPen(colours.text))
@@ -89,6 +92,7 @@ class HistoryPlot(pg.PlotWidget):
             curve.setData([], [])
         self._set_markers(0 < total <= MARKERS_UP_TO)
         self._update_right_label()
+        self.empty_hint.set_empty(not total)
         if total:
             self._fit_x(total)
 
@@ -102,6 +106,7 @@ class HistoryPlot(pg.PlotWidget):
                 old = getattr(self, name)
                 setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
         i = self._n
+        self.empty_hint.set_empty(False)
         self._x[i], self._loss[i], self._ref[i] = step, loss, ref_prob
         self._tgt[i] = np.nan if target_prob is None else target_prob
         self._n += 1
@@ -121,6 +126,7 @@ class HistoryPlot(pg.PlotWidget):
         tgt = _floats(target_prob) if target_prob is not None else None
         n = max(loss.size, ref.size, 0 if tgt is None else tgt.size)
         self._n = 0
+        self.empty_hint.set_empty(n == 0)
         self._has_target = tgt is not None and tgt.size > 0
         self._set_markers(0 < n <= MARKERS_UP_TO)
         self.loss_curve.setData(np.arange(loss.size), loss)

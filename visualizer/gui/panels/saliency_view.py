@@ -26,6 +26,8 @@ __all__ = ["SaliencyView"]
 
 MAX_COLUMNS = 4
 NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
+EMPTY_HINT = ("No saliency maps yet: choose Saliency under Run and press Run on all to see every model's map "
+              "side by side, on one scale.")
 METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
 
 
@@ -149,7 +151,7 @@ class SaliencyView(ThemedWidget):
         for base in self._bases:
             base.clear()
         self._gray = self._neutral = None
-        self.header_label.setText("")
+        self.header_label.setText(EMPTY_HINT)
         self.note_label.setText("")
 
     # ------------------------------------------------------------------ helpers

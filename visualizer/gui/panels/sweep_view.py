@@ -18,6 +18,7 @@ from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
 from visualizer.core.formatting import ellipsize, prob_text, signed
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
+from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, pg
 
@@ -103,6 +104,8 @@ class SweepView(ModelResultView):
                                           interactive=False, label="P(true class)")
         self.colour_bar.setImageItem(self.heat_image, insert_in=self.plot)
         self.heat.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.empty_hint = EmptyPlotHint(self.plot, "Run a spatial sweep: the true-class probability over "
+                                        "rotation × shift appears here", also_hide=[self.colour_bar])
         self.heat.setMinimumHeight(160)
 
         self.slice_label = QtWidgets.QLabel()
@@ -160,6 +163,7 @@ class SweepView(ModelResultView):
     def show_result(self, record: dict, clean: np.ndarray, worst: np.ndarray) -> None:
         """A sweep record with the clean model input and the worst transformed image (C x H x W)."""
         self._record = record
+        self.empty_hint.set_empty(False)
         sweep = record.get("sweep") or {}
         label = record.get("label") or {}
         worst_info = sweep.get("worst") or {}
@@ -198,6 +202,7 @@ class SweepView(ModelResultView):
     def clear(self) -> None:
         self._record = None
         self._mode = None
+        self.empty_hint.set_empty(True)
         self._prob = self._pred = None
         self._worst_idx = None
         self._samples = np.zeros((0, 3))
@@ -230,6 +235,7 @@ class SweepView(ModelResultView):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self._colours = colours
+        self.empty_hint.set_colours(colours)
         pen = pg.mkPen(colours.text, width=2, style=Qt.PenStyle.DashLine)
         self.selected_outline.setPen(pen)
         if self._record is not None:

@@ -17,18 +17,11 @@ from typing import Callable
 
 from visualizer.core.device import is_out_of_memory, out_of_memory_message
 from visualizer.core.errors import VisualizerError
-from superqt import QElidingLabel
-
+from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.qt import QtCore, QtWidgets, Signal
 from visualizer.gui.worker import WorkerPool
 
 ErrorReporter = Callable[[str, str, "str | None"], None]
-
-
-class ElidingLabel(QElidingLabel):
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
-        super().setText(text)
-        self.setToolTip(text)
 
 
 class Jobs(QtCore.QObject):

@@ -24,6 +24,7 @@ from visualizer.core.resources import sample_images
 from visualizer.core.session import SUFFIX as SESSION_SUFFIX
 from visualizer.gui import help as help_menu
 from visualizer.gui import workspaces as tab_registry
+from visualizer.gui.controls_dock import ControlsDock, first_width
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.exporting import Exporter
 from visualizer.gui.jobs import Jobs
@@ -67,6 +68,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.exporter = Exporter(ctx, self.current_workspace)
         self.exporter.exportFinished.connect(self.exportFinished)
         self.sessions = Sessions(ctx, self.image_workspace, self.models_workspace, self.tabs, lambda: self.workspaces)
+        self._size_dock_on_show = False
         self._build_dock()
         self._build_actions()
         self._connect()
@@ -78,33 +80,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ assembly
     def _build_dock(self) -> None:
-        controls = QtWidgets.QWidget()
-        lay = QtWidgets.QVBoxLayout(controls)
-        lay.addWidget(self.image_workspace.box)
-        lay.addWidget(self.models_workspace.box)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
-        lay.addWidget(scroll, 1)
-
-        run_row = QtWidgets.QHBoxLayout()
-        self.run_button = QtWidgets.QPushButton("Run")
-        self.run_button.setToolTip("Run the chosen attack, sweep or saliency on the selected model (Ctrl+R)")
-        self.run_all_button = QtWidgets.QPushButton("Run on all")
-        self.run_all_button.setToolTip("Run it on every loaded model at once (Ctrl+Shift+R)")
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.run_all_button)
-        lay.addLayout(run_row)
-        for ws in self.workspaces:
-            for widget in ws.controls():
-                lay.addWidget(widget)
-        self.jobs.add_to(lay)
-
-        self.dock = QtWidgets.QDockWidget("Controls")
-        self.dock.setObjectName("controls")
-        self.dock.setWidget(controls)
-        self.dock.setFeatures(QtWidgets.QDockWidget.DockWidgetMovable | QtWidgets.QDockWidget.DockWidgetFloatable)
+        self.dock = ControlsDock(self, self.image_workspace, self.models_workspace, self.form, self.workspaces,
+                                 self.jobs, self.settings)
+        self.run_button, self.run_all_button = self.dock.run_button, self.dock.run_all_button
         self.addDockWidget(Qt.LeftDockWidgetArea, self.dock)
         self.statusBar().showMessage("Ready")
 
@@ -183,6 +161,8 @@ class MainWindow(QtWidgets.QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        else:
+            self._size_dock_on_show = True     # to the window's size when it is first shown
         form_state = self.settings.value("form/state")
         if isinstance(form_state, str):
             try:
@@ -308,6 +288,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_about(self) -> QtWidgets.QMessageBox:
         return help_menu.show_about(self)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._size_dock_on_show:
+            self._size_dock_on_show = False
+            self.resizeDocks([self.dock], [first_width(self.width())], Qt.Horizontal)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802

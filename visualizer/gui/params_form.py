@@ -5,6 +5,10 @@ Every field is checked as the user types by building the core's own parameter ob
 place. An invalid field gets a red border and the core's message under it; the panel then
 reports itself invalid so the window can disable its Run buttons. Legal but unusual choices
 (AttackParams.warnings) are shown in amber and do not block anything.
+
+The main fields of each choice are always in view; the rest (step size, random start,
+restarts, early stop, seed) sit in a collapsed "More options" section whose title lists the
+ones set away from their defaults, and which opens by itself when one of them is invalid.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from visualizer.core.attacks.params import NORMS, AttackParams, parse_number
 from visualizer.core.attacks.spatial import SpatialParams, default_max_translation
 from visualizer.core.errors import ParameterError
 from visualizer.core.saliency import SaliencyParams
-from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, ClassPicker, mark_invalid
+from visualizer.gui.class_picker import ERROR_STYLE, ClassPicker
+from visualizer.gui.form_parts import MoreOptions, NumberField, form_labels, make_form
 from visualizer.gui.qt import Qt, QtWidgets, Signal
 
 WARNING_STYLE = "color: #9a6700; background: #fff8c5; border-radius: 3px; padding: 3px;"
@@ -58,48 +63,6 @@ class _Spec:
     check: Callable[[float], object]  # builds a core object: raises ParameterError if illegal
 
 
-class NumberField(QtWidgets.QWidget):
-    """A line edit for one number, a unit or live readout beside it, and a red note under it."""
-
-    def __init__(self, text: str = "", unit: str = "", tooltip: str = "", readout: bool = False, parent=None):
-        super().__init__(parent)
-        self.edit = QtWidgets.QLineEdit(text)
-        self.edit.setStyleSheet(INVALID_FIELD_STYLE)
-        self.readout = QtWidgets.QLabel(unit)
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        if unit:  # one width for every unit so the edits' right edges line up
-            self.readout.setMinimumWidth(self.fontMetrics().horizontalAdvance("deg") + 2)
-        self.note = QtWidgets.QLabel()
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(ERROR_STYLE)
-        self.note.hide()
-        row = QtWidgets.QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(self.edit, 1)
-        if unit or readout:  # an empty, hidden readout would still cost a spacing
-            row.addWidget(self.readout)
-        box = QtWidgets.QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
-        box.addLayout(row)
-        box.addWidget(self.note)
-        self.setToolTip(tooltip)
-
-    def setToolTip(self, text: str) -> None:  # noqa: N802  the tooltip must reach the edit
-        super().setToolTip(text)
-        self.edit.setToolTip(text)
-
-    def text(self) -> str:
-        return self.edit.text()
-
-    def set_error(self, message: str) -> None:
-        if message == self.note.text():
-            return   # validation runs on every keystroke: touch widgets only on change
-        self.note.setText(message)
-        self.note.setVisible(bool(message))
-        mark_invalid(self.edit, bool(message))
-
-
 class ParamsForm(QtWidgets.QWidget):
     paramsChanged = Signal()
     validityChanged = Signal(bool)
@@ -137,7 +100,6 @@ class ParamsForm(QtWidgets.QWidget):
 
         f = self.fields = {}
         f["eps"] = NumberField(self._eps_text["linf"], tooltip=EPS_TIPS["linf"], readout=True)
-        f["eps"].readout.setMinimumWidth(self.fontMetrics().horizontalAdvance("= 0.0000 = 255.0/255"))
         f["steps"] = NumberField("10", tooltip="Number of gradient steps (a whole number, at least 1).")
         f["step_size"] = NumberField(tooltip="How far each step moves, in the same units as epsilon (8/255 "
                                              "works here too). Empty: 2.5 x epsilon / steps (Madry et al.).")
@@ -186,30 +148,26 @@ class ParamsForm(QtWidgets.QWidget):
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(ERROR_STYLE)
 
-        form = self._form = QtWidgets.QFormLayout()
-        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        rows = [("Run", self.attack), ("Method", self.method), ("Epsilon", f["eps"]), ("Steps", f["steps"]),
-                ("Step size", f["step_size"]), ("", self.random_start), ("Restarts", f["restarts"]),
-                ("", self.early_stop), ("Max rotation", f["max_rotation"]), ("Rotations", f["rotations"]),
+        main = [("Run", self.attack), ("Method", self.method), ("Epsilon", f["eps"]), ("Steps", f["steps"]),
+                ("Max rotation", f["max_rotation"]), ("Rotations", f["rotations"]),
                 ("Max translation", f["max_translation"]), ("Translations", f["translations"]), ("Draws (k)", f["k"]),
                 ("", self.absolute), ("Samples", f["sg_samples"]), ("Noise sigma", f["sg_sigma"]),
-                ("IG steps", f["ig_steps"]), ("Seed", self.seed), ("", self.targeted),
-                ("Target", self.target_picker), ("Reference", self.label_picker)]
-        labels = []
-        for text, widget in rows:
-            form.addRow(text, widget)
-            label = form.labelForField(widget)
-            if label is None:   # checkbox rows carry their text themselves
-                continue
-            labels.append(label)
-            if widget.toolTip():
-                label.setToolTip(widget.toolTip())  # hovering the name explains it too
+                ("IG steps", f["ig_steps"]), ("", self.targeted), ("Target", self.target_picker),
+                ("Reference", self.label_picker)]
+        more = [("Step size", f["step_size"]), ("", self.random_start), ("Restarts", f["restarts"]),
+                ("", self.early_stop), ("Seed", self.seed)]
+        self._form = make_form(main)
+        self._more_form = make_form(more)
+        self._form_of = {w: self._form for _, w in main} | {w: self._more_form for _, w in more}
+        labels = form_labels(self._form) + form_labels(self._more_form)
         width = max(label.sizeHint().width() for label in labels)
         for label in labels:  # the field column must not jump when rows appear and disappear
             label.setMinimumWidth(width)
+        self.more = MoreOptions(self._more_form, "Step size, random start, restarts, early stop and seed")
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._form)
+        layout.addWidget(self.more)
         layout.addWidget(self.warning)
         layout.addWidget(self.problem)
         layout.addStretch(1)
@@ -220,6 +178,7 @@ class ParamsForm(QtWidgets.QWidget):
             field.edit.textChanged.connect(self._changed)
         for box in (self.random_start, self.early_stop, self.absolute, self.targeted):
             box.toggled.connect(self._changed)
+        self.targeted.toggled.connect(self._update_visibility)
         self.seed.valueChanged.connect(self._changed)
         for picker in (self.target_picker, self.label_picker):
             picker.edit.textChanged.connect(self._changed)
@@ -244,6 +203,23 @@ class ParamsForm(QtWidgets.QWidget):
             "ig_steps": _Spec("IG steps", True, False, lambda v: SaliencyParams(ig_steps=v)),
         }
 
+    def _set_row_visible(self, widget: QtWidgets.QWidget, visible: bool) -> None:
+        self._form_of[widget].setRowVisible(widget, visible)
+
+    def _update_more(self) -> None:
+        """Rows of "More options" shown, and the values set there that its title lists."""
+        form = self._more_form
+        rows = [form.itemAt(r, QtWidgets.QFormLayout.ItemRole.FieldRole) for r in range(form.rowCount())]
+        shown = {item.widget() for item in rows if item is not None and form.isRowVisible(item.widget())}
+        step, restarts = (self.fields[n].text().strip() for n in ("step_size", "restarts"))
+        values = {self.fields["step_size"]: f"step {step}" if step else "",
+                  self.random_start: "random start" if self.random_start.isChecked() else "",
+                  self.fields["restarts"]: f"{restarts} restarts" if restarts not in ("1", "") else "",
+                  self.early_stop: "early stop" if self.early_stop.isChecked() else "",
+                  self.seed: f"seed {self.seed.value()}" if self.seed.value() else ""}
+        self.more.update_rows(bool(shown), [text for w, text in values.items() if w in shown and text],
+                              invalid=any(name in self._errors for name in ("step_size", "restarts")))
+
     # -- what is shown for which choice ---------------------------------------------------------
     def _key(self) -> str:
         return self.attack.currentData()
@@ -265,14 +241,16 @@ class ParamsForm(QtWidgets.QWidget):
         key, kind = self._key(), self.current_kind()
         relevant = set(self._relevant())
         for name, field in self.fields.items():
-            self._form.setRowVisible(field, name in relevant)
+            self._set_row_visible(field, name in relevant)
         pgd = key in ("pgd-linf", "pgd-l2")
         noisy = kind == "saliency" and self.method.currentData() == "smoothgrad"
         shown = {self.method: kind == "saliency", self.random_start: pgd, self.early_stop: pgd,
                  self.absolute: kind == "saliency", self.targeted: kind == "attack",
-                 self.target_picker: kind == "attack", self.seed: pgd or key == "spatial-random" or noisy}
+                 # the target only when it is asked for: one row less for everything else
+                 self.target_picker: kind == "attack" and self.targeted.isChecked(),
+                 self.seed: pgd or key == "spatial-random" or noisy}
         for widget, visible in shown.items():
-            self._form.setRowVisible(widget, visible)
+            self._set_row_visible(widget, visible)
 
     def _on_attack_changed(self, *_) -> None:
         kind = self.current_kind()
@@ -345,6 +323,7 @@ class ParamsForm(QtWidgets.QWidget):
         self.warning.setVisible(bool(warnings))
         self.problem.setText(problem)
         self.problem.setVisible(bool(problem))
+        self._update_more()
         valid = not relevant
         if valid != self._valid:
             self._valid = valid
@@ -356,7 +335,7 @@ class ParamsForm(QtWidgets.QWidget):
         readout = ""
         if eps is not None:
             readout = f"= {eps:.3g} = {eps * 255:.1f}/255" if norm == "linf" else f"= {eps:.4g} (L2)"
-        self.fields["eps"].readout.setText(readout)   # always shown: the edit must not jump
+        self.fields["eps"].readout.setText(readout or " ")   # always a line: the rows below must not jump
         steps = self._try("steps")
         hint = "empty = 2.5 x eps / steps"
         if eps is not None and steps is not None:

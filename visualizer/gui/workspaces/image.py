@@ -1,6 +1,7 @@
 """The image under study: opening it (File > Open, recent files, the bundled samples, the
 clipboard, drag and drop through the window), decoding it off the GUI thread, and the small
-preview in the controls dock. The image itself lives in the lab state."""
+preview in the controls dock (a thumbnail beside its name and size: little height, for
+small screens). The image itself lives in the lab state."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import numpy as np
 
 from visualizer.core.images import load_image_and_bytes, load_image_bytes
 from visualizer.core.resources import sample_images
+from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;All files (*)"
 MAX_RECENT = 8
+THUMBNAIL = (112, 84)      # px: the preview's largest width and height
 
 
 class ImageWorkspace(QtCore.QObject):
@@ -26,14 +29,20 @@ class ImageWorkspace(QtCore.QObject):
         self.ctx = ctx
         self.image_label = QtWidgets.QLabel("No image")
         self.image_label.setAlignment(Qt.AlignCenter)
-        self.image_label.setMinimumHeight(120)
+        self.image_label.setFixedSize(*THUMBNAIL)
         self.image_label.setToolTip("The image under study. Drop a file here, paste (Ctrl+V) or use File > Open.")
-        self.image_name = QtWidgets.QLabel("")
-        self.image_name.setWordWrap(True)
-        self.box = QtWidgets.QGroupBox("Image")
-        v = QtWidgets.QVBoxLayout(self.box)
-        v.addWidget(self.image_label)
-        v.addWidget(self.image_name)
+        self.image_name = ElidingLabel("")
+        self.image_details = QtWidgets.QLabel("")
+        self.image_details.setWordWrap(True)
+        self.image_details.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.box = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(self.box)
+        row.setContentsMargins(4, 2, 4, 2)
+        row.addWidget(self.image_label, 0, Qt.AlignTop)
+        text = QtWidgets.QVBoxLayout()
+        text.addWidget(self.image_name)
+        text.addWidget(self.image_details, 1)
+        row.addLayout(text, 1)
 
         self.act_open = ctx.action("&Open image…", self.ask_image, QtGui.QKeySequence.Open, "Open an image file")
         self.act_paste = ctx.action("&Paste image", self.paste_image, QtGui.QKeySequence.Paste,
@@ -102,14 +111,16 @@ class ImageWorkspace(QtCore.QObject):
         if image is None:
             self.image_label.setText("No image")
             self.image_name.setText("")
+            self.image_details.setText("")
             return
         h, w = image.height, image.width
         rgb = np.ascontiguousarray((image.pixels * 255).round().astype(np.uint8))
         qimg = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
-        self.image_label.setPixmap(QtGui.QPixmap.fromImage(qimg).scaled(
-            260, 160, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-        notes = f" — {'; '.join(image.notes)}" if image.notes else ""
-        self.image_name.setText(f"{image.name or 'image'}  ({w} × {h}){notes}")
+        # Nearest neighbour for tiny scans (an 8 x 8 digit stays a digit), smooth for photos.
+        mode = Qt.FastTransformation if max(w, h) < THUMBNAIL[1] else Qt.SmoothTransformation
+        self.image_label.setPixmap(QtGui.QPixmap.fromImage(qimg).scaled(*THUMBNAIL, Qt.KeepAspectRatio, mode))
+        self.image_name.setText(image.name or "image")
+        self.image_details.setText("\n".join([f"{w} × {h} px", *image.notes]))
 
     # -- recent files -----------------------------------------------------------------------------
     def recent(self) -> list[str]:

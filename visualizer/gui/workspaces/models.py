@@ -10,7 +10,7 @@ from dataclasses import asdict
 from visualizer.core.lab_state import CANCELLED, LOADING, ModelEntry
 from visualizer.core.models.registry import LoadOptions, load_model
 from visualizer.gui.dialogs.error_dialog import show_error
-from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Signal
+from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 
@@ -22,11 +22,14 @@ class ModelsWorkspace(QtCore.QObject):
         super().__init__(ctx.window)
         self.ctx = ctx
         self.state = ctx.state
-        self.box = QtWidgets.QGroupBox("Models")
+        self.box = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(self.box)
+        v.setContentsMargins(4, 2, 4, 2)
         self.model_list = QtWidgets.QListWidget()
         self.model_list.setToolTip("Loaded models; Run uses the selected one, Run all uses every model.")
-        self.model_list.setMaximumHeight(110)
+        self.model_list.setTextElideMode(Qt.TextElideMode.ElideRight)    # the whole line is in its tooltip
+        self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_list()
         self.model_list.currentRowChanged.connect(self._row_selected)
         v.addWidget(self.model_list)
         row = QtWidgets.QHBoxLayout()
@@ -44,6 +47,12 @@ class ModelsWorkspace(QtCore.QObject):
         self.state.model_changed.connect(self._changed)
         self.state.model_removed.connect(self._removed)
         self.state.selection_changed.connect(self._selection_changed)
+
+    def _fit_list(self) -> None:
+        """As tall as its rows, from 2 to 5: the dock's room goes to the run parameters."""
+        rows = min(max(self.model_list.count(), 2), 5)
+        line = self.model_list.fontMetrics().height() + 4
+        self.model_list.setFixedHeight(rows * line + 2 * self.model_list.frameWidth() + 4)
 
     def update_enabled(self) -> None:
         self.remove_model_button.setEnabled(self.state.selected is not None)
@@ -122,7 +131,9 @@ class ModelsWorkspace(QtCore.QObject):
 
     # -- the list follows the state ---------------------------------------------------------------
     def _added(self, entry: ModelEntry) -> None:
-        self.model_list.addItem(QtWidgets.QListWidgetItem(f"{entry.spec} — loading…"))
+        item = QtWidgets.QListWidgetItem(f"{entry.spec} — loading…")
+        self.model_list.insertItem(self.state.index_of(entry), item)    # an undone removal goes back in place
+        self._fit_list()
 
     def _changed(self, entry: ModelEntry) -> None:
         item = self.model_list.item(self.state.index_of(entry))
@@ -130,17 +141,19 @@ class ModelsWorkspace(QtCore.QObject):
             state = "loading cancelled" if entry.status == CANCELLED else \
                 "loading…" if entry.status == LOADING else "failed to load"
             item.setText(f"{entry.spec} — {state}")
+            item.setToolTip(item.text())
             return
         info = entry.model.info
         item.setText(f"{info.model_id}  ({info.preprocessing.input_size} px, {info.num_classes} classes, "
                      f"{entry.model.device})")
-        item.setToolTip("\n".join([info.description, *info.notes]).strip())
+        item.setToolTip("\n".join([item.text(), info.description, *info.notes]).strip())
         if any(n.startswith("Warning") for n in info.notes):
             item.setForeground(QtGui.QBrush(QtGui.QColor("#b35900")))
 
     def _removed(self, _entry: ModelEntry, index: int) -> None:
         self.model_list.takeItem(index)      # moves the list's current row: the selection follows it
         self._row_selected(self.model_list.currentRow())
+        self._fit_list()
 
     def _row_selected(self, row: int) -> None:
         models = self.state.models

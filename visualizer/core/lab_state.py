@@ -92,6 +92,18 @@ class LabState:
         if self.selected is entry:
             self.select(None)
 
+    def restore_model(self, entry: ModelEntry, index: int) -> None:
+        """Put back a removed entry (undo), at ``index``, with its model and results: the
+        views hear it added, loaded (or failed) and each of its results set, in that order."""
+        if entry in self.models:
+            return
+        self.models.insert(max(0, min(index, len(self.models))), entry)
+        self.model_added.emit(entry)
+        if entry.status != LOADING:
+            self.model_changed.emit(entry)
+        for kind in list(entry.results):
+            self.result_changed.emit(entry, kind)
+
     def model_loaded(self, entry: ModelEntry, model) -> None:
         entry.model, entry.status, entry.title = model, READY, model.info.model_id
         self.model_changed.emit(entry)

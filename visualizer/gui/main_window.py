@@ -31,6 +31,7 @@ from visualizer.gui.jobs import Jobs
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.sessions import Sessions
+from visualizer.gui.view_menu import ViewMenu
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
 from visualizer.gui.workspaces.models import ModelsWorkspace
@@ -59,7 +60,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                refresh=self._update_enabled)
         self.ctx = ctx
         self.image_workspace = ImageWorkspace(ctx)
-        self.models_workspace = ModelsWorkspace(ctx)
+        self.models_workspace = ModelsWorkspace(ctx, lambda: self.workspaces)
         self.workspaces: list[TabWorkspace] = [cls(ctx) for cls in tab_registry.TABS]
         for ws in self.workspaces:
             self.tabs.addTab(ws.page, ws.title)
@@ -106,13 +107,20 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(self.exporter.act_export)
         m.addSeparator()
         m.addAction(self.act_quit)
+        m = bar.addMenu("&Edit")
+        undo = self.models_workspace.undo_stack
+        self.act_undo = undo.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QtGui.QKeySequence.Undo)
+        self.act_redo = undo.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcut(QtGui.QKeySequence.Redo)
+        m.addActions([self.act_undo, self.act_redo])
         m = bar.addMenu("&Models")
         m.addAction(self.models_workspace.act_add_model)
         m = bar.addMenu("&Run")
         m.addActions([self.act_run, self.act_run_all, *[a for ws in self.workspaces for a in ws.actions()],
                       self.act_cancel])
         self.view_menu = bar.addMenu("&View")
-        self.view_menu.addAction(self.dock.toggleViewAction())
+        self.view = ViewMenu(self, self.view_menu, self.tabs, self.settings)
 
         m = bar.addMenu("&Help")
         self.act_tutorial = act("&Tutorial", self.show_tutorial, tip="Four classic results with the bundled models")
@@ -125,6 +133,13 @@ class MainWindow(QtWidgets.QMainWindow):
         for a in (image.act_open, self.models_workspace.act_add_model, self.act_run, self.act_run_all,
                   self.act_cancel, self.exporter.act_export):
             tb.addAction(a)
+        # Undo in sight after a removal (Edit > Undo and Ctrl+Z do the same).
+        self.undo_button = QtWidgets.QToolButton()
+        self.undo_button.setDefaultAction(self.act_undo)
+        self.undo_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.undo_button.setVisible(undo.canUndo())
+        undo.canUndoChanged.connect(self.undo_button.setVisible)
+        self.statusBar().addPermanentWidget(self.undo_button)
 
     def _connect(self) -> None:
         self.run_button.clicked.connect(lambda: self.run(all_models=False))

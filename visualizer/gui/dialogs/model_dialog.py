@@ -2,35 +2,27 @@
 file or a TorchScript file.
 
 The dialog only collects and checks what the user typed and hands back the same spec string
-and LoadOptions the CLI builds (``result_spec``); loading takes seconds and happens in the
-main window's worker thread. Checks reuse the core's own functions where one exists, so
+and LoadOptions the CLI builds (``result_spec``; ``result_specs`` for several bundled models
+chosen at once with Ctrl or Shift); loading takes seconds and happens in the main window's
+worker thread. Checks reuse the core's own functions where one exists, so
 the dialog refuses exactly what loading would refuse.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Callable
 
-from visualizer.core.attacks.params import parse_number
 from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, VisualizerError,
                                     WeightsUnavailableError)
-from visualizer.core.labels import resolve_labels
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.registry import bundled_models, describe_sources, parse_model_spec
 from visualizer.gui.class_picker import ERROR_STYLE
-from visualizer.gui.dialogs.path_field import path_field
+from visualizer.gui.dialogs.model_file_page import FilePage, align_labels, completer, note_label
 from visualizer.gui.qt import Qt, QtCore, QtWidgets
 
 SOURCES = (("bundled", "Bundled"), ("torchvision", "torchvision"), ("timm", "timm"),
            ("checkpoint", "Checkpoint file"), ("torchscript", "TorchScript file"))
-FILE_FILTERS = {
-    "checkpoint": "Checkpoints (*.pt *.pth *.bin *.safetensors *.ckpt *.tar);;All files (*)",
-    "torchscript": "TorchScript archives (*.pt *.pth *.zip);;All files (*)",
-}
-LABEL_SETS = (("", "automatic"), ("imagenet", "ImageNet-1k"), ("cifar10", "CIFAR-10"), ("digits", "digits 0-9"))
-NOTE_STYLE = "color: palette(placeholder-text);"
 
 
 class _NameList:
@@ -70,183 +62,6 @@ TIMM_NAMES = _NameList(_timm_names)
 TORCHVISION_NAMES = _NameList(_torchvision_names)
 
 
-def parse_floats(text: str, what: str) -> tuple[float, ...] | None:
-    """'0.485,0.456,0.406' -> 3 floats; empty -> None; 1 or 3 values like the CLI."""
-    if not text.strip():
-        return None
-    values = tuple(parse_number(v, what) for v in text.replace(";", ",").split(","))
-    if len(values) not in (1, 3):
-        raise ParameterError(f"{what} needs 1 or 3 comma-separated numbers (e.g. 0.485,0.456,0.406), "
-                             f"got {len(values)}.")
-    return values
-
-
-def parse_count(text: str, what: str) -> int | None:
-    """Optional positive whole number; empty -> None (the source's own value)."""
-    if not text.strip():
-        return None
-    value = parse_number(text, what)
-    if not value.is_integer() or value < 1:
-        raise ParameterError(f"{what} must be a whole number of at least 1, got {text.strip()!r}.")
-    return int(value)
-
-
-def _completer(parent, names: list[str]) -> QtWidgets.QCompleter:
-    completer = QtWidgets.QCompleter(names, parent)
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)   # 'convnext' finds every variant
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    completer.setMaxVisibleItems(15)
-    return completer
-
-
-def _note(text: str) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet(NOTE_STYLE)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-    return label
-
-
-def _align_labels(*forms: QtWidgets.QFormLayout) -> None:
-    """Same label column width in every form, so fields line up across the stacked pages."""
-    labels = [f.itemAt(r, QtWidgets.QFormLayout.ItemRole.LabelRole) for f in forms for r in range(f.rowCount())]
-    widgets = [item.widget() for item in labels if item is not None and item.widget() is not None]
-    width = max((w.sizeHint().width() for w in widgets), default=0)
-    for w in widgets:
-        w.setMinimumWidth(width)
-
-
-class _FilePage(QtWidgets.QWidget):
-    """Checkpoint or TorchScript file with the options such files need."""
-
-    def __init__(self, kind: str, parent=None):
-        super().__init__(parent)
-        self.kind = kind
-        outer = QtWidgets.QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        form = self.form = QtWidgets.QFormLayout()
-        outer.addLayout(form)   # notes go below the form: wrapped labels in form rows get odd heights
-        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.path, row = path_field("path of the file", "The weights file. Typing or pasting a path works too.",
-                                    self._browse)
-        form.addRow("File", row)
-        if kind == "checkpoint":
-            self.arch = QtWidgets.QLineEdit()
-            self.arch.setPlaceholderText("e.g. wrn-28-10, preact-resnet18, timm:resnet50")
-            self.arch.setToolTip("The network the weights belong to: wrn-DEPTH-WIDTH, preact-resnet18, "
-                                 "timm:NAME or torchvision:NAME.")
-            self.num_classes = QtWidgets.QLineEdit()
-            self.num_classes.setPlaceholderText("read from the file")
-            self.num_classes.setToolTip("Number of output classes; empty: read from the final layer's weights.")
-            form.addRow("Architecture", self.arch)
-            form.addRow("Classes", self.num_classes)
-        self.input_size = QtWidgets.QLineEdit()
-        self.input_size.setPlaceholderText("architecture default" if kind == "checkpoint" else "224")
-        self.input_size.setToolTip("Side of the square image the model takes, in pixels; empty: the usual size "
-                                   "for this architecture.")
-        self.mean = QtWidgets.QLineEdit()
-        self.std = QtWidgets.QLineEdit()
-        empty = "from the file or the architecture" if kind == "checkpoint" else "none, [0, 1] pixels"
-        for edit, name, example in ((self.mean, "mean", "0.485,0.456,0.406"), (self.std, "std", "0.229,0.224,0.225")):
-            edit.setPlaceholderText(f"e.g. {example}; empty: {empty}")
-            edit.setToolTip(f"Normalisation {name} the network was trained with, per channel in [0, 1] pixel "
-                            f"units: 1 or 3 comma-separated numbers, e.g. {example}.")
-        self.labels = QtWidgets.QComboBox()
-        for data, text in LABEL_SETS:
-            self.labels.addItem(text, data)
-        self.labels.setToolTip("Class names: a known set, or a text file with one name per line (or a JSON list). "
-                               "automatic: ImageNet for 1000 classes, CIFAR-10 for 10, else numbered.")
-        label_file = QtWidgets.QPushButton("File…")
-        label_file.clicked.connect(self._browse_labels)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.labels, 1)
-        row.addWidget(label_file)
-        form.addRow("Input size", self.input_size)
-        form.addRow("Mean", self.mean)
-        form.addRow("Std", self.std)
-        form.addRow("Labels", row)
-        if kind == "checkpoint":
-            self.trust = QtWidgets.QCheckBox("Trust this file (allows code in it to run)")
-            self.trust.setToolTip("Load with full unpickling. Only for files you made or got from a source you trust.")
-            form.addRow("", self.trust)
-            outer.addWidget(_note(
-                "Files are normally read in a safe mode that accepts only tensors. Some checkpoints also hold "
-                "pickled Python objects, and loading those runs code chosen by whoever made the file. Tick this "
-                "only for files you made or got from a source you trust. It applies to this file only and is "
-                "not remembered."))
-            self.path.textChanged.connect(lambda _: self.trust.setChecked(False))   # trust is per file
-        else:
-            outer.addWidget(_note("A TorchScript archive holds code that runs when the model is used: "
-                                  "load archives only from sources you trust."))
-
-    def _browse(self) -> None:
-        start = str(Path(self.path.text()).expanduser().parent) if self.path.text().strip() else ""
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose the model file", start, FILE_FILTERS[self.kind])
-        if path:
-            self.path.setText(path)
-
-    def _browse_labels(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose a class-names file", "",
-                                                        "Text or JSON (*.txt *.json);;All files (*)")
-        if path:
-            self.set_labels(path)
-
-    def set_labels(self, value: str | None) -> None:
-        value = value or ""
-        i = self.labels.findData(value)
-        if i < 0:  # a file: one item per file chosen
-            self.labels.addItem(Path(value).name, value)
-            i = self.labels.count() - 1
-            self.labels.setItemData(i, value, Qt.ItemDataRole.ToolTipRole)
-        self.labels.setCurrentIndex(i)
-
-    def options(self) -> LoadOptions:
-        """The LoadOptions these fields say; VisualizerError with a message if they are wrong."""
-        num_classes = parse_count(self.num_classes.text(), "Classes") if self.kind == "checkpoint" else None
-        mean, std = parse_floats(self.mean.text(), "Mean"), parse_floats(self.std.text(), "Std")
-        if mean is not None or std is not None:
-            from visualizer.core.models.common import make_preprocessing
-
-            n = len(mean or std)   # the core's own rules (lengths match, std > 0)
-            make_preprocessing(input_size=1, resize_size=1, channels=n,
-                               mean=mean or (0.0,) * n, std=std or (1.0,) * n)
-        labels = self.labels.currentData() or None   # "" = the model's own names
-        if labels is not None and labels not in dict(LABEL_SETS):
-            resolve_labels(labels, num_classes)   # readable, and as many names as classes
-        return LoadOptions(
-            arch=_check_arch(self.arch.text()) if self.kind == "checkpoint" else None,
-            num_classes=num_classes, input_size=parse_count(self.input_size.text(), "Input size"),
-            mean=mean, std=std, labels=labels, trust=self.kind == "checkpoint" and self.trust.isChecked())
-
-    def state(self) -> dict:
-        d = {"path": self.path.text(), "input_size": self.input_size.text(), "mean": self.mean.text(),
-             "std": self.std.text(), "labels": self.labels.currentData() or None}
-        if self.kind == "checkpoint":
-            d.update(arch=self.arch.text(), num_classes=self.num_classes.text())
-        return d
-
-    def restore_state(self, d: dict) -> None:
-        for name in ("path", "input_size", "mean", "std", "arch", "num_classes"):
-            if isinstance(d.get(name), str) and hasattr(self, name):
-                getattr(self, name).setText(d[name])
-        if d.get("labels") is None or isinstance(d.get("labels"), str):
-            self.set_labels(d.get("labels"))
-
-
-def _check_arch(text: str) -> str:
-    from visualizer.core.models.arch import ARCH_FORMS, resolve_arch
-
-    text = text.strip()
-    if not text:
-        raise ParameterError("A checkpoint file needs its architecture: say which network the weights belong "
-                             f"to ({', '.join(ARCH_FORMS)}).")
-    if text.lower().startswith("timm:") and "timm" not in sys.modules:
-        return text   # checking would import timm (seconds); the loader checks it in its thread
-    resolve_arch(text)
-    return text
-
-
 class ModelDialog(QtWidgets.QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -267,6 +82,9 @@ class ModelDialog(QtWidgets.QDialog):
         box = QtWidgets.QVBoxLayout(page)
         box.setContentsMargins(0, 0, 0, 0)
         self.bundled = QtWidgets.QListWidget()
+        # Several at once (Ctrl/Shift+click): a standard and a robust model to compare.
+        self.bundled.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.bundled.setToolTip("Ctrl+click or Shift+click to load several models at once")
         self._entries = {e.name: e for e in bundled_models()}
         for e in self._entries.values():
             status = "✓ available offline" if e.available else "✗ not available"
@@ -276,12 +94,13 @@ class ModelDialog(QtWidgets.QDialog):
             self.bundled.addItem(item)
         self.bundled.setCurrentRow(0)
         self.bundled.setMaximumHeight(self.bundled.sizeHintForRow(0) * (len(self._entries) + 1) + 6)
-        self.bundled_note = _note("")
+        self.bundled_note = note_label("")
         box.addWidget(self.bundled)
         box.addWidget(self.bundled_note)
         box.addStretch(1)
         self.pages.append(page)
         self.bundled.currentItemChanged.connect(self._describe_bundled)
+        self.bundled.itemSelectionChanged.connect(self._update_load_text)
         self._describe_bundled()
 
         # torchvision and timm: a name, weights from their caches.
@@ -299,11 +118,11 @@ class ModelDialog(QtWidgets.QDialog):
             edit.setToolTip(f"The {key} model name (with its default pretrained weights).")
             self.hub_names[key] = edit
             form.addRow("Name", edit)
-            box.addWidget(_note(f"{info[key]['description']}\nCache: {info[key]['cache']}\n"
+            box.addWidget(note_label(f"{info[key]['description']}\nCache: {info[key]['cache']}\n"
                                 "Offline, the weights must already be in that folder."))
             self.pages.append(page)
 
-        self.files = {kind: _FilePage(kind) for kind in ("checkpoint", "torchscript")}
+        self.files = {kind: FilePage(kind) for kind in ("checkpoint", "torchscript")}
         self.pages += list(self.files.values())
 
         self.device = QtWidgets.QComboBox()
@@ -319,7 +138,8 @@ class ModelDialog(QtWidgets.QDialog):
         self.message.hide()
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Load")
+        self.load_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.load_button.setText("Load")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
@@ -335,13 +155,13 @@ class ModelDialog(QtWidgets.QDialog):
         layout.addLayout(bottom)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        _align_labels(top, bottom, *forms, *(p.form for p in self.files.values()))
+        align_labels(top, bottom, *forms, *(p.form for p in self.files.values()))
 
         self.source.currentIndexChanged.connect(self._on_source)
         self.files["checkpoint"].arch.textEdited.connect(self._want_completions)
         self._completed: set[str] = set()
-        self.hub_names["torchvision"].setCompleter(_completer(self, TORCHVISION_NAMES.names()))
-        self._install_arch_completer()
+        self.hub_names["torchvision"].setCompleter(completer(self, TORCHVISION_NAMES.names()))
+        self._install_archcompleter()
         if TIMM_NAMES.ready():   # listed earlier in this session: free now
             self._want_timm()
         self._on_source()
@@ -366,7 +186,19 @@ class ModelDialog(QtWidgets.QDialog):
         where = f"\nWeights: {e.weights_path}" if e.weights_path else ""
         self.bundled_note.setText(e.description + where + (f"\nNot available: {e.detail}" if not e.available else ""))
 
+    def _selected_bundled(self) -> list[str]:
+        """Names of the bundled models chosen, in list order (the current one if none is)."""
+        rows = sorted(self.bundled.row(item) for item in self.bundled.selectedItems())
+        if not rows and self.bundled.currentItem() is not None:
+            rows = [self.bundled.currentRow()]
+        return [self.bundled.item(r).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def _update_load_text(self, *_) -> None:
+        n = len(self._selected_bundled()) if self.current_source() == "bundled" else 1
+        self.load_button.setText(f"Load {n} models" if n > 1 else "Load")
+
     def _on_source(self, *_) -> None:
+        self._update_load_text()
         for i, page in enumerate(self.pages):
             page.setVisible(i == self.source.currentIndex())
         self.message.hide()
@@ -392,16 +224,16 @@ class ModelDialog(QtWidgets.QDialog):
         finally:
             QtWidgets.QApplication.restoreOverrideCursor()
         self._completed.add("timm")
-        self.hub_names["timm"].setCompleter(_completer(self, names))
-        self._install_arch_completer()
+        self.hub_names["timm"].setCompleter(completer(self, names))
+        self._install_archcompleter()
 
-    def _install_arch_completer(self) -> None:
+    def _install_archcompleter(self) -> None:
         from visualizer.core.models.architectures import EXAMPLE_NAMES
 
         names = list(EXAMPLE_NAMES) + [f"torchvision:{n}" for n in TORCHVISION_NAMES.names()]
         if TIMM_NAMES.ready():
             names += [f"timm:{n}" for n in TIMM_NAMES.names()]
-        self.files["checkpoint"].arch.setCompleter(_completer(self, names))
+        self.files["checkpoint"].arch.setCompleter(completer(self, names))
 
     # -- result --------------------------------------------------------------------------------------
     def current_source(self) -> str:
@@ -447,9 +279,24 @@ class ModelDialog(QtWidgets.QDialog):
         options.device = device
         return spec, options
 
+    def result_specs(self) -> list[tuple[str, LoadOptions]]:
+        """Every model chosen: the bundled models selected, else the one ``result_spec`` says.
+        Raises VisualizerError if one of them cannot be loaded here."""
+        if self.current_source() != "bundled":
+            return [self.result_spec()]
+        names = self._selected_bundled()
+        if not names:
+            raise ParameterError("Choose one of the bundled models.")
+        missing = [self._entries[n] for n in names if not self._entries[n].available]
+        if missing:
+            raise ModelLoadError("Not available on this machine: "
+                                 + "; ".join(f"{e.name} ({e.detail})" for e in missing) + ".")
+        device = None if self.device.currentData() == "auto" else self.device.currentData()
+        return [(name, LoadOptions(device=device)) for name in names]
+
     def accept(self) -> None:
         try:
-            self.result_spec()
+            self.result_specs()
         except VisualizerError as exc:
             self.message.setText(str(exc))
             self.message.show()
@@ -481,15 +328,21 @@ class ModelDialog(QtWidgets.QDialog):
         """The last choices, as JSON values. Trust is deliberately never remembered."""
         item = self.bundled.currentItem()
         return {"source": self.current_source(), "bundled": item.data(Qt.ItemDataRole.UserRole) if item else None,
+                "bundled_selected": self._selected_bundled(),
                 **{k: e.text() for k, e in self.hub_names.items()},
                 **{k: p.state() for k, p in self.files.items()}, "device": self.device.currentData()}
 
     def restore_state(self, d: dict) -> None:
         if not isinstance(d, dict):
             return
+        chosen = d.get("bundled_selected") if isinstance(d.get("bundled_selected"), list) else []
         for row in range(self.bundled.count()):
             if self.bundled.item(row).data(Qt.ItemDataRole.UserRole) == d.get("bundled"):
                 self.bundled.setCurrentRow(row)
+        for row in range(self.bundled.count()):
+            item = self.bundled.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) in chosen:
+                item.setSelected(True)
         for key, edit in self.hub_names.items():
             if isinstance(d.get(key), str):
                 edit.setText(d[key])

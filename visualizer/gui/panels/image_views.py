@@ -90,7 +90,18 @@ class FlexLabel(pg.LabelItem):
 class ImageViewBox(pg.ViewBox):
     """A ViewBox whose links copy the linked view's centre and scale (data units per screen
     pixel) instead of its range, so linked views of different pixel sizes (columns of unequal
-    width, other windows) show the same zoom without fighting the aspect lock."""
+    width, other windows) show the same zoom without fighting the aspect lock. A double-click
+    shows the whole image again (and the linked views follow)."""
+
+    def reset_zoom(self) -> None:
+        self.autoRange(padding=0.0)
+
+    def mouseClickEvent(self, ev):
+        if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.reset_zoom()
+            return
+        super().mouseClickEvent(ev)
 
     def linkedViewChanged(self, view, axis):
         if self.linksBlocked or view is None:

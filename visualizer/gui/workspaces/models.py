@@ -1,11 +1,13 @@
-"""The models: the list in the controls dock, Add model (the dialog), Remove, and loading
-each model off the GUI thread. The models themselves, and which one is selected, live in
-the lab state; the list mirrors them."""
+"""The models: the list in the controls dock, Add model (the dialog, several bundled models at
+once), Remove (undoable: Edit > Undo or the status bar's button), and loading each model off
+the GUI thread. The models themselves, and which one is selected, live in the lab state;
+the list mirrors them."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Callable
 
 from visualizer.core.lab_state import CANCELLED, LOADING, ModelEntry
 from visualizer.core.models.registry import LoadOptions, load_model
@@ -15,13 +17,23 @@ from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 
 
+UNDO_LIMIT = 3                # removed models kept for Undo (each holds its network in memory)
+
+
 class ModelsWorkspace(QtCore.QObject):
     modelLoaded = Signal(int)          # index in the list
 
-    def __init__(self, ctx: WorkspaceContext):
+    def __init__(self, ctx: WorkspaceContext, tabs: Callable[[], list] = lambda: []):
+        """``tabs``: the window's tab workspaces (what they keep is restored with an undone removal)."""
         super().__init__(ctx.window)
         self.ctx = ctx
         self.state = ctx.state
+        self.tabs = tabs
+        # Removing a model keeps it, with its results, for Undo: the last few, and only while the
+        # image they were computed on is the one open (a new image or session forgets them).
+        self.undo_stack = QtGui.QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.state.image_changed.connect(lambda *_: self.undo_stack.clear())
         self.box = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(self.box)
         v.setContentsMargins(4, 2, 4, 2)
@@ -58,19 +70,27 @@ class ModelsWorkspace(QtCore.QObject):
         self.remove_model_button.setEnabled(self.state.selected is not None)
 
     # -- adding -----------------------------------------------------------------------------------
-    def ask_model(self) -> None:
+    def ask_model(self) -> QtWidgets.QDialog:
+        """Open the model dialog (window-modal, not blocking); every model chosen in it is
+        loaded when the user presses Load."""
         from visualizer.gui.dialogs.model_dialog import ModelDialog
 
         dialog = ModelDialog(self.ctx.window)
+        dialog.setObjectName("model_dialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         raw = self.ctx.settings.value("model_dialog/state")
         if isinstance(raw, str):
             try:
                 dialog.restore_state(json.loads(raw))
             except (ValueError, TypeError, KeyError):
                 pass
-        if dialog.exec() == QtWidgets.QDialog.Accepted:
-            self.ctx.settings.setValue("model_dialog/state", json.dumps(dialog.state()))
-            spec, options = dialog.result_spec()
+        dialog.accepted.connect(lambda: self._chosen(dialog))
+        dialog.open()
+        return dialog
+
+    def _chosen(self, dialog) -> None:
+        self.ctx.settings.setValue("model_dialog/state", json.dumps(dialog.state()))
+        for spec, options in dialog.result_specs():
             self.load_model(spec, asdict(options))
 
     def load_model(self, spec: str, options: dict) -> int:
@@ -120,14 +140,23 @@ class ModelsWorkspace(QtCore.QObject):
 
     # -- removing ---------------------------------------------------------------------------------
     def remove_selected_model(self) -> None:
+        """Remove the selected model and its results; a loaded one can be put back (Undo)."""
         i = self.model_list.currentRow()
-        if 0 <= i < len(self.state.models):
-            self.state.remove_model(self.state.models[i])
+        if not 0 <= i < len(self.state.models):
+            return
+        entry = self.state.models[i]
+        if not entry.ready:              # loading or failed: nothing to lose
+            self.state.remove_model(entry)
+            return
+        self.undo_stack.push(_RemoveModel(self, entry))
+        self.ctx.status(f"Removed {entry.title} and its results. Undo: Ctrl+Z or the Undo button.", 10000)
 
     def remove_all(self) -> None:
+        """Every model goes, for good (a session is being opened)."""
+        self.undo_stack.clear()
         while self.state.models:
             self.model_list.setCurrentRow(0)
-            self.remove_selected_model()
+            self.state.remove_model(self.state.models[0])
 
     # -- the list follows the state ---------------------------------------------------------------
     def _added(self, entry: ModelEntry) -> None:
@@ -163,3 +192,37 @@ class ModelsWorkspace(QtCore.QObject):
         row = -1 if entry is None else self.state.index_of(entry)
         if self.model_list.currentRow() != row:
             self.model_list.setCurrentRow(row)
+
+
+class _RemoveModel(QtGui.QUndoCommand):
+    """Removing one loaded model: undo puts it back in its place with its network and its
+    results, and, unless they changed since (a newer run is never overwritten), the results
+    over all models as they were (a saliency comparison with its map) and what each tab kept
+    (the transfer table, whose model each saliency map is)."""
+
+    def __init__(self, models: ModelsWorkspace, entry: ModelEntry):
+        super().__init__(f"Remove {entry.title}")
+        self.models, self.entry = models, entry
+        self.index = models.state.index_of(entry)
+        self.before = self._kept()
+        self.after = self.before
+
+    def _kept(self) -> tuple[dict, dict]:
+        return dict(self.models.state.shared), {ws.kind: ws.session_data() for ws in self.models.tabs()}
+
+    def redo(self) -> None:
+        self.models.state.remove_model(self.entry)
+        self.after = self._kept()
+
+    def undo(self) -> None:
+        state = self.models.state
+        shared_now, tabs_now = self._kept()
+        state.restore_model(self.entry, self.index)
+        for kind, artifacts in self.before[0].items():
+            if shared_now.get(kind) is self.after[0].get(kind):
+                state.set_result(None, kind, artifacts)
+        for ws in self.models.tabs():
+            if tabs_now.get(ws.kind) == self.after[1].get(ws.kind):
+                ws.restore_session_data(self.before[1].get(ws.kind) or {})
+        state.select(self.entry)
+        self.models.ctx.status(f"{self.entry.title} is back, with its results.", 8000)

@@ -43,7 +43,7 @@ class PerModelTab(TabWorkspace):
     def _model_added(self, entry: ModelEntry) -> None:
         view = self.views[entry] = self.make_view(entry)
         view.set_model_title(f"{entry.spec} (loading…)")
-        self.split.addWidget(view)
+        self.split.insertWidget(self.state.index_of(entry), view)     # an undone removal goes back in place
 
     def _model_changed(self, entry: ModelEntry) -> None:
         view = self.views.get(entry)

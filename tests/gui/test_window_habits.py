@@ -1,0 +1,153 @@
+"""Habits of a desktop app (issue 16): several bundled models added at once, a removed model
+put back with Undo, tabs on Ctrl+1.., zoom reset by double-click or Ctrl+0, and a light /
+dark / system colour scheme that is remembered and that the plots follow. Real window,
+real digits models, offscreen."""
+
+import pytest
+from PySide6.QtTest import QTest
+
+from support import digit_sample
+from visualizer.gui.qt import QtCore, QtWidgets
+from window_support import LONG, choose, open_image, run_and_wait, sample, set_field
+
+Qt = QtCore.Qt
+
+
+def close_modal_dialogs():
+    """A guard: a dialog run with exec() (a bug here) must not hang the test run."""
+    for widget in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(widget, QtWidgets.QDialog) and widget.isVisible():
+            widget.reject()
+
+
+def click_item(qtbot, listing, name, modifier=Qt.KeyboardModifier.NoModifier):
+    row = next(r for r in range(listing.count()) if listing.item(r).data(Qt.ItemDataRole.UserRole) == name)
+    pos = listing.visualItemRect(listing.item(row)).center()
+    qtbot.mouseClick(listing.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
+
+
+def test_several_bundled_models_are_added_at_once(qtbot, window):
+    w = window
+    open_image(qtbot, w, digit_sample())
+    QtCore.QTimer.singleShot(60_000, close_modal_dialogs)
+    dialog = w.models_workspace.ask_model()
+    assert dialog is not None and dialog.isVisible()
+    click_item(qtbot, dialog.bundled, "digits-standard")
+    click_item(qtbot, dialog.bundled, "digits-robust", Qt.KeyboardModifier.ControlModifier)
+    assert dialog.load_button.text() == "Load 2 models"
+    loaded = []
+    w.modelLoaded.connect(loaded.append)
+    qtbot.mouseClick(dialog.load_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(loaded) == 2 and not w.pool.busy(), timeout=LONG)
+    assert [c.spec for c in w.columns] == ["digits-standard", "digits-robust"] and all(c.ready for c in w.columns)
+    again = w.models_workspace.ask_model()              # the choice is remembered
+    assert again.load_button.text() == "Load 2 models"
+    again.reject()
+
+
+def test_a_removed_model_comes_back_with_its_results(qtbot, digits_window):
+    w = digits_window
+    choose(w.form, "pgd-l2")
+    set_field(w.form, "steps", "3")
+    run_and_wait(qtbot, w, all_models=True, count=2)
+    choose(w.form, "saliency")
+    run_and_wait(qtbot, w, all_models=True)
+    standard = w.columns[0]
+    attack, saliency = standard.results["attack"], w.saliency_result
+    assert not w.undo_button.isVisible()
+
+    w.model_list.setCurrentRow(0)
+    w.remove_selected_model()
+    assert [c.spec for c in w.columns] == ["digits-robust"]
+    assert len(w.saliency_result.record["saliency"]["maps"]) == 1
+    assert w.undo_button.isVisible() and "digits-standard" in w.act_undo.text()
+
+    qtbot.mouseClick(w.undo_button, Qt.MouseButton.LeftButton)
+    assert w.columns[0] is standard and [c.spec for c in w.columns] == ["digits-standard", "digits-robust"]
+    assert standard.results["attack"] is attack and w.saliency_result is saliency
+    tab = w.workspace("attack")
+    assert tab.split.widget(0) is tab.view(standard)                # back in its place, showing its result
+    assert tab.view(standard).adversarial.image.image is not None
+    assert w.model_list.currentRow() == 0 and w.model_list.item(0).text().startswith("digits-standard")
+    assert not w.undo_button.isVisible()
+
+    w.act_redo.trigger()
+    assert [c.spec for c in w.columns] == ["digits-robust"]
+    open_image(qtbot, w, sample("flower.jpg"))                      # its results belonged to the old image
+    assert not w.act_undo.isEnabled() and not w.undo_button.isVisible()
+
+
+def test_tabs_have_shortcuts_and_view_menu_entries(qtbot, window):
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is w, timeout=5000)
+    for key, index in ((Qt.Key.Key_2, 1), (Qt.Key.Key_3, 2), (Qt.Key.Key_1, 0)):
+        qtbot.keyClick(w, key, Qt.KeyboardModifier.ControlModifier)
+        assert w.tabs.currentIndex() == index
+        assert w.view.tab_actions[index].isChecked()
+    titles = [a.text() for a in w.view_menu.actions()]
+    assert titles[titles.index("Attack"):titles.index("Attack") + 3] == ["Attack", "Sweep", "Saliency"]
+    w.view.tab_actions[2].trigger()
+    assert w.tabs.currentIndex() == 2
+
+
+def zoom_in(view):
+    view.scaleBy((0.4, 0.4))
+    return view.viewRange()
+
+
+def test_double_click_or_ctrl_0_shows_the_whole_image_again(qtbot, digits_window):
+    w = digits_window
+    choose(w.form, "pgd-l2")
+    set_field(w.form, "steps", "3")
+    run_and_wait(qtbot, w)
+    panel = w.workspace("attack").view(w.columns[0])
+    original, adversarial = panel.original.view, panel.adversarial.view
+    whole = original.viewRange()
+    zoomed = zoom_in(original)
+    assert zoomed[0][1] - zoomed[0][0] < 0.6 * (whole[0][1] - whole[0][0])
+    assert adversarial.viewRange()[0][1] - adversarial.viewRange()[0][0] < 0.6 * (whole[0][1] - whole[0][0])
+
+    graphics = panel.images
+    pos = graphics.viewport().mapTo(w, graphics.mapFromScene(original.sceneBoundingRect().center()))
+    # Through the window, as a real mouse: pyqtgraph builds its click events from the scene's.
+    QTest.mouseDClick(w.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    for view in (original, adversarial):                           # linked views follow
+        assert view.viewRange()[0] == pytest.approx(whole[0], abs=0.05)
+        assert view.viewRange()[1] == pytest.approx(whole[1], abs=0.05)
+
+    zoom_in(adversarial)
+    w.view.act_reset_zoom.trigger()
+    assert original.viewRange()[0] == pytest.approx(whole[0], abs=0.05)
+
+
+@pytest.fixture
+def scheme_restored():
+    yield
+    from visualizer.gui.color_scheme import apply_scheme
+
+    apply_scheme("system")          # the application palette is global: later tests get the default
+
+
+def test_colour_scheme_is_remembered_and_plots_follow(qtbot, window, settings, scheme_restored):
+    from visualizer.gui.color_scheme import is_dark
+    from visualizer.gui.main_window import MainWindow
+
+    w = window
+    system = QtWidgets.QApplication.palette().color(QtWidgets.QApplication.palette().ColorRole.Window)
+    plot = w.workspace("saliency").saliency_view.maps
+    assert not is_dark()
+    w.view.scheme_actions["dark"].trigger()
+    qtbot.wait(20)
+    assert is_dark() and settings.value("view/color_scheme") == "dark"
+    assert plot.backgroundBrush().color().lightnessF() < 0.3        # the plots follow the palette
+
+    again = MainWindow(settings=settings, load_defaults=False)       # remembered
+    qtbot.addWidget(again)
+    assert again.view.scheme_actions["dark"].isChecked() and is_dark()
+    again.view.scheme_actions["light"].trigger()
+    qtbot.wait(20)
+    assert not is_dark() and plot.backgroundBrush().color().lightnessF() > 0.7
+    again.view.scheme_actions["system"].trigger()
+    palette = QtWidgets.QApplication.palette()
+    assert palette.color(palette.ColorRole.Window) == system and settings.value("view/color_scheme") == "system"

@@ -141,6 +141,8 @@ def test_colour_scheme_is_remembered_and_plots_follow(qtbot, window, settings, s
     qtbot.wait(20)
     assert is_dark() and settings.value("view/color_scheme") == "dark"
     assert plot.backgroundBrush().color().lightnessF() < 0.3        # the plots follow the palette
+    edit = w.form.fields["steps"].edit                                # styled fields too (style sheets)
+    assert edit.palette().color(edit.palette().ColorRole.Base).lightnessF() < 0.3
 
     again = MainWindow(settings=settings, load_defaults=False)       # remembered
     qtbot.addWidget(again)

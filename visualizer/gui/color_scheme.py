@@ -52,12 +52,16 @@ def apply_scheme(name: str) -> None:
     if wanted is None:
         hints.unsetColorScheme()
         app.setPalette(QtGui.QPalette())          # nothing set: the platform's own palette again
-        return
-    hints.setColorScheme(wanted)
-    if hints.colorScheme() == wanted:
-        app.setPalette(QtGui.QPalette())          # the platform switched; its style has the right palette
     else:
-        app.setPalette(dark_palette() if wanted == QtCore.Qt.ColorScheme.Dark else light_palette())
+        hints.setColorScheme(wanted)
+        if hints.colorScheme() == wanted:
+            app.setPalette(QtGui.QPalette())      # the platform switched; its style has the right palette
+        else:
+            app.setPalette(dark_palette() if wanted == QtCore.Qt.ColorScheme.Dark else light_palette())
+    # A widget with a style sheet keeps the palette it was polished with: polish it again.
+    for widget in app.allWidgets():
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
 
 
 def is_dark(palette: QtGui.QPalette | None = None) -> bool:

@@ -13,8 +13,8 @@ from visualizer.core.formatting import ellipsize
 from visualizer.gui.dock_parts import Section
 from visualizer.gui.qt import QtWidgets, Qt
 
-WIDTH_SHARE = 0.27              # of the window's width, on first launch
-WIDTH_RANGE = (270, 380)        # px
+WIDTH_SHARE = 0.24              # of the window's width, on first launch: the rest shows the models
+WIDTH_RANGE = (270, 360)        # px
 
 
 def first_width(window_width: int) -> int:

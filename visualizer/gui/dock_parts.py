@@ -8,7 +8,7 @@ from superqt import QCollapsible, QElidingLabel
 
 from visualizer.gui.qt import QtCore, QtWidgets
 
-FOLDED = "\u25b6"       # a folded section's arrow points right (superqt's default points up)
+FOLDED, OPEN = "\u25b6", "\u25bc"      # a folded section's arrow points right (superqt's points up)
 
 
 class ElidingLabel(QElidingLabel):
@@ -19,17 +19,31 @@ class ElidingLabel(QElidingLabel):
         self.setToolTip(text)
 
 
-class Section(QCollapsible):
+class Foldable(QCollapsible):
+    """superqt's collapsible section with a right-pointing arrow when folded, redrawn in the
+    text colour when the palette changes (light/dark switch)."""
+
+    def __init__(self, title: str):
+        super().__init__(title, expandedIcon=OPEN, collapsedIcon=FOLDED)
+        self.setDuration(0)              # no animation: the dock re-lays out at once
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.content().layout().setContentsMargins(0, 0, 0, 0)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self.setExpandedIcon(OPEN)
+            self.setCollapsedIcon(FOLDED)
+
+
+class Section(Foldable):
     """A titled part of the dock that folds to its title (click it). Open unless the user
     folded it last time (``settings`` key ``dock/<key>_open``)."""
 
     def __init__(self, key: str, title: str, content: QtWidgets.QWidget, settings: QtCore.QSettings):
-        super().__init__(title, collapsedIcon=FOLDED)
+        super().__init__(title)
         self._key = f"dock/{key}_open"
         self._settings = settings
-        self.setDuration(0)              # no animation: the dock re-lays out at once
-        self.layout().setContentsMargins(0, 0, 0, 0)
-        self.content().layout().setContentsMargins(0, 0, 0, 0)
         button = self.toggleButton()
         font = button.font()
         font.setBold(True)

@@ -4,10 +4,8 @@ collapsible "More options" section."""
 
 from __future__ import annotations
 
-from superqt import QCollapsible
-
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, mark_invalid
-from visualizer.gui.dock_parts import FOLDED
+from visualizer.gui.dock_parts import Foldable
 from visualizer.gui.qt import Qt, QtWidgets
 
 
@@ -80,7 +78,7 @@ def form_labels(form: QtWidgets.QFormLayout) -> list[QtWidgets.QLabel]:
             and item.widget().text()]
 
 
-class MoreOptions(QCollapsible):
+class MoreOptions(Foldable):
     """A collapsed section holding ``form``: shown only while one of its rows is, titled with
     the values set in it ("More options: random start, seed 7") so nothing set there is
     hidden, and opened when a field in it is invalid (a hidden error would block Run with
@@ -89,10 +87,7 @@ class MoreOptions(QCollapsible):
     TITLE = "More options"
 
     def __init__(self, form: QtWidgets.QFormLayout, tooltip: str):
-        super().__init__(self.TITLE, collapsedIcon=FOLDED)
-        self.setDuration(0)            # no animation: the dock's scroll area must not flicker
-        self.layout().setContentsMargins(0, 0, 0, 0)
-        self.content().layout().setContentsMargins(0, 0, 0, 0)
+        super().__init__(self.TITLE)
         box = QtWidgets.QWidget()
         form.setContentsMargins(0, 0, 0, 0)
         box.setLayout(form)

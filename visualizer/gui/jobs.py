@@ -33,7 +33,8 @@ class Jobs(QtCore.QObject):
         self._report_error = report_error
         self._started: dict[object, float] = {}
         self._labels: dict[object, str] = {}
-        self._finished_text = ""           # what the last job with progress was, and how long it took
+        self._progressed: dict[object, str] = {}    # jobs of this busy spell that reported progress: label
+        self._busy_since = 0.0
         self._cancelled = False
         self.pool = WorkerPool(self)
         self.pool.busyChanged.connect(self._on_busy_changed)
@@ -96,7 +97,7 @@ class Jobs(QtCore.QObject):
         started = self._started.get(slot)
         elapsed = time.perf_counter() - started if started else 0.0
         if slot in self._labels:
-            self._finished_text = f"{self._labels[slot]} finished in {elapsed:.1f} s"
+            self._progressed[slot] = self._labels[slot]
         head = f"{detail}  ·  " if detail else ""
         if started and done:
             eta = elapsed * (total - done) / done
@@ -121,23 +122,32 @@ class Jobs(QtCore.QObject):
 
     def _on_job_ended(self, slot) -> None:
         if slot not in self.pool.running():     # not a superseded job whose slot runs again
-            started = self._started.pop(slot, None)
-            label = self._labels.pop(slot, None)
-            if label and started and self._finished_text.startswith(label):    # its time to the end
-                self._finished_text = f"{label} finished in {time.perf_counter() - started:.1f} s"
+            self._started.pop(slot, None)
+            self._labels.pop(slot, None)
         self.jobEnded.emit(slot)
+
+    def _finished_text(self) -> str:
+        """What this busy spell ran: "PGD on lite0 finished in 2.1 s", "Sweep on 3 models …"."""
+        labels = list(self._progressed.values())
+        elapsed = time.perf_counter() - self._busy_since
+        if len(labels) == 1:
+            return f"{labels[0]} finished in {elapsed:.1f} s"
+        kinds = {label.partition(" on ")[0] for label in labels}
+        what = f"{kinds.pop()} on {len(labels)} models" if len(kinds) == 1 else f"{len(labels)} runs"
+        return f"{what} finished in {elapsed:.1f} s"
 
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self._cancelled = False
-            self._finished_text = ""
-        elif self._cancelled or not self._finished_text:
+            self._progressed = {}
+            self._busy_since = time.perf_counter()
+        elif self._cancelled or not self._progressed:
             self.progress.setRange(0, 1)
             self.progress.reset()
             self.progress_label.setText("Cancelled" if self._cancelled else "Ready")
         else:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
-            self.progress_label.setText(self._finished_text)
+            self.progress_label.setText(self._finished_text())
         self.cancel_button.setEnabled(busy)
         self.busyChanged.emit(busy)

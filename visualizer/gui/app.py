@@ -20,9 +20,11 @@ def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
     app.setDesktopFileName("adversarial-visualizer")
     app.setWindowIcon(app_icon())
 
+    from visualizer.gui import gc_policy
     from visualizer.gui.main_window import MainWindow
 
     window = MainWindow(load_defaults=open_path is None)
+    gc_policy.enable()
     window.show()
     if open_path is not None:
         QtCore.QTimer.singleShot(0, lambda: window.open_path(open_path))

@@ -17,6 +17,7 @@ from typing import Callable
 
 from visualizer.core.device import is_out_of_memory, out_of_memory_message
 from visualizer.core.errors import VisualizerError
+from visualizer.gui import gc_policy
 from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.qt import QtCore, QtWidgets, Signal
 from visualizer.gui.worker import WorkerPool
@@ -150,4 +151,6 @@ class Jobs(QtCore.QObject):
             self.progress.setValue(1)
             self.progress_label.setText(self._finished_text())
         self.cancel_button.setEnabled(busy)
+        if not busy:
+            gc_policy.settle()     # what the jobs left is kept: later collections skip it
         self.busyChanged.emit(busy)

@@ -315,6 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._save_settings()
         # Cancel running jobs and wait for their threads: nothing may outlive the window.
         self.jobs.shutdown()
+        self.models_workspace.forget_removed()
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ short paths

@@ -7,7 +7,9 @@ the PNG take most of a second. So the widget's painting is first *recorded* (QPi
 list of paint commands, cheap to make) one child widget at a time, each in its own turn of
 the event loop (``ViewRecorder``), and the recording is then played back into the image, SVG
 or PDF on a worker thread (``render_snapshot``; QPainter may paint on QImage, QPicture, SVG
-and PDF devices from any thread)."""
+and PDF devices from any thread). Playing a recording holds Python's GIL (PySide does not
+release it there), which would stall the GUI thread's Python slots: the PNG is therefore
+painted in bands of rows, each call short, the GIL free between them."""
 
 from __future__ import annotations
 
@@ -17,18 +19,19 @@ from typing import Callable
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets
 
 SCREEN_DPI = 96.0
+BAND_ROWS = 192        # device pixels painted per call when rasterising
 _Flag = QtWidgets.QWidget.RenderFlag
 
 
 @dataclass
 class ViewSnapshot:
-    """A widget's painting as recorded pieces: (offset in the widget, recording)."""
+    """A widget's painting as recorded pieces: (where in the widget, recording)."""
 
     width: int
     height: int
     background: QtGui.QColor
     title: str
-    pieces: list[tuple[QtCore.QPoint, QtGui.QPicture]] = field(default_factory=list)
+    pieces: list[tuple[QtCore.QRect, QtGui.QPicture]] = field(default_factory=list)
 
 
 def paint_units(widget: QtWidgets.QWidget) -> list[tuple[QtWidgets.QWidget, bool]]:
@@ -44,7 +47,7 @@ def paint_units(widget: QtWidgets.QWidget) -> list[tuple[QtWidgets.QWidget, bool
     return [(widget, False)] + [u for child in kids for u in paint_units(child)]
 
 
-def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -> tuple[QtCore.QPoint, QtGui.QPicture]:
+def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -> tuple[QtCore.QRect, QtGui.QPicture]:
     """``unit``'s painting recorded, and where it goes in ``root``."""
     picture = QtGui.QPicture()
     painter = QtGui.QPainter(picture)
@@ -52,7 +55,7 @@ def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -
     # QWidget.render explicitly: graphics views override render() to draw their scene.
     QtWidgets.QWidget.render(unit, painter, QtCore.QPoint(0, 0), QtGui.QRegion(), flags)
     painter.end()
-    return unit.mapTo(root, QtCore.QPoint(0, 0)), picture
+    return QtCore.QRect(unit.mapTo(root, QtCore.QPoint(0, 0)), unit.size()), picture
 
 
 def _empty_snapshot(widget: QtWidgets.QWidget) -> ViewSnapshot:
@@ -92,9 +95,11 @@ class ViewRecorder(QtCore.QObject):
         QtCore.QTimer.singleShot(0, self._next)
 
 
-def _play(painter: QtGui.QPainter, snap: ViewSnapshot) -> None:
-    for offset, picture in snap.pieces:
-        painter.drawPicture(offset, picture)
+def _play(painter: QtGui.QPainter, snap: ViewSnapshot, within: QtCore.QRectF | None = None) -> None:
+    """Draw the pieces (those meeting ``within``, in widget coordinates), one call each."""
+    for rect, picture in snap.pieces:
+        if within is None or within.intersects(QtCore.QRectF(rect)):
+            painter.drawPicture(rect.topLeft(), picture)
 
 
 def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
@@ -108,10 +113,18 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         image.setDotsPerMeterX(int(dpi / 0.0254))
         image.setDotsPerMeterY(int(dpi / 0.0254))
         image.fill(snap.background)
-        painter = QtGui.QPainter(image)
-        painter.scale(scale, scale)
-        _play(painter, snap)
-        painter.end()
+        for top in range(0, image.height(), BAND_ROWS):
+            rows = min(BAND_ROWS, image.height() - top)
+            band = QtGui.QImage(image.width(), rows, QtGui.QImage.Format.Format_ARGB32)
+            band.fill(snap.background)
+            painter = QtGui.QPainter(band)       # the band's own bounds clip what is drawn
+            painter.translate(0, -top)
+            painter.scale(scale, scale)
+            _play(painter, snap, QtCore.QRectF(0, top / scale, size.width(), rows / scale))
+            painter.end()
+            painter = QtGui.QPainter(image)
+            painter.drawImage(0, top, band)
+            painter.end()
         image.save(buf, "PNG")
     elif fmt == "pdf":
         writer = QtGui.QPdfWriter(buf)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import warnings
 import weakref
 from typing import Callable, Generator
 
@@ -156,8 +157,26 @@ class GeneratorWorker(QtCore.QObject):
     def start(self) -> None:
         self._started = True
         _STARTED.add(self)
-        self.done.connect(lambda: _STARTED.discard(self))
+        self.done.connect(self._forget)
         _threads().start(self._job)
+
+    def _forget(self) -> None:
+        _STARTED.discard(self)
+
+    def disconnect_all(self) -> None:
+        """Once done: drop every connection. A connection holds its callback, and the job's
+        callbacks hold models and results (``lambda run, e=entry: ...``); held by the worker's
+        own signals they made cycles through Qt the garbage collector cannot see, so no
+        removed model was ever freed."""
+        self._forget()
+        with warnings.catch_warnings():         # PySide warns about a signal with nothing connected
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for signal in (self.progress, self.finished, self.failed, self.done, self._job.yielded,
+                           self._job.returned, self._job.errored, self._job.finished):
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):   # nothing connected
+                    pass
 
     def cancel(self) -> None:
         """Ask the job to stop at its next step; it still reports its partial result."""
@@ -251,6 +270,7 @@ class WorkerPool(QtCore.QObject):
             self._retired.remove(worker)
         else:
             return                       # already forgotten (shutdown)
+        worker.disconnect_all()          # everything it reported has been delivered
         self.jobEnded.emit(slot)
         self._set_busy(self.busy())
 

@@ -11,6 +11,7 @@ from typing import Callable
 
 from visualizer.core.lab_state import CANCELLED, LOADING, ModelEntry
 from visualizer.core.models.registry import LoadOptions, load_model
+from visualizer.gui import gc_policy
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.worker import call_in_worker
@@ -33,7 +34,7 @@ class ModelsWorkspace(QtCore.QObject):
         # image they were computed on is the one open (a new image or session forgets them).
         self.undo_stack = QtGui.QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
-        self.state.image_changed.connect(lambda *_: self.undo_stack.clear())
+        self.state.image_changed.connect(lambda *_: self.forget_removed())
         self.box = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(self.box)
         v.setContentsMargins(4, 2, 4, 2)
@@ -148,15 +149,25 @@ class ModelsWorkspace(QtCore.QObject):
         if not entry.ready:              # loading or failed: nothing to lose
             self.state.remove_model(entry)
             return
+        drops_oldest = self.undo_stack.count() >= UNDO_LIMIT
         self.undo_stack.push(_RemoveModel(self, entry))
+        if drops_oldest:              # the oldest removed model is gone for good
+            gc_policy.release()
         self.ctx.status(f"Removed {entry.title} and its results. Undo: Ctrl+Z or the Undo button.", 10000)
 
     def remove_all(self) -> None:
         """Every model goes, for good (a session is being opened)."""
-        self.undo_stack.clear()
         while self.state.models:
             self.model_list.setCurrentRow(0)
             self.state.remove_model(self.state.models[0])
+        self.forget_removed()
+
+    def forget_removed(self) -> None:
+        """Removed models can no longer come back (their results were for another image):
+        their networks are freed now."""
+        if self.undo_stack.count():
+            self.undo_stack.clear()
+            gc_policy.release()
 
     # -- the list follows the state ---------------------------------------------------------------
     def _added(self, entry: ModelEntry) -> None:

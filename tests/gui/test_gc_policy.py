@@ -1,0 +1,58 @@
+"""The app keeps the garbage collector off what is alive when the window goes idle (a full
+collection during an export stalled the window for 0.6 s), and still frees a discarded
+network held in a reference cycle (timm's lite0 is one): real window, real model."""
+
+import gc
+import weakref
+
+import pytest
+
+from support import digit_sample
+from visualizer.gui import gc_policy
+from window_support import LONG, add_model, choose, open_image, run_and_wait, sample, set_field
+
+
+@pytest.fixture
+def policy_on():
+    gc_policy.enable()
+    yield
+    gc_policy.enable(False)
+
+
+def test_idle_state_is_frozen_and_a_discarded_network_is_freed(qtbot, window, policy_on):
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "lite0-imagenet")
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
+    assert gc.get_freeze_count() > 100_000                  # modules, the window, the network
+    net = weakref.ref(w.columns[0].model.net)
+    w.remove_selected_model()
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
+    assert net() is not None                                # kept for Undo
+    open_image(qtbot, w, sample("flower.jpg"))              # Undo can no longer bring it back
+    assert net() is None
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
+    assert gc.get_freeze_count() > 100_000                  # frozen again once idle
+
+
+def test_off_outside_the_app(qtbot, window):
+    gc.unfreeze()
+    open_image(qtbot, window, digit_sample())
+    assert not gc_policy.enabled() and gc.get_freeze_count() == 0
+
+
+def test_a_model_removed_for_good_is_freed(qtbot, window):
+    """Each job's callbacks (which hold the model) were kept alive by the finished worker's
+    own connections, a cycle through Qt: no removed model was ever freed."""
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "digits-standard")
+    choose(w.form, "pgd-linf")
+    set_field(w.form, "steps", "2")
+    run_and_wait(qtbot, w)
+    model = weakref.ref(w.columns[0].model)
+    w.remove_selected_model()
+    open_image(qtbot, w, sample("flower.jpg"))             # Undo can no longer bring it back
+    qtbot.wait(50)                                         # its panels' deferred deletion
+    gc.collect()
+    assert model() is None

@@ -13,6 +13,7 @@ from typing import Generator
 import torch
 
 from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps
+from visualizer.core.attacks.iterates import KeptIterates
 from visualizer.core.attacks.spatial import SpatialParams, SweepProgress, SweepResult, spatial_sweep
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import ParameterError
@@ -43,6 +44,7 @@ class AttackRun:
     adv_probs: torch.Tensor
     adv_probs_quantized: torch.Tensor
     result: AttackResult
+    iterates: KeptIterates | None = None   # when asked for (``keep_iterates``)
 
     @property
     def success_quantized(self) -> bool:
@@ -79,7 +81,9 @@ def resolve_reference(model: ClassifierModel, probs: torch.Tensor, label: str | 
 
 def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams, label: str | int | None = None,
                target: str | int | None = None, cancel: CancelToken | None = None,
-               report_images: bool = False) -> Generator[AttackStep, None, AttackRun]:
+               report_images: bool = False, keep_iterates: int = 0) -> Generator[AttackStep, None, AttackRun]:
+    """``keep_iterates``: a memory budget in bytes for keeping the iterates (see
+    attacks/iterates.py); 0 keeps none."""
     x, geometry = preprocess(image, model.info.preprocessing)
     x = x.to(model.device)
     clean_probs = class_probabilities(model, x)
@@ -93,14 +97,31 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
         params = AttackParams(**{**params.to_dict(), "targeted": True})
     labels = torch.tensor([reference.index], device=model.device)
     targets = torch.tensor([target_ref.index], device=model.device) if target_ref else None
-    result = yield from attack_steps(model, x, labels, params, targets, cancel, report_images)
+    steps = attack_steps(model, x, labels, params, targets, cancel, report_images or keep_iterates > 0)
+    kept = KeptIterates(x, keep_iterates) if keep_iterates > 0 else None
+    result = yield from (_keeping(steps, kept) if kept is not None else steps)
     adv_q = quantize_8bit(result.adversarial)
     return AttackRun(
         model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
         clean_probs=clean_probs[0], clean_probs_quantized=class_probabilities(model, quantize_8bit(x))[0],
         adversarial_quantized=adv_q, adv_probs=class_probabilities(model, result.adversarial)[0],
-        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result,
+        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result, iterates=kept,
     )
+
+
+def _keeping(steps: Generator, kept: KeptIterates) -> Generator[AttackStep, None, AttackResult]:
+    """``steps``, each event also handed to ``kept`` (closing this closes ``steps``, on the
+    caller's thread, as ``yield from`` would)."""
+    try:
+        while True:
+            try:
+                event = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            kept.add(event)
+            yield event
+    finally:
+        steps.close()
 
 
 def sweep_run(model: ClassifierModel, image: LoadedImage, params: SpatialParams, label: str | int | None = None,

@@ -18,7 +18,7 @@ import numpy as np
 from visualizer.core.formatting import num, signed
 
 __all__ = ["PerturbationScale", "amplification", "delta_text", "perturbation_scale", "scale_ticks",
-           "shared_scales"]
+           "scale_unit", "shared_scales"]
 
 # float32 arithmetic can leave |delta| a few ulps above eps after projection: still the ball.
 EPS_REL_TOLERANCE = 1e-4
@@ -100,19 +100,28 @@ def _levels_text(value: float) -> str:
 
 
 def scale_ticks(scale: PerturbationScale) -> list[tuple[float, str]]:
-    """(value, label) ticks for a colour bar of ``scale``: for a limit of eps, -eps, -eps/2,
-    0, +eps/2, +eps in grey levels; otherwise round numbers of grey levels (or plain values
-    when the limit is below about one level). Values are in pixel units."""
+    """(value, label) ticks for a colour bar of ``scale``, short enough for a narrow bar, in
+    the unit ``scale_unit`` names: for a limit of eps, -ε, -ε/2, 0, +ε/2, +ε;
+    otherwise round numbers of grey levels (or plain values when the limit is below about one
+    level). Values are in pixel units."""
     limit = scale.limit
+    if scale.spans_eps:
+        names = ("−ε", "−ε/2", "0", "+ε/2", "+ε")
+        return [(f * limit, name) for f, name in zip((-1.0, -0.5, 0.0, 0.5, 1.0), names)]
     if limit * 255 >= 0.95:
-        if scale.spans_eps:
-            return [(f * limit, _levels_text(f * limit)) for f in (-1.0, -0.5, 0.0, 0.5, 1.0)]
-        step = _nice_step(limit * 255 / 2) / 255
-        n = int(math.floor(limit / step + 1e-9))
-        return [(k * step, _levels_text(k * step)) for k in range(-n, n + 1)]
-    step = _nice_step(limit / 2) if not scale.spans_eps else limit / 2
+        step = _nice_step(limit * 255 / 2)
+        n = int(math.floor(limit * 255 / step + 1e-9))
+        return [(k * step / 255, f"{k * step:+g}".replace("-", "\u2212") if k else "0") for k in range(-n, n + 1)]
+    step = _nice_step(limit / 2)
     n = int(math.floor(limit / step + 1e-9))
     return [(k * step, signed(k * step) if k else "0") for k in range(-n, n + 1)]
+
+
+def scale_unit(scale: PerturbationScale) -> str:
+    """The unit of ``scale_ticks``' labels, for the colour bar's axis title."""
+    if scale.spans_eps:
+        return f"ε = {limit_text(scale)}"
+    return "grey levels (/255)" if scale.limit * 255 >= 0.95 else "pixel value"
 
 
 def delta_text(value: float, scale: PerturbationScale | None = None) -> str:

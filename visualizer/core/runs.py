@@ -12,7 +12,7 @@ from typing import Generator
 
 import torch
 
-from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps
+from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps, mapped
 from visualizer.core.attacks.iterates import KeptIterates
 from visualizer.core.attacks.spatial import SpatialParams, SweepProgress, SweepResult, spatial_sweep
 from visualizer.core.cancel import CancelToken
@@ -99,7 +99,7 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
     targets = torch.tensor([target_ref.index], device=model.device) if target_ref else None
     steps = attack_steps(model, x, labels, params, targets, cancel, report_images or keep_iterates > 0)
     kept = KeptIterates(x, keep_iterates) if keep_iterates > 0 else None
-    result = yield from (_keeping(steps, kept) if kept is not None else steps)
+    result = yield from (mapped(steps, lambda e: kept.add(e) or e) if kept is not None else steps)
     adv_q = quantize_8bit(result.adversarial)
     return AttackRun(
         model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
@@ -107,21 +107,6 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
         adversarial_quantized=adv_q, adv_probs=class_probabilities(model, result.adversarial)[0],
         adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result, iterates=kept,
     )
-
-
-def _keeping(steps: Generator, kept: KeptIterates) -> Generator[AttackStep, None, AttackResult]:
-    """``steps``, each event also handed to ``kept`` (closing this closes ``steps``, on the
-    caller's thread, as ``yield from`` would)."""
-    try:
-        while True:
-            try:
-                event = next(steps)
-            except StopIteration as stop:
-                return stop.value
-            kept.add(event)
-            yield event
-    finally:
-        steps.close()
 
 
 def sweep_run(model: ClassifierModel, image: LoadedImage, params: SpatialParams, label: str | int | None = None,

@@ -171,6 +171,20 @@ def drive(generator: Generator, on_event: Callable | None = None):
             on_event(event)
 
 
+def mapped(generator: Generator, fn: Callable) -> Generator:
+    """``generator`` with each event replaced by ``fn(event)``; returns its result. Closing
+    this closes ``generator`` (on the caller's thread, as ``yield from`` would)."""
+    try:
+        while True:
+            try:
+                event = next(generator)
+            except StopIteration as stop:
+                return stop.value
+            yield fn(event)
+    finally:
+        generator.close()
+
+
 def run_attack(model, images, labels, params: AttackParams, targets=None, cancel=None,
                on_step: Callable[[AttackStep], None] | None = None, report_images: bool = False) -> AttackResult:
     return drive(attack_steps(model, images, labels, params, targets, cancel, report_images), on_step)

@@ -24,7 +24,7 @@ from visualizer.gui.qt import QtWidgets, Qt, pg
 
 __all__ = ["SaliencyView"]
 
-MAX_COLUMNS = 4
+MAX_COLUMNS = 4           # at most this many panels in a row, however wide the tab
 NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
 METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
 
@@ -57,6 +57,8 @@ class SaliencyView(ThemedWidget):
         self._maps: list[np.ndarray] = []
         self._entries: list[dict] = []
         self._scale = 1.0                         # the shared scale
+        self._columns = 0                         # panels per row (see _best_columns)
+        self._image = None                        # H x W x 3, as given to show_result
 
         self.header_label = QtWidgets.QLabel()
         self.header_label.setWordWrap(True)
@@ -118,8 +120,9 @@ class SaliencyView(ThemedWidget):
             scale = 1.0
         absolute = bool(sal.get("absolute"))
 
-        if len(self._panels) != len(maps) + 1:
-            self._build(len(maps))
+        cols = self._best_columns(len(maps) + 1, img.shape[0] / img.shape[1])
+        if len(self._panels) != len(maps) + 1 or cols != self._columns:
+            self._build(len(maps), cols)
         if absolute != self._absolute:
             self._absolute = absolute
             self._cmap = magnitude_cmap() if absolute else diverging_cmap()
@@ -131,7 +134,7 @@ class SaliencyView(ThemedWidget):
         self._panels[0].set_title(f"Image \u2014 {w} \u00d7 {h} px")
         self._gray = _gray(img)
         self._neutral = np.full((h, w), NEUTRAL, dtype=np.float32)
-        self._maps, self._entries, self._scale = maps, entries, scale
+        self._maps, self._entries, self._scale, self._image = maps, entries, scale, image
         self._apply_scale(self.own_scale_box.isChecked())
         self._has_nan = any(bool(np.isnan(m).any()) for m in maps)
         self.overlay_box.blockSignals(True)
@@ -157,12 +160,37 @@ class SaliencyView(ThemedWidget):
     def plot_views(self) -> list[pg.GraphicsView]:
         return [self.maps]
 
-    def _build(self, n_maps: int) -> None:
-        """(Re)create the panels for ``n_maps`` maps: only when the number of models changes."""
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Panels re-flow to stay as large as the tab allows (one row when wide, a grid when
+        tall): the maps fill the tab, not a strip at its top."""
+        super().resizeEvent(event)
+        if self._record is not None and self._maps:
+            h, w = self._maps[0].shape
+            if self._best_columns(len(self._maps) + 1, h / w) != self._columns:
+                self.show_result(self._record, self._image, self._maps, self.overlay_box.isChecked())
+
+    def _best_columns(self, panels: int, aspect: float) -> int:
+        """The number of columns that makes ``panels`` images of height/width ``aspect``
+        largest in the space this view has below its header."""
+        width = max(self.width() - self.colour_bar.axis.width() - 40, 50)
+        height = max(self.height() - self.header_label.sizeHint().height() - 2 * self.note_label.sizeHint().height(),
+                     50)
+        line = self.fontMetrics().height() + 10           # a panel's title
+        best, best_cell = 1, -1.0
+        for cols in range(1, min(panels, MAX_COLUMNS) + 1):
+            rows = math.ceil(panels / cols)
+            cell = min(width / cols - 4, (height / rows - line) / aspect)
+            if cell > best_cell + 0.5:
+                best, best_cell = cols, cell
+        return best
+
+    def _build(self, n_maps: int, cols: int) -> None:
+        """(Re)create the panels for ``n_maps`` maps in ``cols`` columns: only when the number
+        of models or the arrangement changes."""
         lay = self.maps.ci
         lay.clear()
         self._panels, self._bases = [], []
-        cols = min(n_maps + 1, MAX_COLUMNS)
+        self._columns = cols
         rows = math.ceil((n_maps + 1) / cols)
         for i in range(n_maps + 1):
             r, c = divmod(i, cols)
@@ -175,6 +203,11 @@ class SaliencyView(ThemedWidget):
             self._panels.append(panel)
         for c in range(cols):
             lay.layout.setColumnStretchFactor(c, 1)
+        for r in range(rows):      # height goes to the images, not to the titles between them
+            lay.layout.setRowStretchFactor(2 * r, 0)
+            lay.layout.setRowStretchFactor(2 * r + 1, 1)
+            for panel in self._panels[r * cols:(r + 1) * cols]:
+                panel.title.setMaximumHeight(panel.title.minimumHeight())
         lay.addItem(self.colour_bar, row=1, col=cols, rowspan=2 * rows - 1)
         self.colour_bar.setImageItem(self.map_items())
         link_views(self.image_views())

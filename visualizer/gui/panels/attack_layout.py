@@ -38,7 +38,7 @@ def _fit(limit_w: float, limit_h: float, aspect: float) -> float:
 
 
 def choose_arrangement(width: int, height: int, aspect: float, text_h: int, bar_w: int,
-                       bars_side_by_side_h: int, bars_stacked_h: int, bars_min_w: int = 170,
+                       bars_side_by_side_h: int, bars_stacked_h: int, bars_min_w: int = 130,
                        min_cell: int = 24) -> Arrangement:
     """``width`` x ``height``: the pixels the images and top-5 charts may use; ``aspect``:
     image height / width; ``text_h``: a title or caption line; ``bar_w``: the colour bar with

@@ -252,6 +252,7 @@ class SweepView(SweepPointer, ModelResultView):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self._colours = colours
+        self.readout_label.setStyleSheet(f"color: {colours.muted.name()}")
         pen = pg.mkPen(colours.text, width=2, style=Qt.PenStyle.DashLine)
         self.selected_outline.setPen(pen)
         if self._record is not None:

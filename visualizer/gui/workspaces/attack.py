@@ -103,24 +103,20 @@ class AttackWorkspace(PerModelTab):
 
     def _follow_iterate(self, source: AttackView, index) -> None:
         """Show the same iterate (or the result) in the other columns."""
-        if self._following:
-            return
-        self._following = True
-        try:
-            for view in self.views.values():
-                if view is not source:
-                    view.show_final() if index is None else view.show_iterate(index)
-        finally:
-            self._following = False
+        self._to_others(source, lambda v: v.show_final() if index is None else v.show_iterate(index))
 
     def _follow_plot(self, source: AttackView, expanded: bool) -> None:
+        self._to_others(source, lambda v: v.plot_section.set_expanded(expanded))
+
+    def _to_others(self, source: AttackView, do) -> None:
+        """``do(view)`` for every column but ``source``, without echoes back to it."""
         if self._following:
             return
         self._following = True
         try:
             for view in self.views.values():
                 if view is not source:
-                    view.plot_section.set_expanded(expanded)
+                    do(view)
         finally:
             self._following = False
 

@@ -43,7 +43,7 @@ def shown(widget, form):
 # -- ParamsForm ------------------------------------------------------------------------------------
 def test_fraction_epsilon_shows_levels(qtbot, form):
     retype(qtbot, form.fields["eps"].edit, "8/255")
-    assert "8.0/255" in form.fields["eps"].readout.text()
+    assert "= 8/255" in form.fields["eps"].readout.text()
     assert "0.0314" in form.fields["eps"].readout.text()
     assert form.attack_params().eps == pytest.approx(8 / 255)
     assert form.is_valid()

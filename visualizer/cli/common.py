@@ -7,16 +7,47 @@ import argparse
 import signal
 import sys
 
+from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_number, parse_numbers, parse_whole
+
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def floats3(text: str) -> tuple[float, ...]:
+class UsageError(Exception):
+    """A bad command line, reported by ``main`` as one ``error:`` line (exit 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one ``error: ...`` line like every other bad
+    input, not a usage block (subcommand parsers inherit the class)."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message.rstrip('.')}. See '{self.prog} --help'.")
+
+
+def _convert(parse, text: str):
+    """A core parser as an argparse ``type``: the core's grammar and words, with argparse
+    naming the option ("argument --eps: must be a number such as ...")."""
     try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.485,0.456,0.406, got {text!r}")
+        return parse(text, "")
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def number(text: str) -> float:
+    """A number as the window's fields take it: 0.03, 1e-3, 8/255, 0.5/255, ' 8 / 255 '."""
+    return _convert(parse_number, text)
+
+
+def whole_number(text: str) -> int:
+    """A whole number (10, 1e3); ranges are the parameter objects' rule."""
+    return _convert(parse_whole, text)
+
+
+def floats3(text: str) -> tuple[float, ...]:
+    values = _convert(parse_numbers, text)
     if len(values) not in (1, 3):
         raise argparse.ArgumentTypeError("give 1 or 3 comma-separated values")
     return values
@@ -31,8 +62,8 @@ def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None
     else:
         g.add_argument("--model", required=True, help=help_model)
     g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, preact-resnet18")
-    g.add_argument("--num-classes", type=int, help="number of classes of a ckpt: model (default: from the checkpoint)")
-    g.add_argument("--input-size", type=int, help="model input side in pixels (ckpt:/torchscript:)")
+    g.add_argument("--num-classes", type=whole_number, help="number of classes of a ckpt: model (default: from the checkpoint)")
+    g.add_argument("--input-size", type=whole_number, help="model input side in pixels (ckpt:/torchscript:)")
     g.add_argument("--mean", type=floats3, help="normalisation mean, e.g. 0.485,0.456,0.406")
     g.add_argument("--std", type=floats3, help="normalisation std, e.g. 0.229,0.224,0.225")
     g.add_argument("--labels", help="class names: imagenet, cifar10, digits or a file (one name per line)")
@@ -46,7 +77,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
     p.add_argument("--out", required=True, help="output folder (must be new or empty unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
-    p.add_argument("--dpi", type=int, default=200, help="resolution of figure.png (default 200)")
+    p.add_argument("--dpi", type=whole_number, default=200, help="resolution of figure.png (default 200)")
 
 
 def load_options(args):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   load_model, load_options)
+                                   load_model, load_options, whole_number)
 
 NAME = "saliency"
 HELP = "input-gradient saliency of one or more models on one shared scale"
@@ -15,7 +15,7 @@ def add_arguments(g) -> None:
     g.add_argument("--method", choices=["vanilla", "smoothgrad", "ig"], default="vanilla")
     g.add_argument("--absolute", action="store_true", help="absolute value of the gradient instead of signed")
     g.add_argument("--overlay", action="store_true", help="draw the maps over the image in the figure")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=whole_number, default=0)
 
 
 def run(args) -> int:

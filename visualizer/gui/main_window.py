@@ -335,6 +335,7 @@ class MainWindow(QtWidgets.QMainWindow):
             col.sweep_view.clear()
         self.saliency_result = None
         self._clean_cache.clear()
+        self._sync_prediction()
         self.saliency_view.clear()
         self.transfer_table.clear_rows()
         for i in range(len(self.columns)):
@@ -469,6 +470,14 @@ class MainWindow(QtWidgets.QMainWindow):
             info = self.columns[i].model.info
             self.form.set_input_size(info.preprocessing.input_size)
             self.form.set_class_names(info.class_names)
+        self._sync_prediction()
+
+    def _sync_prediction(self) -> None:
+        """Tell the form the selected model's clean top-1, so it refuses a targeted attack
+        towards it before Run (the core refuses it again in the worker)."""
+        col = self._selected_column()
+        clean = self._clean_cache.get(id(col)) if col is not None else None
+        self.form.set_prediction(clean[1][0]["class"] if clean else None)
 
     def _link_views(self) -> None:
         """Zoom one image view, all follow: link views of columns with the same input size."""
@@ -498,6 +507,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if col in self.columns:
             self._clean_cache[id(col)] = res
             col.attack_view.show_clean(*res)
+            self._sync_prediction()
 
     # ------------------------------------------------------------------ runs
     def run(self, all_models: bool = False) -> None:

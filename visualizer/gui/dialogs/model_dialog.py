@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from visualizer.core.attacks.params import parse_number
 from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, VisualizerError,
                                     WeightsUnavailableError)
 from visualizer.core.labels import resolve_labels
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.registry import bundled_models, describe_sources, parse_model_spec
+from visualizer.core.numbers import parse_numbers, parse_whole
 from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import Qt, QtCore, QtWidgets
@@ -74,7 +74,7 @@ def parse_floats(text: str, what: str) -> tuple[float, ...] | None:
     """'0.485,0.456,0.406' -> 3 floats; empty -> None; 1 or 3 values like the CLI."""
     if not text.strip():
         return None
-    values = tuple(parse_number(v, what) for v in text.replace(";", ",").split(","))
+    values = parse_numbers(text, what)
     if len(values) not in (1, 3):
         raise ParameterError(f"{what} needs 1 or 3 comma-separated numbers (e.g. 0.485,0.456,0.406), "
                              f"got {len(values)}.")
@@ -85,10 +85,10 @@ def parse_count(text: str, what: str) -> int | None:
     """Optional positive whole number; empty -> None (the source's own value)."""
     if not text.strip():
         return None
-    value = parse_number(text, what)
-    if not value.is_integer() or value < 1:
+    value = parse_whole(text, what)
+    if value < 1:
         raise ParameterError(f"{what} must be a whole number of at least 1, got {text.strip()!r}.")
-    return int(value)
+    return value
 
 
 def _completer(parent, names: list[str]) -> QtWidgets.QCompleter:

@@ -8,13 +8,15 @@ import pytest
 
 from visualizer.cli import build_parser, main
 
-from support import digit_sample
+from support import ROOT
+
+DIGIT_3 = ROOT / "resources" / "samples" / "digit-3-test705.png"   # the example
 
 ATTACK = ["attack", "--model", "digits-standard", "--image", "{digit}", "--steps", "1"]
 
 
 def argv_for(args, out):
-    return [a.replace("{digit}", str(digit_sample())) for a in args] + ["--out", str(out)]
+    return [a.replace("{digit}", str(DIGIT_3)) for a in args] + ["--out", str(out)]
 
 
 @pytest.mark.parametrize("eps,value", [("0.5/255", 0.5 / 255), ("8 / 255", 8 / 255), (" 1e-3/2 ", 5e-4)])

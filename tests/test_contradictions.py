@@ -12,8 +12,9 @@ from visualizer.core.images import load_image
 from visualizer.core.models.registry import LoadOptions, load_model
 from visualizer.core.runs import attack_run, check_attack_request
 
-from support import digit_sample
+from support import ROOT
 
+DIGIT_3 = ROOT / "resources" / "samples" / "digit-3-test705.png"   # the example
 DIGITS = [str(i) for i in range(10)]
 
 
@@ -85,7 +86,7 @@ def test_sweeps_along_one_axis_are_fine():
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_model("digits-standard", LoadOptions(device="cpu")), load_image(digit_sample())
+    return load_model("digits-standard", LoadOptions(device="cpu")), load_image(DIGIT_3)
 
 
 def test_a_targeted_run_towards_the_prediction_stops_before_the_first_step(digits):

@@ -6,22 +6,8 @@ import pytest
 
 from visualizer.core.numbers import parse_number
 from visualizer.gui.dialogs import ModelDialog
-from visualizer.gui.params_form import ParamsForm
 
-from window_support import choose, set_field
-
-
-@pytest.fixture
-def form(qtbot):
-    f = ParamsForm()
-    qtbot.addWidget(f)
-    return f
-
-
-def retype(qtbot, edit, text):
-    edit.selectAll()
-    edit.del_()
-    qtbot.keyClicks(edit, text)
+from window_support import choose, retype, set_field
 
 
 def parts(text: str, prefix: str = "") -> list[float]:
@@ -82,10 +68,11 @@ def test_model_dialog_takes_fractions_for_mean_and_std(qtbot, tmp_path):
     page.path.setText(str(weights))
     page.arch.setText("wrn-28-10")
     page.mean.setText("124/255, 116/255, 104/255")
-    page.std.setText("0.25")
+    page.std.setText("0.25; 1/4 ;2.5e-1")
     page.input_size.setText("64/2")
     _, options = dialog.result_spec()
-    assert options.mean == (124 / 255, 116 / 255, 104 / 255) and options.input_size == 32
+    assert options.mean == (124 / 255, 116 / 255, 104 / 255) and options.std == (0.25,) * 3
+    assert options.input_size == 32
 
 
 def test_restarts_need_a_random_start(qtbot, form):
@@ -115,8 +102,10 @@ def test_target_equal_to_the_reference_or_the_prediction(qtbot, form):
     form.label_picker.setText("")
     form.set_prediction(5)
     assert not form.is_valid() and "clean prediction" in form.problem.text()
+    assert form.target_picker.edit.property("invalid") is True          # the red border on the picker
     form.target_picker.setText("8")
     assert form.is_valid() and not form.problem.isVisibleTo(form)
+    assert not form.target_picker.edit.property("invalid")
     form.targeted.setChecked(False)
     form.label_picker.setText("3")                 # untargeted, already misclassified: a warning only
     assert form.is_valid() and "already misclassifies" in form.warning.text()
@@ -124,14 +113,15 @@ def test_target_equal_to_the_reference_or_the_prediction(qtbot, form):
 
 def test_window_disables_run_for_a_target_the_model_already_predicts(qtbot, digits_window):
     w = digits_window
-    qtbot.waitUntil(lambda: w.form._prediction is not None, timeout=60_000)   # the clean preview ran
+    qtbot.waitUntil(lambda: w.form.prediction() is not None, timeout=60_000)   # the clean preview ran
+    predicted = w.form.prediction()          # 0: the fixture's scan is a 0, and the model says so
     choose(w.form, "pgd-linf")
     w.form.targeted.setChecked(True)
-    w.form.target_picker.setText("3")
+    w.form.target_picker.setText(str(predicted))
     assert not w.run_button.isEnabled() and not w.run_all_button.isEnabled()
-    assert "The target 3 is the model's clean prediction" in w.form.problem.text()
+    assert f"The target {predicted} is the model's clean prediction" in w.form.problem.text()
     assert w.form.problem.isVisibleTo(w)
-    w.form.target_picker.setText("8")
+    w.form.target_picker.setText(str((predicted + 1) % 10))
     assert w.run_button.isEnabled()
     set_field(w.form, "eps", "0.5/255")            # the budget, typed as the paper writes it
     assert w.run_button.isEnabled() and "0.5/255" in w.form.fields["eps"].readout.text()

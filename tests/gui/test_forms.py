@@ -17,19 +17,7 @@ from visualizer.gui.dialogs import ExportChoice, ExportDialog, ModelDialog, show
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtWidgets
 
-
-@pytest.fixture
-def form(qtbot):
-    f = ParamsForm()
-    qtbot.addWidget(f)
-    return f
-
-
-def retype(qtbot, edit, text):
-    """Like a user: select all, then type (textChanged fires per key)."""
-    edit.selectAll()
-    edit.del_()
-    qtbot.keyClicks(edit, text)
+from window_support import retype
 
 
 def select(combo, key):

@@ -335,11 +335,15 @@ class ParamsForm(QtWidgets.QWidget):
                 relevant["target"] = "Choose the class a targeted attack should reach."
         if not self.label_picker.is_valid():
             relevant["label"] = self.label_picker.error()
+        class_problem = False
         if kind == "attack" and not relevant:
             try:   # the core's own rule: a target equal to the reference or the prediction, ...
                 warnings = warnings + self._class_warnings()
             except ParameterError as exc:
                 problem = relevant["target"] = str(exc)
+                class_problem = True
+        if self.target_picker.is_valid():   # its own errors keep their own border
+            mark_invalid(self.target_picker.edit, class_problem)
         self._errors, self._warnings = relevant, warnings
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
@@ -430,6 +434,9 @@ class ParamsForm(QtWidgets.QWidget):
         for picker in (self.target_picker, self.label_picker):
             picker.set_class_names(names)
         self._changed()
+
+    def prediction(self) -> int | None:
+        return self._prediction
 
     def set_prediction(self, index: int | None) -> None:
         """The selected model's clean top-1 class on the current image (None: not known yet),

@@ -119,13 +119,12 @@ def _num_outputs(net: nn.Module, state_dict: dict, choice: ArchChoice) -> int:
 
 def _whole_module(net: nn.Module, p: Path, options: LoadOptions, notes: list[str]) -> ClassifierModel:
     """A trusted file that pickled the whole nn.Module: use it as it is."""
+    trained = training_mode_note(net)   # before anything switches it to evaluation mode
     pre, input_note = unnormalised_input(net, options)
     n = infer_num_classes(net, pre)
     check_num_classes(n, options, p.name)
     notes = notes + ["The file holds a whole pickled network; it was used as it is.", input_note]
-    trained = training_mode_note(net)
-    if trained:
-        notes.append(trained)
+    notes += [trained] if trained else []
     info = ModelInfo(
         model_id=f"ckpt:{p.absolute()}", source="checkpoint", architecture=type(net).__name__, preprocessing=pre,
         class_names=class_names_for(n, options, "imagenet" if n == 1000 else None),

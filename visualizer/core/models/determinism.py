@@ -25,7 +25,7 @@ from torch import nn
 # may use other kernels (TF32 on recent GPUs differs by ~1e-3 relative), so it gets more room.
 REPEAT_TOLERANCE = 1e-4
 BATCH_TOLERANCE = 1e-2
-_FIX = "Re-export it after calling model.eval() (torch.jit.trace bakes training-mode layers into the file)"
+FIX = "Re-export it after calling model.eval() (torch.jit.trace bakes training-mode layers into the file)"
 
 
 def snapshot_buffers(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -77,8 +77,7 @@ def check_determinism(model, x: torch.Tensor, first: torch.Tensor, saved: dict[s
     """Warnings for a model that is not a deterministic function, given the probe batch ``x``,
     its first output ``first`` and the buffers ``saved`` before that forward pass. Sets
     ``report.deterministic``."""
-    from visualizer.core.errors import ModelLoadError
-    from visualizer.core.models.probe import run, short_error
+    from visualizer.core.models.probe import run
 
     problems = []
     changed = changed_buffers(model, saved)
@@ -89,22 +88,13 @@ def check_determinism(model, x: torch.Tensor, first: torch.Tensor, saved: dict[s
     if _differ(first, again, REPEAT_TOLERANCE):
         problems.append("two forward passes on the same images gave different outputs (dropout or another random "
                         "layer is active)")
-    try:
-        alone = run(model, x[1:])
-    except ModelLoadError as exc:
-        # Batches of one are what single-image attacks run: such a model cannot be used at all.
-        cause = short_error(exc.__cause__ or exc)
-        if "when training" not in cause:
-            raise
-        raise ModelLoadError(f"The model fails on a single image ({cause}): it normalises with batch statistics, "
-                             f"as batch-norm does in training mode. {_FIX}.") from exc
-    else:
-        if _differ(first[1:], alone, BATCH_TOLERANCE):
-            problems.append("an image's output depends on the other images in its batch (batch-norm using "
-                            "batch statistics, as in training mode)")
+    alone = run(model, x[1:])   # a model that cannot classify one image alone is refused here (probe.py)
+    if _differ(first[1:], alone, BATCH_TOLERANCE):
+        problems.append("an image's output depends on the other images in its batch (batch-norm using "
+                        "batch statistics, as in training mode)")
     report.deterministic = not problems
     if not problems:
         return []
     return [f"Warning: the model is not a deterministic function: {'; '.join(problems)}. Its clean predictions "
-            f"can change from run to run and attacks chase a moving target. {_FIX}. If it is a randomised "
+            f"can change from run to run and attacks chase a moving target. {FIX}. If it is a randomised "
             "defence, expect single-sample gradients to underestimate its robustness."]

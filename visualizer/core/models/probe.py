@@ -39,6 +39,12 @@ def forward_error(exc: BaseException, shape: tuple[int, ...]) -> ModelLoadError:
     naming the cause when torch's message shows it: a channel count that is not the
     network's (--channels), otherwise the input size and channel count to check."""
     text = str(exc)
+    if "per channel when training" in text:   # batch-norm in training mode, on a batch of one
+        from visualizer.core.models.determinism import FIX
+
+        return ModelLoadError(f"The model fails on a single image ({short_error(exc)}): it normalises with batch "
+                              f"statistics, as batch-norm does in training mode, so it cannot classify one image "
+                              f"alone. {FIX}.")
     found = _CHANNELS.search(text)
     if found:
         wanted, given = int(found.group(1)), int(found.group(2))

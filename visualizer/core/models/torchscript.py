@@ -32,14 +32,12 @@ def load_torchscript(path: str, options: LoadOptions) -> ClassifierModel:
             net = torch.jit.load(str(p), map_location="cpu")
     except Exception as exc:
         raise ModelLoadError(f"{p} could not be loaded as TorchScript: {str(exc).strip().splitlines()[0]}") from exc
+    trained = training_mode_note(net)   # before anything switches it to evaluation mode
     pre, input_note = unnormalised_input(net, options)
     n = infer_num_classes(net, pre)
     check_num_classes(n, options, p.name)
     notes = ["TorchScript code runs as written by its author: load archives only from sources you trust.",
-             input_note]
-    trained = training_mode_note(net)
-    if trained:
-        notes.append(trained)
+             input_note] + ([trained] if trained else [])
     name = getattr(net, "original_name", None) or "TorchScript"
     info = ModelInfo(
         model_id=f"torchscript:{p.absolute()}", source="torchscript", architecture=str(name), preprocessing=pre,

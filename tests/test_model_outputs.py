@@ -69,13 +69,13 @@ def images(n=6):
 def test_confidences_are_the_models_own(tmp_path, head, own_probabilities, kind):
     net = head().eval()
     model = load(archive(tmp_path, net, kind))
-    assert model.info.outputs == kind and model.info.to_dict()["outputs"] == kind
     x = images()
     with torch.no_grad():
         own = own_probabilities(net(x))
         shown = model(x).softmax(dim=1)
     assert own.max() > 0.9                     # a confident model, so a second softmax would show
     torch.testing.assert_close(shown, own, rtol=1e-5, atol=1e-6)
+    assert model.info.outputs == kind and model.info.to_dict()["outputs"] == kind
 
 
 def test_attacks_get_the_gradient_of_the_usual_cross_entropy(tmp_path):

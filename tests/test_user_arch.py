@@ -157,3 +157,14 @@ def test_arch_kwargs_need_an_arch_that_takes_them(user_model):
         load_model("digits-standard", LoadOptions(arch_kwargs={"a": 1}))
     with pytest.raises(ParameterError, match="does not apply to preact-resnet18"):
         load(weights, "preact-resnet18", arch_kwargs={"a": 1})
+
+
+def test_a_session_file_never_grants_trust(tmp_path):
+    """Trust lets code run; a session file (perhaps from someone else) must not carry it."""
+    from visualizer.core.session import ModelRef, Session, load_session, save_session
+
+    options = {"arch": "py:/somewhere/net.py:Net", "arch_kwargs": {"depth": 28}, "trust": True, "device": "cpu"}
+    path = save_session(Session(models=[ModelRef("ckpt:/somewhere/w.pt", options)]), tmp_path / "s.advsession")
+    restored = load_session(path).models[0].options
+    assert "trust" not in restored
+    assert restored == {k: v for k, v in options.items() if k != "trust"}

@@ -122,6 +122,9 @@ def _timm_arch(name: str, kwargs: dict) -> ArchChoice:
 
     return ArchChoice(label=f"timm:{name}", build=build, default_num_classes=int(cfg.get("num_classes") or 1000),
                       preprocessing=pre, cifar_style=False, notes=notes, user_flags=kwargs,
+                      # timm's inception_v3 returns (logits, aux) with its aux head even in eval mode:
+                      # build it without the head and leave the head's weights aside.
+                      ignorable_prefixes=("AuxLogits.",),
                       read_flags=lambda tensors, user: timm_flags(cfg, tensors, user))
 
 

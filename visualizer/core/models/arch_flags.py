@@ -13,7 +13,9 @@ Flags that change the evaluation forward pass, checked against torchvision 0.2x 
 - torchvision ``vit_*``: ``image_size`` sets the position-embedding length; read from
   ``encoder.pos_embedding`` (and the default input size follows it).
 - timm: ``in_chans`` shows in the first convolution's weight shape; read from the file.
-  timm has no transform_input equivalent (its inception_v3 normalises through its config).
+  timm has no transform_input equivalent (its inception_v3 normalises through its config);
+  its inception_v3 ``aux_logits`` would make even the eval forward return a tuple, so it is
+  built without, and the file's ``AuxLogits.*`` weights are left aside (arch.py).
 - Flags with no weights that every classifier leaves at their default (torchvision ResNet's
   ``replace_stride_with_dilation``, MobileNetV3's ``dilated``, timm's ``output_stride`` and
   ``global_pool`` "avg" vs "max") are not noted on every load; ``--arch-kwargs`` sets them.

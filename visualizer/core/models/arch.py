@@ -9,7 +9,7 @@ from typing import Callable
 from torch import nn
 
 from visualizer.core.errors import ParameterError
-from visualizer.core.models.architectures import EXAMPLE_NAMES, cifar_architecture
+from visualizer.core.models.architectures import EXAMPLE_NAMES, cifar_architecture, gray_architecture
 from visualizer.core.models.common import make_preprocessing
 from visualizer.core.models.wrapper import Preprocessing
 
@@ -25,6 +25,7 @@ class ArchChoice:
     cifar_style: bool                             # takes [0, 1] pixels by RobustBench convention
     ignorable_prefixes: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)    # constructor arguments of our own architectures
 
 
 def classifier_key(net: nn.Module) -> str | None:
@@ -55,6 +56,15 @@ def resolve_arch(arch: str | None) -> ArchChoice:
         return _timm_arch(name.strip())
     if sep and kind.lower() in ("torchvision", "tv"):
         return _torchvision_arch(name.strip())
+    gray = gray_architecture(text)
+    if gray is not None:
+        return ArchChoice(
+            label=gray.name, build=gray.build, default_num_classes=10,
+            preprocessing=make_preprocessing(input_size=gray.input_size, resize_size=gray.input_size,
+                                             interpolation="bilinear", channels=gray.channels,
+                                             mean=(0.0,) * gray.channels, std=(1.0,) * gray.channels),
+            cifar_style=False, kwargs=gray.kwargs,
+        )
     cifar = cifar_architecture(text)
     if cifar is None:
         raise ParameterError(f"Unknown architecture {arch!r}. Accepted: {', '.join(ARCH_FORMS)}.")

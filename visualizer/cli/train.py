@@ -94,7 +94,8 @@ class EpochBar:
         elif isinstance(event, Evaluating):
             if self.epoch != event.what:
                 self.close()
-                self.epoch, self.bar = event.what, ProgressBar(f"robust accuracy ({event.what})")
+                self.epoch, self.bar = event.what, ProgressBar("test accuracy under attack" if event.what == "adversarial"
+                                                              else f"test accuracy ({event.what})")
             self.bar.update(event.done, event.total)
 
     def close(self) -> None:

@@ -14,13 +14,9 @@ from pathlib import Path
 
 from visualizer.core.errors import DataError
 
-try:   # torchvision's walker and extension list; the fallback keeps the core importable without it
-    from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
-except ImportError:  # pragma: no cover
-    IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-    make_dataset = None
-
-EXTENSIONS = tuple(sorted(set(IMG_EXTENSIONS) | {".gif"}))
+# torchvision's IMG_EXTENSIONS plus GIF (the window opens GIFs too). Spelled out here so that
+# importing this module does not import torchvision (seconds: it pulls in torch._dynamo).
+EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp")
 
 
 def _is_number(text: str) -> bool:
@@ -74,11 +70,9 @@ def list_folder(root: Path, model_classes: list[str] | None) -> tuple[list[tuple
     if not class_dirs:
         raise DataError(f"folder:{root}: no class folders in it (expected {root}/CLASS/IMAGE files).")
     mapping, classes = match_classes(class_dirs, model_classes, f"folder:{root}")
-    if make_dataset is not None:
-        samples = make_dataset(str(root), class_to_idx=mapping, extensions=EXTENSIONS, allow_empty=True)
-    else:  # pragma: no cover
-        samples = [(str(p), mapping[d]) for d in class_dirs for p in sorted((root / d).rglob("*"))
-                   if p.suffix.lower() in EXTENSIONS]
+    from torchvision.datasets.folder import make_dataset
+
+    samples = make_dataset(str(root), class_to_idx=mapping, extensions=EXTENSIONS, allow_empty=True)
     if not samples:
         raise DataError(f"folder:{root}: its class folders ({', '.join(class_dirs[:5])}) hold no images "
                         f"({', '.join(EXTENSIONS)}).")

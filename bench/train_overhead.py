@@ -46,18 +46,25 @@ def epoch_seconds(recipe: str, args, folder: Path) -> float:
                          eval_attack="none", batch_size=args.batch_size)
     from visualizer.core.cancel import CancelToken
 
-    last: list[BatchProgress] = []
+    seen: list[BatchProgress] = []
     token = CancelToken()
 
     def on_event(e) -> None:
         if isinstance(e, BatchProgress):
-            last[:] = [e]
+            seen[1:] = [e]
+            if len(seen) == 1:
+                seen.append(e)
             if args.stop_after and e.batch >= args.stop_after:
                 token.cancel()   # a fraction of the epoch, extrapolated below
 
     drive(train_steps(config, device=args.device, overwrite=True, cancel=token), on_event)
-    e = last[0]
-    return e.elapsed_s * e.batches / e.batch
+    first, last = seen[0], seen[-1]
+    if last.batch == last.batches or last.batch == 1:
+        return last.elapsed_s
+    # The first batch carries one-time costs (kernel selection, first allocations); the rest
+    # run at a steady rate, which the remaining batches of the epoch would keep.
+    per_batch = (last.elapsed_s - first.elapsed_s) / (last.batch - 1)
+    return first.elapsed_s + per_batch * (last.batches - 1)
 
 
 def main() -> int:

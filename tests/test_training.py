@@ -190,3 +190,20 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", *TINY, "--limit", "64", "--out", str(out), "--resume", "--seed", "5"]) == 2
     assert "seed: 0 then, 5 now" in capsys.readouterr().err
+
+
+def test_cifar_architecture_trains_on_resized_digits_and_loads_back(tmp_path):
+    """A 3-channel 32 px architecture gets MNIST resized and repeated to RGB, the way the app
+    feeds it a digit; the weights load back under the same --arch name."""
+    out = tmp_path / "wrn"
+    assert main(["train", *TINY, "--arch", "wrn-10-1", "--limit", "64", "--eval-limit", "64",
+                 "--eval-attack", "none", "--out", str(out)]) == 0
+    card = json.loads((out / "model.json").read_text())
+    assert card["preprocessing"]["channels"] == 3 and card["preprocessing"]["input_size"] == 32
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    model = load_model(f"ckpt:{out / 'model.safetensors'}", LoadOptions(arch="wrn-10-1", device="cpu"))
+    test = load_dataset(MNIST, split="test", limit=64, preprocessing=model.info.preprocessing)
+    x, y = test.batch(torch.arange(64))
+    with torch.no_grad():
+        assert float((model(x).argmax(1) == y).float().mean()) == pytest.approx(card["metrics"]["clean_accuracy"])

@@ -1,6 +1,6 @@
 """Architectures we define ourselves, for checkpoints whose models are not in timm or
-torchvision: the CIFAR-10 networks of the robustness literature, the 28x28 grayscale CNNs
-``visualizer train`` builds (mnist_cnn.py), and, in digits_cnn.py, the bundled demo CNN."""
+torchvision: the CIFAR-10 networks of the robustness literature, and, in digits_cnn.py, the
+bundled demo CNN, also the 28x28 grayscale ``mnist-cnn`` networks ``visualizer train`` builds."""
 
 from __future__ import annotations
 
@@ -39,14 +39,15 @@ class GrayArchitecture:
 
 
 def gray_architecture(name: str) -> GrayArchitecture | None:
-    """``mnist-cnn`` or ``mnist-cnn-wide`` (see mnist_cnn.py), else None."""
-    from visualizer.core.models.architectures.mnist_cnn import VARIANTS, build_mnist_cnn
+    """``mnist-cnn`` or ``mnist-cnn-wide`` (see digits_cnn.py), else None."""
+    from visualizer.core.models.architectures.digits_cnn import MNIST_VARIANTS, build_digits_cnn
 
     key = name.strip().lower()
-    if key not in VARIANTS:
+    if key not in MNIST_VARIANTS:
         return None
-    kwargs = dict(VARIANTS[key])
-    return GrayArchitecture(key, lambda num_classes: build_mnist_cnn(num_classes, **kwargs), kwargs)
+    kwargs = dict(MNIST_VARIANTS[key])
+    return GrayArchitecture(key, lambda num_classes: build_digits_cnn(num_classes=num_classes, **kwargs), kwargs,
+                            input_size=kwargs["input_size"])
 
 
 def cifar_architecture(name: str) -> CifarArchitecture | None:

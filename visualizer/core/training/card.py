@@ -43,7 +43,7 @@ def build_card(config: TrainConfig, choice: ArchChoice, data: TrainingData, metr
     return {
         "format": CARD_FORMAT,
         "architecture": choice.label,
-        "architecture_kwargs": dict(choice.kwargs),
+        "architecture_kwargs": dict(choice.fixed_kwargs),
         "num_classes": train.num_classes,
         "class_names": list(train.class_names),
         "preprocessing": choice.preprocessing.to_dict(),

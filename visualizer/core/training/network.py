@@ -31,4 +31,4 @@ def build_network(choice: ArchChoice, num_classes: int, seed: int) -> PixelClass
     """A freshly initialised network, the same for the same seed (every torchrun process
     builds the same one; DDP also broadcasts rank 0's weights)."""
     torch.manual_seed(seed)
-    return PixelClassifier(choice.build(num_classes), choice.preprocessing)
+    return PixelClassifier(choice.make(num_classes), choice.preprocessing)

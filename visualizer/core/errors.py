@@ -26,6 +26,10 @@ class ParameterError(VisualizerError):
     """An attack, sweep or saliency parameter is invalid."""
 
 
+class DataError(VisualizerError):
+    """A data set could not be found, read or matched to a model's classes."""
+
+
 class OutputError(VisualizerError):
     """Results could not be written."""
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from visualizer.core.errors import ModelLoadError, ParameterError, VisualizerError
-from visualizer.core.models.architectures import EXAMPLE_NAMES, cifar_architecture
+from visualizer.core.models.architectures import EXAMPLE_NAMES, cifar_architecture, gray_architecture
 from visualizer.core.models.common import make_preprocessing
 from visualizer.core.models.wrapper import Preprocessing
 
@@ -29,6 +29,7 @@ class ArchChoice:
     cifar_style: bool                             # takes [0, 1] pixels by RobustBench convention
     ignorable_prefixes: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    fixed_kwargs: dict = field(default_factory=dict)  # what our own architectures are always built with (cards)
     user_flags: dict = field(default_factory=dict)    # --arch-kwargs
     flags: dict = field(default_factory=dict)         # what the network is built with (set by read_file)
     read_flags: FlagReader | None = None
@@ -95,6 +96,18 @@ def resolve_arch(arch: str | None, kwargs: dict | None = None, trust: bool = Fal
         return _timm_arch(name.strip(), kwargs)
     if kind in ("torchvision", "tv"):
         return _torchvision_arch(name.strip(), kwargs)
+    gray = gray_architecture(text)
+    if gray is not None:
+        if kwargs:
+            raise ParameterError(f"--arch-kwargs does not apply to {gray.name}, which takes no options; it applies "
+                                 "to timm:, torchvision: and py: architectures.")
+        return ArchChoice(
+            label=gray.name, build=lambda n: gray.build(n), default_num_classes=10,
+            preprocessing=make_preprocessing(input_size=gray.input_size, resize_size=gray.input_size,
+                                             interpolation="bilinear", channels=gray.channels,
+                                             mean=(0.0,) * gray.channels, std=(1.0,) * gray.channels),
+            cifar_style=False, fixed_kwargs=gray.kwargs,
+        )
     cifar = cifar_architecture(text)
     if cifar is None:
         raise ParameterError(f"Unknown architecture {arch!r}. Accepted: {', '.join(ARCH_FORMS)}.")

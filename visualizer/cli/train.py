@@ -147,8 +147,12 @@ def run(args) -> int:
         return 0
     if result.cancelled:
         done = len(result.history)
-        print(f"interrupted: {done} epoch(s) finished and saved in {args.out}; the same command with --resume "
-              "continues from there", file=sys.stderr)
+        if done:
+            print(f"interrupted: {done} epoch(s) finished and saved in {args.out}; the same command with --resume "
+                  "continues from there", file=sys.stderr)
+        else:
+            print("interrupted during the first epoch: nothing to resume from (a checkpoint is written after "
+                  "each epoch)", file=sys.stderr)
         return EXIT_INTERRUPTED
     m = result.card["metrics"]
     text = f"clean accuracy {m['clean_accuracy']:.2%} ({m['clean_images']} test images)"

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -86,8 +87,6 @@ def save_weights(out: Path, net: torch.nn.Module) -> str:
 
     blob = save({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()})
     write_atomically(out / WEIGHTS, lambda fh: fh.write(blob), "the trained weights")
-    import hashlib
-
     return hashlib.sha256(blob).hexdigest()
 
 

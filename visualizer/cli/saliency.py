@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   load_model, load_options, print_warnings)
+                                   load_model, load_options, print_warnings, whole_number)
 
 NAME = "saliency"
 HELP = "input-gradient saliency of one or more models on one shared scale"
@@ -15,10 +15,10 @@ def add_arguments(g) -> None:
     g.add_argument("--method", choices=["vanilla", "smoothgrad", "ig"], default="vanilla")
     g.add_argument("--absolute", action="store_true", help="absolute value of the gradient instead of signed")
     g.add_argument("--overlay", action="store_true", help="draw the maps over the image in the figure")
-    g.add_argument("--ig-steps", type=int, metavar="N",
+    g.add_argument("--ig-steps", type=whole_number, metavar="N",
                    help="Integrated Gradients: N trapezoid steps from a black image (default: adaptive, doubling "
                         "from 32 until the completeness gap is below 5%%, at most 1024)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=whole_number, default=0)
 
 
 def run(args) -> int:
@@ -44,7 +44,7 @@ def run(args) -> int:
     bar.close()
     record = write_run(args.out, saliency_artifacts(comparison, models, image), overwrite=args.overwrite,
                        dpi=args.dpi, overlay=args.overlay)
-    print_warnings(record["warnings"])
+    print_warnings(comparison.warnings)      # the models' own were printed when they loaded
     maps = record["saliency"]["maps"]
     labels = ", ".join(f"{m['model']}: {m['label']}{_state(m)}" for m in maps)
     print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}; "

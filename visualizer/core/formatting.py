@@ -17,9 +17,10 @@ def prob_text(p) -> str:
 
 
 def over_255(value) -> str:
-    """'4/255' (whole grey levels) or '3.6/255': how people write image-space budgets."""
-    k = float(value) * 255.0
-    return f"{round(k)}/255" if abs(k - round(k)) < 0.02 else f"{k:.1f}/255"
+    """'4/255', '3.6/255', '0.5/255', '185.8/255': how people write image-space budgets, to 4
+    significant digits, in the grammar the fields accept (core/numbers.py), so a copied
+    read-out parses (never '0.0/255' for a budget below a tenth of a level)."""
+    return f"{float(value) * 255.0:.4g}/255"
 
 
 def num(value) -> str:

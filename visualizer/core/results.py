@@ -84,7 +84,7 @@ def attack_record(run) -> dict:
         },
         "iterates": r.iterates,
         "cancelled": r.cancelled,
-        "warnings": list(r.warnings),
+        "warnings": list(r.warnings) + run.model.info.warnings(),   # the model's own (e.g. not deterministic) too
     })
     return rec
 
@@ -139,7 +139,7 @@ def sweep_record(run) -> dict:
         "success": bool(r.fooled[0]),
         "sweep": sweep,
         "cancelled": r.cancelled,
-        "warnings": [],
+        "warnings": run.model.info.warnings(),
     })
     return rec
 
@@ -164,6 +164,6 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             ],
         },
         "cancelled": comparison.cancelled,
-        "warnings": list(comparison.warnings),
+        "warnings": [w for m in models for w in m.info.warnings()] + list(comparison.warnings),
     })
     return rec

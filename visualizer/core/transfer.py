@@ -26,19 +26,25 @@ def adapt_input(x: torch.Tensor, channels: int, side: int) -> torch.Tensor:
     return x
 
 
-@torch.no_grad()
 def transfer_predictions(run, models) -> list[dict]:
     """One row per other model: its top-1 on the source's clean crop and on the 8-bit
     adversarial image (what a saved PNG would give), and whether the prediction changed."""
-    source = run.model.info.model_id
-    clean = run.result.clean.detach()
-    adv = quantize_8bit(run.result.adversarial.detach())
+    return transfer_from_images(run.model.info.model_id, run.result.clean, run.result.adversarial, models)
+
+
+@torch.no_grad()
+def transfer_from_images(source: str, clean, adversarial, models) -> list[dict]:
+    """``transfer_predictions`` from the source model's id and its clean and adversarial
+    model inputs (C x H x W or 1 x C x H x W, [0, 1]; tensors or arrays, e.g. a stored result's)."""
+    clean, adv = (torch.as_tensor(a).detach() for a in (clean, adversarial))
+    clean, adv = (a[None] if a.dim() == 3 else a for a in (clean, adv))
+    adv = quantize_8bit(adv)
     rows = []
     for model in models:
         pre = model.info.preprocessing
         names = model.info.class_names
-        xs = torch.cat([adapt_input(clean, pre.channels, pre.input_size),
-                        adapt_input(adv, pre.channels, pre.input_size)]).to(model.device)
+        xs = torch.cat([adapt_input(clean.to(model.device), pre.channels, pre.input_size),
+                        adapt_input(adv.to(model.device), pre.channels, pre.input_size)])
         probs = model(xs).float().softmax(1).cpu()
         before, after = top_k(probs[0], names, 1)[0], top_k(probs[1], names, 1)[0]
         rows.append({"source": source, "model": model.info.model_id, "clean": before, "adversarial": after,

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from visualizer.core.attacks.params import NORMS, AttackParams, parse_number
+from visualizer.core.attacks.class_checks import check_attack_classes
+from visualizer.core.attacks.params import NORMS, AttackParams
 from visualizer.core.attacks.spatial import SpatialParams, default_max_translation
 from visualizer.core.errors import ParameterError
+from visualizer.core.formatting import num, over_255
+from visualizer.core.numbers import parse_number, parse_whole
 from visualizer.core.saliency import SaliencyParams
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, ClassPicker, mark_invalid
 from visualizer.gui.qt import Qt, QtWidgets, Signal
@@ -36,7 +39,8 @@ SALIENCY_METHODS = (("vanilla", "Vanilla gradient"), ("smoothgrad", "SmoothGrad"
 
 EPS_TIPS = {
     "linf": "Largest change allowed for any single pixel value, in [0, 1] units (1 = the whole "
-            "black-to-white range). Fractions work: 8/255 means 8 of the 255 grey levels; 0.03 and 1e-2 too.",
+            "black-to-white range). Fractions work: 8/255 means 8 of the 255 grey levels; 0.5/255, 0.03 and "
+            "1e-2 too.",
     "l2": "Largest L2 norm of the whole perturbation (all channels and pixels of the model-input "
           "crop together), in [0, 1] pixel units. Grows with image size: about 1 for 224 px, 0.5-2 for 32 px.",
 }
@@ -103,6 +107,7 @@ class NumberField(QtWidgets.QWidget):
 class ParamsForm(QtWidgets.QWidget):
     paramsChanged = Signal()
     validityChanged = Signal(bool)
+    classCleared = Signal(str)         # why a remembered target or reference class was dropped
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -114,6 +119,7 @@ class ParamsForm(QtWidgets.QWidget):
         self._valid = True
         self._errors: dict[str, str] = {}
         self._warnings: list[str] = []
+        self._prediction: int | None = None   # the selected model's clean top-1 (set_prediction)
         self._build()
         self._on_attack_changed()
 
@@ -136,10 +142,10 @@ class ParamsForm(QtWidgets.QWidget):
 
         f = self.fields = {}
         f["eps"] = NumberField(self._eps_text["linf"], tooltip=EPS_TIPS["linf"], readout=True)
-        f["eps"].readout.setMinimumWidth(self.fontMetrics().horizontalAdvance("= 0.0000 = 255.0/255"))
+        f["eps"].readout.setMinimumWidth(self.fontMetrics().horizontalAdvance("= 0.00196 = 0.125/255"))
         f["steps"] = NumberField("10", tooltip="Number of gradient steps (a whole number, at least 1).")
-        f["step_size"] = NumberField(tooltip="How far each step moves, in the same units as epsilon (8/255 "
-                                             "works here too). Empty: 2.5 x epsilon / steps (Madry et al.).")
+        f["step_size"] = NumberField(tooltip="How far each step moves, in the same units as epsilon (8/255 and "
+                                             "0.5/255 work here too). Empty: 2.5 x epsilon / steps (Madry et al.).")
         f["restarts"] = NumberField("1", tooltip="Run the attack this many times from different random starts "
                                                  "and keep the strongest result (whole number, at least 1; "
                                                  "more than 1 needs random start to differ).")
@@ -161,7 +167,8 @@ class ParamsForm(QtWidgets.QWidget):
 
         self.random_start = QtWidgets.QCheckBox("Random start")
         self.random_start.setToolTip("Start from a random point inside the epsilon ball instead of the clean "
-                                     "image (needed for restarts to differ).")
+                                     "image (needed for restarts to differ). L-inf: uniform in the cube. L2: "
+                                     "uniform in the ball (as Foolbox), so starts lie near its surface.")
         self.early_stop = QtWidgets.QCheckBox("Stop early on success")
         self.early_stop.setToolTip("Stop as soon as the image is misclassified (or reaches the target) instead "
                                    "of running every step: faster, but not the strongest perturbation.")
@@ -226,16 +233,23 @@ class ParamsForm(QtWidgets.QWidget):
         self.seed.valueChanged.connect(self._changed)
         for picker in (self.target_picker, self.label_picker):
             picker.edit.textChanged.connect(self._changed)
+        for picker, what in ((self.target_picker, "target"), (self.label_picker, "reference")):
+            picker.cleared.connect(lambda index, what=what: self.classCleared.emit(
+                f"The {what} class {index} was chosen among another model's classes: cleared. "
+                f"Choose the {what} again for this model."))
 
         self._specs = {
             "eps": _Spec("Epsilon", False, False, lambda v: AttackParams(
                 method=self._method_norm()[0], norm=self._method_norm()[1], eps=v)),
             "steps": _Spec("Steps", True, False, lambda v: AttackParams(steps=v)),
             "step_size": _Spec("Step size", False, True, lambda v: AttackParams(step_size=v)),
-            "restarts": _Spec("Restarts", True, False, lambda v: AttackParams(restarts=v)),
-            "max_rotation": _Spec("Maximum rotation", False, False, lambda v: SpatialParams(max_rotation=v)),
+            # Partner values that pass the cross-field rules: those are checked on the whole object.
+            "restarts": _Spec("Restarts", True, False, lambda v: AttackParams(restarts=v, random_start=True)),
+            "max_rotation": _Spec("Maximum rotation", False, False,
+                                  lambda v: SpatialParams(max_rotation=v, rotations=1)),
             "rotations": _Spec("Rotations", True, False, lambda v: SpatialParams(rotations=v)),
-            "max_translation": _Spec("Maximum shift", False, True, lambda v: SpatialParams(max_translation=v)),
+            "max_translation": _Spec("Maximum shift", False, True,
+                                     lambda v: SpatialParams(max_translation=v, translations=1)),
             "translations": _Spec("Shifts", True, False, lambda v: SpatialParams(translations=v)),
             "k": _Spec("k", True, False, lambda v: SpatialParams(k=v)),
             "sg_samples": _Spec("Samples", True, False, lambda v: SaliencyParams(smoothgrad_samples=v)),
@@ -292,17 +306,8 @@ class ParamsForm(QtWidgets.QWidget):
         spec, text = self._specs[name], self.fields[name].text().strip()
         if not text and spec.optional:
             return None
-        try:
-            value = parse_number(text, spec.what)
-        except ParameterError:
-            if spec.integer:
-                raise ParameterError(f"{spec.what} must be a whole number such as 10, not {text!r}.") from None
-            raise
-        if spec.integer and value.is_integer():
-            value = int(value)
+        value = (parse_whole if spec.integer else parse_number)(text, spec.what)
         spec.check(value)
-        if spec.integer and not isinstance(value, int):  # a rule the core's dataclass does not spell out
-            raise ParameterError(f"{spec.what} must be a whole number, not {text!r}.")
         return value
 
     def _changed(self, *_) -> None:
@@ -339,6 +344,15 @@ class ParamsForm(QtWidgets.QWidget):
                 relevant["target"] = "Choose the class a targeted attack should reach."
         if not self.label_picker.is_valid():
             relevant["label"] = self.label_picker.error()
+        class_problem = False
+        if kind == "attack" and not relevant:
+            try:   # the core's own rule: a target equal to the reference or the prediction, ...
+                warnings = warnings + self._class_warnings()
+            except ParameterError as exc:
+                problem = relevant["target"] = str(exc)
+                class_problem = True
+        if self.target_picker.is_valid():   # its own errors keep their own border
+            mark_invalid(self.target_picker.edit, class_problem)
         self._errors, self._warnings = relevant, warnings
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
@@ -353,16 +367,24 @@ class ParamsForm(QtWidgets.QWidget):
         eps = self._try("eps")
         norm = self._method_norm()[1]
         readout = ""
-        if eps is not None:
-            readout = f"= {eps:.3g} = {eps * 255:.1f}/255" if norm == "linf" else f"= {eps:.4g} (L2)"
+        if eps is not None:   # every part between '=' parses back (core/numbers.py): a copied value works
+            readout = f"= {num(eps)} = {over_255(eps)}" if norm == "linf" else f"= {num(eps)}"
         self.fields["eps"].readout.setText(readout)   # always shown: the edit must not jump
         steps = self._try("steps")
         hint = "empty = 2.5 x eps / steps"
         if eps is not None and steps is not None:
             step = AttackParams(norm=norm, eps=eps, steps=steps).resolved().step_size
-            hint = f"default {step:.3g}" + (f" = {step * 255:.2f}/255" if norm == "linf" else "")
+            hint = f"default {num(step)}" + (f" = {over_255(step)}" if norm == "linf" else "")
         self.fields["step_size"].edit.setPlaceholderText(hint)
         self.fields["max_translation"].edit.setPlaceholderText(f"default {default_max_translation(self._side):g}")
+
+    def _class_warnings(self) -> list[str]:
+        """check_attack_classes for the chosen classes and the selected model's clean prediction."""
+        names = self.label_picker.class_names()
+        if not names:
+            return []   # no model yet: the run checks again, with the model
+        label, target = self.label_picker.selected_index(), self.target()
+        return check_attack_classes(names, self._prediction, label, label is not None, target)
 
     def _try(self, name: str):
         try:
@@ -422,6 +444,16 @@ class ParamsForm(QtWidgets.QWidget):
             picker.set_class_names(names)
         self._changed()
 
+    def prediction(self) -> int | None:
+        return self._prediction
+
+    def set_prediction(self, index: int | None) -> None:
+        """The selected model's clean top-1 class on the current image (None: not known yet),
+        so a targeted attack towards it is refused here, before Run."""
+        if index != self._prediction:
+            self._prediction = index
+            self._changed()
+
     def input_size(self) -> int:
         return self._side
 
@@ -447,6 +479,8 @@ class ParamsForm(QtWidgets.QWidget):
             "absolute": self.absolute.isChecked(), "seed": self.seed.value(),
             "targeted": self.targeted.isChecked(), "target": self.target_picker.selected_index(),
             "label": self.label_picker.selected_index(),
+            # Which class list each index belongs to: index 8 is another class on another model.
+            "target_classes": self.target_picker.classes_key(), "label_classes": self.label_picker.classes_key(),
         }
 
     def restore_state(self, d: dict) -> None:
@@ -475,8 +509,9 @@ class ParamsForm(QtWidgets.QWidget):
             if isinstance(d.get("seed"), int):
                 self.seed.setValue(d["seed"])
             for picker, key in ((self.target_picker, "target"), (self.label_picker, "label")):
-                value = d.get(key)
-                picker.set_index(value if isinstance(value, int) and value >= 0 else None)
+                value, classes = d.get(key), d.get(f"{key}_classes")
+                picker.set_index(value if isinstance(value, int) and value >= 0 else None,
+                                 classes=classes if isinstance(classes, str) else None)
             for combo, key in ((self.method, "saliency_method"), (self.attack, "run")):
                 combo.blockSignals(True)   # one _on_attack_changed at the end, not a cascade
                 self._select(combo, d.get(key))

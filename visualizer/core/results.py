@@ -157,11 +157,13 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             "grid_scale": comparison.grid_scale,
             "maps": [
                 {"model": m.model_id, "class": m.reference_class, "label": m.reference_label,
-                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict()}
+                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict(),
+                 "gradient": m.gradient, "nonfinite_values": m.nonfinite,
+                 "completeness": m.completeness.to_dict() if m.completeness is not None else None}
                 for m in comparison.maps
             ],
         },
         "cancelled": comparison.cancelled,
-        "warnings": [w for m in models for w in m.info.warnings()],
+        "warnings": [w for m in models for w in m.info.warnings()] + list(comparison.warnings),
     })
     return rec

@@ -159,7 +159,11 @@ class ParamsForm(QtWidgets.QWidget):
         f["sg_samples"] = NumberField("50", tooltip="Noisy copies of the image SmoothGrad averages over.")
         f["sg_sigma"] = NumberField("0.15", tooltip="Standard deviation of SmoothGrad's noise as a fraction of the "
                                                     "[0, 1] pixel range (0.15 = 15 % of black-to-white).")
-        f["ig_steps"] = NumberField("64", tooltip="Points on the straight path from a black image to this one.")
+        f["ig_steps"] = NumberField(tooltip="Integrated Gradients: trapezoid steps on the straight path from a black "
+                                            "image to this one. Empty: adaptive, doubling from 32 until the "
+                                            "completeness gap (how far the map's sum is from f(image) - f(black)) "
+                                            "is below 5 %, at most 1024.")
+        f["ig_steps"].edit.setPlaceholderText("adaptive")
 
         self.random_start = QtWidgets.QCheckBox("Random start")
         self.random_start.setToolTip("Start from a random point inside the epsilon ball instead of the clean "
@@ -250,7 +254,7 @@ class ParamsForm(QtWidgets.QWidget):
             "k": _Spec("k", True, False, lambda v: SpatialParams(k=v)),
             "sg_samples": _Spec("Samples", True, False, lambda v: SaliencyParams(smoothgrad_samples=v)),
             "sg_sigma": _Spec("Noise sigma", False, False, lambda v: SaliencyParams(smoothgrad_sigma=v)),
-            "ig_steps": _Spec("IG steps", True, False, lambda v: SaliencyParams(ig_steps=v)),
+            "ig_steps": _Spec("IG steps", True, True, lambda v: SaliencyParams(ig_steps=v)),
         }
 
     # -- what is shown for which choice ---------------------------------------------------------
@@ -495,6 +499,8 @@ class ParamsForm(QtWidgets.QWidget):
                 if d.get(f"last_{kind}") in _BY_KEY and _BY_KEY[d[f"last_{kind}"]][2] == kind:
                     self._last[kind] = d[f"last_{kind}"]
             for name, text in (d.get("fields") or {}).items():
+                if name == "ig_steps" and text == "64":
+                    text = ""   # the old fixed default, 70 % off completeness on photos: now adaptive
                 if name in self.fields and name != "eps" and isinstance(text, str):
                     self.fields[name].edit.setText(text)
             for name in ("random_start", "early_stop", "absolute", "targeted"):

@@ -105,7 +105,7 @@ def attack_record(run) -> dict:
         },
         "iterates": r.iterates,
         "cancelled": r.cancelled,
-        "warnings": list(r.warnings),
+        "warnings": list(r.warnings) + run.model.info.warnings(),   # the model's own (e.g. not deterministic) too
     })
     return rec
 
@@ -160,7 +160,7 @@ def sweep_record(run) -> dict:
         "success": bool(r.fooled[0]),
         "sweep": sweep,
         "cancelled": r.cancelled,
-        "warnings": [],
+        "warnings": run.model.info.warnings(),
     })
     return rec
 
@@ -178,11 +178,13 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             "grid_scale": comparison.grid_scale,
             "maps": [
                 {"model": m.model_id, "class": m.reference_class, "label": m.reference_label,
-                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict()}
+                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict(),
+                 "gradient": m.gradient, "nonfinite_values": m.nonfinite,
+                 "completeness": m.completeness.to_dict() if m.completeness is not None else None}
                 for m in comparison.maps
             ],
         },
         "cancelled": comparison.cancelled,
-        "warnings": [],
+        "warnings": [w for m in models for w in m.info.warnings()] + list(comparison.warnings),
     })
     return rec

@@ -50,6 +50,7 @@ class AttackWorkspace(PerModelTab):
         self.transfer_button.clicked.connect(self.run_transfer)
         self.act_transfer = ctx.action("&Transfer to other models", self.run_transfer, "Ctrl+T")
         self.state.image_changed.connect(self._image_changed)
+        self.state.selection_changed.connect(self._sync_prediction)
         # After PerModelTab's handlers (psygnal calls in connection order): the panels show
         # the new result, or lost a column, before the scales are shared out again.
         self.state.result_changed.connect(lambda *_: self._share_scales())
@@ -139,6 +140,7 @@ class AttackWorkspace(PerModelTab):
         for view in self.views.values():
             view.clear()
         self._clean.clear()
+        self._sync_prediction()
         self.transfer_table.clear_rows()
         for entry in self.state.models:
             self._preview(entry)
@@ -177,6 +179,15 @@ class AttackWorkspace(PerModelTab):
         # the live curve or the result: the run shows its own clean image.
         if not self.ctx.jobs.running(self.slot(entry)) and "attack" not in entry.results:
             self.views[entry].show_clean(*res)
+        self._sync_prediction()
+
+    def _sync_prediction(self, *_) -> None:
+        """Tell the form the selected model's clean top-1, so it refuses a targeted attack
+        towards it before Run (the core refuses it again in the worker)."""
+        sel = self.state.selected
+        clean = (self._clean.get(sel) or self._clean_from_result(sel)) if sel is not None else None
+        top5 = clean[1] if clean else None
+        self.ctx.form.set_prediction(top5[0]["class"] if top5 else None)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, entries: list[ModelEntry]) -> None:

@@ -21,7 +21,8 @@ import common  # noqa: F401  (puts the checkout on sys.path)
 from common import ROOT, bench_device, environment
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "spatial_throughput", "startup", "memory_sweep", "malloc_tuning")
+BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "spatial_throughput", "startup", "memory_sweep", "malloc_tuning",
+              "train_overhead")
 
 
 def run(name: str) -> dict:
@@ -108,6 +109,11 @@ def markdown(results: dict[str, dict], env: dict) -> str:
     for c in r.get("results", []):
         row("Allocator settings: default / tuned fwd+bwd step", f"lite0, batch {c['batch']}, worker thread, "
             f"fresh processes alternating ({c['rounds']} each)", c["speedup"], ">= 1 (speed-up)", 1.0, True)
+    r = results.get("train_overhead", {})
+    for c in r.get("results", []):
+        row("Training: adversarial epoch / (k+1) plain epochs", f"{c['variant']} (k = {c['attack_steps']}), "
+            f"{r['arch']}, {r['images_per_epoch']} MNIST images, batch {r['batch_size']}",
+            c["ratio_vs_k_plus_1_plain"], "<= 1.10", 1.10)
     r = results.get("gui_responsiveness", {})
     if "attack_longest_gap_ms" in r:
         row("GUI: longest main-thread stall during PGD, ms (not a ratio)",

@@ -17,3 +17,9 @@ def digit_sample() -> Path:
     from visualizer.core.resources import sample_images
 
     return next(p for p in sample_images() if p.name.startswith("digit-"))
+
+
+def shared_data(name: str) -> Path:
+    """A real data set in the shared data folder beside the checkout (../shared/data/NAME:
+    the standard MNIST and Fashion-MNIST idx files, see SOURCE.md there)."""
+    return ROOT.parent / "shared" / "data" / name

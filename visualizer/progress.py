@@ -16,10 +16,15 @@ class ProgressBar:
         self._last = 0.0
         self._shown = False
 
+    def due(self, done: int, total: int) -> bool:
+        """Whether ``update`` would redraw now: callers whose ``extra`` text is costly to
+        compute (a GPU value read back every batch) ask first."""
+        return done >= total or time.perf_counter() - self._last >= self.min_interval
+
     def update(self, done: int, total: int, extra: str = "") -> None:
-        now = time.perf_counter()
-        if now - self._last < self.min_interval and done < total:
+        if not self.due(done, total):
             return
+        now = time.perf_counter()
         self._last = now
         frac = done / total if total else 1.0
         elapsed = now - self.started

@@ -32,6 +32,16 @@ def one_torch_thread():
 
 
 @pytest.fixture
+def form(qtbot):
+    """The run-parameters panel on its own."""
+    from visualizer.gui.params_form import ParamsForm
+
+    f = ParamsForm()
+    qtbot.addWidget(f)
+    return f
+
+
+@pytest.fixture
 def settings(tmp_path):
     from visualizer.gui.qt import QtCore
 

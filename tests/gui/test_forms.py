@@ -17,19 +17,7 @@ from visualizer.gui.dialogs import ExportChoice, ExportDialog, ModelDialog, show
 from visualizer.gui.params_form import ParamsForm
 from visualizer.gui.qt import QtCore, QtWidgets
 
-
-@pytest.fixture
-def form(qtbot):
-    f = ParamsForm()
-    qtbot.addWidget(f)
-    return f
-
-
-def retype(qtbot, edit, text):
-    """Like a user: select all, then type (textChanged fires per key)."""
-    edit.selectAll()
-    edit.del_()
-    qtbot.keyClicks(edit, text)
+from window_support import retype
 
 
 def select(combo, key):
@@ -43,7 +31,7 @@ def shown(widget, form):
 # -- ParamsForm ------------------------------------------------------------------------------------
 def test_fraction_epsilon_shows_levels(qtbot, form):
     retype(qtbot, form.fields["eps"].edit, "8/255")
-    assert "8.0/255" in form.fields["eps"].readout.text()
+    assert "= 8/255" in form.fields["eps"].readout.text()
     assert "0.0314" in form.fields["eps"].readout.text()
     assert form.attack_params().eps == pytest.approx(8 / 255)
     assert form.is_valid()

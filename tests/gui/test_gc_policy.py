@@ -1,14 +1,17 @@
-"""The app keeps the garbage collector off what is alive when the window goes idle (a full
-collection during an export stalled the window for 0.6 s), and still frees a discarded
-network held in a reference cycle (timm's lite0 is one): real window, real model."""
+"""Garbage collection in the window: only on the GUI thread (a collection on a worker
+destroyed Qt objects off their thread and deadlocked), off what is alive when the window
+goes idle (a full collection during an export stalled the window for 0.6 s), and a discarded
+network held in a reference cycle (timm's lite0 is one) still freed. Real window, real model."""
 
 import gc
+import threading
 import weakref
 
 import pytest
 
 from support import digit_sample
 from visualizer.gui import gc_policy
+from visualizer.gui.worker import call_in_worker
 from window_support import LONG, add_model, choose, open_image, run_and_wait, sample, set_field
 
 
@@ -56,3 +59,25 @@ def test_a_model_removed_for_good_is_freed(qtbot, window):
     qtbot.wait(50)                                         # its panels' deferred deletion
     gc.collect()
     assert model() is None
+
+
+class Cycle:
+    """Garbage only the cyclic collector frees; says on which thread it was freed."""
+
+    def __init__(self, freed_on_gui_thread: list):
+        self.me, self.freed = self, freed_on_gui_thread
+
+    def __del__(self):
+        self.freed.append(threading.current_thread() is threading.main_thread())
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
+    freed = []
+    Cycle(freed)
+    allocated = []
+    # Enough new containers that an automatic collection would run on the worker.
+    window.jobs.start("allocate", call_in_worker(lambda: len([[[], []] for _ in range(200_000)])),
+                      on_finished=allocated.append)
+    qtbot.waitUntil(lambda: bool(allocated) and not window.pool.busy(), timeout=LONG)
+    qtbot.waitUntil(lambda: bool(freed), timeout=5000)        # the GUI thread's collector, within a second
+    assert freed == [True] and not gc.isenabled()

@@ -10,6 +10,13 @@ def sample(name):
     return next(p for p in sample_images() if p.name == name)
 
 
+def retype(qtbot, edit, text):
+    """Like a user: select all, then type (textChanged fires per key)."""
+    edit.selectAll()
+    edit.del_()
+    qtbot.keyClicks(edit, text)
+
+
 def choose(form, key):
     form.attack.setCurrentIndex(form.attack.findData(key))
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from visualizer.cli import attack, models, saliency, sweep
-from visualizer.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+from visualizer.cli import attack, models, saliency, sweep, train
+from visualizer.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, OneLineParser, UsageError
 
-SUBCOMMANDS = (models, attack, sweep, saliency)
+SUBCOMMANDS = (models, attack, sweep, saliency, train)
 COMMANDS = {module.NAME: module.run for module in SUBCOMMANDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
     from visualizer import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="visualizer",
         description="See how brittle image classifiers are. Without a command, starts the desktop app.",
     )
@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         return start_gui(open_path=argv[0])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command is None:
         return start_gui()
     from visualizer.core.errors import VisualizerError

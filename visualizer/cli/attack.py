@@ -4,7 +4,7 @@ on each, plus a comparison figure."""
 from __future__ import annotations
 
 from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   levels, load_model, load_options, print_warnings)
+                                   levels, load_model, load_options, number, print_warnings, whole_number)
 
 NAME = "attack"
 HELP = "FGSM / PGD attack on one image (repeat --model: the same attack on each, plus a comparison figure)"
@@ -15,37 +15,50 @@ def add_arguments(a) -> None:
     add_output_options(a)
     a.add_argument("--attack", choices=["fgsm", "pgd"], default="pgd")
     a.add_argument("--norm", choices=["linf", "l2"], default="linf")
-    a.add_argument("--eps", required=True,
-                   help="budget in [0,1] pixel units: L-inf max per-pixel change (e.g. 8/255), L2 norm of the whole perturbation")
-    a.add_argument("--steps", type=int, default=10, help="PGD steps (default 10)")
-    a.add_argument("--step-size", help="step size (default 2.5 x eps / steps); fractions like 1/255 accepted")
-    a.add_argument("--random-start", action="store_true", help="start from a random point in the eps ball")
-    a.add_argument("--restarts", type=int, default=1, help="independent restarts; the best per image is kept")
+    a.add_argument("--eps", required=True, type=number,
+                   help="budget in [0,1] pixel units: L-inf max per-pixel change (e.g. 8/255 or 0.5/255), "
+                        "L2 norm of the whole perturbation")
+    a.add_argument("--steps", type=whole_number, help="PGD steps (default 10)")
+    a.add_argument("--step-size", type=number,
+                   help="step size (default 2.5 x eps / steps); fractions like 1/255 or 0.5/255 accepted")
+    a.add_argument("--random-start", action="store_true",
+                   help="start from a random point in the eps ball (L-inf: uniform in the cube; L2: uniform in the ball)")
+    a.add_argument("--restarts", type=whole_number, default=1,
+                   help="independent restarts, the best per image kept (more than 1 needs --random-start)")
     a.add_argument("--target", help="targeted attack towards this class (index or exact name)")
     a.add_argument("--no-best", action="store_true", help="return the last iterate instead of the best one")
     a.add_argument("--early-stop", action="store_true", help="stop as soon as the attack succeeds")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=whole_number, default=0)
 
 
 def run(args) -> int:
     from visualizer.core.artifacts import attack_artifacts
-    from visualizer.core.attacks import AttackParams, parse_number
+    from visualizer.core.attacks import AttackParams
+    from visualizer.core.errors import ParameterError
     from visualizer.core.export import check_output_dir, write_comparison, write_run
     from visualizer.core.images import load_image
-    from visualizer.core.runs import attack_run
+    from visualizer.core.runs import attack_run, check_attack_request
     from visualizer.progress import ProgressBar
 
+    if args.attack == "fgsm" and args.steps not in (None, 1):   # FGSM is one step: --steps would be ignored
+        raise ParameterError("FGSM is one full-budget step from the clean image: --steps does not apply to it. "
+                             "Use --attack pgd for several steps.")
     params = AttackParams(
-        method=args.attack, norm=args.norm, eps=parse_number(args.eps, "--eps"), steps=args.steps,
-        step_size=parse_number(args.step_size, "--step-size") if args.step_size else None,
+        method=args.attack, norm=args.norm, eps=args.eps,
+        steps=args.steps if args.steps is not None else AttackParams.steps, step_size=args.step_size,
         random_start=args.random_start, restarts=args.restarts, targeted=args.target is not None,
         best_iterate=not args.no_best, early_stop=args.early_stop, seed=args.seed,
     )
-    print_warnings(params.warnings())
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     options = load_options(args)
     models = [load_model(spec, options) for spec in args.model]
+    for model in models:   # refuse a contradictory request before attacking any model
+        try:
+            check_attack_request(model, image, params, label=args.label, target=args.target)
+        except ParameterError as exc:
+            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
+    print_warnings(params.warnings())
     cancel = install_cancel_on_interrupt()
     runs = []
     for model in models:

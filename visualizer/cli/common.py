@@ -7,16 +7,47 @@ import argparse
 import signal
 import sys
 
+from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_number, parse_numbers, parse_whole
+
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def floats3(text: str) -> tuple[float, ...]:
+class UsageError(Exception):
+    """A bad command line, reported by ``main`` as one ``error:`` line (exit 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one ``error: ...`` line like every other bad
+    input, not a usage block (subcommand parsers inherit the class)."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message.rstrip('.')}. See '{self.prog} --help'.")
+
+
+def _convert(parse, text: str):
+    """A core parser as an argparse ``type``: the core's grammar and words, with argparse
+    naming the option ("argument --eps: must be a number such as ...")."""
     try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.485,0.456,0.406, got {text!r}")
+        return parse(text, "")
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def number(text: str) -> float:
+    """A number as the window's fields take it: 0.03, 1e-3, 8/255, 0.5/255, ' 8 / 255 '."""
+    return _convert(parse_number, text)
+
+
+def whole_number(text: str) -> int:
+    """A whole number (10, 1e3); ranges are the parameter objects' rule."""
+    return _convert(parse_whole, text)
+
+
+def floats3(text: str) -> tuple[float, ...]:
+    values = _convert(parse_numbers, text)
     if len(values) not in (1, 3):
         raise argparse.ArgumentTypeError("give 1 or 3 comma-separated values")
     return values
@@ -30,14 +61,25 @@ def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None
         g.add_argument("--model", action="append", required=True, help=help_model + "; repeat to compare models")
     else:
         g.add_argument("--model", required=True, help=help_model)
-    g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, preact-resnet18")
-    g.add_argument("--num-classes", type=int, help="number of classes of a ckpt: model (default: from the checkpoint)")
-    g.add_argument("--input-size", type=int, help="model input side in pixels (ckpt:/torchscript:)")
-    g.add_argument("--mean", type=floats3, help="normalisation mean, e.g. 0.485,0.456,0.406")
-    g.add_argument("--std", type=floats3, help="normalisation std, e.g. 0.229,0.224,0.225")
+    g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, "
+                                  "preact-resnet18, or py:FILE.py:NAME (a class or function in your own Python "
+                                  "file; running it needs --trust)")
+    g.add_argument("--arch-kwargs", metavar="JSON",
+                   help="keyword arguments for the --arch constructor, as a JSON object, e.g. "
+                        "'{\"transform_input\": false}' or '{\"depth\": 28, \"widen_factor\": 10}'")
+    g.add_argument("--num-classes", type=whole_number, help="number of classes of a ckpt: model (default: from the checkpoint)")
+    g.add_argument("--input-size", type=whole_number, help="model input side in pixels (ckpt:/torchscript:)")
+    g.add_argument("--channels", type=whole_number, choices=(1, 3),
+                   help="input channels, 1 (grayscale) or 3 (RGB) (default: the source's, or a TorchScript "
+                        "model's first convolution, else 3)")
+    g.add_argument("--mean", type=floats3, help="normalisation mean: one value for every channel, or one per "
+                                                "channel, e.g. 0.485,0.456,0.406")
+    g.add_argument("--std", type=floats3, help="normalisation std: one value for every channel, or one per "
+                                               "channel, e.g. 0.229,0.224,0.225")
     g.add_argument("--labels", help="class names: imagenet, cifar10, digits or a file (one name per line)")
     g.add_argument("--trust", action="store_true",
-                   help="allow full unpickling of this checkpoint (it can run code: only for files you trust)")
+                   help="allow this model's code to run: full unpickling of the checkpoint and running a "
+                        "py: architecture file (only for files you trust)")
     g.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
 
 
@@ -46,19 +88,21 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
     p.add_argument("--out", required=True, help="output folder (must be new or empty unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
-    p.add_argument("--dpi", type=int, default=200, help="resolution of figure.png (default 200)")
+    p.add_argument("--dpi", type=whole_number, default=200, help="resolution of figure.png (default 200)")
 
 
 def load_options(args):
     from visualizer.core.models.registry import LoadOptions
+    from visualizer.core.models.user_arch import parse_arch_kwargs
 
-    return LoadOptions(arch=args.arch, num_classes=args.num_classes, input_size=args.input_size,
-                       mean=args.mean, std=args.std, labels=args.labels, trust=args.trust, device=args.device)
+    return LoadOptions(arch=args.arch, arch_kwargs=parse_arch_kwargs(args.arch_kwargs), num_classes=args.num_classes,
+                       input_size=args.input_size, channels=args.channels, mean=args.mean, std=args.std,
+                       labels=args.labels, trust=args.trust, device=args.device)
 
 
 def load_model(spec: str, options):
-    """Load a model and print its warnings (NaN weights, probabilities instead of logits, a
-    GPU too small so it runs on the CPU): in the window they open a dialog."""
+    """Load a model and print its warnings (NaN weights, a saturated softmax, a model that is
+    not deterministic, a GPU too small so it runs on the CPU): in the window they open a dialog."""
     from visualizer.core.models.registry import load_model as core_load_model
 
     model = core_load_model(spec, options)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   load_model, load_options)
+                                   load_model, load_options, number, whole_number)
 
 NAME = "sweep"
 HELP = "rotation x translation sweep (Engstrom et al. 2018)"
@@ -13,13 +13,13 @@ def add_arguments(s) -> None:
     add_model_options(s)
     add_output_options(s)
     s.add_argument("--mode", choices=["grid", "random"], default="grid")
-    s.add_argument("--k", type=int, default=10, help="random mode: transforms drawn (worst-of-k)")
-    s.add_argument("--max-rotation", type=float, default=30.0, help="degrees (default 30)")
-    s.add_argument("--rotations", type=int, default=31, help="rotation grid points (default 31)")
-    s.add_argument("--max-translation", type=float,
+    s.add_argument("--k", type=whole_number, default=10, help="random mode: transforms drawn (worst-of-k)")
+    s.add_argument("--max-rotation", type=number, default=30.0, help="degrees (default 30)")
+    s.add_argument("--rotations", type=whole_number, default=31, help="rotation grid points (default 31)")
+    s.add_argument("--max-translation", type=number,
                    help="pixels of the model input (default round(3/28 x side): 3 px at 28/32, 24 px at 224)")
-    s.add_argument("--translations", type=int, default=5, help="translation grid points per axis (default 5)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--translations", type=whole_number, default=5, help="translation grid points per axis (default 5)")
+    s.add_argument("--seed", type=whole_number, default=0)
 
 
 def run(args) -> int:

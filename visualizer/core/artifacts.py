@@ -17,6 +17,9 @@ class Artifacts:
     record: dict
     arrays: dict[str, np.ndarray]                          # saved as NAME.npy (float32)
     images: dict[str, np.ndarray] = field(default_factory=dict)   # C x H x W in [0, 1], saved as NAME.png
+    # An attack's kept iterates (core/attacks/iterates.py) for looking through the run in the
+    # window: neither exported nor saved in sessions.
+    iterates: object | None = None
 
     def figure(self, overlay: bool = False):
         return figure_for(self.record, self.arrays, overlay=overlay)
@@ -35,6 +38,7 @@ def attack_artifacts(run) -> Artifacts:
         # adversarial.png is the 8-bit rounding that "top5_quantized" describes; the
         # perturbation image is amplified around mid-grey (0.5 = no change).
         images={"clean": clean, "adversarial": adv_q, "perturbation": 0.5 + delta / (2 * amp)},
+        iterates=getattr(run, "iterates", None),
     )
 
 

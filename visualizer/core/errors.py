@@ -26,9 +26,17 @@ class ParameterError(VisualizerError):
     """An attack, sweep or saliency parameter is invalid."""
 
 
+class DataError(VisualizerError):
+    """A data set could not be found, read or matched to a model's classes."""
+
+
 class OutputError(VisualizerError):
     """Results could not be written."""
 
 
 class ExportCancelled(VisualizerError):
     """The user cancelled an export; nothing was written."""
+
+
+class UntrustedCodeError(UntrustedCheckpointError):
+    """Loading needs to run a Python file (a py: architecture) and the user has not trusted it."""

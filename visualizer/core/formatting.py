@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["ellipsize", "eps_text", "num", "over_255", "prob_text", "signed"]
+__all__ = ["completeness_text", "ellipsize", "eps_text", "gradient_text", "num", "over_255", "prob_text",
+           "signed"]
 
 
 def prob_text(p) -> str:
@@ -16,9 +17,10 @@ def prob_text(p) -> str:
 
 
 def over_255(value) -> str:
-    """'4/255' (whole grey levels) or '3.6/255': how people write image-space budgets."""
-    k = float(value) * 255.0
-    return f"{round(k)}/255" if abs(k - round(k)) < 0.02 else f"{k:.1f}/255"
+    """'4/255', '3.6/255', '0.5/255', '185.8/255': how people write image-space budgets, to 4
+    significant digits, in the grammar the fields accept (core/numbers.py), so a copied
+    read-out parses (never '0.0/255' for a budget below a tenth of a level)."""
+    return f"{float(value) * 255.0:.4g}/255"
 
 
 def num(value) -> str:
@@ -42,3 +44,26 @@ def signed(value, unit: str = "") -> str:
 def ellipsize(text, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + "\u2026"
+
+
+def completeness_text(entry: dict) -> tuple[str, bool]:
+    """('gap 1.0% (256 steps)', flagged) for an Integrated Gradients map entry of a saliency
+    record whose gradient is usable; ('', False) otherwise. Flagged: above the tolerance, with a
+    warning sign in front."""
+    c = entry.get("completeness")
+    if not c or entry.get("gradient", "ok") != "ok":
+        return "", False
+    gap = c.get("gap")
+    flagged = gap is None or gap > float(c.get("tolerance", 0.05))
+    text = f"gap {'undefined' if gap is None else f'{100 * gap:.1f}%'} ({c.get('steps')} steps)"
+    return ("\u26a0 " + text if flagged else text), flagged
+
+
+def gradient_text(entry: dict) -> str:
+    """'no gradient (NaN)' / 'zero gradient everywhere' for a saliency map entry whose gradient
+    is unusable, else ''."""
+    state = entry.get("gradient")
+    if state == "nan":
+        count = entry.get("nonfinite_values")
+        return "no gradient (NaN)" + (f"\n{count} NaN/inf values" if count else "")
+    return "zero gradient\neverywhere" if state == "zero" else ""

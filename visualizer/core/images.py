@@ -391,14 +391,8 @@ def preprocess(image: LoadedImage, pre: Preprocessing) -> tuple[torch.Tensor, Cr
     src = torch.from_numpy(image.pixels).permute(2, 0, 1)  # a view: no copy of a big image
     h, w = image.height, image.width
     size, crop = pre.resize_size, pre.input_size
-    # torchvision: shorter side to `size`, longer side int(size * long / short).
-    if w <= h:
-        new_w, new_h = size, int(size * h / w)
-    else:
-        new_w, new_h = int(size * w / h), size
-    top = int(round((new_h - crop) / 2.0))
-    left = int(round((new_w - crop) / 2.0))
-    geometry = CropGeometry((w, h), (new_w, new_h), (left, top, left + crop, top + crop))
+    geometry = _crop_geometry(w, h, pre)
+    (new_w, new_h), (left, top, _, _) = geometry.resized_size, geometry.crop_box
 
     if new_w * new_h <= MAX_RESIZED_PIXELS:
         x = _interpolate(_channels(src, pre.channels), pre.interpolation, size=(new_h, new_w))
@@ -417,6 +411,40 @@ def preprocess(image: LoadedImage, pre: Preprocessing) -> tuple[torch.Tensor, Cr
         x = _interpolate(_channels(src[:, y0:y1, x0:x1], pre.channels), pre.interpolation, scale=scale)
         out = x[:, :, top - oy:top - oy + crop, left - ox:left - ox + crop]
     return out.clamp(0, 1).contiguous(), geometry
+
+
+def _crop_geometry(w: int, h: int, pre: Preprocessing) -> CropGeometry:
+    size, crop = pre.resize_size, pre.input_size
+    # torchvision: shorter side to `size`, longer side int(size * long / short).
+    if w <= h:
+        new_w, new_h = size, int(size * h / w)
+    else:
+        new_w, new_h = int(size * w / h), size
+    top = int(round((new_h - crop) / 2.0))
+    left = int(round((new_w - crop) / 2.0))
+    return CropGeometry((w, h), (new_w, new_h), (left, top, left + crop, top + crop))
+
+
+def preprocess_batch(x: torch.Tensor, pre: Preprocessing) -> torch.Tensor:
+    """``preprocess`` for a batch of same-size images already in [0, 1] (a data set's batch):
+    N x C x H x W (C = 1 or 3) -> N x pre.channels x S x S. A grey image feeds an RGB model
+    as three equal channels, as ``load_image`` makes it; an input already at the model's
+    size and channel count is returned as it is."""
+    n, c, h, w = x.shape
+    if (h, w) == (pre.input_size, pre.input_size) and c == pre.channels:
+        return x
+    if c == 1 and pre.channels == 3:
+        x = x.expand(n, 3, h, w)
+    elif c == 3 and pre.channels == 1:
+        weights = torch.tensor(_LUMA_601, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        x = (x * weights).sum(dim=1, keepdim=True)
+    g = _crop_geometry(w, h, pre)
+    (new_w, new_h), (left, top, right, bottom) = g.resized_size, g.crop_box
+    if (new_w, new_h) != (w, h):
+        smooth = pre.interpolation in ("bilinear", "bicubic")
+        x = F.interpolate(x, size=(new_h, new_w), mode=pre.interpolation, antialias=smooth,
+                          align_corners=False if smooth else None)
+    return x[:, :, top:bottom, left:right].clamp(0, 1).contiguous()
 
 
 def _channels(x: torch.Tensor, channels: int) -> torch.Tensor:

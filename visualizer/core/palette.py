@@ -19,6 +19,7 @@ C_OTHER = "#bdbdbd"
 C_LOSS = "#252525"
 C_WORST = "#ff1f5b"
 C_BAD = (0.72, 0.72, 0.72)   # NaN: outside a model's crop / not evaluated
+C_WARN = "#9a6700"           # text that flags a doubtful number (the window's warning amber)
 
 DIVERGING = "RdBu_r"         # signed maps: blue negative, white zero, red positive
 SEQUENTIAL = "viridis"       # probabilities

@@ -30,6 +30,24 @@ def top_k(probs: torch.Tensor, class_names: list[str], k: int = TOP_K) -> list[d
     return [{"class": int(i), "label": class_names[int(i)], "prob": float(v)} for v, i in zip(values, indices)]
 
 
+def logit_margin(probs: torch.Tensor, cls: int) -> float:
+    """Class ``cls``'s logit minus the largest other logit, from softmax probabilities (C):
+    log p_i - log p_j = z_i - z_j. Positive when ``cls`` is the top-1. Probabilities that
+    underflowed to 0 count as the smallest float32, which caps |margin| near 87."""
+    logp = probs.detach().double().flatten().clamp_min(torch.finfo(torch.float32).tiny).log()
+    others = torch.cat([logp[:cls], logp[cls + 1:]])
+    return float(logp[cls] - others.max()) if others.numel() else 0.0
+
+
+def class_scores(probs: torch.Tensor, reference: int, target: int | None) -> dict:
+    """What a reader compares between models: the reference (and target) class's
+    probability and logit margin."""
+    scores = {"reference_prob": float(probs[reference]), "reference_margin": logit_margin(probs, reference)}
+    if target is not None:
+        scores.update(target_prob=float(probs[target]), target_margin=logit_margin(probs, target))
+    return scores
+
+
 def _header(kind: str, device: str, seed: int | None, wall_time_s: float) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -66,14 +84,17 @@ def attack_record(run) -> dict:
     linf, l2 = _norms(r.perturbation)
     linf_q, l2_q = _norms(run.adversarial_quantized - r.clean)
     rec = _header("attack", str(run.model.device), r.params.seed, r.wall_time_s)
+    ref, tgt = run.reference.index, (run.target.index if run.target else None)
     rec.update({
         "model": run.model.info.to_dict(),
         "image": image_record(run.image, run.geometry),
         "parameters": r.params.to_dict(),
         "label": run.reference.to_dict(),
         "target": run.target.to_dict() if run.target else None,
-        "clean": {"top5": top_k(run.clean_probs, names), "top5_quantized": top_k(run.clean_probs_quantized, names)},
-        "adversarial": {"top5": top_k(run.adv_probs, names), "top5_quantized": top_k(run.adv_probs_quantized, names)},
+        "clean": {"top5": top_k(run.clean_probs, names), "top5_quantized": top_k(run.clean_probs_quantized, names),
+                  **class_scores(run.clean_probs, ref, tgt)},
+        "adversarial": {"top5": top_k(run.adv_probs, names), "top5_quantized": top_k(run.adv_probs_quantized, names),
+                        **class_scores(run.adv_probs, ref, tgt)},
         "success": bool(r.success[0]),
         "success_quantized": run.success_quantized,
         "perturbation": {"linf": linf, "l2": l2, "linf_quantized": linf_q, "l2_quantized": l2_q},
@@ -84,7 +105,7 @@ def attack_record(run) -> dict:
         },
         "iterates": r.iterates,
         "cancelled": r.cancelled,
-        "warnings": list(r.warnings),
+        "warnings": list(r.warnings) + run.model.info.warnings(),   # the model's own (e.g. not deterministic) too
     })
     return rec
 
@@ -139,7 +160,7 @@ def sweep_record(run) -> dict:
         "success": bool(r.fooled[0]),
         "sweep": sweep,
         "cancelled": r.cancelled,
-        "warnings": [],
+        "warnings": run.model.info.warnings(),
     })
     return rec
 
@@ -157,11 +178,13 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             "grid_scale": comparison.grid_scale,
             "maps": [
                 {"model": m.model_id, "class": m.reference_class, "label": m.reference_label,
-                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict()}
+                 "label_source": m.label_source, "own_scale": m.own_scale, "crop": m.geometry.to_dict(),
+                 "gradient": m.gradient, "nonfinite_values": m.nonfinite,
+                 "completeness": m.completeness.to_dict() if m.completeness is not None else None}
                 for m in comparison.maps
             ],
         },
         "cancelled": comparison.cancelled,
-        "warnings": [],
+        "warnings": [w for m in models for w in m.info.warnings()] + list(comparison.warnings),
     })
     return rec

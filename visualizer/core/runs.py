@@ -12,7 +12,9 @@ from typing import Generator
 
 import torch
 
-from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps
+from visualizer.core.attacks import AttackParams, AttackResult, AttackStep, attack_steps, mapped
+from visualizer.core.attacks.class_checks import check_attack_classes
+from visualizer.core.attacks.iterates import KeptIterates
 from visualizer.core.attacks.spatial import SpatialParams, SweepProgress, SweepResult, spatial_sweep
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import ParameterError
@@ -43,6 +45,7 @@ class AttackRun:
     adv_probs: torch.Tensor
     adv_probs_quantized: torch.Tensor
     result: AttackResult
+    iterates: KeptIterates | None = None   # when asked for (``keep_iterates``)
 
     @property
     def success_quantized(self) -> bool:
@@ -77,12 +80,9 @@ def resolve_reference(model: ClassifierModel, probs: torch.Tensor, label: str | 
     return ClassRef(idx, names[idx], "given")
 
 
-def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams, label: str | int | None = None,
-               target: str | int | None = None, cancel: CancelToken | None = None,
-               report_images: bool = False) -> Generator[AttackStep, None, AttackRun]:
-    x, geometry = preprocess(image, model.info.preprocessing)
-    x = x.to(model.device)
-    clean_probs = class_probabilities(model, x)
+def _attack_classes(model: ClassifierModel, clean_probs: torch.Tensor, params: AttackParams,
+                    label: str | int | None, target: str | int | None) -> tuple[ClassRef, ClassRef | None, list[str]]:
+    """Reference and target classes, checked (class_checks.py); warnings for the record."""
     reference = resolve_reference(model, clean_probs, label)
     target_ref = None
     if params.targeted or target is not None:
@@ -90,16 +90,43 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
             raise ParameterError("A targeted attack needs a target class (--target).")
         idx = class_index(target, model.info.class_names)
         target_ref = ClassRef(idx, model.info.class_names[idx], "given")
+    warnings = check_attack_classes(model.info.class_names, int(clean_probs[0].argmax()), reference.index,
+                                    reference.source == "given", target_ref.index if target_ref else None)
+    return reference, target_ref, warnings
+
+
+def check_attack_request(model: ClassifierModel, image: LoadedImage, params: AttackParams,
+                         label: str | int | None = None, target: str | int | None = None) -> list[str]:
+    """What ``attack_run`` would refuse (ParameterError), found with one forward pass and no
+    attack, so a command attacking several models can refuse before attacking the first.
+    Returns the class warnings the run would record."""
+    x, _ = preprocess(image, model.info.preprocessing)
+    return _attack_classes(model, class_probabilities(model, x.to(model.device)), params, label, target)[2]
+
+
+def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams, label: str | int | None = None,
+               target: str | int | None = None, cancel: CancelToken | None = None,
+               report_images: bool = False, keep_iterates: int = 0) -> Generator[AttackStep, None, AttackRun]:
+    """``keep_iterates``: a memory budget in bytes for keeping the iterates (see
+    attacks/iterates.py); 0 keeps none."""
+    x, geometry = preprocess(image, model.info.preprocessing)
+    x = x.to(model.device)
+    clean_probs = class_probabilities(model, x)
+    reference, target_ref, class_warnings = _attack_classes(model, clean_probs, params, label, target)
+    if target_ref is not None:
         params = AttackParams(**{**params.to_dict(), "targeted": True})
     labels = torch.tensor([reference.index], device=model.device)
     targets = torch.tensor([target_ref.index], device=model.device) if target_ref else None
-    result = yield from attack_steps(model, x, labels, params, targets, cancel, report_images)
+    steps = attack_steps(model, x, labels, params, targets, cancel, report_images or keep_iterates > 0)
+    kept = KeptIterates(x, keep_iterates) if keep_iterates > 0 else None
+    result = yield from (mapped(steps, lambda e: kept.add(e) or e) if kept is not None else steps)
+    result.warnings[:0] = class_warnings
     adv_q = quantize_8bit(result.adversarial)
     return AttackRun(
         model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
         clean_probs=clean_probs[0], clean_probs_quantized=class_probabilities(model, quantize_8bit(x))[0],
         adversarial_quantized=adv_q, adv_probs=class_probabilities(model, result.adversarial)[0],
-        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result,
+        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result, iterates=kept,
     )
 
 

@@ -1,25 +1,39 @@
-"""When Python's cyclic garbage collector walks what, in the app.
+"""Where and when Python's cyclic garbage collector runs, in the window.
 
-A full collection walks every object the collector tracks, holding the GIL, on whichever
-thread happens to allocate. With torch, timm, Qt and a model loaded that is over 600,000
-objects and 0.1-0.6 s, during which none of the window's Python code can run: an export
-(matplotlib builds thousands of objects in the worker) stalled the window for 0.6 s on two
-busy cores. So whatever is alive when the window goes idle (modules, networks, views,
-results) is frozen (``gc.freeze``: the collector skips it, reference counting still frees
-it), and collections walk only what was made since: export stalls fell to the attack's.
+On the GUI thread only. The wrappers of Qt objects (a removed model's panels, a closed
+window's widgets) can be garbage in reference cycles, and a collection is run by whichever
+thread happens to allocate: a worker building an export's matplotlib figure then destroyed
+widgets off their thread, and deadlocked (the worker inside ~QObject waiting for the GIL,
+the GUI thread waiting for the Qt lock that destructor held). ``collect_on_gui_thread``
+turns automatic collection off and collects on a GUI-thread timer instead (pyqtgraph's
+GarbageCollector, made for exactly this); every window calls it.
 
-Frozen objects in a reference cycle are never freed, and some networks are cycles (timm's
-are). So when a model is discarded for good, everything is unfrozen and collected once, at
-that moment (``release``): a pause the user caused, instead of one at random later.
-
-Only the app and the benchmark turn this on (``enable``); elsewhere (tests, scripts) both
-calls do nothing, so nothing is ever kept frozen by accident."""
+Walking less. A full collection walks every object the collector tracks: with torch,
+timm, Qt and a model loaded that is over 600,000 objects and 0.1-0.6 s during which none
+of the window's Python code can run. So in the app (``enable``), whatever is alive when the
+window goes idle (modules, networks, views, results) is frozen (``gc.freeze``: the collector
+skips it, reference counting still frees it), and collections walk only what was made
+since. Frozen objects in a reference cycle are never freed, and some networks are cycles
+(timm's are): when a model is discarded for good, everything is unfrozen and collected
+once, at that moment (``release``), a pause the user caused instead of one at random. Tests
+and scripts leave this off, so nothing is ever kept frozen by accident.
+"""
 
 from __future__ import annotations
 
 import gc
 
 _enabled = False
+_collector = None
+
+
+def collect_on_gui_thread() -> None:
+    """From now on the collector runs on the GUI thread's timer only (once per process)."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=1.0)
 
 
 def enable(on: bool = True) -> None:

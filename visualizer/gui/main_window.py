@@ -22,6 +22,7 @@ from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import LabState, ModelEntry
 from visualizer.core.resources import sample_images
 from visualizer.core.session import SUFFIX as SESSION_SUFFIX
+from visualizer.gui import gc_policy
 from visualizer.gui import help as help_menu
 from visualizer.gui import workspaces as tab_registry
 from visualizer.gui.controls_dock import ControlsDock, first_width
@@ -47,6 +48,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, settings: QtCore.QSettings | None = None, load_defaults: bool = True):
         super().__init__()
+        gc_policy.collect_on_gui_thread()     # never on a worker: Qt objects must die on their thread
         self.setWindowTitle("Adversarial Visualizer")
         self.setAcceptDrops(True)
         self.settings = settings or QtCore.QSettings("adversarial-visualizer", "visualizer")

@@ -16,11 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from visualizer.core.attacks.params import NORMS, AttackParams, parse_number
+from visualizer.core.attacks.class_checks import check_attack_classes
+from visualizer.core.attacks.params import NORMS, AttackParams
 from visualizer.core.attacks.spatial import SpatialParams, default_max_translation
 from visualizer.core.errors import ParameterError
+from visualizer.core.formatting import num, over_255
+from visualizer.core.numbers import parse_number, parse_whole
 from visualizer.core.saliency import SaliencyParams
-from visualizer.gui.class_picker import ERROR_STYLE, ClassPicker
+from visualizer.gui.class_picker import ERROR_STYLE, ClassPicker, mark_invalid
 from visualizer.gui.form_parts import MoreOptions, NumberField, form_labels, make_form
 from visualizer.gui.qt import Qt, QtWidgets, Signal
 
@@ -41,7 +44,8 @@ SALIENCY_METHODS = (("vanilla", "Vanilla gradient"), ("smoothgrad", "SmoothGrad"
 
 EPS_TIPS = {
     "linf": "Largest change allowed for any single pixel value, in [0, 1] units (1 = the whole "
-            "black-to-white range). Fractions work: 8/255 means 8 of the 255 grey levels; 0.03 and 1e-2 too.",
+            "black-to-white range). Fractions work: 8/255 means 8 of the 255 grey levels; 0.5/255, 0.03 and "
+            "1e-2 too.",
     "l2": "Largest L2 norm of the whole perturbation (all channels and pixels of the model-input "
           "crop together), in [0, 1] pixel units. Grows with image size: about 1 for 224 px, 0.5-2 for 32 px.",
 }
@@ -78,6 +82,7 @@ class ParamsForm(QtWidgets.QWidget):
         self._valid = True
         self._errors: dict[str, str] = {}
         self._warnings: list[str] = []
+        self._prediction: int | None = None   # the selected model's clean top-1 (set_prediction)
         self._build()
         self._on_attack_changed()
 
@@ -101,8 +106,8 @@ class ParamsForm(QtWidgets.QWidget):
         f = self.fields = {}
         f["eps"] = NumberField(self._eps_text["linf"], tooltip=EPS_TIPS["linf"], readout=True)
         f["steps"] = NumberField("10", tooltip="Number of gradient steps (a whole number, at least 1).")
-        f["step_size"] = NumberField(tooltip="How far each step moves, in the same units as epsilon (8/255 "
-                                             "works here too). Empty: 2.5 x epsilon / steps (Madry et al.).")
+        f["step_size"] = NumberField(tooltip="How far each step moves, in the same units as epsilon (8/255 and "
+                                             "0.5/255 work here too). Empty: 2.5 x epsilon / steps (Madry et al.).")
         f["restarts"] = NumberField("1", tooltip="Run the attack this many times from different random starts "
                                                  "and keep the strongest result (whole number, at least 1; "
                                                  "more than 1 needs random start to differ).")
@@ -116,11 +121,16 @@ class ParamsForm(QtWidgets.QWidget):
         f["sg_samples"] = NumberField("50", tooltip="Noisy copies of the image SmoothGrad averages over.")
         f["sg_sigma"] = NumberField("0.15", tooltip="Standard deviation of SmoothGrad's noise as a fraction of the "
                                                     "[0, 1] pixel range (0.15 = 15 % of black-to-white).")
-        f["ig_steps"] = NumberField("64", tooltip="Points on the straight path from a black image to this one.")
+        f["ig_steps"] = NumberField(tooltip="Integrated Gradients: trapezoid steps on the straight path from a black "
+                                            "image to this one. Empty: adaptive, doubling from 32 until the "
+                                            "completeness gap (how far the map's sum is from f(image) - f(black)) "
+                                            "is below 5 %, at most 1024.")
+        f["ig_steps"].edit.setPlaceholderText("adaptive")
 
         self.random_start = QtWidgets.QCheckBox("Random start")
         self.random_start.setToolTip("Start from a random point inside the epsilon ball instead of the clean "
-                                     "image (needed for restarts to differ).")
+                                     "image (needed for restarts to differ). L-inf: uniform in the cube. L2: "
+                                     "uniform in the ball (as Foolbox), so starts lie near its surface.")
         self.early_stop = QtWidgets.QCheckBox("Stop early on success")
         self.early_stop.setToolTip("Stop as soon as the image is misclassified (or reaches the target) instead "
                                    "of running every step: faster, but not the strongest perturbation.")
@@ -192,15 +202,18 @@ class ParamsForm(QtWidgets.QWidget):
                 method=self._method_norm()[0], norm=self._method_norm()[1], eps=v)),
             "steps": _Spec("Steps", True, False, lambda v: AttackParams(steps=v)),
             "step_size": _Spec("Step size", False, True, lambda v: AttackParams(step_size=v)),
-            "restarts": _Spec("Restarts", True, False, lambda v: AttackParams(restarts=v)),
-            "max_rotation": _Spec("Maximum rotation", False, False, lambda v: SpatialParams(max_rotation=v)),
+            # Partner values that pass the cross-field rules: those are checked on the whole object.
+            "restarts": _Spec("Restarts", True, False, lambda v: AttackParams(restarts=v, random_start=True)),
+            "max_rotation": _Spec("Maximum rotation", False, False,
+                                  lambda v: SpatialParams(max_rotation=v, rotations=1)),
             "rotations": _Spec("Rotations", True, False, lambda v: SpatialParams(rotations=v)),
-            "max_translation": _Spec("Maximum shift", False, True, lambda v: SpatialParams(max_translation=v)),
+            "max_translation": _Spec("Maximum shift", False, True,
+                                     lambda v: SpatialParams(max_translation=v, translations=1)),
             "translations": _Spec("Shifts", True, False, lambda v: SpatialParams(translations=v)),
             "k": _Spec("k", True, False, lambda v: SpatialParams(k=v)),
             "sg_samples": _Spec("Samples", True, False, lambda v: SaliencyParams(smoothgrad_samples=v)),
             "sg_sigma": _Spec("Noise sigma", False, False, lambda v: SaliencyParams(smoothgrad_sigma=v)),
-            "ig_steps": _Spec("IG steps", True, False, lambda v: SaliencyParams(ig_steps=v)),
+            "ig_steps": _Spec("IG steps", True, True, lambda v: SaliencyParams(ig_steps=v)),
         }
 
     def _set_row_visible(self, widget: QtWidgets.QWidget, visible: bool) -> None:
@@ -271,17 +284,8 @@ class ParamsForm(QtWidgets.QWidget):
         spec, text = self._specs[name], self.fields[name].text().strip()
         if not text and spec.optional:
             return None
-        try:
-            value = parse_number(text, spec.what)
-        except ParameterError:
-            if spec.integer:
-                raise ParameterError(f"{spec.what} must be a whole number such as 10, not {text!r}.") from None
-            raise
-        if spec.integer and value.is_integer():
-            value = int(value)
+        value = (parse_whole if spec.integer else parse_number)(text, spec.what)
         spec.check(value)
-        if spec.integer and not isinstance(value, int):  # a rule the core's dataclass does not spell out
-            raise ParameterError(f"{spec.what} must be a whole number, not {text!r}.")
         return value
 
     def _changed(self, *_) -> None:
@@ -318,6 +322,15 @@ class ParamsForm(QtWidgets.QWidget):
                 relevant["target"] = "Choose the class a targeted attack should reach."
         if not self.label_picker.is_valid():
             relevant["label"] = self.label_picker.error()
+        class_problem = False
+        if kind == "attack" and not relevant:
+            try:   # the core's own rule: a target equal to the reference or the prediction, ...
+                warnings = warnings + self._class_warnings()
+            except ParameterError as exc:
+                problem = relevant["target"] = str(exc)
+                class_problem = True
+        if self.target_picker.is_valid():   # its own errors keep their own border
+            mark_invalid(self.target_picker.edit, class_problem)
         self._errors, self._warnings = relevant, warnings
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
@@ -333,16 +346,24 @@ class ParamsForm(QtWidgets.QWidget):
         eps = self._try("eps")
         norm = self._method_norm()[1]
         readout = ""
-        if eps is not None:
-            readout = f"= {eps:.3g} = {eps * 255:.1f}/255" if norm == "linf" else f"= {eps:.4g} (L2)"
+        if eps is not None:   # every part between '=' parses back (core/numbers.py): a copied value works
+            readout = f"= {num(eps)} = {over_255(eps)}" if norm == "linf" else f"= {num(eps)}"
         self.fields["eps"].readout.setText(readout or " ")   # always a line: the rows below must not jump
         steps = self._try("steps")
         hint = "empty = 2.5 x eps / steps"
         if eps is not None and steps is not None:
             step = AttackParams(norm=norm, eps=eps, steps=steps).resolved().step_size
-            hint = f"default {step:.3g}" + (f" = {step * 255:.2f}/255" if norm == "linf" else "")
+            hint = f"default {num(step)}" + (f" = {over_255(step)}" if norm == "linf" else "")
         self.fields["step_size"].edit.setPlaceholderText(hint)
         self.fields["max_translation"].edit.setPlaceholderText(f"default {default_max_translation(self._side):g}")
+
+    def _class_warnings(self) -> list[str]:
+        """check_attack_classes for the chosen classes and the selected model's clean prediction."""
+        names = self.label_picker.class_names()
+        if not names:
+            return []   # no model yet: the run checks again, with the model
+        label, target = self.label_picker.selected_index(), self.target()
+        return check_attack_classes(names, self._prediction, label, label is not None, target)
 
     def _try(self, name: str):
         try:
@@ -402,6 +423,16 @@ class ParamsForm(QtWidgets.QWidget):
             picker.set_class_names(names)
         self._changed()
 
+    def prediction(self) -> int | None:
+        return self._prediction
+
+    def set_prediction(self, index: int | None) -> None:
+        """The selected model's clean top-1 class on the current image (None: not known yet),
+        so a targeted attack towards it is refused here, before Run."""
+        if index != self._prediction:
+            self._prediction = index
+            self._changed()
+
     def input_size(self) -> int:
         return self._side
 
@@ -447,6 +478,8 @@ class ParamsForm(QtWidgets.QWidget):
                 if d.get(f"last_{kind}") in _BY_KEY and _BY_KEY[d[f"last_{kind}"]][2] == kind:
                     self._last[kind] = d[f"last_{kind}"]
             for name, text in (d.get("fields") or {}).items():
+                if name == "ig_steps" and text == "64":
+                    text = ""   # the old fixed default, 70 % off completeness on photos: now adaptive
                 if name in self.fields and name != "eps" and isinstance(text, str):
                     self.fields[name].edit.setText(text)
             for name in ("random_start", "early_stop", "absolute", "targeted"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 import traceback
 import warnings
 import weakref
@@ -39,6 +40,7 @@ from visualizer.core.cancel import CancelToken
 from visualizer.gui.qt import QtCore, Signal
 
 PROGRESS_INTERVAL_S = 0.05
+KEEP_ENDED = 32                  # ended workers kept referenced (see WorkerPool)
 _LIVE: "weakref.WeakSet[GeneratorWorker]" = weakref.WeakSet()
 _STARTED: "set[GeneratorWorker]" = set()   # kept alive until done: the pool runs their QRunnable
 _NOTHING = object()
@@ -218,6 +220,10 @@ class WorkerPool(QtCore.QObject):
         super().__init__(parent)
         self._active: dict[object, GeneratorWorker] = {}
         self._retired: list[GeneratorWorker] = []
+        # Ended workers are kept a while: their pool thread may still be returning from the
+        # job's run() when its last signal arrives here, and freeing the QRunnable under it
+        # crashed the app. Their callbacks are already dropped, so this keeps no model alive.
+        self._ended_workers: deque[GeneratorWorker] = deque(maxlen=KEEP_ENDED)
         self._busy = False
 
     def start(self, slot, make_generator, on_progress=None, on_finished=None, on_failed=None) -> GeneratorWorker:
@@ -258,6 +264,10 @@ class WorkerPool(QtCore.QObject):
         for w in workers:
             w.supersede()
         ok = all(w.wait(timeout_ms) for w in workers)
+        for w in workers:
+            if not w.is_running():
+                w.disconnect_all()
+                self._ended_workers.append(w)
         self._active.clear()
         self._retired = [w for w in self._retired if w.is_running()]
         self._set_busy(self.busy())
@@ -271,6 +281,7 @@ class WorkerPool(QtCore.QObject):
         else:
             return                       # already forgotten (shutdown)
         worker.disconnect_all()          # everything it reported has been delivered
+        self._ended_workers.append(worker)
         self.jobEnded.emit(slot)
         self._set_busy(self.busy())
 

@@ -5,6 +5,10 @@ best-iterate tracking, early stop, progress events and cancellation.
 and returns the ``AttackResult`` (``StopIteration.value``). ``run_attack`` drives it to the
 end. Cancellation is checked between steps; a cancelled attack returns the best iterate
 evaluated so far, marked ``cancelled``.
+
+``perturb`` is the lean path of the same loop for adversarial training: the same start,
+steps, projection and clipping (shared below), without scoring each iterate, events or
+the final scoring pass; it returns the last iterate.
 """
 
 from __future__ import annotations
@@ -32,6 +36,61 @@ def _check_logits(logits: torch.Tensor, batch: int) -> None:
         )
 
 
+def _evaluate(model, x_adv: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None, targeted: bool,
+              need_grad: bool):
+    """(logits, per-example objective, input gradient or None) at ``x_adv``. The objective
+    is what the attack maximises: the reference class's cross-entropy, or minus the target's."""
+    x = x_adv.detach().requires_grad_(need_grad)
+    with torch.enable_grad() if need_grad else torch.no_grad():
+        logits = model(x)
+        _check_logits(logits, x.shape[0])
+        if targeted:
+            objective = -F.cross_entropy(logits, targets, reduction="none")
+        else:
+            objective = F.cross_entropy(logits, labels, reduction="none")
+        grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
+    return logits.detach(), objective.detach(), grad
+
+
+def _start(threat, x0: torch.Tensor, random_start: bool, gen: torch.Generator) -> torch.Tensor:
+    if random_start:
+        delta = threat.project_(threat.random_start(x0, gen))
+        return (x0 + delta).clamp(0, 1)
+    return x0.clone()
+
+
+def _advance(threat, x_adv: torch.Tensor, x0: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+    """One ascent step from ``x_adv`` (``grad`` is spent): step on the image, then project
+    its offset and clip to valid pixels (the usual order of operations, so results match
+    other PGD implementations bit for bit). step() returns a fresh tensor; the rest happens
+    in it (see threat.py)."""
+    grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
+    delta = threat.project_(threat.step(x_adv, grad, step_size).sub_(x0))
+    return delta.add_(x0).clamp_(0, 1)
+
+
+def perturb(model: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, labels: torch.Tensor,
+            params: AttackParams, targets: torch.Tensor | None = None) -> torch.Tensor:
+    """The last iterate of ``params``' attack on ``images`` (N x C x H x W, [0, 1] pixels),
+    computed as ``attack_steps`` computes it but unscored: k forward+backward passes for k
+    steps and nothing else. Equal, bit for bit, to ``attack_steps``' result with
+    ``best_iterate=False`` (adversarial training uses the last iterate, Madry et al. 2018).
+    Restarts and early stopping need scores, so they are refused here."""
+    p = params.resolved()
+    if p.restarts != 1 or p.early_stop:
+        raise VisualizerError("The unscored attack path runs one restart without early stopping.")
+    if p.targeted and targets is None:
+        raise VisualizerError("A targeted attack needs target classes.")
+    threat = threat_for(p.norm, p.eps)
+    x0 = images.detach()
+    gen = torch.Generator(device="cpu").manual_seed(int(p.seed))
+    x_adv = _start(threat, x0, p.random_start, gen)
+    for _ in range(p.steps):
+        _, _, grad = _evaluate(model, x_adv, labels, targets, p.targeted, need_grad=True)
+        x_adv = _advance(threat, x_adv, x0, grad, p.step_size)
+    return x_adv
+
+
 def attack_steps(
     model: Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
@@ -52,19 +111,6 @@ def attack_steps(
     targets = targets.to(x0.device) if targets is not None else None
     gen = torch.Generator(device="cpu").manual_seed(int(p.seed))
 
-    def evaluate(x_adv: torch.Tensor, need_grad: bool):
-        x = x_adv.detach().requires_grad_(need_grad)
-        with torch.enable_grad() if need_grad else torch.no_grad():
-            logits = model(x)
-            _check_logits(logits, n)
-            if p.targeted:
-                objective = -F.cross_entropy(logits, targets, reduction="none")
-            else:
-                objective = F.cross_entropy(logits, labels, reduction="none")
-            grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
-        logits = logits.detach()
-        return logits, objective.detach(), grad
-
     best_adv = x0.clone()
     best_loss = torch.full((n,), -float("inf"), device=x0.device)
     best_success = torch.zeros(n, dtype=torch.bool, device=x0.device)
@@ -76,15 +122,11 @@ def attack_steps(
     cancelled = False
 
     for restart in range(p.restarts):
-        if p.random_start:
-            delta = threat.project_(threat.random_start(x0, gen))
-            x_adv = (x0 + delta).clamp(0, 1)
-        else:
-            x_adv = x0.clone()
+        x_adv = _start(threat, x0, p.random_start, gen)
         last_adv = x_adv
         for step in range(p.steps + 1):
             is_last = step == p.steps
-            logits, objective, grad = evaluate(x_adv, need_grad=not is_last)
+            logits, objective, grad = _evaluate(model, x_adv, labels, targets, p.targeted, need_grad=not is_last)
             probs = logits.softmax(dim=1)
             pred = probs.argmax(dim=1)
             success = pred == targets if p.targeted else pred != labels
@@ -122,12 +164,7 @@ def attack_steps(
             largest = torch.linalg.vector_norm(grad.flatten(1), ord=float("inf"), dim=1)
             bad_grad |= ~torch.isfinite(largest)
             zero_grad |= largest == 0
-            grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
-            # Step on the image, then project its offset and clip to valid pixels (the usual
-            # order of operations, so results match other PGD implementations bit for bit).
-            # step() returns a fresh tensor; the rest happens in it (see threat.py).
-            delta = threat.project_(threat.step(x_adv, grad, p.step_size).sub_(x0))
-            x_adv = delta.add_(x0).clamp_(0, 1)
+            x_adv = _advance(threat, x_adv, x0, grad, p.step_size)
         if cancelled or (p.early_stop and bool(best_success.all())):
             break
 
@@ -169,6 +206,20 @@ def drive(generator: Generator, on_event: Callable | None = None):
             return stop.value
         if on_event is not None:
             on_event(event)
+
+
+def mapped(generator: Generator, fn: Callable) -> Generator:
+    """``generator`` with each event replaced by ``fn(event)``; returns its result. Closing
+    this closes ``generator`` (on the caller's thread, as ``yield from`` would)."""
+    try:
+        while True:
+            try:
+                event = next(generator)
+            except StopIteration as stop:
+                return stop.value
+            yield fn(event)
+    finally:
+        generator.close()
 
 
 def run_attack(model, images, labels, params: AttackParams, targets=None, cancel=None,

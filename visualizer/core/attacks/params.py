@@ -4,28 +4,13 @@ reaches the attack loop."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from fractions import Fraction
 
 from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_number  # noqa: F401  (re-exported: its old home)
 
 NORMS = ("linf", "l2")
 METHODS = ("fgsm", "pgd")
-
-
-def parse_number(text: str | float | int, what: str = "value") -> float:
-    """A float from '0.03', '8/255', '1e-3' or a number. Fractions let users type budgets
-    the way papers write them."""
-    if isinstance(text, (int, float)):
-        value = float(text)
-    else:
-        s = str(text).strip()
-        try:
-            value = float(Fraction(s)) if "/" in s else float(s)
-        except (ValueError, ZeroDivisionError):
-            raise ParameterError(f"{what} must be a number such as 0.03 or 8/255, not {text!r}.") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ParameterError(f"{what} must be a finite number, not {text!r}.")
-    return value
+ONE_LEVEL = 1 / 255        # one 8-bit grey level in [0, 1] pixel units
 
 
 @dataclass(frozen=True)
@@ -68,6 +53,29 @@ class AttackParams:
             raise ParameterError(f"Step size must be positive, got {self.step_size}.")
         if int(self.restarts) != self.restarts or self.restarts < 1:
             raise ParameterError(f"Restarts must be a whole number of at least 1, got {self.restarts}.")
+        self._refuse_contradictions()
+
+    def _refuse_contradictions(self) -> None:
+        """Requests that cannot mean what they say are refused, not silently changed: a
+        result claiming five restarts or a random start must have had them."""
+        if self.method == "fgsm":
+            # FGSM is one full-budget step from the clean image (Goodfellow et al. 2015); a
+            # random start (R+FGSM, Tramer et al. 2018), restarts or another step size would
+            # make it a different attack, and ``resolved`` would drop them without a word.
+            ignored = [name for name, given in (
+                ("a random start", self.random_start), ("restarts", self.restarts != 1),
+                ("a step size", self.step_size is not None and self.step_size != self.eps),
+                ("early stopping", self.early_stop)) if given]
+            if ignored:
+                raise ParameterError(f"FGSM is one full-budget step from the clean image: {' and '.join(ignored)} "
+                                     "do not apply to it. Use PGD for those.")
+        elif self.restarts > 1 and not self.random_start:
+            # Without a random start PGD is deterministic: every restart repeats the first,
+            # so the run would cost R times as much and report R restarts it never had.
+            raise ParameterError(f"{self.restarts} restarts without a random start would repeat the same "
+                                 "deterministic attack; turn on the random start or use 1 restart.")
+        # Early stopping with best-iterate tracking off is allowed: the loop stops at the first
+        # successful iterate, which is then also the last one, the one returned.
 
     def resolved(self) -> "AttackParams":
         """FGSM is one full-budget step from the clean image; PGD gets the default step size."""
@@ -85,6 +93,10 @@ class AttackParams:
             out.append(f"Step size {p.step_size:.4g} is larger than epsilon {p.eps:.4g}: steps will mostly hit the boundary.")
         if p.method == "pgd" and p.step_size is not None and p.step_size * p.steps < p.eps:
             out.append("Steps x step size is smaller than epsilon: the attack cannot reach the edge of its budget.")
+        if p.norm == "linf" and p.eps < ONE_LEVEL * (1 - 1e-6):
+            # Legal (float-domain studies) but a saved 8-bit image cannot hold it: warn only.
+            out.append(f"An L-inf epsilon of {p.eps * 255:.3g}/255 is below one 8-bit grey level (1/255): "
+                       "an 8-bit image (the saved PNG) cannot hold this perturbation faithfully.")
         if p.norm == "l2" and p.eps > 100:
             out.append(f"An L2 epsilon of {p.eps:g} is very large for [0, 1] images.")
         return out

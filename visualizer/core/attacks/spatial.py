@@ -53,6 +53,27 @@ class SpatialParams:
                 raise ParameterError(f"{name} must be a whole number of at least 1, got {value}.")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise ParameterError("chunk_size must be at least 1.")
+        self._refuse_degenerate()
+
+    def _refuse_degenerate(self) -> None:
+        """A sweep whose transforms are all the unchanged image, or repeat one value along an
+        axis, is refused: its "worst of N transforms" and "evaluated" would claim a search
+        that never happened. (max_translation None is the model's default, > 0 from 5 px.)"""
+        no_rotation, no_shift = self.max_rotation == 0, self.max_translation == 0
+        if self.mode == "random":
+            if no_rotation and no_shift:
+                raise ParameterError("With a maximum rotation and a maximum shift of 0, every one of the k draws is "
+                                     "the unchanged image: nothing would be swept.")
+            return
+        if no_rotation and self.rotations > 1:
+            raise ParameterError(f"A maximum rotation of 0 makes all {self.rotations} rotations 0 degrees: use 1 "
+                                 "rotation for none, or a positive maximum.")
+        if no_shift and self.translations > 1:
+            raise ParameterError(f"A maximum shift of 0 makes all {self.translations} shifts per axis 0 px: use 1 "
+                                 "shift for none, or a positive maximum.")
+        if self.rotations == 1 and self.translations == 1:
+            raise ParameterError("1 rotation and 1 shift per axis is only the unchanged image: nothing would be "
+                                 "swept. Use more rotations or shifts.")
 
     def resolved(self, input_side: int) -> "SpatialParams":
         if self.max_translation is None:

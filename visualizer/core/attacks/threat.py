@@ -54,11 +54,22 @@ class L2Threat:
         self.eps = eps
 
     def random_start(self, like: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        # Direction uniform on the sphere, radius uniform in [0, eps].
+        """A perturbation drawn uniformly from the L2 ball of radius eps, one per example
+        (N x C x H x W like ``like``, [0, 1] pixel units).
+
+        Uniform in the ball, as Foolbox 3's L2 PGD starts (Rauber et al. 2020, sampler of
+        Voelker et al. 2017): the direction is a normalised Gaussian, uniform on the sphere
+        (Muller 1959), and the radius is eps * U^(1/d) for d = C*H*W, the inverse of the
+        radius CDF (r/eps)^d. Its mean is d/(d+1) eps: in image dimensions practically on the
+        sphere (MadryLab robustness starts there exactly). A radius uniform in [0, eps] (the
+        old rule here, and torchattacks') would leave the average start at half the budget.
+        """
+        d = like[0].numel()
         noise = torch.randn(like.shape, generator=generator, device=generator.device, dtype=like.dtype).to(like.device)
-        radius = torch.rand((like.shape[0],), generator=generator, device=generator.device, dtype=like.dtype).to(like.device)
+        u = torch.rand((like.shape[0],), generator=generator, device=generator.device, dtype=torch.float64)
+        radius = (u.pow(1.0 / d) * self.eps).to(like.dtype).to(like.device)   # float64: 1/d is tiny at 224 px
         direction = noise / _flat_norm(noise).clamp_min(GRAD_NORM_FLOOR)
-        return direction * radius.view(-1, *([1] * (like.dim() - 1))) * self.eps
+        return direction * radius.view(-1, *([1] * (like.dim() - 1)))
 
     def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
         norm = _flat_norm(grad).clamp_min(GRAD_NORM_FLOOR)

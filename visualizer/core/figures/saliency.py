@@ -1,5 +1,10 @@
 """The saliency figure: every model's map on one shared colour scale, next to the image.
-Axes labels: ``image``, ``saliency<i>``."""
+Axes labels: ``image``, ``saliency<i>``.
+
+A map whose gradient was NaN is not drawn: its panel is flat grey with "no gradient (NaN)";
+an all-zero gradient is drawn with "zero gradient everywhere" over it. Integrated Gradients
+maps carry their completeness gap under the panel, flagged when above the tolerance.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from visualizer.core.figures.drawing import as_hwc, crisp_imshow, image_axes, show_image
-from visualizer.core.figures.style import FIG_WIDTH, TITLE_PT, figure_style, finalize
-from visualizer.core.figures.text import chars_for, ellipsize, wrap_id
-from visualizer.core.palette import C_BAD, DIVERGING, MAGNITUDE
+from visualizer.core.figures.style import FIG_WIDTH, SMALL_PT, TITLE_PT, figure_style, finalize
+from visualizer.core.figures.text import chars_for, ellipsize, wrap_id, wrap_parts
+from visualizer.core.formatting import completeness_text, gradient_text
+from visualizer.core.palette import C_BAD, C_WARN, DIVERGING, MAGNITUDE
 
 _METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
 
@@ -31,6 +37,17 @@ def _overlay_rgb(gray: np.ndarray, m: np.ndarray, cmap, norm) -> np.ndarray:
         strength = (m - lo) / (hi - lo)
     alpha = 0.85 * np.clip(np.nan_to_num(strength, nan=0.0), 0.0, 1.0)[..., None]
     return gray[..., None] * (1 - alpha) + rgba[..., :3] * alpha
+
+
+def _broken_gradient(ax, entry: dict, shape: tuple[int, int], cmap, norm) -> None:
+    """A flat grey panel saying the gradient was NaN (no map), or the all-zero map with a note."""
+    if entry.get("gradient") == "nan":
+        crisp_imshow(ax, np.broadcast_to(np.asarray(C_BAD, float), (*shape, 3)))
+    else:
+        crisp_imshow(ax, np.zeros(shape), cmap=cmap, norm=norm)
+    ax.text(0.5, 0.5, gradient_text(entry), transform=ax.transAxes, ha="center", va="center", fontsize=SMALL_PT,
+            fontweight="bold", color="black", bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
+                                                    "edgecolor": C_WARN, "linewidth": 0.8})
 
 
 def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], overlay: bool = False) -> Figure:
@@ -69,7 +86,8 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
         # Slightly less height than the panel width asks for: the images are then height-bound,
         # so the shared colour bar is exactly as tall as they are.
         img_h = min(panel_w * h / w * 0.96, 2.6)
-        panel_h = img_h + 0.4
+        captions = any(completeness_text(e)[0] for e in entries)
+        panel_h = img_h + 0.4 + (0.2 if captions else 0.0)
         height = nrows * panel_h + 0.45
         fig = Figure(figsize=(FIG_WIDTH, round(height, 2)), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -85,12 +103,18 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
         any_nan = False
         for i, (m, entry) in enumerate(zip(maps, entries)):
             ax = axes.flat[i + 1]
-            any_nan |= bool(np.isnan(m).any())
-            if overlay:
+            if entry.get("gradient") in ("nan", "zero"):
+                _broken_gradient(ax, entry, (h, w), cmap, norm)
+            elif overlay:
                 crisp_imshow(ax, np.clip(_overlay_rgb(gray, m, cmap, norm), 0, 1))
             else:
+                any_nan |= bool(np.isnan(m).any())
                 crisp_imshow(ax, m, cmap=cmap, norm=norm)
             image_axes(ax, f"saliency{i}")
+            caption, flagged = completeness_text(entry)
+            if caption:
+                ax.set_xlabel(caption, fontsize=SMALL_PT, color=C_WARN if flagged else "black",
+                              fontweight="bold" if flagged else "normal")
             room = chars_for(panel_w)
             letter = letters[i] if i < len(letters) else "?"
             model = wrap_id(f"({letter}) {entry.get('model', '?')}", room, max_lines=3)
@@ -121,5 +145,10 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
             notes.append("grey: outside the model's input crop")
         if absolute:
             notes.append("absolute values")
-        fig.suptitle(line1 + ("\n" + "; ".join(notes) if notes else ""), fontsize=TITLE_PT)
+        if captions:
+            tol = max(float((e.get("completeness") or {}).get("tolerance", 0.05)) for e in entries)
+            notes.append("gap: completeness |\u03a3 attributions \u2212 \u0394f| / |\u0394f|, \u0394f = f(image) "
+                         f"\u2212 f(black); \u26a0 above {100 * tol:.0f}%")
+        notes_text = wrap_parts(notes, chars_for(FIG_WIDTH - 0.2, TITLE_PT), sep="; ")
+        fig.suptitle(line1 + ("\n" + notes_text if notes else ""), fontsize=TITLE_PT)
     return finalize(fig)

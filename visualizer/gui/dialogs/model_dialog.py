@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, VisualizerError,
-                                    WeightsUnavailableError)
+from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, UntrustedCodeError,
+                                    VisualizerError, WeightsUnavailableError)
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.registry import bundled_models, describe_sources, parse_model_spec
 from visualizer.gui.class_picker import ERROR_STYLE
@@ -307,7 +307,11 @@ class ModelDialog(QtWidgets.QDialog):
     @staticmethod
     def explain_error(exc: BaseException) -> str:
         """A short friendly explanation of a loading failure, then the full message."""
-        if isinstance(exc, UntrustedCheckpointError):
+        if isinstance(exc, UntrustedCodeError):
+            short = ("The architecture is defined in a Python file, and loading it would run that file, so it was "
+                     "not run. If you wrote the file or trust where it came from, open Load model again and tick "
+                     "\"Trust this file\".")
+        elif isinstance(exc, UntrustedCheckpointError):
             short = ("This checkpoint holds pickled Python objects, not only weights. Loading it would run "
                      "code chosen by whoever made the file, so it was not loaded. If you made the file or trust "
                      "where it came from, open Load model again and tick \"Trust this file\".")

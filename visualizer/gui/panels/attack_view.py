@@ -1,9 +1,13 @@
-"""One model's column for a gradient attack: original, adversarial and amplified perturbation
-(linked views), top-5 before and after, loss and probabilities per iterate, and a status line.
+"""One model's column for a gradient attack: a headline comparing it with the other columns,
+the threat model, original, adversarial and amplified perturbation (linked views, hover
+read-outs), top-5 before and after, loss and probabilities per iterate (collapsible; click or
+drag on it to see any kept iterate), and a status line.
 
 The view only displays: ``show_clean`` when an image is loaded, ``show_progress`` about 20 times
 a second while the attack runs (updates existing items only), ``show_result`` with the final
-record. Records are the dicts of ``visualizer.core.results.attack_record``.
+record, ``set_iterates`` with the run's kept iterates, ``set_scale`` with the colour scale it
+shares with the other columns of its threat model. Records are the dicts of
+``visualizer.core.results.attack_record``.
 """
 
 from __future__ import annotations
@@ -11,105 +15,100 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from superqt import QElidingLabel
 
-from visualizer.gui.panels.colormaps import C_REF, C_TGT, diverging_cmap
-from visualizer.core.formatting import eps_text, num, over_255, prob_text
-from visualizer.gui.panels.history_plot import HistoryPlot
+from visualizer.core.formatting import num, over_255, prob_text
+from visualizer.core.perturbation_scale import PerturbationScale, perturbation_scale
+from visualizer.gui.panels.attack_headline import headline_html, headline_tooltip, threat_text
+from visualizer.gui.panels.attack_layout import GAP, choose_arrangement
+from visualizer.gui.panels.attack_parts import GRID_MARGINS, ImageArea, PlotSection, Top5Block
+from visualizer.gui.panels.colormaps import C_REF, C_TGT
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, channel_mean, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
+from visualizer.gui.panels.perturbation_block import BAR_W, PerturbationBlock
+from visualizer.gui.panels.readouts import PIXEL_HINT, HoverTracker, pixel_readout
 from visualizer.gui.panels.theme import PlotColours
-from visualizer.gui.panels.top5_bars import Top5Bars
-from visualizer.gui.qt import QtWidgets, pg
+from visualizer.gui.qt import QtWidgets, Qt, Signal, pg
 
-__all__ = ["AttackView", "perturbation_limit"]
+__all__ = ["AttackView"]
 
-NORM_NAMES = {"linf": "L\u221e", "l2": "L2"}
-# eps and |delta| are float32 on the device: allow their rounding when testing |delta| <= eps.
-EPS_TOLERANCE = 1e-4
+_describe = threat_text
 
 
-def perturbation_limit(delta: np.ndarray, params: dict | None) -> tuple[float, str]:
-    """(colour limit L, what L is). An L-inf attack's map spans exactly its budget ±eps; any
-    other map (L2, or an L-inf map that exceeds eps) spans ±max|delta|."""
-    params = params or {}
-    finite = np.abs(delta[np.isfinite(delta)])
-    max_abs = float(finite.max()) if finite.size else 0.0
-    eps = params.get("eps")
-    if params.get("norm") == "linf" and eps and float(eps) > 0 and max_abs <= float(eps) * (1 + EPS_TOLERANCE):
-        return float(eps), "\u00b1\u03b5"
-    if max_abs > 0:
-        return max_abs, "\u00b1max|\u03b4|"
-    return (float(eps) if eps else 1.0), "\u00b1\u03b5"
-
-
-def _amplification(limit: float) -> str:
-    factor = 1.0 / limit
-    return f"\u00d7{factor:.0f}" if factor >= 10 else f"\u00d7{factor:.2g}"
-
-
-def _describe(params: dict) -> str:
-    method = str(params.get("method", "?")).lower()
-    norm = params.get("norm")
-    steps = params.get("steps")
-    head = (f"PGD-{steps}" if steps else "PGD") if method == "pgd" else method.upper()
-    parts = [f"{head} {NORM_NAMES.get(norm, norm)}", f"\u03b5 = {eps_text(params.get('eps'), norm)}"]
-    if params.get("restarts") and int(params["restarts"]) > 1:
-        parts.append(f"{int(params['restarts'])} restarts")
-    parts.append("targeted" if params.get("targeted") else "untargeted")
-    return " \u00b7 ".join(parts)
+def _top5(probs, classes, names) -> list[dict]:
+    return [{"class": int(c), "label": names[int(c)] if names is not None else str(int(c)), "prob": float(p)}
+            for p, c in zip(probs, classes)]
 
 
 class AttackView(ModelResultView):
+    iterateShown = Signal(object)        # the kept iterate shown after a click on the plot; None: the result
+
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._clean: np.ndarray | None = None       # C x H x W, kept to form live perturbations
+        self._shown_adv: np.ndarray | None = None   # C x H x W: the adversarial image on screen
         self._params: dict = {}
         self._reference: int | None = None
         self._target: int | None = None
-        self._limit = 0.0
+        self._record: dict | None = None
+        self._final_adv: np.ndarray | None = None
+        self._own_scale: PerturbationScale | None = None   # the result's own colour scale
+        self._scale: PerturbationScale | None = None       # the one drawn (shared with like columns)
+        self._iterates = None                                # KeptIterates of the result, or None
+        self._class_names: list[str] | None = None
+        self._aspect = 1.0
 
-        # Images: one GraphicsLayoutWidget, three linked views, one colour bar for the perturbation.
-        self.images = ImageGridWidget()
-        lay = self.images.ci
-        self.original = ImagePanel(lay, 0, 0, "Original", caption=True)
-        self.adversarial = ImagePanel(lay, 0, 1, "Adversarial", caption=True)
-        self.perturbation = ImagePanel(lay, 0, 2, "Perturbation", caption=True)
+        self.threat_label = QtWidgets.QLabel()
+        self.threat_label.setToolTip("The threat model of the run shown: attack, norm, budget \u03b5")
+        self.headline_label = QtWidgets.QLabel()
+        self.headline_label.setWordWrap(True)
+        self.headline_label.setContentsMargins(4, 0, 4, 0)
+        font = self.headline_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.headline_label.setFont(font)
+
+        # Images: Original | Adversarial in one GraphicsLayoutWidget, the perturbation and its
+        # colour bar in another, so the arrangement can put them side by side or one above.
+        self.images = ImageGridWidget(fit_height=False)
+        self.original = ImagePanel(self.images.ci, 0, 0, "Original", caption=True)
+        self.adversarial = ImagePanel(self.images.ci, 0, 1, "Adversarial", caption=True)
+        self.perturbation_images = PerturbationBlock()
+        self.perturbation, self.colour_bar = self.perturbation_images.panel, self.perturbation_images.colour_bar
+        for col in (0, 1):
+            self.images.ci.layout.setColumnStretchFactor(col, 1)
         link_views(self.image_views())
-        self.colour_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=diverging_cmap(), width=10,
-                                          interactive=False)
-        # Room for "+12/255" in the current font (the bar's default 45 px drops wider labels).
-        self.colour_bar.axis.setWidth(self.fontMetrics().horizontalAdvance("\u221200/255") + 14)
-        lay.addItem(self.colour_bar, row=1, col=3)
-        self.colour_bar.setImageItem(self.perturbation.image)
-        for col in range(3):
-            lay.layout.setColumnStretchFactor(col, 1)
-        self.images.set_grid(1, 3, reserved_width=self.colour_bar.axis.width() + 20)
 
-        self.bars_before = Top5Bars("Top-5 clean")
-        self.bars_after = Top5Bars("Top-5 adversarial")
-        self.legend_label = QtWidgets.QLabel()
-        self.legend_label.setWordWrap(True)
-        bars = QtWidgets.QGridLayout()
-        bars.setContentsMargins(4, 2, 4, 0)
-        bars.setHorizontalSpacing(12)
-        bars.setVerticalSpacing(0)
-        bars.addWidget(self.bars_before, 0, 0)
-        bars.addWidget(self.bars_after, 0, 1)
-        bars.addWidget(self.legend_label, 1, 0, 1, 2)
+        self.top5 = Top5Block()
+        self.bars_before, self.bars_after, self.legend_label = self.top5.before, self.top5.after, self.top5.legend
+        self.image_area = ImageArea(self.images, self.perturbation_images, self.top5)
 
-        self.history = HistoryPlot()
+        self.readout_label = QElidingLabel(PIXEL_HINT)
+        self.readout_label.setContentsMargins(4, 0, 4, 0)
+        self.hover = HoverTracker([self.images, self.perturbation_images], self.image_views(), self._image_shape, self)
+        self.hover.hovered.connect(self._show_readout)
 
+        self.plot_section = PlotSection()
+        self.history = self.plot_section.plot
+        self.history.iterateRequested.connect(self.show_iterate)
+        self.plot_section.result_button.clicked.connect(self.show_final)
+        self.plot_section.toggled.connect(lambda _on: self._arrange(force=True))
 
+        title_row = QtWidgets.QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 4, 0)
+        title_row.addWidget(self.title_label, 1)
+        title_row.addWidget(self.threat_label, 0, Qt.AlignmentFlag.AlignRight)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.images)
-        layout.addLayout(bars)
-        layout.addWidget(self.history, 1)
+        layout.setSpacing(3)
+        layout.addLayout(title_row)
+        layout.addWidget(self.headline_label)
+        layout.addWidget(self.image_area)
+        layout.addWidget(self.readout_label)
+        layout.addWidget(self.plot_section, 1)
         layout.addWidget(self.status_label)
         self.clear()
         self.apply_theme()
+        self._arrange(force=True)
 
     # ------------------------------------------------------------------ public API
 
@@ -123,15 +122,11 @@ class AttackView(ModelResultView):
         """The loaded image before any attack. ``reference`` defaults to the clean top-1 (what
         the engine attacks when no label is given); ``params`` (an AttackParams dict) sets the
         live perturbation's colour range to ±eps for L-inf."""
-        self._clean = np.asarray(clean, dtype=np.float32)
-        if self._clean.ndim == 2:
-            self._clean = self._clean[None]
+        self._set_clean(clean)
         self._params = dict(params or {})
         self._reference = reference if reference is not None else (top5[0]["class"] if top5 else None)
         self._target = target
-        self._limit = 0.0
-        self.images.set_aspect(self._clean.shape[1] / self._clean.shape[2])
-        self.original.set_image(to_display(self._clean))
+        self._forget_result()
         self.original.set_caption(self._top1_text(top5))
         self.adversarial.clear()
         self.perturbation.clear()
@@ -142,26 +137,24 @@ class AttackView(ModelResultView):
         self.bars_after.set_entries([], self._reference, self._target)
         self.bars_after.set_title("Top-5 adversarial")
         self.history.reset()
+        self.history.set_objective(self._target is not None)
         self._set_legend(None)
+        self.headline_label.setText("")
+        self.threat_label.setText(_describe(self._params) if self._params else "")
         self.status_label.setText(_describe(self._params) if self._params else "")
 
     def show_progress(self, step: int, total: int, loss: float, ref_prob: float, target_prob: float | None,
                       top5: list[dict], adversarial: np.ndarray | None = None) -> None:
         """One live iterate. ``step`` is the x position (iterate over all restarts, i.e.
-        ``AttackStep.done - 1``), ``total`` the iterates the whole attack will evaluate."""
+        ``AttackStep.done - 1``; 0 is the starting point), ``total`` the iterates the whole
+        attack will evaluate (so the last is ``total - 1``, where the x axis ends)."""
         self.history.append(step, loss, ref_prob, target_prob, total)
         self.bars_after.set_entries(top5, self._reference, self._target)
-        self.bars_after.set_title(f"Top-5 at iterate {step + 1}/{total}")
+        self.bars_after.set_title(f"Top-5 at iterate {step}/{total - 1}")
         if adversarial is not None and self._clean is not None:
             adv = np.asarray(adversarial, dtype=np.float32)
-            if adv.ndim == 4:
-                adv = adv[0]
-            self.adversarial.set_image(to_display(adv))
-            self.adversarial.set_caption(self._top1_text(top5))
-            delta = channel_mean(adv - self._clean)
-            limit, _ = perturbation_limit(delta, self._params)
-            self._show_perturbation(delta, limit)
-        self.status_label.setText(f"Running: iterate {step + 1} of {total} \u00b7 loss {loss:.3g} \u00b7 "
+            self._show_adversarial(adv[0] if adv.ndim == 4 else adv, top5)
+        self.status_label.setText(f"Running: iterate {step} of {total - 1} \u00b7 loss {loss:.3g} \u00b7 "
                                   f"P(reference) {prob_text(ref_prob)}")
 
     def show_result(self, record: dict, clean: np.ndarray, adversarial: np.ndarray) -> None:
@@ -172,89 +165,194 @@ class AttackView(ModelResultView):
             clean, adversarial = clean[None], adversarial[None]
         if clean.shape != adversarial.shape:
             raise ValueError(f"clean {clean.shape} and adversarial {adversarial.shape} differ in shape")
-        self._clean = clean
+        self._set_clean(clean)
+        self._record = record
+        self._final_adv = adversarial
+        self._iterates = None
         self._params = dict(record.get("parameters") or {})
         label = record.get("label") or {}
         target = record.get("target") if self._params.get("targeted") else None
         self._reference = label.get("class")
         self._target = target.get("class") if target else None
+        self._own_scale = perturbation_scale(channel_mean(adversarial - clean), self._params)
+        self._scale = self._own_scale
 
         clean_top5 = (record.get("clean") or {}).get("top5") or []
-        adv_top5 = (record.get("adversarial") or {}).get("top5") or []
-        self.images.set_aspect(clean.shape[1] / clean.shape[2])
-        self.original.set_image(to_display(clean))
         self.original.set_caption(self._top1_text(clean_top5))
-        self.adversarial.set_image(to_display(adversarial))
-        self.adversarial.set_caption(self._top1_text(adv_top5))
-        delta = channel_mean(adversarial - clean)
-        limit, limit_name = perturbation_limit(delta, self._params)
-        self._show_perturbation(delta, limit)
-        what = "RGB mean" if clean.shape[0] == 3 else "1 channel"
-        self.perturbation.set_caption(f"{what}, {limit_name}")
-        channels = "averaged over the colour channels" if clean.shape[0] == 3 else "one channel"
-        self.perturbation.caption.set_hint(f"adversarial \u2212 clean, {channels}; colours span {limit_name} = "
-                                           f"\u00b1{num(limit)}, amplified {_amplification(limit)}")
-
         self.bars_before.set_entries(clean_top5, self._reference, self._target)
-        self.bars_after.set_entries(adv_top5, self._reference, self._target)
-        self.bars_after.set_title("Top-5 adversarial")
         self._set_legend(record)
         history = record.get("history") or {}
         self.history.set_history(history.get("loss"), history.get("reference_prob"),
                                  history.get("target_prob") if self._target is not None else None)
+        self.history.set_objective(self._target is not None)
+        self.plot_section.set_state(targeted=self._target is not None, scrubbable=False, shown=None)
+        self.show_final()
+        self.threat_label.setText(_describe(self._params))
+        self._set_headline()
         self.status_label.setText(self._status_html(record))
+
+    def set_iterates(self, iterates, class_names: list[str] | None) -> None:
+        """The result's kept iterates (core KeptIterates) and the model's class names, so a
+        click on the plot can show any of them; None: nothing to show."""
+        self._iterates = iterates if iterates is not None and len(iterates) else None
+        self._class_names = class_names
+        self.plot_section.set_state(targeted=self._target is not None, scrubbable=self._iterates is not None,
+                                    shown=None)
+
+    def show_iterate(self, index: int) -> int | None:
+        """Show the kept iterate nearest ``index``: its adversarial image, perturbation (on the
+        result's scale) and top-5. Returns the iterate shown, None when none is kept."""
+        if self._iterates is None or self._record is None:
+            return None
+        it = self._iterates.nearest(index)
+        top5 = _top5(it.topk_prob[0], it.topk_class[0], self._class_names)
+        last = self.history.point_count() - 1
+        self._show_adversarial(self._iterates.adversarial(it), top5, title=f"Adversarial at iterate {it.index}")
+        self.bars_after.set_entries(top5, self._reference, self._target)
+        self.bars_after.set_title(f"Top-5 at iterate {it.index}/{last}")
+        self.history.set_cursor(it.index)
+        self.plot_section.set_state(targeted=self._target is not None, scrubbable=True, shown=it.index)
+        self.iterateShown.emit(it.index)
+        return it.index
+
+    def show_final(self) -> None:
+        """Back from a kept iterate to the result (the best iterate the attack found)."""
+        if self._record is None or self._final_adv is None:
+            return
+        adv_top5 = (self._record.get("adversarial") or {}).get("top5") or []
+        self._show_adversarial(self._final_adv, adv_top5, title="Adversarial")
+        self.bars_after.set_entries(adv_top5, self._reference, self._target)
+        self.bars_after.set_title("Top-5 adversarial")
+        self.history.set_cursor(None)
+        self.plot_section.set_state(targeted=self._target is not None, scrubbable=self._iterates is not None,
+                                    shown=None)
+        self.iterateShown.emit(None)
+
+    def own_scale(self) -> PerturbationScale | None:
+        """The colour scale this column's result needs on its own (None: no result shown)."""
+        return self._own_scale
+
+    def scale(self) -> PerturbationScale | None:
+        return self._scale
+
+    def set_scale(self, scale: PerturbationScale | None, shared: bool = False) -> None:
+        """Draw the perturbation on ``scale``; ``shared``: the scale every column of this
+        threat model uses (captions say so). None: on the result's own."""
+        if self._own_scale is None:
+            return
+        self._scale = scale or self._own_scale
+        self._shared = shared and scale is not None
+        if self._shown_adv is not None and self._clean is not None:
+            self._draw_perturbation(channel_mean(self._shown_adv - self._clean))
 
     def clear(self) -> None:
         self._clean = None
-        self._limit = 0.0
-        for panel, title in ((self.original, "Original"), (self.adversarial, "Adversarial"),
-                             (self.perturbation, "Perturbation")):
+        self._shown_adv = None
+        self._forget_result()
+        for panel, title in ((self.original, "Original"), (self.adversarial, "Adversarial")):
             panel.clear()
             panel.set_title(title)
-        self.colour_bar.setLevels((-1.0, 1.0))
-        self.colour_bar.axis.setTicks(None)
-        self.colour_bar.setOpacity(0.0)
+        self.perturbation_images.reset()
         self.bars_before.clear()
         self.bars_after.clear()
         self.bars_after.set_title("Top-5 adversarial")
         self.history.reset()
+        self.history.set_objective(False)
         self.legend_label.setText("")
+        self.headline_label.setText("")
+        self.threat_label.setText("")
         self.status_label.setText("")
+        self.readout_label.setText(PIXEL_HINT)
 
-    # ------------------------------------------------------------------ theming
+    # ------------------------------------------------------------------ theming and layout
 
     def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.images, self.history]
+        return [self.images, self.perturbation_images, self.history]
 
     def theme_changed(self, colours: PlotColours) -> None:
         self.history.set_colours(colours)
         self._colours = colours
         self._set_legend(getattr(self, "_legend_record", None))
+        self._set_headline()
+        self.readout_label.setStyleSheet(f"color: {colours.muted.name()}")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self, force: bool = False) -> None:
+        """Give the images the space: the arrangement (row or grid, attack_layout.py) that
+        makes them largest once the plot has its share; the plot takes what is left."""
+        width, height = max(self.width(), 50), max(self.height(), 50)
+        lay = self.layout()
+        fixed = sum(_height(w, width) for w in (self.headline_label, self.readout_label, self.status_label))
+        fixed += max(self.title_label.sizeHint().height(), self.threat_label.sizeHint().height())
+        fixed += self.plot_section.header_height() + 5 * lay.spacing()
+        if self.plot_section.expanded():
+            fixed += min(max(110, int(0.22 * height)), 240)      # the plot's share; it gets any rest too
+        # A title or caption line of an image panel, with the layout's spacing and margins.
+        text_h = int(self.original.title.minimumHeight()) + 4
+        bar_w = BAR_W + GRID_MARGINS
+        a = choose_arrangement(width, height - fixed, self._aspect, text_h, bar_w,
+                               self.top5.height_for("row"), self.top5.height_for("grid"))
+        self.image_area.arrange(a, GAP)
+
+    def arrangement(self) -> str:
+        """'row' or 'grid' (see attack_layout.py)."""
+        return self.image_area.mode()
 
     # ------------------------------------------------------------------ helpers
 
-    def _show_perturbation(self, delta: np.ndarray, limit: float) -> None:
-        self.perturbation.set_image(delta, levels=(-limit, limit))
-        self.colour_bar.setOpacity(1.0)
-        if limit != self._limit:
-            # Levels go through the colour bar so the bar and the image can never disagree.
-            self._limit = limit
-            self.colour_bar.setLevels((-limit, limit))
-            # Just inside the ends: the axis drops ticks that rounding puts past its range.
-            edge = limit * 0.999
-            self.colour_bar.axis.setTicks([[(-edge, "\u2212" + self._level_text(limit)), (0.0, "0"),
-                                            (edge, "+" + self._level_text(limit))]])
-            self.perturbation.set_title(f"Perturbation {_amplification(limit)}")
+    def _set_clean(self, clean: np.ndarray) -> None:
+        self._clean = np.asarray(clean, dtype=np.float32)
+        if self._clean.ndim == 2:
+            self._clean = self._clean[None]
+        aspect = self._clean.shape[1] / self._clean.shape[2]
+        if abs(aspect - self._aspect) > 1e-6:
+            self._aspect = aspect
+            self._arrange()
+        self.original.set_image(to_display(self._clean))
 
-    @staticmethod
-    def _level_text(value: float) -> str:
-        return over_255(value) if value * 255 >= 0.95 else num(value)
+    def _forget_result(self) -> None:
+        self._record = self._final_adv = self._own_scale = self._scale = self._iterates = None
+        self._shared = False
+        self.plot_section.set_state(targeted=False, scrubbable=False, shown=None)
+
+    def _image_shape(self, _index: int):
+        return None if self._clean is None else self._clean.shape[1:]
+
+    def _show_readout(self, where) -> None:
+        if where is None or self._clean is None:
+            self.readout_label.setText(PIXEL_HINT)
+            return
+        _i, x, y = where
+        scale = self._scale or (perturbation_scale(np.zeros(1), self._params) if self._params else None)
+        self.readout_label.setText(pixel_readout(x, y, self._clean, self._shown_adv, scale))
+
+    def _show_adversarial(self, adv: np.ndarray, top5: list[dict], title: str = "Adversarial") -> None:
+        self._shown_adv = adv
+        self.adversarial.set_image(to_display(adv))
+        self.adversarial.set_title(title)
+        self.adversarial.set_caption(self._top1_text(top5))
+        self._draw_perturbation(channel_mean(adv - self._clean))
+
+    def _draw_perturbation(self, delta: np.ndarray) -> None:
+        # A result keeps its (shared) scale; a live iterate uses its own (±eps for L-inf).
+        scale = self._scale or perturbation_scale(delta, self._params)
+        shared = self._scale is not None and self._shared
+        if self.perturbation_images.draw(delta, scale, self._clean.shape[0], shared) and self._theme_ready:
+            self.apply_theme()              # the bar's unit is new text: give it the palette's colour
 
     @staticmethod
     def _top1_text(top5: list[dict] | None) -> str:
         if not top5:
             return " "
         return f"{top5[0].get('label', '?')} ({prob_text(top5[0].get('prob', float('nan')))})"
+
+    def _set_headline(self) -> None:
+        record = self._record
+        self.headline_label.setText(headline_html(record, getattr(self, "_colours", None)) if record else "")
+        self.headline_label.setToolTip(headline_tooltip(record) if record else "")
 
     def _set_legend(self, record: dict | None) -> None:
         self._legend_record = record
@@ -265,12 +363,12 @@ class AttackView(ModelResultView):
         label = record.get("label") or {}
         source = {"given": "true label", "predicted": "clean prediction"}.get(label.get("source"), "")
         ref = colours.accent(C_REF).name()
-        parts = [f"<span style='color:{ref}'>\u25a0</span> reference: {html.escape(str(label.get('label', '?')))}"
+        parts = [f"<span style='color:{ref}'>\u25a0</span>&nbsp;reference: {html.escape(str(label.get('label', '?')))}"
                  + (f" ({source})" if source else "")]
         target = record.get("target")
         if self._target is not None and target:
             tgt = colours.accent(C_TGT).name()
-            parts.append(f"<span style='color:{tgt}'>\u25a0</span> target: {html.escape(str(target.get('label')))}")
+            parts.append(f"<span style='color:{tgt}'>\u25a0</span>&nbsp;target: {html.escape(str(target.get('label')))}")
         self.legend_label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def _status_html(self, record: dict) -> str:
@@ -293,3 +391,11 @@ class AttackView(ModelResultView):
         for warning in record.get("warnings") or []:
             lines.append("\u26a0 " + html.escape(str(warning)))
         return "<br>".join(lines)
+
+
+def _height(widget: QtWidgets.QWidget, width: int) -> int:
+    if widget.isHidden():
+        return 0
+    if widget.hasHeightForWidth():
+        return widget.heightForWidth(width)
+    return widget.sizeHint().height()

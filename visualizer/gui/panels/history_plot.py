@@ -2,7 +2,11 @@
 point by point while an attack runs and replaced by the record's full history at the end.
 
 Points live in preallocated arrays and the three curves are updated with setData, so a live
-update costs no allocation and creates no graphics items."""
+update costs no allocation and creates no graphics items.
+
+Iterates are numbered as the x axis shows them: 0 is the starting point, the last is
+``total - 1`` (restarts included). Clicking or dragging on the plot asks for the iterate
+under the pointer (``iterateRequested``); ``set_cursor`` marks the one shown."""
 
 from __future__ import annotations
 
@@ -11,14 +15,21 @@ import numpy as np
 from visualizer.gui.panels.colormaps import C_REF, C_TGT
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.theme import PlotColours, plot_colours
-from visualizer.gui.qt import Qt, pg
+from visualizer.gui.qt import QtCore, Qt, Signal, pg
 
-__all__ = ["HistoryPlot"]
+__all__ = ["HistoryPlot", "objective_label"]
 
 MARKERS_UP_TO = 12      # few iterates (FGSM, short PGD): show each point
 
 
+def objective_label(targeted: bool) -> str:
+    """What the loss axis shows: the objective the attack maximises (core AttackResult)."""
+    return "−CE(target)" if targeted else "CE(reference)"
+
+
 class HistoryPlot(pg.PlotWidget):
+    iterateRequested = Signal(int)       # a click or drag at this iterate (x axis value)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         plot = self.getPlotItem()
@@ -26,11 +37,15 @@ class HistoryPlot(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.showAxis("right")
         plot.setLabel("bottom", "iterate")
-        plot.setLabel("left", "loss")
+        plot.setLabel("left", objective_label(False))
+        # "loss (x0.001)" reads as a unit; plain small numbers are clearer.
+        plot.getAxis("left").enableAutoSIPrefix(False)
         plot.vb.enableAutoRange(x=False, y=True)
+        # Clicks and drags pick an iterate; no panning or zooming to fight them.
+        plot.vb.setMouseEnabled(x=False, y=False)
         # Probabilities get their own ViewBox with a fixed 0..1 range, sharing the x axis.
         self.prob_view = pg.ViewBox(enableMenu=False)
-        self.prob_view.setMouseEnabled(x=True, y=False)
+        self.prob_view.setMouseEnabled(x=False, y=False)
         plot.scene().addItem(self.prob_view)
         plot.getAxis("right").linkToView(self.prob_view)
         self.prob_view.setXLink(plot.vb)
@@ -42,6 +57,10 @@ class HistoryPlot(pg.PlotWidget):
         self.target_curve = pg.PlotDataItem(name="P(target)")
         self.prob_view.addItem(self.ref_curve)
         self.prob_view.addItem(self.target_curve)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor.setZValue(20)
+        self.cursor.hide()
+        plot.addItem(self.cursor, ignoreBounds=True)
 
         self._x = np.zeros(64)
         self._loss = np.zeros(64)
@@ -73,13 +92,14 @@ class HistoryPlot(pg.PlotWidget):
         self.target_curve.setPen(pg.mkPen(tgt, width=1.5, style=Qt.PenStyle.DashLine))
         self.target_curve.setSymbolPen(pg.mkPen(tgt))
         self.target_curve.setSymbolBrush(tgt)
+        self.cursor.setPen(pg.mkPen(colours.text, width=1, style=Qt.PenStyle.DotLine))
         self._update_right_label()
 
     def _update_right_label(self) -> None:
         ref, tgt = self._colours.accent(C_REF).name(), self._colours.accent(C_TGT).name()
         text = f"<span style='color:{ref}'>P(reference)</span>"
-        if self._has_target:
-            text += f" / <span style='color:{tgt}'>P(target)</span>"
+        if self._has_target:      # short: the label must fit a low plot's height
+            text = f"<span style='color:{ref}'>P(ref.)</span> / <span style='color:{tgt}'>P(target)</span>"
         self.getPlotItem().setLabel("right", text)
 
     # ------------------------------------------------------------------ data
@@ -88,6 +108,7 @@ class HistoryPlot(pg.PlotWidget):
         self._n = 0
         self._total = int(total)
         self._has_target = False
+        self.cursor.hide()
         for curve in (self.loss_curve, self.ref_curve, self.target_curve):
             curve.setData([], [])
         self._set_markers(0 < total <= MARKERS_UP_TO)
@@ -127,6 +148,7 @@ class HistoryPlot(pg.PlotWidget):
         n = max(loss.size, ref.size, 0 if tgt is None else tgt.size)
         self._n = 0
         self.empty_hint.set_empty(n == 0)
+        self.cursor.hide()
         self._has_target = tgt is not None and tgt.size > 0
         self._set_markers(0 < n <= MARKERS_UP_TO)
         self.loss_curve.setData(np.arange(loss.size), loss)
@@ -137,6 +159,51 @@ class HistoryPlot(pg.PlotWidget):
             self.target_curve.setData([], [])
         self._update_right_label()
         self._fit_x(n)
+
+    def set_objective(self, targeted: bool) -> None:
+        """Label the loss axis with what is plotted (minus the target's cross-entropy for a
+        targeted attack: negative, rising to 0 as the target becomes certain)."""
+        self.getPlotItem().setLabel("left", objective_label(targeted))
+
+    def set_cursor(self, index: int | None) -> None:
+        """Mark iterate ``index`` (None: no mark)."""
+        if index is None:
+            self.cursor.hide()
+        else:
+            self.cursor.setValue(float(index))
+            self.cursor.show()
+
+    def cursor_index(self) -> int | None:
+        return int(round(self.cursor.value())) if self.cursor.isVisible() else None
+
+    def iterate_at(self, pos: QtCore.QPointF) -> int | None:
+        """The iterate under widget position ``pos`` (nearest plotted x), None off the data."""
+        n = self.point_count()
+        vb = self.getPlotItem().vb
+        scene = self.mapToScene(pos.toPoint())
+        if n == 0 or not vb.sceneBoundingRect().contains(scene):
+            return None
+        x = vb.mapSceneToView(scene).x()
+        return int(min(max(round(x), 0), n - 1))
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        if ev.button() == Qt.MouseButton.LeftButton and self._request(ev.position()):
+            ev.accept()
+            return
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        if ev.buttons() & Qt.MouseButton.LeftButton and self._request(ev.position()):
+            ev.accept()
+            return
+        super().mouseMoveEvent(ev)
+
+    def _request(self, pos: QtCore.QPointF) -> bool:
+        index = self.iterate_at(pos)
+        if index is None:
+            return False
+        self.iterateRequested.emit(index)
+        return True
 
     def point_count(self) -> int:
         """Points on the loss curve."""

@@ -90,7 +90,10 @@ class FlexLabel(pg.LabelItem):
 class ImageViewBox(pg.ViewBox):
     """A ViewBox whose links copy the linked view's centre and scale (data units per screen
     pixel) instead of its range, so linked views of different pixel sizes (columns of unequal
-    width, other windows) show the same zoom without fighting the aspect lock. A double-click
+    width, other windows) show the same zoom without fighting the aspect lock.
+
+    A view that shows its whole image keeps showing it whole when it is resized (a panel
+    re-arranged, a window enlarged); one the user zoomed into keeps its zoom. A double-click
     shows the whole image again (and the linked views follow)."""
 
     def reset_zoom(self) -> None:
@@ -102,6 +105,21 @@ class ImageViewBox(pg.ViewBox):
             self.reset_zoom()
             return
         super().mouseClickEvent(ev)
+
+    def resizeEvent(self, ev):
+        fitted = self._shows_whole_image()
+        super().resizeEvent(ev)
+        if fitted and min(self.width(), self.height()) >= 1:
+            self.autoRange(padding=0.0)
+
+    def _shows_whole_image(self) -> bool:
+        bounds = self.childrenBoundingRect()
+        if bounds.isEmpty():
+            return False
+        (x0, x1), (y0, y1) = self.viewRange()
+        slack = 1e-3 * max(bounds.width(), bounds.height())
+        return (x0 <= bounds.left() + slack and x1 >= bounds.right() - slack
+                and y0 <= bounds.top() + slack and y1 >= bounds.bottom() - slack)
 
     def linkedViewChanged(self, view, axis):
         if self.linksBlocked or view is None:
@@ -172,10 +190,12 @@ class ImagePanel:
 class ImageGridWidget(pg.GraphicsLayoutWidget):
     """A GraphicsLayoutWidget that asks its layout for the height its images need at the
     current width (height-for-width), so a narrow column does not leave empty bands above
-    and below aspect-locked images and the space goes to the plots instead."""
+    and below aspect-locked images and the space goes to the plots instead.
+    ``fit_height=False``: the owner sets the size itself (the attack column's arrangement)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, fit_height: bool = True):
         super().__init__(parent)
+        self._fit_height = fit_height
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.ci.setSpacing(3)
         self._grid = (1, 1)          # rows, columns of images
@@ -184,7 +204,7 @@ class ImageGridWidget(pg.GraphicsLayoutWidget):
         self._text_rows = 2          # title and caption lines per image row
         policy = QtWidgets.QSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred,
                                        QtWidgets.QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
+        policy.setHeightForWidth(fit_height)
         self.setSizePolicy(policy)
 
     def set_grid(self, rows: int, columns: int, reserved_width: int = 0, text_rows: int = 2) -> None:
@@ -199,7 +219,7 @@ class ImageGridWidget(pg.GraphicsLayoutWidget):
             self.updateGeometry()
 
     def hasHeightForWidth(self) -> bool:
-        return True
+        return self._fit_height
 
     def heightForWidth(self, width: int) -> int:
         rows, cols = self._grid
@@ -207,7 +227,14 @@ class ImageGridWidget(pg.GraphicsLayoutWidget):
         cell_w = max(width - self._reserved_w - 8 - 3 * cols, 10) / cols
         return int(rows * (cell_w * self._aspect + self._text_rows * line) + 8)
 
+    def set_preferred_size(self, width: int, height: int) -> None:
+        """The size to take when the owner lays it out itself (``fit_height=False``)."""
+        self._preferred = QtCore.QSize(width, height)
+        self.updateGeometry()
+
     def sizeHint(self) -> QtCore.QSize:
+        if getattr(self, "_preferred", None) is not None:
+            return self._preferred
         width = 120 * self._grid[1] + self._reserved_w
         return QtCore.QSize(width, self.heightForWidth(width))
 

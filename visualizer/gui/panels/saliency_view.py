@@ -8,15 +8,20 @@ times smaller), but a faint map's structure only shows on its own.
 Maps are H x W on the original image grid, NaN outside a model's input crop (drawn
 transparent). The overlay switch shows the maps over a grayscale copy of the image with
 opacity growing with |saliency|; it only swaps lookup tables, the levels never change.
-Records are the dicts of ``visualizer.core.results.saliency_record``.
+Records are the dicts of ``visualizer.core.results.saliency_record``. A map whose gradient
+was NaN is not drawn (its panel says "no gradient (NaN)"), an all-zero one says so over it,
+and Integrated Gradients maps carry their completeness gap in the title; the record's
+warnings are listed under the maps.
 """
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 
+from visualizer.core.formatting import completeness_text, gradient_text
 from visualizer.gui.panels.colormaps import diverging_cmap, magnitude_cmap, overlay_lut
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.theme import ThemedWidget
@@ -24,10 +29,9 @@ from visualizer.gui.qt import QtWidgets, Qt, pg
 
 __all__ = ["SaliencyView"]
 
-MAX_COLUMNS = 4
+MAX_COLUMNS = 4           # at most this many panels in a row, however wide the tab
 NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
-EMPTY_HINT = ("No saliency maps yet: choose Saliency under Run and press Run on all to see every model's map "
-              "side by side, on one scale.")
+EMPTY_HINT = "No maps yet: choose Saliency under Run, then Run on all (every model's map, one scale)."
 METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
 
 
@@ -53,12 +57,15 @@ class SaliencyView(ThemedWidget):
         self._record: dict | None = None
         self._panels: list[ImagePanel] = []       # [image, map 1, map 2, ...]
         self._bases: list[pg.ImageItem] = []      # grayscale image under each map (overlay)
+        self._states: list[pg.TextItem] = []      # "no gradient (NaN)" over each map, when so
         self._absolute = False
         self._cmap = diverging_cmap()
         self._gray = self._neutral = None         # H x W arrays drawn under the maps
         self._maps: list[np.ndarray] = []
         self._entries: list[dict] = []
         self._scale = 1.0                         # the shared scale
+        self._columns = 0                         # panels per row (see _best_columns)
+        self._image = None                        # H x W x 3, as given to show_result
 
         self.header_label = QtWidgets.QLabel()
         self.header_label.setWordWrap(True)
@@ -82,6 +89,7 @@ class SaliencyView(ThemedWidget):
                                           label="saliency (shared scale)")
         self.note_label = QtWidgets.QLabel()
         self.note_label.setWordWrap(True)
+        self.note_label.setTextFormat(Qt.TextFormat.RichText)     # warnings are escaped, lines joined by <br>
         self.note_label.setContentsMargins(4, 0, 4, 2)
 
         layout = QtWidgets.QVBoxLayout(self)
@@ -120,8 +128,9 @@ class SaliencyView(ThemedWidget):
             scale = 1.0
         absolute = bool(sal.get("absolute"))
 
-        if len(self._panels) != len(maps) + 1:
-            self._build(len(maps))
+        cols = self._best_columns(len(maps) + 1, img.shape[0] / img.shape[1])
+        if len(self._panels) != len(maps) + 1 or cols != self._columns:
+            self._build(len(maps), cols)
         if absolute != self._absolute:
             self._absolute = absolute
             self._cmap = magnitude_cmap() if absolute else diverging_cmap()
@@ -133,9 +142,10 @@ class SaliencyView(ThemedWidget):
         self._panels[0].set_title(f"Image \u2014 {w} \u00d7 {h} px")
         self._gray = _gray(img)
         self._neutral = np.full((h, w), NEUTRAL, dtype=np.float32)
-        self._maps, self._entries, self._scale = maps, entries, scale
+        self._maps, self._entries, self._scale, self._image = maps, entries, scale, image
         self._apply_scale(self.own_scale_box.isChecked())
-        self._has_nan = any(bool(np.isnan(m).any()) for m in maps)
+        # Grey outside a crop needs a note; a NaN gradient's panel says so itself.
+        self._has_nan = any(bool(np.isnan(m).any()) for m, e in zip(maps, entries) if e.get("gradient", "ok") == "ok")
         self.overlay_box.blockSignals(True)
         self.overlay_box.setChecked(overlay)
         self.overlay_box.blockSignals(False)
@@ -150,6 +160,8 @@ class SaliencyView(ThemedWidget):
             panel.clear()
         for base in self._bases:
             base.clear()
+        for state in self._states:
+            state.setVisible(False)
         self._gray = self._neutral = None
         self.header_label.setText(EMPTY_HINT)
         self.note_label.setText("")
@@ -159,12 +171,37 @@ class SaliencyView(ThemedWidget):
     def plot_views(self) -> list[pg.GraphicsView]:
         return [self.maps]
 
-    def _build(self, n_maps: int) -> None:
-        """(Re)create the panels for ``n_maps`` maps: only when the number of models changes."""
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Panels re-flow to stay as large as the tab allows (one row when wide, a grid when
+        tall): the maps fill the tab, not a strip at its top."""
+        super().resizeEvent(event)
+        if self._record is not None and self._maps:
+            h, w = self._maps[0].shape
+            if self._best_columns(len(self._maps) + 1, h / w) != self._columns:
+                self.show_result(self._record, self._image, self._maps, self.overlay_box.isChecked())
+
+    def _best_columns(self, panels: int, aspect: float) -> int:
+        """The number of columns that makes ``panels`` images of height/width ``aspect``
+        largest in the space this view has below its header."""
+        width = max(self.width() - self.colour_bar.axis.width() - 40, 50)
+        height = max(self.height() - self.header_label.sizeHint().height() - 2 * self.note_label.sizeHint().height(),
+                     50)
+        line = self.fontMetrics().height() + 10           # a panel's title
+        best, best_cell = 1, -1.0
+        for cols in range(1, min(panels, MAX_COLUMNS) + 1):
+            rows = math.ceil(panels / cols)
+            cell = min(width / cols - 4, (height / rows - line) / aspect)
+            if cell > best_cell + 0.5:
+                best, best_cell = cols, cell
+        return best
+
+    def _build(self, n_maps: int, cols: int) -> None:
+        """(Re)create the panels for ``n_maps`` maps in ``cols`` columns: only when the number
+        of models or the arrangement changes."""
         lay = self.maps.ci
         lay.clear()
-        self._panels, self._bases = [], []
-        cols = min(n_maps + 1, MAX_COLUMNS)
+        self._panels, self._bases, self._states = [], [], []
+        self._columns = cols
         rows = math.ceil((n_maps + 1) / cols)
         for i in range(n_maps + 1):
             r, c = divmod(i, cols)
@@ -174,9 +211,19 @@ class SaliencyView(ThemedWidget):
                 base.setZValue(-1)
                 panel.view.addItem(base)
                 self._bases.append(base)
+                state = pg.TextItem(anchor=(0.5, 0.5), color="k", fill=pg.mkBrush(255, 255, 255, 230),
+                                    border=pg.mkPen("#9a6700"))
+                state.setZValue(10)
+                panel.view.addItem(state)
+                self._states.append(state)
             self._panels.append(panel)
         for c in range(cols):
             lay.layout.setColumnStretchFactor(c, 1)
+        for r in range(rows):      # height goes to the images, not to the titles between them
+            lay.layout.setRowStretchFactor(2 * r, 0)
+            lay.layout.setRowStretchFactor(2 * r + 1, 1)
+            for panel in self._panels[r * cols:(r + 1) * cols]:
+                panel.title.setMaximumHeight(panel.title.minimumHeight())
         lay.addItem(self.colour_bar, row=1, col=cols, rowspan=2 * rows - 1)
         self.colour_bar.setImageItem(self.map_items())
         link_views(self.image_views())
@@ -190,12 +237,21 @@ class SaliencyView(ThemedWidget):
         absolute = self._absolute
         levels = ((0.0, 1.0) if absolute else (-1.0, 1.0)) if own else \
             ((0.0, self._scale) if absolute else (-self._scale, self._scale))
-        for panel, m, entry in zip(self._panels[1:], self._maps, self._entries):
+        for panel, state, m, entry in zip(self._panels[1:], self._states, self._maps, self._entries):
             own_scale = _finite_positive(entry.get("own_scale"))
+            broken = gradient_text(entry)
+            if entry.get("gradient") == "nan":
+                m = np.full_like(m, np.nan)        # never draw a partly NaN gradient as a map
             panel.set_image(m / own_scale if own else m, levels=levels)
+            state.setText(broken)
+            state.setVisible(bool(broken))
+            state.setPos(m.shape[1] / 2, m.shape[0] / 2)
             title = f"{entry.get('model', '?')} \u2014 {entry.get('label', entry.get('class', '?'))}"
             if own:
                 title += f" (\u00b1{own_scale:.3g})" if not absolute else f" (0 \u2026 {own_scale:.3g})"
+            gap, _flagged = completeness_text(entry)
+            if gap:
+                title += f" \u00b7 {gap}"
             panel.set_title(title)
             source = "given label" if entry.get("label_source") == "given" else "model's top-1"
             panel.title.set_hint(f"{title} (class {entry.get('class')}, {source}); "
@@ -229,4 +285,9 @@ class SaliencyView(ThemedWidget):
             notes.append("grey: outside that model's input crop")
         if self._absolute:
             notes.append("absolute values")
-        self.note_label.setText("; ".join(notes))
+        lines = ["; ".join(notes)] if notes else []
+        if any(completeness_text(e)[0] for e in self._entries):
+            lines.append("gap: how far the map's sum is from f(image) \u2212 f(black) (completeness); "
+                         "\u26a0 when above 5 %")
+        lines += ["\u26a0 " + html.escape(str(w)) for w in (self._record or {}).get("warnings") or []]
+        self.note_label.setText("<br>".join(lines))

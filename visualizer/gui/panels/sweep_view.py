@@ -13,20 +13,22 @@ import html
 import math
 
 import numpy as np
+from superqt import QElidingLabel
 
 from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
-from visualizer.core.formatting import ellipsize, prob_text, signed
+from visualizer.core.formatting import ellipsize, signed
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.readouts import CELL_HINT
+from visualizer.gui.panels.sweep_pointer import SweepPointer
+from visualizer.gui.panels.sweep_text import status_html, transform_text, worst_caption
 from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal, pg
 
 __all__ = ["SweepView", "grid_axis"]
 
-DEGREE = "\u00b0"
 MAX_TICKS = 7
-CLICK_RADIUS_PX = 12        # random mode: how near a click must be to a point
 
 
 def grid_axis(values) -> tuple[np.ndarray, np.ndarray, list[tuple[float, str]]]:
@@ -55,12 +57,9 @@ def _floats(values) -> np.ndarray:
     return np.where(np.equal(a, None), np.nan, a).astype(float)
 
 
-def _transform_text(angle, tx, ty) -> str:
-    return f"rot {signed(angle, DEGREE)}, tx {signed(tx)}, ty {signed(ty)} px"
-
-
-class SweepView(ModelResultView):
+class SweepView(SweepPointer, ModelResultView):
     cellClicked = Signal(float, float, float)      # angle (degrees), tx, ty (pixels)
+    sliceChanged = Signal(float)                   # the user moved the ty slider to this ty (pixels)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -74,6 +73,10 @@ class SweepView(ModelResultView):
         self._samples = np.zeros((0, 3))
         self._sample_prob = self._sample_wrong = np.zeros(0)
         self._colours: PlotColours | None = None
+        self._pred_class = None                             # R x Tx x Ty predicted classes
+        self._sample_pred = np.zeros(0)
+        self._quiet = False                                 # a slice set by code, not by the user
+        self.class_name = None          # class index -> name (set by the tab); None: indices
 
         # Heatmap (grid) or scatter (random) with a 0..1 colour bar; every item made once here.
         self.heat = pg.GraphicsLayoutWidget()
@@ -104,6 +107,9 @@ class SweepView(ModelResultView):
                                           interactive=False, label="P(true class)")
         self.colour_bar.setImageItem(self.heat_image, insert_in=self.plot)
         self.heat.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.heat.scene().sigMouseMoved.connect(self._scene_hovered)
+        self.readout_label = QElidingLabel("")
+        self.readout_label.setContentsMargins(4, 0, 4, 0)
         self.empty_hint = EmptyPlotHint(self.plot, "Run a spatial sweep: the true-class probability over "
                                         "rotation × shift appears here", also_hide=[self.colour_bar])
         self.heat.setMinimumHeight(160)
@@ -141,6 +147,7 @@ class SweepView(ModelResultView):
         layout.setSpacing(4)
         layout.addWidget(self.title_label)
         layout.addWidget(self.heat, 1)
+        layout.addWidget(self.readout_label)
         layout.addLayout(controls)
         layout.addWidget(self.images)
         layout.addWidget(self.status_label)
@@ -160,6 +167,19 @@ class SweepView(ModelResultView):
     def set_slice(self, index: int) -> None:
         self.slice_slider.setValue(int(index))
 
+    def current_ty(self) -> float | None:
+        """The ty (pixels) of the slice shown; None outside grid mode."""
+        return float(self._ty[self.current_slice()]) if self._mode == "grid" and self._ty.size else None
+
+    def show_ty(self, ty: float) -> None:
+        """Show the slice nearest ``ty`` pixels (another column's), without ``sliceChanged``."""
+        if self._mode == "grid" and self._ty.size:
+            self._quiet = True
+            try:
+                self.set_slice(int(np.argmin(np.abs(self._ty - float(ty)))))
+            finally:
+                self._quiet = False
+
     def show_result(self, record: dict, clean: np.ndarray, worst: np.ndarray) -> None:
         """A sweep record with the clean model input and the worst transformed image (C x H x W)."""
         self._record = record
@@ -178,8 +198,8 @@ class SweepView(ModelResultView):
         self.worst_panel.set_image(worst_d)
         pred = worst_info.get("pred_label") or worst_info.get("pred", "?")
         self.worst_panel.set_title(f"Worst \u2014 {pred}")
-        self.worst_panel.set_caption(self._worst_caption(worst_info))
-        self.worst_panel.caption.set_hint(_transform_text(worst_info.get("angle") or 0, worst_info.get("tx") or 0,
+        self.worst_panel.set_caption(worst_caption(worst_info))
+        self.worst_panel.caption.set_hint(transform_text(worst_info.get("angle") or 0, worst_info.get("tx") or 0,
                                                             worst_info.get("ty") or 0))
         self.selected_panel.clear()
         self.selected_panel.set_caption("click the map")
@@ -191,6 +211,7 @@ class SweepView(ModelResultView):
         else:
             self._set_random(sweep, true_cls, worst_info, record.get("parameters") or {})
         self.status_label.setText(self._status_html(record))
+        self.readout_label.setText(CELL_HINT)
         self.apply_theme()        # the colour bar label is new text: give it the palette's colour
 
     def show_transformed(self, image: np.ndarray, caption: str) -> None:
@@ -203,9 +224,10 @@ class SweepView(ModelResultView):
         self._record = None
         self._mode = None
         self.empty_hint.set_empty(True)
-        self._prob = self._pred = None
+        self._prob = self._pred = self._pred_class = None
         self._worst_idx = None
         self._samples = np.zeros((0, 3))
+        self.readout_label.setText("")
         self.heat_image.clear()
         self.wrong_markers.setData([], [])
         self.points.setData([], [])
@@ -236,6 +258,7 @@ class SweepView(ModelResultView):
     def theme_changed(self, colours: PlotColours) -> None:
         self._colours = colours
         self.empty_hint.set_colours(colours)
+        self.readout_label.setStyleSheet(f"color: {colours.muted.name()}")
         pen = pg.mkPen(colours.text, width=2, style=Qt.PenStyle.DashLine)
         self.selected_outline.setPen(pen)
         if self._record is not None:
@@ -257,6 +280,7 @@ class SweepView(ModelResultView):
         self._prob = prob
         pred = _floats(sweep.get("grid_pred")) if sweep.get("grid_pred") is not None else None
         self._pred = None
+        self._pred_class = pred if pred is not None and pred.shape == prob.shape else None
         if pred is not None and true_cls is not None:
             self._pred = np.isfinite(pred) & (pred >= 0) & (pred != true_cls)   # misclassified cells
         self._worst_idx = None
@@ -285,7 +309,11 @@ class SweepView(ModelResultView):
             w.setVisible(True)
         self.slice_slider.setEnabled(n > 1)
         self.axis_combo.setVisible(False)
-        self._show_slice(self.slice_slider.value())
+        self._quiet = True              # opening a result is not the user moving the slider
+        try:
+            self._show_slice(self.slice_slider.value())
+        finally:
+            self._quiet = False
 
     def _show_slice(self, k: int) -> None:
         if self._mode != "grid" or self._prob is None:
@@ -309,6 +337,8 @@ class SweepView(ModelResultView):
         if self._ty.size > 1:
             text += f"  ({k + 1} of {self._ty.size})"
         self.slice_label.setText(text + ("  \u00b7 worst" if on_worst else ""))
+        if not self._quiet:
+            self.sliceChanged.emit(float(self._ty[k]))
 
     def _cell_rect(self, ri: int, xi: int) -> QtCore.QRectF:
         """The cell, inset a little so an outline on the grid's border is not half clipped."""
@@ -322,6 +352,7 @@ class SweepView(ModelResultView):
         samples = _floats(sweep.get("samples")).reshape(-1, 3)
         prob = _floats(sweep.get("sample_true_prob")).ravel()
         pred = _floats(sweep.get("sample_pred")).ravel()
+        self._sample_pred = pred
         self._samples = samples
         self._sample_prob = prob if prob.size == len(samples) else np.full(len(samples), np.nan)
         self._sample_wrong = (np.isfinite(pred) & (pred >= 0) & (pred != true_cls)
@@ -365,76 +396,12 @@ class SweepView(ModelResultView):
         self.plot.vb.setLimits(xMin=-shift - pad_s, xMax=shift + pad_s, yMin=-rot - pad_r, yMax=rot + pad_r)
         self.plot.vb.setRange(xRange=(-shift - pad_s, shift + pad_s), yRange=(-rot - pad_r, rot + pad_r), padding=0)
 
-    # ------------------------------------------------------------------ clicks
-
-    def _scene_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._mode is None:
-            return
-        pos = event.scenePos()
-        if not self.plot.vb.sceneBoundingRect().contains(pos):
-            return
-        if self._mode == "grid":
-            self._grid_clicked(self.plot.vb.mapSceneToView(pos))
-        else:
-            self._random_clicked(pos)
-
-    def _grid_clicked(self, point: QtCore.QPointF) -> None:
-        xi = int(np.searchsorted(self._tx_e, point.x()) - 1)
-        ri = int(np.searchsorted(self._rot_e, point.y()) - 1)
-        if not (0 <= xi < self._tx.size and 0 <= ri < self._rot.size):
-            return
-        k = self.current_slice()
-        self.selected_outline.setRect(self._cell_rect(ri, xi))
-        self.selected_outline.show()
-        self.cellClicked.emit(float(self._rot[ri]), float(self._tx[xi]), float(self._ty[k]))
-
-    def _random_clicked(self, scene_pos: QtCore.QPointF) -> None:
-        if not len(self._samples):
-            return
-        col = int(self.axis_combo.currentData() or 1)
-        vb = self.plot.vb
-        # Distances in screen pixels: the axes have different units (degrees, pixels).
-        pts = [vb.mapViewToScene(QtCore.QPointF(float(x), float(y)))
-               for x, y in zip(self._samples[:, col], self._samples[:, 0])]
-        d = np.array([math.hypot(p.x() - scene_pos.x(), p.y() - scene_pos.y()) for p in pts])
-        i = int(np.argmin(d))
-        if d[i] <= CLICK_RADIUS_PX:
-            a, tx, ty = (float(v) for v in self._samples[i])
-            self.cellClicked.emit(a, tx, ty)
-
     # ------------------------------------------------------------------ text
 
-    @staticmethod
-    def _worst_caption(worst: dict) -> str:
-        if not worst:
-            return " "
-        verdict = "fooled" if worst.get("fooled") else "still correct"
-        p = worst.get("true_prob")
-        return f"{verdict}, P(true) {prob_text(float('nan') if p is None else p)}"
-
     def _status_html(self, record: dict) -> str:
-        sweep = record.get("sweep") or {}
-        worst = sweep.get("worst") or {}
-        frac = sweep.get("fooled_fraction")
-        parts = []
-        if frac is not None:
-            parts.append(f"<b>Fooled on {100 * float(frac):.1f}% of transforms</b>")
-        if self._mode == "grid":
-            parts.append(f"grid {self._rot.size} rotations \u00d7 {self._tx.size} tx \u00d7 {self._ty.size} ty")
-        else:
-            parts.append(f"{len(self._samples)} random transforms")
-        if worst.get("angle") is not None:
-            parts.append("worst: " + _transform_text(worst["angle"], worst.get("tx") or 0, worst.get("ty") or 0))
-        lines = [" \u00b7 ".join(parts)]
         worst_c = QtGui.QColor(C_WORST)
         if self._colours is not None:
             worst_c = self._colours.accent(C_WORST)
-        worst_mark = "\u25a1" if self._mode == "grid" else "\u25cb"      # outlined cell / ring
-        legend = (f"\u00d7 misclassified \u00b7 <span style='color:{worst_c.name()}'>{worst_mark}</span> worst "
-                  "transform \u00b7 click the map to see a transform")
-        if self._mode == "grid" and self._prob is not None and np.isnan(self._prob).any():
-            legend += " \u00b7 blank cells: not evaluated"
-        lines.append(legend)
-        if record.get("cancelled"):
-            lines.append("<b>Cancelled</b>: only part of the sweep was evaluated.")
-        return "<br>".join(lines)
+        grid = (self._rot.size, self._tx.size, self._ty.size) if self._mode == "grid" else None
+        blank = self._mode == "grid" and self._prob is not None and bool(np.isnan(self._prob).any())
+        return status_html(record, grid, len(self._samples), worst_c.name(), blank)

@@ -1,6 +1,7 @@
 """The Sweep tab: one column per model with its spatial sweep (true-class probability over
 rotation x translation, Engstrom et al. 2018); clicking a cell shows that transform and the
-model's prediction on it."""
+model's prediction on it. The columns' ty sliders are linked: every grid opens on the ty
+slice the others show, and moving one slider moves them all."""
 
 from __future__ import annotations
 
@@ -21,14 +22,28 @@ class SweepWorkspace(PerModelTab):
     def __init__(self, ctx: WorkspaceContext):
         super().__init__(ctx)
         self.page = self.split
+        self._ty: float | None = None        # the ty slice the columns show (pixels)
 
     def make_view(self, entry: ModelEntry) -> SweepView:
         view = SweepView()
         view.cellClicked.connect(lambda a, tx, ty, e=entry: self._show_transformed(e, a, tx, ty))
+        view.sliceChanged.connect(lambda ty, v=view: self._follow_slice(v, ty))
+        view.class_name = lambda i, e=entry: e.model.info.class_names[i] if e.ready else str(i)
         return view
 
     def show_result(self, view: SweepView, art: Artifacts) -> None:
         view.show_result(art.record, art.arrays["clean"], art.arrays["worst"])
+        others = [v for v in self.views.values() if v is not view and v.current_ty() is not None]
+        if not others:
+            self._ty = view.current_ty()         # the first grid opens on its worst slice
+        elif view.current_ty() is not None:
+            view.show_ty(self._ty if self._ty is not None else others[0].current_ty())
+
+    def _follow_slice(self, source: SweepView, ty: float) -> None:
+        self._ty = ty
+        for view in self.views.values():
+            if view is not source:
+                view.show_ty(ty)
 
     def run(self, entries: list[ModelEntry]) -> None:
         for entry in entries:

@@ -1,6 +1,6 @@
 """Architectures we define ourselves, for checkpoints whose models are not in timm or
-torchvision: the CIFAR-10 networks of the robustness literature (and, in digits_cnn.py,
-the bundled demo CNN)."""
+torchvision: the CIFAR-10 networks of the robustness literature, and, in digits_cnn.py, the
+bundled demo CNN, also the 28x28 grayscale ``mnist-cnn`` networks ``visualizer train`` builds."""
 
 from __future__ import annotations
 
@@ -24,7 +24,30 @@ class CifarArchitecture:
 _WRN = re.compile(r"^(?:wrn|wide-?resnet)-?(\d+)-(\d+)$")
 _PREACT18 = {"preact-resnet18", "preactresnet18", "preact-resnet-18", "preact_resnet18"}
 
-EXAMPLE_NAMES = ("wrn-28-10", "wrn-34-10", "preact-resnet18")
+EXAMPLE_NAMES = ("wrn-28-10", "wrn-34-10", "preact-resnet18", "mnist-cnn", "mnist-cnn-wide")
+
+
+@dataclass(frozen=True)
+class GrayArchitecture:
+    """A network for 28x28 grayscale images fed as [0, 1] pixels (MNIST, Fashion-MNIST)."""
+
+    name: str
+    build: Callable[[int], nn.Module]       # num_classes -> fresh network
+    kwargs: dict                            # constructor arguments besides num_classes, for model cards
+    input_size: int = 28
+    channels: int = 1
+
+
+def gray_architecture(name: str) -> GrayArchitecture | None:
+    """``mnist-cnn`` or ``mnist-cnn-wide`` (see digits_cnn.py), else None."""
+    from visualizer.core.models.architectures.digits_cnn import MNIST_VARIANTS, build_digits_cnn
+
+    key = name.strip().lower()
+    if key not in MNIST_VARIANTS:
+        return None
+    kwargs = dict(MNIST_VARIANTS[key])
+    return GrayArchitecture(key, lambda num_classes: build_digits_cnn(num_classes=num_classes, **kwargs), kwargs,
+                            input_size=kwargs["input_size"])
 
 
 def cifar_architecture(name: str) -> CifarArchitecture | None:

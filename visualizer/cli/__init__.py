@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from visualizer.cli import attack, models, saliency, sweep
+from visualizer.cli import attack, evaluate, models, saliency, sweep
 from visualizer.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
-SUBCOMMANDS = (models, attack, sweep, saliency)
+SUBCOMMANDS = (models, attack, sweep, saliency, evaluate)
 COMMANDS = {module.NAME: module.run for module in SUBCOMMANDS}
 
 

@@ -23,6 +23,7 @@ from visualizer.core.formatting import num
 # Okabe & Ito's colour-blind-safe qualitative palette, one colour per model.
 MODEL_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 RULE = "#333333"
+MIN_TABLE_WIDTH = 5.6   # inches: room for the title and the footnote
 CI_GREY = "#666666"
 NORM_SYMBOL = {"linf": "L\u221e", "l2": "L2"}
 
@@ -38,7 +39,7 @@ def eps_label(eps: float | None, norm: str | None) -> str:
 
 
 def budget_text(threat: dict, input_side: int | None) -> str:
-    """The second header line: 'ε = 0.3', '±30°, ±3 px', '10 draws'."""
+    """The second header line: 'ε = 0.3', '±30°, ±3 px' (the range a spatial attack searches)."""
     parts = []
     for attack in threat["attacks"]:
         spatial = attack.get("spatial")
@@ -46,10 +47,7 @@ def budget_text(threat: dict, input_side: int | None) -> str:
             shift = spatial.get("max_translation")
             if shift is None and input_side:
                 shift = default_max_translation(input_side)
-            if spatial["mode"] == "grid":
-                parts.append(f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px")
-            else:
-                parts.append(f"{spatial['k']} draws")
+            parts.append(f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px")
         elif attack.get("eps") is not None:
             parts.append(f"\u03b5 = {eps_label(attack['eps'], attack['norm'])}")
     unique = list(dict.fromkeys(parts))
@@ -95,6 +93,18 @@ def _group(threat: dict) -> str:
     return threat["norm"] if threat.get("norm") in ("linf", "l2") else "mixed"
 
 
+def _group_spans(threats: list[dict]) -> list[tuple[str, int, int]]:
+    """(group, first column, end column) of each run of neighbouring columns in one group."""
+    spans: list[tuple[str, int, int]] = []
+    for j, threat in enumerate(threats):
+        key = _group(threat)
+        if spans and spans[-1][0] == key:
+            spans[-1] = (key, spans[-1][1], j + 1)
+        else:
+            spans.append((key, j, j + 1))
+    return spans
+
+
 def _column_name(threat: dict, group: str) -> str:
     """The threat's label without what its group title already says (the norm, 'Rot+Trans')."""
     label = threat["label"]
@@ -125,10 +135,15 @@ def table_figure(record: dict) -> Figure:
     side = _input_side(record)
     label_w = 1.5
     col_w = max(0.8, min(1.2, (FIG_WIDTH - label_w) / max(1, len(threats))))
-    title_h, group_h, header_h, row_h, foot_h = 0.34, 0.24, 0.5, 0.42, 0.3
+    col_w = max(col_w, (MIN_TABLE_WIDTH - label_w - 0.1) / max(1, len(threats)))   # room for title and footnote
+    chars = int(col_w * 72 / (0.62 * 7.5))
+    spans = _group_spans(threats)
+    group_titles = {start: _wrap_words(dict(GROUPS)[key], int(chars * (stop - start) * 0.95))
+                    for key, start, stop in spans}
+    group_lines = max(t.count("\n") + 1 for t in group_titles.values())
+    title_h, group_h, header_h, row_h, foot_h = 0.34, 0.1 + 0.14 * group_lines, 0.5, 0.42, 0.4
     width = label_w + col_w * len(threats) + 0.1
     height = title_h + group_h + header_h + row_h * len(models) + foot_h
-    chars = int(col_w * 72 / (0.62 * 7.5))
     with figure_style():
         fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 1))
@@ -144,17 +159,11 @@ def table_figure(record: dict) -> Figure:
         head = top + group_h
         body = head + header_h
         ax.text(left + 0.03, top + (group_h + header_h) / 2, "Model", ha="left", va="center", fontweight="bold")
-        start = 0
-        while start < len(threats):   # one spanning title per group, with a short rule under it
-            key = _group(threats[start])
-            stop = start
-            while stop < len(threats) and _group(threats[stop]) == key:
-                stop += 1
+        for key, start, stop in spans:   # one spanning title per group, with a short rule under it
             x0, x1 = label_w + col_w * start, label_w + col_w * stop
-            ax.text((x0 + x1) / 2, top + group_h * 0.5, dict(GROUPS)[key], ha="center", va="center", fontsize=8,
-                    fontweight="bold")
+            ax.text((x0 + x1) / 2, top + group_h * 0.5, group_titles[start], ha="center", va="center", fontsize=8,
+                    fontweight="bold", linespacing=1.05)
             ax.plot([x0 + 0.06, x1 - 0.06], [head, head], color=RULE, lw=0.5)
-            start = stop
         for j, threat in enumerate(threats):
             x = label_w + col_w * (j + 0.5)
             ax.text(x, head + header_h * 0.42, _wrap_words(_column_name(threat, _group(threat)), chars),
@@ -183,9 +192,9 @@ def table_figure(record: dict) -> Figure:
         bottom = body + row_h * len(models)
         ax.plot([left, right], [bottom, bottom], color=RULE, lw=1.0)
         n = record.get("examples", {}).get("done")
-        ax.text(left, bottom + foot_h * 0.55, f"n = {n} per cell; brackets: 95% Wilson interval. An example is robust "
-                "only if every attack of the threat fails; \u03b5 in [0, 1] pixel units.", ha="left", va="center",
-                fontsize=6.5, color=CI_GREY)
+        ax.text(left, bottom + 0.08, f"n = {n} examples per cell; in brackets: 95% Wilson interval.\nAn example "
+                "counts as robust only if every attack of the threat fails; \u03b5 in [0, 1] pixel units.", ha="left",
+                va="top", fontsize=6.5, color=CI_GREY, linespacing=1.3)
     return fig
 
 

@@ -33,6 +33,8 @@ def evaluation_record(ev: Evaluation, warnings: list[str] | None = None) -> dict
         "examples": {"requested": ev.examples, "done": ev.examples_done, "batch_size": ev.batch_size,
                      "batches_done": len(ev.batches_done), "batches_total": ev.batches_total},
         "processes": ev.processes,
+        "seeding": "every batch and attack stage seeds its own generator from (seed, batch, threat id, stage), "
+                   "so resumed and distributed runs draw the same random numbers as one uninterrupted process",
         "complete": ev.complete,
         "cancelled": ev.cancelled,
         "models": ev.model_infos,

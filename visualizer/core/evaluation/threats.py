@@ -93,9 +93,31 @@ class AttackSpec:
             name = f"Rot+Trans worst-of-{self.spatial.k}"
         return f"{name} {NORM_NAMES[self.norm]}" if self.norm else name
 
+    def resolved_parameters(self) -> dict:
+        """Every setting the attack runs with (seeds are drawn per batch, see ensemble.stage_seed)."""
+        if self.kind in ("fgsm", "pgd"):
+            params = self.attack_params(0).resolved().to_dict()
+            params.pop("seed")
+            if self.kind == "pgd":
+                params["restarts"] = self.runs    # run as separate stages on what earlier restarts left
+            return params
+        if self.kind in ("apgd-ce", "apgd-t"):
+            params = self.apgd_params(0).to_dict()
+            params.pop("seed")
+            return params
+        if self.kind == "autoattack":
+            return {"implementation": "pyautoattack", "version": "standard", "norm": self.norm, "eps": self.eps,
+                    "attacks": ["apgd-ce", "apgd-t", "fab-t", "square"]}
+        if self.spatial is not None:
+            params = self.spatial.to_dict()
+            for name in ("seed", "chunk_size"):
+                params.pop(name)
+            return params
+        return {}
+
     def to_dict(self) -> dict:
         out = {"kind": self.kind, "spec": self.text, "norm": self.norm, "eps": self.eps, "steps": self.steps,
-               "runs": self.runs}
+               "runs": self.runs, "parameters": self.resolved_parameters()}
         if self.spatial is not None:
             out["spatial"] = self.spatial.to_dict()
         return out

@@ -2,6 +2,9 @@
 (most confident first), each titled with its example index and true -> predicted class and
 captioned with the probability of the wrong answer. Pixels stay crisp in every format.
 
+The grid is placed by hand (fixed inches per image) rather than by a layout engine: a
+gallery has dozens of axes, and constrained layout took most of its drawing time.
+
 Axes labels for tests: ``failure<row>_<col>``.
 """
 
@@ -10,10 +13,14 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from visualizer.core.evaluation.figures import budget_text
-from visualizer.core.figures import FIG_WIDTH, TITLE_PT, _ellipsize, _finalize, _show_image, figure_style
+from visualizer.core.figures import TITLE_PT, _ellipsize, _show_image, figure_style
 
-IMAGE_IN = 0.78      # inches per image
-LABEL_IN = 1.25      # the threat names on the left
+IMAGE_IN = 0.72      # inches per image
+GAP_IN = 0.1         # between images
+ROW_IN = IMAGE_IN + 0.36   # an image with its title above and caption below
+LABEL_IN = 1.3       # the threat names on the left
+TOP_IN = 0.42        # the figure title
+MARGIN_IN = 0.08
 
 
 def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], rows: list[list],
@@ -24,27 +31,24 @@ def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], r
     if not shown:
         return None
     columns = max(len(r) for _, r in shown)
-    width = max(FIG_WIDTH * 0.6, LABEL_IN + IMAGE_IN * 1.06 * columns)
-    height = 0.45 + len(shown) * (IMAGE_IN + 0.42)
+    width = MARGIN_IN * 2 + LABEL_IN + columns * IMAGE_IN + (columns - 1) * GAP_IN
+    height = TOP_IN + len(shown) * ROW_IN + MARGIN_IN
     with figure_style():
-        fig = Figure(figsize=(width, height), layout="constrained")
-        grid = fig.add_gridspec(len(shown), columns + 1, width_ratios=[LABEL_IN / IMAGE_IN] + [1] * columns)
+        fig = Figure(figsize=(width, height))
         for i, (threat, cands) in enumerate(shown):
-            label_ax = fig.add_subplot(grid[i, 0])
-            label_ax.set_axis_off()
-            label_ax.text(0.0, 0.5, f"{threat['label']}\n{budget_text(threat, input_side)}", ha="left", va="center",
-                          fontsize=7.5, transform=label_ax.transAxes, linespacing=1.3)
-            for j in range(columns):
-                ax = fig.add_subplot(grid[i, j + 1])
-                if j >= len(cands):
-                    ax.set_axis_off()
-                    continue
-                c = cands[j]
+            row_top = TOP_IN + i * ROW_IN + 0.16          # room for the image titles
+            y = 1 - (row_top + IMAGE_IN) / height
+            fig.text(MARGIN_IN / width, 1 - (row_top + IMAGE_IN / 2) / height,
+                     f"{threat['label']}\n{budget_text(threat, input_side)}", ha="left", va="center", fontsize=7.5,
+                     linespacing=1.3)
+            for j, c in enumerate(cands):
+                x = (MARGIN_IN + LABEL_IN + j * (IMAGE_IN + GAP_IN)) / width
+                ax = fig.add_axes((x, y, IMAGE_IN / width, IMAGE_IN / height))
                 _show_image(ax, c.image.astype(float) / 255.0, f"failure{i}_{j}")
                 true, pred = (_ellipsize(class_names[k], 9) if 0 <= k < len(class_names) else str(k)
                               for k in (c.label, c.prediction))
                 ax.set_title(f"#{c.index}: {true}\u2192{pred}", fontsize=6.5, pad=2)
                 ax.set_xlabel(f"p = {c.confidence:.2f}", fontsize=6.5, labelpad=1.5)
-        fig.suptitle(f"Most confident failures of {_ellipsize(model_id, 60)} (true\u2192predicted, "
-                     "probability of the wrong class)", fontsize=TITLE_PT)
-    return _finalize(fig)
+        fig.text(0.5, 1 - 0.2 / height, f"Most confident failures of {_ellipsize(model_id, 60)}\n(true\u2192predicted, "
+                 "probability of the wrong class)", ha="center", va="center", fontsize=TITLE_PT, linespacing=1.2)
+    return fig

@@ -3,7 +3,7 @@ adversarial robustness with an ensemble of diverse parameter-free attacks", Algo
 with the cross-entropy loss (APGD-CE) or the targeted DLR loss (APGD-T), on the project's
 threat step objects (``threat.py``), so it reports every step and honours cancel like PGD.
 
-Per example: start at a random point of the eps ball; step size 2 eps; each step moves
+Per example: start at a random point on the surface of the eps ball; step size 2 eps; each step moves
 ``momentum`` of the way to the projected gradient step plus the rest of the previous move.
 At checkpoints (after 22% of the budget, then at intervals shrinking by 3% of it down to 6%)
 the step size halves and the iterate jumps back to the best point so far when fewer than
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from visualizer.core.attacks.params import NORMS
 from visualizer.core.attacks.result import AttackStep
-from visualizer.core.attacks.threat import threat_for
+from visualizer.core.attacks.threat import GRAD_NORM_FLOOR, threat_for
 from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.errors import ParameterError, VisualizerError
 
@@ -111,6 +111,14 @@ def _objective(logits, labels, targets, loss: str) -> torch.Tensor:
     return dlr_targeted(logits, labels, targets)
 
 
+def _boundary_start(threat, like: torch.Tensor, gen: torch.Generator, eps: float) -> torch.Tensor:
+    """A random point on the surface of the eps ball, as the authors' code starts: the
+    threat's random start (a random direction) stretched to norm eps."""
+    delta = threat.random_start(like, gen)
+    size = threat.norm(delta).clamp_min(GRAD_NORM_FLOOR)
+    return delta.mul_((eps / size).view(-1, *([1] * (like.dim() - 1))))
+
+
 def _schedule(steps: int) -> tuple[int, int, int]:
     return (max(int(FIRST_INTERVAL * steps), 1), max(int(INTERVAL_DECREASE * steps), 1),
             max(int(MIN_INTERVAL * steps), 1))
@@ -174,7 +182,7 @@ def apgd_steps(model: Callable[[torch.Tensor], torch.Tensor], images: torch.Tens
         runs += 1
         xa, y = x0[idx], labels[idx]
         t = run_targets[idx] if run_targets is not None else None
-        x = (xa + threat.project_(threat.random_start(xa, gen))).clamp_(0, 1)
+        x = (xa + _boundary_start(threat, xa, gen, p.eps)).clamp_(0, 1)
         logits, f_cur, grad, flat = evaluate(x, y, t)
         queries[idx] += 1
         zero_grad[idx] |= flat

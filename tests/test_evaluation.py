@@ -169,3 +169,22 @@ def test_autoattack_runs_the_authors_implementation_and_keeps_its_checks(model, 
     warnings = flagged.warnings()
     assert any(w.startswith("softmax-model, autoattack:linf:0.25: AutoAttack:") and "probability" in w for w in warnings)
     assert any("look like probabilities" in w for w in warnings)
+
+
+@pytest.mark.slow   # FAB-T and Square on the examples APGD leaves: about a minute on 2 loaded cores
+def test_the_whole_standard_autoattack_equals_one_call_of_pyautoattack(model, data):
+    pytest.importorskip("pyautoattack")
+    from pyautoattack import AutoAttack
+
+    from visualizer.core.evaluation.ensemble import stage_seed
+
+    threats = parse_threats(["autoattack:linf:0.12", "apgd-ce:linf:0.12"])
+    ours = drive(evaluate([model], [data.first(10)], threats, 10, seed=5))
+    x, y = data.batch(slice(0, 10))
+    with torch.no_grad():
+        correct = model(x).argmax(1) == y
+    aa = AutoAttack(model, norm="Linf", eps=0.12, version="standard", seed=stage_seed(5, 0, threats[0], 0), device="cpu")
+    _, y_adv = aa.run_standard_evaluation(x[correct], y[correct], batch_size=10)
+    summary = ours.summary(0, 0)
+    assert summary["correct"] == int((y_adv == y[correct]).sum())
+    assert 0 < summary["correct"] <= ours.summary(0, 1)["correct"]     # some stand; no more than after APGD-CE alone

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 from pathlib import Path
 
 import torch
@@ -87,5 +88,7 @@ def as_classifier(net: nn.Module, model_id: str = "tiny-mnist"):
 
 def save_torchscript(net: nn.Module, path: Path) -> Path:
     """A TorchScript archive the CLI loads with ``--model torchscript:PATH --input-size 28 --mean 0 --std 1``."""
-    torch.jit.script(net).save(str(path))
+    with warnings.catch_warnings():      # torch >= 2.10 calls TorchScript deprecated; users still bring such files
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.jit.script(net).save(str(path))
     return path

@@ -59,7 +59,7 @@ def test_writes_every_file_and_a_record_that_fits_its_schema(finished, capsys):
     jsonschema.validate(record, evaluation_schema())
     assert record["complete"] and record["examples"]["done"] == N and record["processes"] == 1
     assert len(record["results"]) == 2 * 4
-    for stem in ("table", "curves", "gallery-01-torchscript-", "gallery-02-torchscript-"):
+    for stem in ("table", "curves", "gallery-01-standard.pt", "gallery-02-robust.pt"):
         found = sorted(p.suffix for p in finished.glob(f"{stem}*") if p.is_file())
         assert found == [".pdf", ".png", ".svg"], stem
     with open(finished / "per_example.csv", newline="") as fh:

@@ -120,15 +120,19 @@ def _short(model_id: str, limit: int = 24) -> str:
 
 def summary(record: dict) -> str:
     """Accuracy per model and threat, with its 95% interval and speed, as aligned text."""
+    from visualizer.core.evaluation.figures import display_names
+
     data = record["data"]
     lines = [f"accuracy on {data['kind']}{' ' + data['split'] if data.get('split') else ''}, "
              f"{record['examples']['done']} examples (95% Wilson interval):"]
     width = max(len(r["threat"]) for r in record["results"]) if record["results"] else 10
+    ids = [m["id"] for m in record["models"]]
+    names = dict(zip(ids, display_names(ids)))
     current = None
     for r in record["results"]:
         if r["model"] != current:
             current = r["model"]
-            lines.append(f"  {current}")
+            lines.append(f"  {names[current]}")
         low, high = r["ci95"] or (0.0, 1.0)
         speed = f"{r['images_per_s']:8.1f} img/s" if r["images_per_s"] else ""
         lines.append(f"    {r['threat']:<{width}}  {100 * r['accuracy']:5.1f}%  [{100 * low:5.1f}, {100 * high:5.1f}]"

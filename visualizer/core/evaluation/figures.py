@@ -9,12 +9,10 @@ Axes labels for tests: ``table``; ``curve<i>``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator, MultipleLocator
 
 from visualizer.core.attacks.spatial import default_max_translation
 from visualizer.core.figures import FIG_WIDTH, TITLE_PT, _finalize, _wrap_id, figure_style
@@ -28,14 +26,18 @@ CI_GREY = "#666666"
 NORM_SYMBOL = {"linf": "L\u221e", "l2": "L2"}
 
 
-def eps_label(eps: float | None, norm: str | None) -> str:
-    """'8/255' for whole grey levels of an L-inf budget, else the number."""
-    if eps is None:
-        return ""
-    k = float(eps) * 255
-    if norm == "linf" and round(k) >= 1 and abs(k - round(k)) < 0.02:
-        return f"{round(k)}/255"
-    return num(eps)
+def eps_label(attack: dict) -> str:
+    """The budget as the user wrote it ('8/255', '0.3'), else the number."""
+    if attack.get("eps_text"):
+        return attack["eps_text"]
+    return num(attack["eps"]) if attack.get("eps") is not None else ""
+
+
+def display_names(model_ids: list[str]) -> list[str]:
+    """Model ids for figures: a checkpoint's file name instead of its whole path, where
+    that leaves them distinct."""
+    short = [mid.replace("\\", "/").rsplit("/", 1)[-1] if "/" in mid.replace("\\", "/") else mid for mid in model_ids]
+    return short if len(set(short)) == len(short) else list(model_ids)
 
 
 def budget_text(threat: dict, input_side: int | None) -> str:
@@ -49,7 +51,7 @@ def budget_text(threat: dict, input_side: int | None) -> str:
                 shift = default_max_translation(input_side)
             parts.append(f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px")
         elif attack.get("eps") is not None:
-            parts.append(f"\u03b5 = {eps_label(attack['eps'], attack['norm'])}")
+            parts.append(f"\u03b5 = {eps_label(attack)}")
     unique = list(dict.fromkeys(parts))
     return " + ".join(unique)
 
@@ -129,6 +131,7 @@ def table_figure(record: dict) -> Figure:
     """Rows: models; columns: threats, grouped like the talk's table (L-inf, L2, rotation +
     translation); cells: accuracy (%) and its 95% Wilson interval."""
     models = [m["id"] for m in record["models"]]
+    names = display_names(models)
     order = {key: i for i, (key, _) in enumerate(GROUPS)}
     threats = sorted(record["threats"], key=lambda t: order[_group(t)])   # stable: user order within a group
     cells = _results_by_cell(record)
@@ -174,7 +177,7 @@ def table_figure(record: dict) -> Figure:
         ax.plot([left, right], [body, body], color=RULE, lw=0.6)
         for i, model in enumerate(models):
             y0 = body + row_h * i
-            ax.text(left + 0.03, y0 + row_h / 2, _wrap_id(model, int(label_w * 72 / (0.56 * 7.5)) - 1), ha="left",
+            ax.text(left + 0.03, y0 + row_h / 2, _wrap_id(names[i], int(label_w * 72 / (0.56 * 7.5)) - 1), ha="left",
                     va="center", fontsize=7.5, linespacing=1.05)
             for j, threat in enumerate(threats):
                 cell = cells.get((model, threat["id"]))
@@ -208,15 +211,6 @@ def curve_families(record: dict) -> list[list[dict]]:
     return [sorted(g, key=lambda t: t["eps"]) for g in groups.values() if len(g) >= 2]
 
 
-def _eps_formatter(values: Sequence[float], norm: str | None):
-    whole = norm == "linf" and all(abs(v * 255 - round(v * 255)) < 0.02 for v in values if v > 0)
-
-    def fmt(v, _pos=None):
-        if v == 0:
-            return "0"
-        return f"{round(v * 255)}/255" if whole else num(v)
-
-    return FuncFormatter(fmt)
 
 
 def curves_figure(record: dict) -> Figure | None:
@@ -228,6 +222,7 @@ def curves_figure(record: dict) -> Figure | None:
         return None
     cells = _results_by_cell(record)
     models = [m["id"] for m in record["models"]]
+    names = display_names(models)
     per_row = min(3, len(families))
     rows = math.ceil(len(families) / per_row)
     with figure_style():
@@ -253,15 +248,15 @@ def curves_figure(record: dict) -> Figure | None:
                 high = np.array([100 * p[1]["ci95"][1] for p in points])
                 colour = MODEL_COLOURS[m % len(MODEL_COLOURS)]
                 ax.fill_between(xs, low, high, color=colour, alpha=0.18, lw=0)
-                ax.plot(xs, acc, color=colour, marker="o", ms=3.2, label=model)
+                ax.plot(xs, acc, color=colour, marker="o", ms=3.2, label=names[m])
             ax.set_title(family[0]["label"])
             ax.set_xlabel(f"\u03b5 ({NORM_SYMBOL.get(norm, norm)}, pixels in [0, 1])")
             ax.set_ylim(-2, 102)
             ax.yaxis.set_major_locator(MultipleLocator(20))
             ax.set_xlim(-0.04 * max(xs_all), 1.04 * max(xs_all))
-            if len(xs_all) <= 7:
+            if len(xs_all) <= 7:   # ticks at the budgets evaluated, written as they were given
                 ax.xaxis.set_major_locator(FixedLocator(xs_all))
-            ax.xaxis.set_major_formatter(_eps_formatter(xs_all, norm))
+                ax.xaxis.set_major_formatter(FixedFormatter(["0"] + [eps_label(t["attacks"][0]) for t in family]))
             ax.grid(True, color="#e6e6e6", lw=0.5)
             ax.set_axisbelow(True)
             ax.spines["top"].set_visible(False)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from visualizer.core.atomic import write_atomically
-from visualizer.core.evaluation.figures import curves_figure, table_figure
+from visualizer.core.evaluation.figures import curves_figure, display_names, table_figure
 from visualizer.core.evaluation.gallery_figure import gallery_figure
 from visualizer.core.evaluation.records import COLUMNS, Evaluation
 from visualizer.core.export import run_folder_name
@@ -82,12 +82,13 @@ def write_evaluation(out_dir: str | Path, ev: Evaluation, dpi: int = 200, warnin
             files["curves"] = [p.name for p in save_figure(curves, out / "curves", formats, dpi)]
     side = record["models"][0]["preprocessing"]["input_size"] if record["models"] else None
     galleries = []
+    names = display_names(ev.model_ids)
     for m, info in enumerate(ev.model_infos):
         rows = [ev.gallery.get(m, t) for t in range(len(ev.threats))]
-        figure = gallery_figure(info["id"], _class_names(ev, m), record["threats"], rows, side)
+        figure = gallery_figure(names[m], _class_names(ev, m), record["threats"], rows, side)
         if figure is None:
             continue
-        stem = "gallery" if len(ev.model_ids) == 1 else f"gallery-{run_folder_name(m, info['id'])}"
+        stem = "gallery" if len(ev.model_ids) == 1 else f"gallery-{run_folder_name(m, names[m])}"
         galleries += [p.name for p in save_figure(figure, out / stem, formats, dpi)]
     if galleries:
         files["gallery"] = galleries

@@ -116,8 +116,8 @@ class AttackSpec:
         return {}
 
     def to_dict(self) -> dict:
-        out = {"kind": self.kind, "spec": self.text, "norm": self.norm, "eps": self.eps, "steps": self.steps,
-               "runs": self.runs, "parameters": self.resolved_parameters()}
+        out = {"kind": self.kind, "spec": self.text, "norm": self.norm, "eps": self.eps, "eps_text": self.eps_text,
+               "steps": self.steps, "runs": self.runs, "parameters": self.resolved_parameters()}
         if self.spatial is not None:
             out["spatial"] = self.spatial.to_dict()
         return out

@@ -4,24 +4,14 @@ real MNIST model, plus its step events, cancel and budget."""
 import pytest
 import torch
 
-from mnist_support import MNIST_DIR, MNIST_SPEC, ROBUST_EPS, as_classifier, one_thread, train_tiny_mnist
+from mnist_fixtures import model, single_thread  # noqa: F401 (fixtures)
+from mnist_support import MNIST_DIR, MNIST_SPEC, as_classifier
 from visualizer.core.attacks.apgd import APGDParams, apgd_steps, dlr_targeted, run_apgd
 from visualizer.core.attacks.threat import LinfThreat
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import ParameterError
 
 pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST files in ../shared/data/mnist")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
-
-
-@pytest.fixture(scope="module")
-def model():
-    return as_classifier(train_tiny_mnist(robust_eps=ROBUST_EPS))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from mnist_support import MNIST_DIR, MNIST_SPEC, ROBUST_EPS, one_thread, save_torchscript, train_tiny_mnist
+from mnist_fixtures import single_thread  # noqa: F401 (fixture)
+from mnist_support import MNIST_DIR, MNIST_SPEC, ROBUST_EPS, save_torchscript, train_tiny_mnist
 from support import ROOT
 from visualizer.cli import main
 
@@ -18,12 +19,6 @@ pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST 
 
 THREATS = ["clean", "pgd:linf:0.1,0.2:5", "spatial:worst-of-k:4"]
 N = 24
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ ensembles, resume equivalence, cancel, the state folder, AutoAttack through pyau
 import pytest
 import torch
 
-from mnist_support import MNIST_DIR, MNIST_SPEC, ROBUST_EPS, as_classifier, one_thread, train_tiny_mnist
+from mnist_fixtures import model, single_thread  # noqa: F401 (fixtures)
+from mnist_support import MNIST_DIR, MNIST_SPEC, ROBUST_EPS, as_classifier, train_tiny_mnist
 from visualizer.core.attacks.loop import drive
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import OutputError
@@ -15,17 +16,6 @@ pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST 
 N = 40
 THREATS = ["clean", "fgsm:linf:0.15", "pgd:linf:0.1,0.2:8", "apgd-ce:linf:0.2:10", "fgsm:linf:0.2+pgd:linf:0.2:8",
            "spatial:grid:20:3:2:3"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
-
-
-@pytest.fixture(scope="module")
-def model():
-    return as_classifier(train_tiny_mnist(robust_eps=ROBUST_EPS))
 
 
 @pytest.fixture(scope="module")
@@ -148,24 +138,33 @@ def test_cancel_in_the_first_batch_keeps_nothing_half_done(model, data, threats)
     assert result.cancelled and result.batches_done == set() and result.summaries() == []
 
 
-def test_autoattack_runs_the_authors_implementation_and_keeps_its_checks(model, data):
+def _autoattack_both_ways(model, data, texts, n, seed):
+    """Our evaluation of ``texts`` (the first an autoattack threat) on the first n examples,
+    and how many of them stand after one call of pyautoattack's own standard evaluation."""
     pytest.importorskip("pyautoattack")
     from pyautoattack import AutoAttack
 
     from visualizer.core.evaluation.ensemble import stage_seed
 
-    threats = parse_threats(["autoattack:linf:0.25"])
-    ours = drive(evaluate([model], [data.first(12)], threats, 12, seed=1))
-    x, y = data.batch(slice(0, 12))
+    threats = parse_threats(texts)
+    ours = drive(evaluate([model], [data.first(n)], threats, n, seed=seed))
+    x, y = data.batch(slice(0, n))
     with torch.no_grad():
         correct = model(x).argmax(1) == y
-    aa = AutoAttack(model, norm="Linf", eps=0.25, version="standard", seed=stage_seed(1, 0, threats[0], 0), device="cpu")
-    _, y_adv = aa.run_standard_evaluation(x[correct], y[correct], batch_size=12)
-    assert ours.summary(0, 0)["correct"] == int((y_adv == y[correct]).sum())
+    attack = threats[0].attacks[0]
+    aa = AutoAttack(model, norm={"linf": "Linf", "l2": "L2"}[attack.norm], eps=attack.eps, version="standard",
+                    seed=stage_seed(seed, 0, threats[0], 0), device="cpu")
+    _, y_adv = aa.run_standard_evaluation(x[correct], y[correct], batch_size=n)
+    return ours, int((y_adv == y[correct]).sum())
+
+
+def test_autoattack_runs_the_authors_implementation_and_keeps_its_checks(model, data):
+    ours, theirs = _autoattack_both_ways(model, data, ["autoattack:linf:0.25"], 12, seed=1)
+    assert ours.summary(0, 0)["correct"] == theirs
     # A model that outputs probabilities: AutoAttack's own check and ours both say so.
     soft = as_classifier(torch.nn.Sequential(train_tiny_mnist(robust_eps=ROBUST_EPS), torch.nn.Softmax(dim=1)),
                          "softmax-model")
-    flagged = drive(evaluate([soft], [data.first(4)], threats, 4))
+    flagged = drive(evaluate([soft], [data.first(4)], ours.threats, 4))
     warnings = flagged.warnings()
     assert any(w.startswith("softmax-model, autoattack:linf:0.25: AutoAttack:") and "probability" in w for w in warnings)
     assert any("look like probabilities" in w for w in warnings)
@@ -173,18 +172,7 @@ def test_autoattack_runs_the_authors_implementation_and_keeps_its_checks(model, 
 
 @pytest.mark.slow   # FAB-T and Square on the examples APGD leaves: about a minute on 2 loaded cores
 def test_the_whole_standard_autoattack_equals_one_call_of_pyautoattack(model, data):
-    pytest.importorskip("pyautoattack")
-    from pyautoattack import AutoAttack
-
-    from visualizer.core.evaluation.ensemble import stage_seed
-
-    threats = parse_threats(["autoattack:linf:0.12", "apgd-ce:linf:0.12"])
-    ours = drive(evaluate([model], [data.first(10)], threats, 10, seed=5))
-    x, y = data.batch(slice(0, 10))
-    with torch.no_grad():
-        correct = model(x).argmax(1) == y
-    aa = AutoAttack(model, norm="Linf", eps=0.12, version="standard", seed=stage_seed(5, 0, threats[0], 0), device="cpu")
-    _, y_adv = aa.run_standard_evaluation(x[correct], y[correct], batch_size=10)
+    ours, theirs = _autoattack_both_ways(model, data, ["autoattack:linf:0.12", "apgd-ce:linf:0.12"], 10, seed=5)
     summary = ours.summary(0, 0)
-    assert summary["correct"] == int((y_adv == y[correct]).sum())
+    assert summary["correct"] == theirs
     assert 0 < summary["correct"] <= ours.summary(0, 1)["correct"]     # some stand; no more than after APGD-CE alone

@@ -94,14 +94,27 @@ def run(args) -> int:
         coll.close()
     print(summary(record))
     print_warnings(record["warnings"])
-    files = ", ".join(["evaluation.json"] + [f for v in record["files"].values() for f in
-                                             (v if isinstance(v, list) else [v])])
-    print(f"written to {args.out}: {files}")
+    print(f"written to {args.out}: {_file_list(record['files'])}")
     if not record["complete"]:
         print(f"stopped after {record['examples']['done']} of {record['examples']['requested']} examples; "
               f"run the same command with --resume to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _file_list(files: dict) -> str:
+    """'evaluation.json, per_example.csv, table.{png,pdf,svg}, ...'."""
+    names = ["evaluation.json"]
+    for value in files.values():
+        if isinstance(value, str):
+            names.append(value)
+            continue
+        stems: dict[str, list[str]] = {}
+        for name in value:
+            stem, _, suffix = name.rpartition(".")
+            stems.setdefault(stem, []).append(suffix)
+        names += [f"{stem}.{{{','.join(suffixes)}}}" for stem, suffixes in stems.items()]
+    return ", ".join(names)
 
 
 class _Silent:

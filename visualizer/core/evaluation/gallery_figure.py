@@ -1,6 +1,6 @@
 """The most confident failures of one model: a row per threat, the inputs that fooled it
-(most confident first), each titled with its example index and true -> predicted class and
-captioned with the probability of the wrong answer. Pixels stay crisp in every format.
+(most confident first), each titled true -> predicted class and captioned with its example
+index and the probability of the wrong answer. Pixels stay crisp in every format.
 
 The grid is placed by hand (fixed inches per image) rather than by a layout engine: a
 gallery has dozens of axes, and constrained layout took most of its drawing time.
@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from visualizer.core.evaluation.figures import budget_text
 from visualizer.core.figures import TITLE_PT, _ellipsize, _show_image, figure_style
 
-IMAGE_IN = 0.72      # inches per image
-GAP_IN = 0.1         # between images
+IMAGE_IN = 0.76      # inches per image
+GAP_IN = 0.14        # between images: room for titles a little wider than the image
 ROW_IN = IMAGE_IN + 0.36   # an image with its title above and caption below
 LABEL_IN = 1.3       # the threat names on the left
 TOP_IN = 0.42        # the figure title
@@ -45,10 +45,11 @@ def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], r
                 x = (MARGIN_IN + LABEL_IN + j * (IMAGE_IN + GAP_IN)) / width
                 ax = fig.add_axes((x, y, IMAGE_IN / width, IMAGE_IN / height))
                 _show_image(ax, c.image.astype(float) / 255.0, f"failure{i}_{j}")
-                true, pred = (_ellipsize(class_names[k], 9) if 0 <= k < len(class_names) else str(k)
+                true, pred = (_ellipsize(class_names[k], 8) if 0 <= k < len(class_names) else str(k)
                               for k in (c.label, c.prediction))
-                ax.set_title(f"#{c.index}: {true}\u2192{pred}", fontsize=6.5, pad=2)
-                ax.set_xlabel(f"p = {c.confidence:.2f}", fontsize=6.5, labelpad=1.5)
-        fig.text(0.5, 1 - 0.2 / height, f"Most confident failures of {_ellipsize(model_id, 60)}\n(true\u2192predicted, "
-                 "probability of the wrong class)", ha="center", va="center", fontsize=TITLE_PT, linespacing=1.2)
+                ax.set_title(f"{true}\u2192{pred}", fontsize=6.3, pad=2)
+                ax.set_xlabel(f"#{c.index}, p = {c.confidence:.2f}", fontsize=6.3, labelpad=1.5)
+        fig.text(0.5, 1 - 0.2 / height, f"Most confident failures of {_ellipsize(model_id, 60)}\n(true\u2192predicted "
+                 "class; example index, probability of the wrong class)", ha="center", va="center", fontsize=TITLE_PT,
+                 linespacing=1.2)
     return fig

@@ -70,7 +70,7 @@ class Evaluation:
     seed: int
     processes: int = 1
     device: str = "cpu"
-    class_names: list = field(default_factory=list)     # per model
+    class_names: list = field(default_factory=list)     # per model: its data set's names of the label indices
     rows: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
     cell_warnings: dict = field(default_factory=dict)

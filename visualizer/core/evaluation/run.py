@@ -76,7 +76,7 @@ def evaluate(models: list, datasets: list, threats: list, batch_size: int = 64, 
     lead = coll.rank == 0
     result = Evaluation([m.info.model_id for m in models], [m.info.to_dict() for m in models], list(threats),
                         datasets[0].describe(), n, batch_size, batches, seed, coll.world_size,
-                        str(models[0].device), class_names=[list(m.info.class_names) for m in models],
+                        str(models[0].device), class_names=[list(d.class_names) for d in datasets],
                         gallery=Gallery(gallery_size))
     if lead and store is not None:
         result.gallery = store.gallery(gallery_size)

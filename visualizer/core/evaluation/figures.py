@@ -9,6 +9,7 @@ Axes labels for tests: ``table``; ``curve<i>``.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -75,6 +76,8 @@ def _input_side(record: dict) -> int | None:
 def _data_title(record: dict) -> str:
     data = record.get("data") or {}
     name = data.get("kind") or "data"
+    if name in ("folder", "csv") and data.get("spec"):   # which folder or file: its name
+        name = f"{name} {Path(str(data['spec']).partition(':')[2]).name}"
     split = f" {data['split']}" if data.get("split") else ""
     n = record.get("examples", {}).get("done")
     total = data.get("size")
@@ -226,7 +229,8 @@ def curves_figure(record: dict) -> Figure | None:
     per_row = min(3, len(families))
     rows = math.ceil(len(families) / per_row)
     with figure_style():
-        fig = Figure(figsize=(FIG_WIDTH, 2.15 * rows + 0.55), layout="constrained")
+        width = FIG_WIDTH if per_row > 1 else FIG_WIDTH / 2 + 0.4
+        fig = Figure(figsize=(width, 2.15 * rows + 0.55 + 0.15 * (per_row == 1)), layout="constrained")
         axes = fig.subplots(rows, per_row, squeeze=False)
         for k, family in enumerate(families):
             ax = axes[k // per_row][k % per_row]
@@ -268,5 +272,6 @@ def curves_figure(record: dict) -> Figure | None:
         handles, labels = axes[0][0].get_legend_handles_labels()
         if handles:
             fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)), frameon=False)
-        fig.suptitle(f"Accuracy against budget \u2014 {_data_title(record)} (bands: 95% Wilson)", fontsize=TITLE_PT)
+        sep = " \u2014 " if per_row > 1 else "\n"
+        fig.suptitle(f"Accuracy against budget{sep}{_data_title(record)} (bands: 95% Wilson)", fontsize=TITLE_PT)
     return _finalize(fig)

@@ -21,6 +21,7 @@ ROW_IN = IMAGE_IN + 0.36   # an image with its title above and caption below
 LABEL_IN = 1.3       # the threat names on the left
 TOP_IN = 0.42        # the figure title
 MARGIN_IN = 0.08
+MIN_WIDTH_IN = 4.6   # the title's width
 
 
 def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], rows: list[list],
@@ -31,7 +32,7 @@ def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], r
     if not shown:
         return None
     columns = max(len(r) for _, r in shown)
-    width = MARGIN_IN * 2 + LABEL_IN + columns * IMAGE_IN + (columns - 1) * GAP_IN
+    width = max(MIN_WIDTH_IN, MARGIN_IN * 2 + LABEL_IN + columns * IMAGE_IN + (columns - 1) * GAP_IN)
     height = TOP_IN + len(shown) * ROW_IN + MARGIN_IN
     with figure_style():
         fig = Figure(figsize=(width, height))
@@ -49,7 +50,8 @@ def gallery_figure(model_id: str, class_names: list[str], threats: list[dict], r
                               for k in (c.label, c.prediction))
                 ax.set_title(f"{true}\u2192{pred}", fontsize=6.3, pad=2)
                 ax.set_xlabel(f"#{c.index}, p = {c.confidence:.2f}", fontsize=6.3, labelpad=1.5)
-        fig.text(0.5, 1 - 0.2 / height, f"Most confident failures of {_ellipsize(model_id, 60)}\n(true\u2192predicted "
-                 "class; example index, probability of the wrong class)", ha="center", va="center", fontsize=TITLE_PT,
-                 linespacing=1.2)
+        fig.text(0.5, 1 - 0.14 / height, f"Most confident failures of {_ellipsize(model_id, 50)}", ha="center",
+                 va="center", fontsize=TITLE_PT)
+        fig.text(0.5, 1 - 0.3 / height, "true\u2192predicted class; example index, probability of the wrong class",
+                 ha="center", va="center", fontsize=7)
     return fig

@@ -68,6 +68,14 @@ def test_stronger_budgets_and_attacks_leave_fewer_standing(reference):
     assert reference.warnings() == []        # the classic relations hold here
 
 
+def test_a_stronger_attack_doing_worse_is_flagged(model, data):
+    """One APGD step cannot do what 20 PGD steps do: the run says the relation fails."""
+    weak = drive(evaluate([model], [data], parse_threats(["pgd:linf:0.2:20", "apgd-ce:linf:0.2:1"]), 40))
+    pgd, apgd = (weak.summary(0, t)["accuracy"] for t in (0, 1))
+    assert apgd > pgd
+    assert any("apgd-ce:linf:0.2:1:1 leaves" in w and "suspect gradient masking" in w for w in weak.warnings())
+
+
 def test_an_ensemble_is_robust_only_where_every_attack_fails_and_runs_cheap_first(model, data, reference):
     ensemble = "fgsm:linf:0.2+pgd:linf:0.2:8:1"
     attack = _column(reference, ensemble, "attack")

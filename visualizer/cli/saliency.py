@@ -17,7 +17,7 @@ def add_arguments(g) -> None:
     g.add_argument("--overlay", action="store_true", help="draw the maps over the image in the figure")
     g.add_argument("--ig-steps", type=whole_number, metavar="N",
                    help="Integrated Gradients: N trapezoid steps from a black image (default: adaptive, doubling "
-                        "from 32 until the completeness gap is below 5%%, at most 1024)")
+                        "from 32 until the completeness gap is below 5%%, at most 1024; N at most 16384)")
     g.add_argument("--seed", type=whole_number, default=0)
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Callable
 
 from visualizer.core.errors import OutputError
-from visualizer.core.export import check_output_dir
+from visualizer.core.export import DPI_RANGE, check_output_dir
 from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import QtWidgets
 
-DPI_RANGE = (72, 1200)
 
 
 @dataclass

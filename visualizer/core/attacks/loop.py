@@ -32,6 +32,14 @@ def _check_logits(logits: torch.Tensor, batch: int) -> None:
         )
 
 
+def attack_objective(logits: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+    """What the attack maximises, per example: cross-entropy of the reference class, or with
+    ``targets`` (a targeted attack) minus the cross-entropy of the target class."""
+    if targets is not None:
+        return -F.cross_entropy(logits, targets, reduction="none")
+    return F.cross_entropy(logits, labels, reduction="none")
+
+
 def attack_steps(
     model: Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
@@ -57,10 +65,7 @@ def attack_steps(
         with torch.enable_grad() if need_grad else torch.no_grad():
             logits = model(x)
             _check_logits(logits, n)
-            if p.targeted:
-                objective = -F.cross_entropy(logits, targets, reduction="none")
-            else:
-                objective = F.cross_entropy(logits, labels, reduction="none")
+            objective = attack_objective(logits, labels, targets if p.targeted else None)
             grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
         logits = logits.detach()
         return logits, objective.detach(), grad

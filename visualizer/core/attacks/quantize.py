@@ -27,8 +27,8 @@ from typing import Callable
 import torch
 
 from visualizer.core.attacks.loop import attack_objective
+from visualizer.core.model_input import LEVELS      # values are k / LEVELS, k = 0..255
 
-LEVELS = 255
 GRADIENT_PASSES = 8      # model evaluations the gradient-guided rounding may spend per example
 
 

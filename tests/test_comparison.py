@@ -14,7 +14,7 @@ from test_cli import validate
 from visualizer.cli import main
 from visualizer.core.artifacts import attack_artifacts
 from visualizer.core.attacks import AttackParams, drive
-from visualizer.core.comparison_figure import attack_comparison_figure
+from visualizer.core.figures import attack_comparison_figure
 from visualizer.core.export import run_folder_name
 from visualizer.core.images import load_image
 from visualizer.core.models.registry import LoadOptions, load_model

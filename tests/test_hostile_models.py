@@ -76,8 +76,10 @@ def test_a_model_returning_the_wrong_shape_fails_at_loading(tmp_path):
 
 def test_probabilities_instead_of_logits_are_flagged(tmp_path):
     model = load_model(scripted(tmp_path, Softmaxed(), "soft"), opts())
-    assert any("look like probabilities" in n for n in model.info.notes)
+    assert model.info.outputs == "probabilities"
+    assert any("are probabilities" in n for n in model.info.notes)
     plain = load_model(scripted(tmp_path, Tiny(), "plain"), opts())
+    assert plain.info.outputs == "logits"
     assert not any("probabilities" in n for n in plain.info.notes)
 
 

@@ -243,8 +243,9 @@ def test_timm_arch_infers_class_count_from_checkpoint(tmp_path):
         ckpt(tmp_path / "r18.safetensors", "timm:resnet18", labels="imagenet")
     with pytest.raises(ModelLoadError, match="--num-classes"):
         ckpt(tmp_path / "r18.safetensors", "timm:resnet18", num_classes=10)
-    with pytest.raises(ParameterError, match="3 values"):
-        ckpt(tmp_path / "r18.safetensors", "timm:resnet18", mean=(0.5,), std=(0.5,))
+    # One value serves every channel (test_model_channels.py); a list needs one value per channel.
+    with pytest.raises(ParameterError, match="--mean has 2 values, but the model takes 3-channel images"):
+        ckpt(tmp_path / "r18.safetensors", "timm:resnet18", mean=(0.5, 0.5))
 
 
 def test_wrn_checkpoint_with_unused_sub_block_loads(tmp_path, tiny_wrn):

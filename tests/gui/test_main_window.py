@@ -26,7 +26,7 @@ def test_launch_opens_with_the_bundled_model_and_photo(qtbot, settings):
     qtbot.waitUntil(lambda: bool(w.columns) and w.columns[0].ready and w.image is not None, timeout=LONG)
     qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
     assert w.columns[0].model.info.model_id == "lite0-imagenet"
-    assert w.columns[0].sweep_view.title_label.text() == "lite0-imagenet"
+    assert w.workspace("sweep").view(w.columns[0]).title_label.text() == "lite0-imagenet"
     assert w.image.name == "china.jpg"
     assert w.run_button.isEnabled()
     assert "lite0-imagenet" in w.model_list.item(0).text()
@@ -46,7 +46,7 @@ def test_pgd_attack_shows_the_result(qtbot, digits_window):
     assert rec["perturbation"]["l2"] <= 1.5 + 1e-4
     assert len(rec["history"]["loss"]) == 21
     # The views show exactly that result: the perturbation panel holds its channel mean.
-    view = w.columns[0].attack_view
+    view = w.workspace("attack").view(w.columns[0])
     delta = (art.arrays["adversarial"] - art.arrays["clean"]).mean(axis=0)
     np.testing.assert_allclose(view.perturbation.image.image, delta, atol=1e-6)
     assert "attack" not in w.columns[1].results        # only the selected model was attacked
@@ -90,7 +90,7 @@ def test_sweep_and_clicking_a_cell(qtbot, digits_window):
     assert np.array(rec["sweep"]["grid_true_prob"]).shape == (7, 3, 3)
     assert w.tabs.currentIndex() == 1
     captions = []
-    view = w.columns[0].sweep_view
+    view = w.workspace("sweep").view(w.columns[0])
     original = view.show_transformed
     view.show_transformed = lambda image, caption: (captions.append((image, caption)), original(image, caption))
     view.cellClicked.emit(30.0, 3.0, 0.0)

@@ -30,14 +30,25 @@ def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None
         g.add_argument("--model", action="append", required=True, help=help_model + "; repeat to compare models")
     else:
         g.add_argument("--model", required=True, help=help_model)
-    g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, preact-resnet18")
+    g.add_argument("--arch", help="architecture of a ckpt: model: timm:NAME, torchvision:NAME, wrn-28-10, "
+                                  "preact-resnet18, or py:FILE.py:NAME (a class or function in your own Python "
+                                  "file; running it needs --trust)")
+    g.add_argument("--arch-kwargs", metavar="JSON",
+                   help="keyword arguments for the --arch constructor, as a JSON object, e.g. "
+                        "'{\"transform_input\": false}' or '{\"depth\": 28, \"widen_factor\": 10}'")
     g.add_argument("--num-classes", type=int, help="number of classes of a ckpt: model (default: from the checkpoint)")
     g.add_argument("--input-size", type=int, help="model input side in pixels (ckpt:/torchscript:)")
-    g.add_argument("--mean", type=floats3, help="normalisation mean, e.g. 0.485,0.456,0.406")
-    g.add_argument("--std", type=floats3, help="normalisation std, e.g. 0.229,0.224,0.225")
+    g.add_argument("--channels", type=int, choices=(1, 3),
+                   help="input channels, 1 (grayscale) or 3 (RGB) (default: the source's, or a TorchScript "
+                        "model's first convolution, else 3)")
+    g.add_argument("--mean", type=floats3, help="normalisation mean: one value for every channel, or one per "
+                                                "channel, e.g. 0.485,0.456,0.406")
+    g.add_argument("--std", type=floats3, help="normalisation std: one value for every channel, or one per "
+                                               "channel, e.g. 0.229,0.224,0.225")
     g.add_argument("--labels", help="class names: imagenet, cifar10, digits or a file (one name per line)")
     g.add_argument("--trust", action="store_true",
-                   help="allow full unpickling of this checkpoint (it can run code: only for files you trust)")
+                   help="allow this model's code to run: full unpickling of the checkpoint and running a "
+                        "py: architecture file (only for files you trust)")
     g.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
 
 
@@ -51,14 +62,16 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 def load_options(args):
     from visualizer.core.models.registry import LoadOptions
+    from visualizer.core.models.user_arch import parse_arch_kwargs
 
-    return LoadOptions(arch=args.arch, num_classes=args.num_classes, input_size=args.input_size,
-                       mean=args.mean, std=args.std, labels=args.labels, trust=args.trust, device=args.device)
+    return LoadOptions(arch=args.arch, arch_kwargs=parse_arch_kwargs(args.arch_kwargs), num_classes=args.num_classes,
+                       input_size=args.input_size, channels=args.channels, mean=args.mean, std=args.std,
+                       labels=args.labels, trust=args.trust, device=args.device)
 
 
 def load_model(spec: str, options):
-    """Load a model and print its warnings (NaN weights, probabilities instead of logits, a
-    GPU too small so it runs on the CPU): in the window they open a dialog."""
+    """Load a model and print its warnings (NaN weights, a saturated softmax, a model that is
+    not deterministic, a GPU too small so it runs on the CPU): in the window they open a dialog."""
     from visualizer.core.models.registry import load_model as core_load_model
 
     model = core_load_model(spec, options)

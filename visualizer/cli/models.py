@@ -4,7 +4,8 @@ weights are available offline."""
 from __future__ import annotations
 
 NAME = "models"
-HELP = "list model sources and bundled models (and whether weights are available offline)"
+HELP = ("list model sources (bundled, torchvision, timm, checkpoint files with --arch, including your own "
+        "py:FILE.py:NAME architecture, TorchScript) and whether bundled weights are available offline")
 
 
 def add_arguments(parser) -> None:
@@ -12,12 +13,19 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import textwrap
+
     from visualizer.core.models.registry import describe_sources
 
     for entry in describe_sources():
         print(f"{entry['source']:12s} {entry['syntax']}")
         if entry.get("example"):
             print(f"{'':12s}   e.g. {entry['example']}")
+        if entry.get("description"):
+            print(textwrap.fill(entry["description"], width=100, initial_indent=" " * 15,
+                                subsequent_indent=" " * 15))
+        if entry.get("architectures"):
+            print(f"{'':12s}   --arch: {', '.join(entry['architectures'])}")
         for item in entry.get("models", []):
             state = "available offline" if item["available"] else f"weights missing: {item.get('detail', '')}"
             print(f"{'':12s}   {item['name']:18s} {state}  {item.get('description', '')}")

@@ -71,6 +71,30 @@ def saliency_maps(record: dict, arrays: dict) -> list[np.ndarray]:
     return [arrays[f"saliency_{i}"] for i in range(len(record["saliency"]["maps"]))]
 
 
+def saliency_without(artifacts: Artifacts, index: int) -> Artifacts | None:
+    """The saliency comparison without its ``index``-th map (that model was removed), the
+    shared scale recomputed from the maps left; None when none is left."""
+    import copy
+
+    from visualizer.core.saliency import shared_scale
+
+    record = copy.deepcopy(artifacts.record)
+    maps = record["saliency"]["maps"]
+    keep = [i for i in range(len(maps)) if i != index]
+    if not keep:
+        return None
+    arrays = {"image": artifacts.arrays["image"]}
+    for new, old in enumerate(keep):
+        arrays[f"saliency_{new}"] = artifacts.arrays[f"saliency_{old}"]
+        arrays[f"saliency_{new}_input"] = artifacts.arrays[f"saliency_{old}_input"]
+        maps[old]["file"] = f"saliency_{new}.npy"
+    record["saliency"]["maps"] = [maps[i] for i in keep]
+    if index < len(record.get("models") or []):
+        del record["models"][index]
+    record["saliency"]["shared_scale"] = shared_scale([arrays[f"saliency_{i}"] for i in range(len(keep))])
+    return Artifacts(record=record, arrays=arrays, images=dict(artifacts.images))
+
+
 def figure_for(record: dict, arrays: dict, overlay: bool = False):
     from visualizer.core.figures import attack_figure, saliency_figure, sweep_figure
 

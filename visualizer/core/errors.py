@@ -28,3 +28,7 @@ class ParameterError(VisualizerError):
 
 class OutputError(VisualizerError):
     """Results could not be written."""
+
+
+class UntrustedCodeError(UntrustedCheckpointError):
+    """Loading needs to run a Python file (a py: architecture) and the user has not trusted it."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visualizer.core.atomic import private_to_umask
 from visualizer.core.errors import OutputError
 from visualizer.core.images import save_npy, save_png
 
@@ -35,7 +36,9 @@ def _prepare(out_dir: Path, overwrite: bool) -> Path:
     check_output_dir(out_dir, overwrite)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        private_to_umask(staging, folder=True)    # it becomes the export folder: not drwx------
+        return staging
     except OSError as exc:
         raise OutputError(f"Cannot write into {out_dir.parent}: {exc.strerror or exc}.") from exc
 
@@ -110,8 +113,7 @@ def write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, d
     writes it), the comparison figure as comparison.png/.pdf/.svg and comparison.json
     listing the runs. Atomic as a whole, like ``write_run``. Returns comparison.json's dict
     and each run's record as written."""
-    from visualizer.core.comparison_figure import attack_comparison_figure
-    from visualizer.core.figures import save_figure
+    from visualizer.core.figures import attack_comparison_figure, save_figure
 
     out_dir = Path(out_dir)
     with _staged(out_dir, overwrite) as staging:

@@ -100,7 +100,8 @@ def attack_record(run) -> dict:
         },
         "iterates": r.iterates,
         "cancelled": r.cancelled,
-        "warnings": list(r.warnings) + _rounding_warnings(run),
+        # The model's own warnings (e.g. not deterministic) and the rounding's, when it cost the success.
+        "warnings": list(r.warnings) + run.model.info.warnings() + _rounding_warnings(run),
     })
     return rec
 
@@ -162,7 +163,7 @@ def sweep_record(run) -> dict:
         "success": bool(r.fooled[0]),
         "sweep": sweep,
         "cancelled": r.cancelled,
-        "warnings": [],
+        "warnings": run.model.info.warnings(),
     })
     return rec
 
@@ -194,7 +195,7 @@ def saliency_record(comparison, models, image, device: str) -> dict:
             ],
         },
         "cancelled": comparison.cancelled,
-        "warnings": [],
+        "warnings": [w for m in models for w in m.info.warnings()],
     })
     return rec
 

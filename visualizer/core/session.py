@@ -100,7 +100,7 @@ def load_session(path: str | Path) -> Session:
         session = Session(
             image_name=image.get("name"),
             image_bytes=_read(zf, image["file"], path) if image.get("file") else None,
-            models=[ModelRef(m["spec"], dict(m.get("options") or {})) for m in manifest.get("models", [])],
+            models=[ModelRef(m["spec"], _untrusted(m.get("options"))) for m in manifest.get("models", [])],
             parameters=dict(manifest.get("parameters") or {}),
             ui=dict(manifest.get("ui") or {}),
         )
@@ -141,3 +141,12 @@ def _read(zf: zipfile.ZipFile, member: str, path: Path) -> bytes:
         return zf.read(member)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise SessionError(f"{path.name} is damaged: {member} cannot be read ({exc}).") from None
+
+
+def _untrusted(options) -> dict:
+    """A model's load options from a session file, without trust: trust lets a checkpoint's
+    pickle or a py: architecture file run code, and is given by the user for one file in
+    one load, never by a file someone may have sent them."""
+    options = dict(options or {})
+    options.pop("trust", None)
+    return options

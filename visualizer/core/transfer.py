@@ -25,13 +25,19 @@ def adapt_input(x: torch.Tensor, pre: Preprocessing) -> torch.Tensor:
     return preprocess(image, square)[0]
 
 
-@torch.no_grad()
 def transfer_predictions(run, models) -> list[dict]:
     """One row per other model: its top-1 on the source's clean crop and on the saved 8-bit
     adversarial image (``run.adversarial_quantized``), and whether the prediction changed."""
-    source = run.model.info.model_id
-    clean = run.result.clean.detach()
-    adv = run.adversarial_quantized.detach()
+    return transfer_from_images(run.model.info.model_id, run.result.clean, run.adversarial_quantized, models)
+
+
+@torch.no_grad()
+def transfer_from_images(source: str, clean, adversarial, models) -> list[dict]:
+    """``transfer_predictions`` from the source model's id and its clean and adversarial
+    model inputs (C x H x W or 1 x C x H x W, [0, 1]; tensors or arrays, e.g. a stored result's,
+    whose adversarial image is the saved 8-bit one; ``adapt_input`` rounds to 8 bits anyway)."""
+    clean, adv = (torch.as_tensor(a).detach() for a in (clean, adversarial))
+    clean, adv = (a[None] if a.dim() == 3 else a for a in (clean, adv))
     rows = []
     for model in models:
         pre = model.info.preprocessing

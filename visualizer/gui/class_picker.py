@@ -7,6 +7,7 @@ core's ``class_index`` so the GUI and the CLI accept exactly the same things.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from visualizer.core.errors import ParameterError
@@ -31,17 +32,24 @@ def mark_invalid(edit: QtWidgets.QLineEdit, invalid: bool) -> None:
     edit.update()
 
 
+def classes_key(names: list[str]) -> str:
+    """A short fingerprint of a class list: an index means the same class under the same key."""
+    return f"{len(names)}:" + hashlib.sha1("\n".join(names).encode("utf-8")).hexdigest()[:12]
+
+
 class ClassPicker(QtWidgets.QWidget):
     """Line edit + contains-match completer; an error line appears under it when the text
     does not name exactly one class. Empty text is allowed and means "no class" (None)."""
 
     indexChanged = Signal(object)      # int | None
     validityChanged = Signal(bool)
+    cleared = Signal(int)              # the index dropped because the new model's classes differ
 
     def __init__(self, placeholder: str = "type a class name or index", parent=None):
         super().__init__(parent)
         self._names: list[str] = []
         self._index: int | None = None
+        self._classes: str | None = None   # classes_key of the names the index was chosen among
         self._error = ""
 
         self.edit = QtWidgets.QLineEdit()
@@ -72,11 +80,15 @@ class ClassPicker(QtWidgets.QWidget):
 
     # -- public API -------------------------------------------------------------------------
     def set_class_names(self, names: list[str]) -> None:
-        """New model, new names: keep the chosen index when it still exists."""
-        keep = self._index
+        """New model, new names: keep the chosen index when it still means the same class (the
+        same class list); an index chosen among other classes is cleared (``cleared``)."""
+        keep, chosen_among = self._index, self._classes
         self._names = [str(n) for n in names]
         self._model.setStringList([f"{i}: {n}" for i, n in enumerate(self._names)])
-        if keep is not None and keep < len(self._names):
+        if keep is not None and chosen_among is not None and chosen_among != classes_key(self._names):
+            self.set_index(None)
+            self.cleared.emit(keep)
+        elif keep is not None and keep < len(self._names):
             self.set_index(keep)
         else:
             self._resolve(self.edit.text())
@@ -84,13 +96,22 @@ class ClassPicker(QtWidgets.QWidget):
     def class_names(self) -> list[str]:
         return list(self._names)
 
-    def set_index(self, index: int | None) -> None:
+    def classes_key(self) -> str | None:
+        """Which class list the chosen index refers to (None: no index, or not known)."""
+        return self._classes if self._index is not None else None
+
+    def set_index(self, index: int | None, classes: str | None = None) -> None:
+        """``classes``: the classes_key the index was chosen among, when restoring it before
+        any model has given names."""
+        foreign = classes is not None and bool(self._names) and classes != classes_key(self._names)
         if index is None:
             self.edit.setText("")
-        elif 0 <= index < len(self._names):
+        elif 0 <= index < len(self._names) and not foreign:
             self.edit.setText(f"{index}: {self._names[index]}")
         else:
             self.edit.setText(str(index))   # names not known yet (no model): keep the number
+        if classes is not None:
+            self._classes = classes
 
     def selected_index(self) -> int | None:
         return self._index
@@ -134,6 +155,8 @@ class ClassPicker(QtWidgets.QWidget):
             self._index, self._error = self._lookup(text), ""
         except ParameterError as exc:
             self._index, self._error = None, str(exc)
+        if self._names:
+            self._classes = classes_key(self._names)
         self.message.setText(self._error)
         self.message.setVisible(bool(self._error))
         mark_invalid(self.edit, bool(self._error))

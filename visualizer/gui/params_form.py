@@ -107,6 +107,7 @@ class NumberField(QtWidgets.QWidget):
 class ParamsForm(QtWidgets.QWidget):
     paramsChanged = Signal()
     validityChanged = Signal(bool)
+    classCleared = Signal(str)         # why a remembered target or reference class was dropped
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -226,6 +227,10 @@ class ParamsForm(QtWidgets.QWidget):
         self.seed.valueChanged.connect(self._changed)
         for picker in (self.target_picker, self.label_picker):
             picker.edit.textChanged.connect(self._changed)
+        for picker, what in ((self.target_picker, "target"), (self.label_picker, "reference")):
+            picker.cleared.connect(lambda index, what=what: self.classCleared.emit(
+                f"The {what} class {index} was chosen among another model's classes: cleared. "
+                f"Choose the {what} again for this model."))
 
         self._specs = {
             "eps": _Spec("Epsilon", False, False, lambda v: AttackParams(
@@ -447,6 +452,8 @@ class ParamsForm(QtWidgets.QWidget):
             "absolute": self.absolute.isChecked(), "seed": self.seed.value(),
             "targeted": self.targeted.isChecked(), "target": self.target_picker.selected_index(),
             "label": self.label_picker.selected_index(),
+            # Which class list each index belongs to: index 8 is another class on another model.
+            "target_classes": self.target_picker.classes_key(), "label_classes": self.label_picker.classes_key(),
         }
 
     def restore_state(self, d: dict) -> None:
@@ -473,8 +480,9 @@ class ParamsForm(QtWidgets.QWidget):
             if isinstance(d.get("seed"), int):
                 self.seed.setValue(d["seed"])
             for picker, key in ((self.target_picker, "target"), (self.label_picker, "label")):
-                value = d.get(key)
-                picker.set_index(value if isinstance(value, int) and value >= 0 else None)
+                value, classes = d.get(key), d.get(f"{key}_classes")
+                picker.set_index(value if isinstance(value, int) and value >= 0 else None,
+                                 classes=classes if isinstance(classes, str) else None)
             for combo, key in ((self.method, "saliency_method"), (self.attack, "run")):
                 combo.blockSignals(True)   # one _on_attack_changed at the end, not a cascade
                 self._select(combo, d.get(key))

@@ -1,6 +1,6 @@
 """Render a widget (the current view, as on screen) to PNG at a chosen DPI, or to SVG and
 PDF through Qt's vector paint devices. Publication figures are the matplotlib ones
-(core/figures.py); this is the "what I see" export."""
+(core/figures/); this is the "what I see" export."""
 
 from __future__ import annotations
 

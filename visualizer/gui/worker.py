@@ -1,26 +1,37 @@
-"""Running core generators off the GUI thread.
+"""Running core generators off the GUI thread, on superqt's generator workers.
 
 A core operation is a generator: each ``yield`` is a progress event, its return value is
-the result, and it checks a CancelToken between steps. ``GeneratorWorker`` runs one in a
-QThread and reports back through signals (queued to the GUI thread):
+the result, and it checks a CancelToken between steps. ``GeneratorWorker`` runs one on a
+thread of a private QThreadPool through superqt's ``GeneratorWorker`` (which steps the
+generator, emits each yield and honours an abort request between yields) and reports back
+through signals, queued to the GUI thread:
 
 * ``progress(event)``: throttled to about 20 per second, always the latest event, and the
   last one before the result is always delivered;
 * ``finished(result)``: the return value (possibly a partial result marked cancelled);
 * ``failed(error, details)``: the exception (a VisualizerError carries a message for the
-  user; anything else is a bug) and its traceback.
+  user; anything else is a bug) and its traceback;
+* ``done()``: last, once the job's thread has finished with it (after the memory it freed
+  was handed back to the system).
 
-``WorkerPool`` keeps at most one worker per slot ("latest request wins": starting a new
-job on a slot cancels the old one, whose late results are dropped), and can stop them all
-when the window closes. Workers never touch widgets.
+``cancel()`` asks the job to stop at its next step and still delivers its partial result;
+``supersede()`` also aborts it and drops whatever it reports from then on.
+
+``WorkerPool`` keeps at most one job per slot ("latest request wins": starting a new job on
+a slot supersedes the old one), says when it becomes busy or idle (``busyChanged``, sent
+when the last job's ``done`` arrives, never before its thread is through), and can stop
+everything when the window closes. Workers never touch widgets.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 import weakref
 from typing import Callable, Generator
+
+from superqt.utils import GeneratorWorker as _SuperqtGeneratorWorker
 
 from visualizer.core.allocator import release_free_memory
 from visualizer.core.cancel import CancelToken
@@ -28,10 +39,13 @@ from visualizer.gui.qt import QtCore, Signal
 
 PROGRESS_INTERVAL_S = 0.05
 _LIVE: "weakref.WeakSet[GeneratorWorker]" = weakref.WeakSet()
+_STARTED: "set[GeneratorWorker]" = set()   # kept alive until done: the pool runs their QRunnable
+_NOTHING = object()
+_thread_pool: QtCore.QThreadPool | None = None
 
 
 def running_workers() -> list["GeneratorWorker"]:
-    """Workers whose thread is still running (tests fail if any outlives a test)."""
+    """Workers whose job has not ended on its thread (tests fail if any outlives a test)."""
     return [w for w in list(_LIVE) if w.is_running()]
 
 
@@ -45,45 +59,38 @@ def call_in_worker(fn: Callable[[], object]) -> Callable[[CancelToken], Generato
     return job
 
 
-class _Runner(QtCore.QObject):
-    progress = Signal(object)
-    finished = Signal(object)
-    failed = Signal(object, str)
+def _threads() -> QtCore.QThreadPool:
+    """Jobs of different slots run side by side (every model's attack at once): no cap at the
+    core count, as QThreadPool.globalInstance() would have."""
+    global _thread_pool
+    if _thread_pool is None:
+        _thread_pool = QtCore.QThreadPool()
+        _thread_pool.setMaxThreadCount(256)
+    return _thread_pool
 
-    def __init__(self, make_generator: Callable[[CancelToken], Generator], token: CancelToken):
-        super().__init__()
-        self._make = make_generator
-        self._token = token
 
-    def run(self) -> None:
-        last_emit = 0.0
-        pending = None
-        try:
-            # Keep torch from taking every core: the GUI thread needs one to stay responsive.
-            _limit_torch_threads()
-            gen = self._make(self._token)
-            while True:
-                try:
-                    event = next(gen)
-                except StopIteration as stop:
-                    if pending is not None:
-                        self.progress.emit(pending)
-                    self.finished.emit(stop.value)
-                    return
-                now = time.perf_counter()
-                if now - last_emit >= PROGRESS_INTERVAL_S:
-                    self.progress.emit(event)
-                    last_emit, pending = now, None
-                else:
-                    pending = event
-        except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
-            self.failed.emit(exc, traceback.format_exc())
-        finally:
-            # Memory the run freed goes back to the system (kept for reuse while it ran).
-            release_free_memory()
-            # End the thread from inside: the GUI thread may be blocked waiting for it
-            # (window closing) and could not deliver a queued quit.
-            QtCore.QThread.currentThread().quit()
+def _throttled(make_generator: Callable[[CancelToken], Generator], token: CancelToken):
+    """The job's generator, built on the worker thread, yielding at most every
+    PROGRESS_INTERVAL_S; the last event before the result is always yielded."""
+    _limit_torch_threads()
+    gen = make_generator(token)
+    last_emit, pending = 0.0, _NOTHING
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as stop:
+                if pending is not _NOTHING:
+                    yield pending
+                return stop.value
+            now = time.perf_counter()
+            if now - last_emit >= PROGRESS_INTERVAL_S:
+                last_emit, pending = now, _NOTHING
+                yield event
+            else:
+                pending = event
+    finally:
+        gen.close()        # on this thread: the job's own clean-up (grad modes are per thread)
 
 
 def _limit_torch_threads() -> None:
@@ -91,80 +98,114 @@ def _limit_torch_threads() -> None:
 
     import torch
 
-    cores = os.cpu_count() or 1
-    wanted = max(1, cores - 1)
+    # Keep torch from taking every core: the GUI thread needs one to stay responsive.
+    wanted = max(1, (os.cpu_count() or 1) - 1)
     if torch.get_num_threads() > wanted:
         torch.set_num_threads(wanted)
 
 
+class _Job(_SuperqtGeneratorWorker):
+    """superqt's generator worker, run by our pool. ``run`` is replaced because superqt's
+    redirects ``warnings.showwarning`` process-wide for each job, which concurrent jobs
+    restore in the wrong order; and the end of the job must be known on its own thread."""
+
+    def __init__(self, make_generator, token: CancelToken):
+        super().__init__(_throttled, make_generator, token)
+        self.setAutoDelete(False)          # the GeneratorWorker below keeps it
+        self.ended = threading.Event()
+
+    def run(self) -> None:
+        try:
+            try:
+                result = self.work()
+                if isinstance(result, BaseException):
+                    raise result
+                if not self.abort_requested:
+                    self.returned.emit(result)
+            except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
+                self.errored.emit(exc)
+            finally:
+                self._gen.close()
+                # Memory the run freed goes back to the system (kept for reuse while it ran).
+                release_free_memory()
+        finally:
+            self.ended.set()
+            self.finished.emit()
+
+
 class GeneratorWorker(QtCore.QObject):
-    """One job on its own QThread. Connect to the signals before ``start()``."""
+    """One job. Connect to the signals before ``start()``."""
 
     progress = Signal(object)
     finished = Signal(object)
     failed = Signal(object, str)
-    done = Signal()          # after finished/failed, once the thread has ended
+    done = Signal()          # after finished/failed, once the job has ended on its thread
 
     def __init__(self, make_generator: Callable[[CancelToken], Generator], parent=None):
         super().__init__(parent)
         self.token = CancelToken()
-        self._thread = QtCore.QThread()
-        self._runner = _Runner(make_generator, self.token)
-        self._runner.moveToThread(self._thread)
-        self._thread.started.connect(self._runner.run)
-        self._runner.progress.connect(self._on_progress)
-        self._runner.finished.connect(self._on_finished)
-        self._runner.failed.connect(self._on_failed)
+        self._job = _Job(make_generator, self.token)
+        self._job.yielded.connect(self._on_progress)
+        self._job.returned.connect(self._on_finished)
+        self._job.errored.connect(self._on_failed)
+        self._job.finished.connect(self.done)
+        self._started = False
         self._dropped = False
-        self._thread.finished.connect(self.done)
         _LIVE.add(self)
 
     def start(self) -> None:
-        self._thread.start()
+        self._started = True
+        _STARTED.add(self)
+        self.done.connect(lambda: _STARTED.discard(self))
+        _threads().start(self._job)
 
     def cancel(self) -> None:
         """Ask the job to stop at its next step; it still reports its partial result."""
         self.token.cancel()
 
     def supersede(self) -> None:
-        """Cancel and drop whatever this job reports from now on."""
+        """Cancel, abort, and drop whatever this job reports from now on."""
         self._dropped = True
         self.token.cancel()
+        self._job.quit()
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        return self._started and not self._job.ended.is_set()
 
     def wait(self, timeout_ms: int = 30000) -> bool:
-        return self._thread.wait(timeout_ms)
+        return not self._started or self._job.ended.wait(timeout_ms / 1000)
 
     def _on_progress(self, event) -> None:
         if not self._dropped:
             self.progress.emit(event)
 
     def _on_finished(self, result) -> None:
-        self._thread.quit()
         if not self._dropped:
             self.finished.emit(result)
 
-    def _on_failed(self, error: BaseException, details: str) -> None:
-        self._thread.quit()
+    def _on_failed(self, error: BaseException) -> None:
         if not self._dropped:
+            details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             self.failed.emit(error, details)
 
 
 class WorkerPool(QtCore.QObject):
-    """At most one running job per slot (e.g. one per model column and kind of run)."""
+    """At most one running job per slot (e.g. one per model and kind of run)."""
+
+    busyChanged = Signal(bool)     # True when the first job starts, False once the last has ended
+    jobEnded = Signal(object)      # slot, after its job's done (superseded jobs too, with their slot)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._active: dict[object, GeneratorWorker] = {}
         self._retired: list[GeneratorWorker] = []
+        self._busy = False
 
     def start(self, slot, make_generator, on_progress=None, on_finished=None, on_failed=None) -> GeneratorWorker:
         old = self._active.pop(slot, None)
         if old is not None:
             old.supersede()
-            self._retire(old)
+            self._retired.append(old)
         worker = GeneratorWorker(make_generator)
         if on_progress:
             worker.progress.connect(on_progress)
@@ -172,9 +213,10 @@ class WorkerPool(QtCore.QObject):
             worker.finished.connect(on_finished)
         if on_failed:
             worker.failed.connect(on_failed)
-        worker.done.connect(lambda s=slot, w=worker: self._forget(s, w))
+        worker.done.connect(lambda s=slot, w=worker: self._ended(s, w))
         self._active[slot] = worker
         worker.start()
+        self._set_busy(True)
         return worker
 
     def cancel(self, slot=None) -> None:
@@ -183,25 +225,36 @@ class WorkerPool(QtCore.QObject):
                 worker.cancel()
 
     def running(self) -> list:
-        return [slot for slot, w in self._active.items() if w.is_running()]
+        """Slots whose job has not been seen to end."""
+        return list(self._active)
 
     def busy(self) -> bool:
-        return bool(self.running()) or any(w.is_running() for w in self._retired)
+        """A job has not ended yet: its ``done`` has not reached the GUI thread."""
+        return bool(self._active or self._retired)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel everything and wait for the threads to end (window closing, tests)."""
+        """Cancel everything and wait for the jobs to end (window closing, tests); nothing
+        they report afterwards is delivered."""
         workers = list(self._active.values()) + self._retired
         for w in workers:
             w.supersede()
         ok = all(w.wait(timeout_ms) for w in workers)
         self._active.clear()
         self._retired = [w for w in self._retired if w.is_running()]
+        self._set_busy(self.busy())
         return ok
 
-    def _retire(self, worker: GeneratorWorker) -> None:
-        self._retired.append(worker)
-        worker.done.connect(lambda w=worker: self._retired.remove(w) if w in self._retired else None)
-
-    def _forget(self, slot, worker) -> None:
+    def _ended(self, slot, worker: GeneratorWorker) -> None:
         if self._active.get(slot) is worker:
             del self._active[slot]
+        elif worker in self._retired:
+            self._retired.remove(worker)
+        else:
+            return                       # already forgotten (shutdown)
+        self.jobEnded.emit(slot)
+        self._set_busy(self.busy())
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)

@@ -26,9 +26,11 @@ def make_preprocessing(**fields) -> Preprocessing:
 
 
 def apply_overrides(pre: Preprocessing, options: LoadOptions) -> Preprocessing:
-    """User-given input size, mean and std win over what the source says.
+    """User-given input size, channel count, mean and std win over what the source says.
 
-    A new input size keeps the source's resize-to-crop ratio (e.g. 256/224)."""
+    A new input size keeps the source's resize-to-crop ratio (e.g. 256/224). One mean or
+    std value serves every channel; a list must have one value per channel (--channels, or
+    the source's count)."""
     fields: dict = {}
     if options.input_size is not None:
         if options.input_size < 1:
@@ -36,16 +38,90 @@ def apply_overrides(pre: Preprocessing, options: LoadOptions) -> Preprocessing:
         ratio = pre.resize_size / pre.input_size
         fields["input_size"] = options.input_size
         fields["resize_size"] = max(options.input_size, int(round(options.input_size * ratio)))
+    channels = pre.channels if options.channels is None else check_channels(options.channels)
+    if channels != pre.channels:
+        fields["channels"] = channels
     for name in ("mean", "std"):
-        value = getattr(options, name)
-        if value is not None:
-            fields[name] = tuple(float(v) for v in value)
+        given = getattr(options, name)
+        if given is not None:
+            fields[name] = per_channel(tuple(float(v) for v in given), channels, f"--{name}")
+        elif channels != pre.channels:
+            fields[name] = _source_values(getattr(pre, name), channels, name)
     if not fields:
         return pre
     try:
         return replace(pre, **fields)
     except ValueError as exc:
         raise ParameterError(f"Invalid preprocessing option: {exc}") from exc
+
+
+def check_channels(channels: int) -> int:
+    if channels not in (1, 3):
+        raise ParameterError(f"--channels must be 1 (grayscale) or 3 (RGB), not {channels}.")
+    return channels
+
+
+def per_channel(values: tuple[float, ...], channels: int, what: str) -> tuple[float, ...]:
+    """``values`` for ``channels`` channels: one value is repeated; otherwise the counts must agree."""
+    if len(values) == 1:
+        return values * channels
+    if len(values) != channels:
+        raise ParameterError(f"{what} has {len(values)} values, but the model takes {channels}-channel images: "
+                             f"give one value (used for every channel) or {channels}"
+                             + (", or --channels 3 if it takes RGB images." if channels == 1 else "."))
+    return values
+
+
+def _source_values(values: tuple[float, ...], channels: int, name: str) -> tuple[float, ...]:
+    """The source's own mean or std for another channel count: a value shared by every
+    channel carries over; per-channel values have no meaning for other channels."""
+    if len(set(values)) == 1:
+        return (values[0],) * channels
+    raise ParameterError(f"This model's default normalisation {name} {values} is per channel for "
+                         f"{len(values)} channels; with --channels {channels} give --mean and --std too.")
+
+
+def with_channels(pre: Preprocessing, channels: int | None) -> Preprocessing:
+    """``pre`` for a network found to take ``channels`` channels (None: unchanged); a mean
+    or std shared by every channel carries over, per-channel values become their average."""
+    if channels is None or channels == pre.channels:
+        return pre
+    fit = (lambda v: (v[0],) * channels) if channels > len(pre.mean) else (lambda v: (sum(v) / len(v),))
+    return replace(pre, channels=channels, mean=fit(pre.mean), std=fit(pre.std))
+
+
+def unnormalised_input(net: nn.Module, options: LoadOptions, default_size: int = 224) -> tuple[Preprocessing, str]:
+    """Preprocessing for a network that says nothing about its input (TorchScript, a pickled
+    module, a py: architecture): [0, 1] pixels unless --mean/--std, at --input-size or
+    ``default_size``, with --channels or the first convolution's channel count (else 3);
+    and the note stating those assumptions."""
+    size = options.input_size or default_size
+    found = input_channels(net)
+    channels = options.channels or found or 3
+    pre = apply_overrides(make_preprocessing(input_size=size, resize_size=size, channels=channels,
+                                             mean=(0.0,) * channels, std=(1.0,) * channels), options)
+    how = "given" if options.channels else "read from its first convolution" if found else "assumed"
+    note = (f"Input assumed {size}x{size} pixels in [0, 1]" + ("" if options.mean or options.std
+                                                               else " (no normalisation)")
+            + f", {channels} channel{'s' if channels > 1 else ''} ({how}); "
+            "set --input-size/--channels/--mean/--std if the model expects otherwise.")
+    return pre, note
+
+
+def input_channels(net: nn.Module) -> int | None:
+    """The channel count the network's first convolution takes (1 or 3), or None when no
+    convolution comes before the first linear layer. Works for Python and TorchScript
+    modules (whose layers keep their class name in ``original_name``)."""
+    for _, module in net.named_modules():
+        kind = getattr(module, "original_name", None) or type(module).__name__
+        if kind == "Linear":
+            return None
+        weight = getattr(module, "weight", None) if kind == "Conv2d" else None
+        if isinstance(weight, torch.Tensor) and weight.dim() == 4:
+            groups = getattr(module, "groups", 1)
+            channels = int(weight.shape[1]) * (groups if isinstance(groups, int) else 1)
+            return channels if channels in (1, 3) else None
+    return None
 
 
 def class_names_for(num_classes: int, options: LoadOptions, default: str | None = None) -> list[str]:
@@ -88,19 +164,19 @@ def nonfinite_note(state_dict: Mapping[str, torch.Tensor]) -> str | None:
 
 def infer_num_classes(net: nn.Module, pre: Preprocessing) -> int:
     """Class count of a network we cannot inspect, from one forward pass on a blank image."""
-    from visualizer.core.models.probe import short_error
+    from visualizer.core.models.determinism import restore_buffers, snapshot_buffers
+    from visualizer.core.models.probe import forward_error
 
     net.eval()
     blank = torch.zeros(1, pre.channels, pre.input_size, pre.input_size)
+    saved = snapshot_buffers(net)
     try:
         with torch.no_grad():
             out = net(blank)
     except Exception as exc:
-        raise ModelLoadError(
-            f"The model failed on a blank {pre.channels}x{pre.input_size}x{pre.input_size} image: "
-            f"{short_error(exc)}. "
-            "Give the input size it expects (--input-size)."
-        ) from exc
+        raise forward_error(exc, tuple(blank.shape)) from exc
+    finally:
+        restore_buffers(net, saved)
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1:
         shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ModelLoadError(f"The model must return one row of class scores per image; it returned {shape}.")
@@ -138,5 +214,7 @@ def finish(net: nn.Module, info: ModelInfo, options: LoadOptions, weights_file: 
                           "which is slower.")
     from visualizer.core.models.probe import probe
 
-    info.notes.extend(probe(model))
+    report = probe(model)
+    info.notes.extend(report.notes)
+    info.outputs, info.deterministic = report.outputs, report.deterministic
     return model

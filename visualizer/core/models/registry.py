@@ -4,7 +4,8 @@ Spec forms:
   lite0-imagenet | bundled:NAME      a bundled model (works offline)
   torchvision:NAME                   torchvision classifier with its ImageNet weights
   timm:NAME                          timm model with its pretrained weights
-  ckpt:PATH (with --arch)            a weights file: state dict, safetensors, MadryLab, RobustBench
+  ckpt:PATH (with --arch)            a weights file: state dict, safetensors, MadryLab, RobustBench;
+                                     --arch may be py:FILE.py:NAME (the user's own class, with --trust)
   torchscript:PATH                   a torch.jit.save archive
 """
 
@@ -63,6 +64,8 @@ def load_model(spec: str, options: LoadOptions | None = None) -> ClassifierModel
     pick_device(options.device)  # a bad --device fails before any loading work
     if options.arch and kind != "checkpoint":
         raise ParameterError("--arch only applies to ckpt:PATH models; the other sources know their architecture.")
+    if options.arch_kwargs and not options.arch:
+        raise ParameterError("--arch-kwargs only applies with --arch (a ckpt:PATH model's architecture).")
     if kind == "bundled":
         return load_bundled(target, options)
     if kind == "torchvision":
@@ -103,10 +106,15 @@ def describe_sources() -> list[dict]:
          "description": "timm models with their pretrained weights, read from (or downloaded into) the "
                         "Hugging Face cache.",
          "cache": str(hf_cache_dir())},
-        {"source": "checkpoint", "syntax": "ckpt:PATH --arch ARCH", "example": "ckpt:cifar_wrn.pt --arch wrn-28-10",
+        {"source": "checkpoint", "syntax": "ckpt:PATH --arch ARCH [--arch-kwargs JSON]",
+         "example": "ckpt:cifar_wrn.pt --arch wrn-28-10",
          "description": "A weights file (.pt/.pth/.bin state dict, .safetensors, MadryLab robustness or "
-                        "RobustBench layouts). Pickled files needing more than tensors load only with --trust.",
+                        "RobustBench layouts). Pickled files needing more than tensors load only with --trust. "
+                        "--arch py:FILE.py:NAME builds the class or function NAME from your own Python file "
+                        "(it runs that file, so it needs --trust too); --arch-kwargs '{\"depth\": 28}' passes "
+                        "constructor arguments (also to timm:/torchvision:, e.g. transform_input).",
          "architectures": list(ARCH_FORMS)},
         {"source": "torchscript", "syntax": "torchscript:PATH", "example": "torchscript:model.pt",
-         "description": "A torch.jit.save archive; assumed to take [0, 1] pixels unless --mean/--std are given."},
+         "description": "A torch.jit.save archive; assumed to take [0, 1] pixels unless --mean/--std are given, "
+                        "with the channel count of its first convolution (or --channels)."},
     ]

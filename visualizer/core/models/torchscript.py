@@ -11,8 +11,9 @@ import warnings
 import torch
 
 from visualizer.core.errors import ModelLoadError
-from visualizer.core.models.common import (apply_overrides, check_num_classes, class_names_for, finish,
-                                          infer_num_classes, make_preprocessing)
+from visualizer.core.models.common import (check_num_classes, class_names_for, finish, infer_num_classes,
+                                          unnormalised_input)
+from visualizer.core.models.determinism import training_mode_note
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.safe_load import check_file, check_fits_in_memory, is_torchscript_archive
 from visualizer.core.models.wrapper import ClassifierModel, ModelInfo
@@ -31,17 +32,12 @@ def load_torchscript(path: str, options: LoadOptions) -> ClassifierModel:
             net = torch.jit.load(str(p), map_location="cpu")
     except Exception as exc:
         raise ModelLoadError(f"{p} could not be loaded as TorchScript: {str(exc).strip().splitlines()[0]}") from exc
-    size = options.input_size or 224
-    channels = len(options.mean) if options.mean else 3
-    pre = apply_overrides(make_preprocessing(input_size=size, resize_size=size, channels=channels,
-                                             mean=(0.0,) * channels, std=(1.0,) * channels), options)
+    trained = training_mode_note(net)   # before anything switches it to evaluation mode
+    pre, input_note = unnormalised_input(net, options)
     n = infer_num_classes(net, pre)
     check_num_classes(n, options, p.name)
-    notes = [
-        "TorchScript code runs as written by its author: load archives only from sources you trust.",
-        f"Input assumed {size}x{size} pixels in [0, 1]" + ("" if options.mean else " (no normalisation)")
-        + "; set --input-size/--mean/--std if the model expects otherwise.",
-    ]
+    notes = ["TorchScript code runs as written by its author: load archives only from sources you trust.",
+             input_note] + ([trained] if trained else [])
     name = getattr(net, "original_name", None) or "TorchScript"
     info = ModelInfo(
         model_id=f"torchscript:{p.absolute()}", source="torchscript", architecture=str(name), preprocessing=pre,

@@ -62,16 +62,12 @@ def cache_path(weights) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(weights.url).path)
 
 
-def build_architecture(name: str, num_classes: int):
-    """A randomly initialised torchvision network (for ckpt: files)."""
+def build_architecture(name: str, num_classes: int, **flags):
+    """A randomly initialised torchvision network (for ckpt: files), built with the
+    constructor ``flags`` (core/models/arch_flags.py decides them)."""
     from torchvision.models import get_model
 
-    extra = {}
-    if name in ("inception_v3", "googlenet"):
-        # As torchvision builds them for its pretrained weights: no auxiliary heads,
-        # inputs converted internally from ImageNet normalisation.
-        extra = dict(aux_logits=False, init_weights=False, transform_input=True)
-    return get_model(name, weights=None, num_classes=num_classes, **extra)
+    return get_model(name, weights=None, num_classes=num_classes, **flags)
 
 
 def load_torchvision(name: str, options: LoadOptions) -> ClassifierModel:

@@ -8,6 +8,7 @@ pixel space and their epsilons mean the same thing for every model.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -16,6 +17,8 @@ import torch
 from torch import nn
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+# What a network's raw outputs are; the load-time probe decides (core/models/probe.py).
+OUTPUT_KINDS = ("logits", "probabilities", "log-probabilities")
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,18 @@ class ModelInfo:
     weights_sha256: str | None = None
     description: str = ""
     notes: list[str] = field(default_factory=list)
+    outputs: str = "logits"          # one of OUTPUT_KINDS: what the network itself returns
+    deterministic: bool | None = None  # same outputs for the same images, no state change (None: not checked)
+    arch_kwargs: dict = field(default_factory=dict)  # constructor flags the network was built with
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def warnings(self) -> list[str]:
+        """The notes the user must see (shown as warnings by the CLI and the window), without
+        their "Warning: " prefix, each naming the model (for result.json's warnings)."""
+        return [f"{self.model_id}: {n[len('Warning: '):]}" for n in self.notes if n.startswith("Warning: ")]
 
     def to_dict(self) -> dict:
         return {
@@ -87,11 +98,18 @@ class ModelInfo:
             "weights_sha256": self.weights_sha256,
             "description": self.description,
             "notes": list(self.notes),
+            "outputs": self.outputs,
+            "deterministic": self.deterministic,
+            "arch_kwargs": dict(self.arch_kwargs),
         }
 
 
 class ClassifierModel(nn.Module):
     """``net`` preceded by normalisation: forward takes [0, 1] pixels and returns logits.
+
+    A network that ends in a softmax (or log-softmax) gets the log of its outputs as its
+    logits (``info.outputs``), so softmax(logits) is the network's own probabilities and
+    cross-entropy is the usual loss, instead of a softmax of probabilities.
 
     The wrapped network is put in eval mode and its parameters are frozen: attacks need
     gradients with respect to the input only, and frozen weights save the memory and
@@ -125,7 +143,20 @@ class ClassifierModel(nn.Module):
         return (pre.channels, pre.input_size, pre.input_size)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.net((pixels - self.mean) / self.std)
+        return as_logits(self.net((pixels - self.mean) / self.std), self.info.outputs)
+
+
+def as_logits(scores: torch.Tensor, outputs: str) -> torch.Tensor:
+    """Logits (N x classes) from a network's ``outputs``: probabilities -> their log,
+    log-probabilities as they are. Both are clamped at the log of the smallest normal
+    number of their dtype (-87.3 in float32), so a probability that underflowed to 0
+    gives a finite logit rather than -inf (whose gradients would be NaN)."""
+    if outputs == "logits" or not scores.is_floating_point():
+        return scores
+    floor = torch.finfo(scores.dtype).tiny
+    if outputs == "probabilities":
+        return scores.clamp_min(floor).log()
+    return scores.clamp_min(math.log(floor))
 
 
 def sha256_of_file(path: str | Path, chunk: int = 1 << 20) -> str:

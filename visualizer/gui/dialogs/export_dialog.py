@@ -64,7 +64,7 @@ class ExportDialog(QtWidgets.QDialog):
             "Everything is written into this folder; it is created if it does not exist.", self._browse)
 
         self.current_view = QtWidgets.QCheckBox("Current view (the plots as shown)")
-        self.figure = QtWidgets.QCheckBox("Composed figure (publication layout)")
+        self.figure = QtWidgets.QCheckBox("Publication figure (composed layout)")
         self.raw = QtWidgets.QCheckBox("Raw arrays (.npy, float32) + result.json")
         self.comparison = QtWidgets.QCheckBox(f"All {comparable} models' attacks: comparison figure + every run"
                                               if comparable >= 2 else "All models' attacks (needs 2 or more attacked)")
@@ -72,9 +72,9 @@ class ExportDialog(QtWidgets.QDialog):
                                    "model's run in its own subfolder with its figure, arrays and result.json.")
         self.comparison.setEnabled(comparable >= 2)
         # The comparison writes its own folder layout (every run complete): the other choices
-        # do not apply to it.
-        self.comparison.toggled.connect(lambda on: [w.setEnabled(not on) for w in
-                                                    (self.current_view, self.figure, self.raw)])
+        # do not apply to it, so they are unticked (not only greyed) while it is, and come back after.
+        self._single_run_choice: dict[str, bool] = {}
+        self.comparison.toggled.connect(self._comparison_toggled)
         self.current_view.setToolTip("Each visible plot, as it looks on screen.")
         self.figure.setToolTip("Clean, perturbation and adversarial images with their predictions in one figure.")
         self.raw.setToolTip("The exact numbers: images and perturbations as float arrays (the adversarial image "
@@ -119,8 +119,17 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(buttons)
         self.set_choice(choice or ExportChoice())
 
+    def _comparison_toggled(self, on: bool) -> None:
+        boxes = {name: getattr(self, name) for name in ("current_view", "figure", "raw")}
+        if on:
+            self._single_run_choice = {name: box.isChecked() for name, box in boxes.items()}
+        for name, box in boxes.items():
+            box.setChecked(False if on else self._single_run_choice.get(name, box.isChecked()))
+            box.setEnabled(not on)
+
     def set_choice(self, choice: ExportChoice) -> None:
         self.folder.setText(choice.folder)
+        self.comparison.setChecked(False)
         for name in ("png", "svg", "pdf", "current_view", "figure", "raw"):
             getattr(self, name).setChecked(getattr(choice, name))
         self.comparison.setChecked(choice.comparison and self.comparison.isEnabled())
@@ -137,6 +146,8 @@ class ExportDialog(QtWidgets.QDialog):
     def state(self) -> dict:
         d = self.choice().to_dict()
         d.pop("overwrite")   # agreeing to overwrite one folder is not a standing permission
+        if self.comparison.isChecked():
+            d.update(self._single_run_choice)     # what to write for one run, next time
         return d
 
     def restore_state(self, d: dict) -> None:

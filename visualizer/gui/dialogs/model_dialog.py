@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Callable
 
 from visualizer.core.attacks.params import parse_number
-from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, VisualizerError,
-                                    WeightsUnavailableError)
+from visualizer.core.errors import (ModelLoadError, ParameterError, UntrustedCheckpointError, UntrustedCodeError,
+                                    VisualizerError, WeightsUnavailableError)
 from visualizer.core.labels import resolve_labels
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.registry import bundled_models, describe_sources, parse_model_spec
+from visualizer.core.models.user_arch import parse_arch_kwargs
 from visualizer.gui.class_picker import ERROR_STYLE
+from visualizer.gui.dialogs.arch_fields import (arch_field, channels_combo, check_arch, kwargs_field, py_file_of,
+                                               set_channels)
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import Qt, QtCore, QtWidgets
 
@@ -71,7 +74,7 @@ TORCHVISION_NAMES = _NameList(_torchvision_names)
 
 
 def parse_floats(text: str, what: str) -> tuple[float, ...] | None:
-    """'0.485,0.456,0.406' -> 3 floats; empty -> None; 1 or 3 values like the CLI."""
+    """'0.485,0.456,0.406' -> 3 floats; empty -> None; 1 (every channel) or 3 values like the CLI."""
     if not text.strip():
         return None
     values = tuple(parse_number(v, what) for v in text.replace(";", ",").split(","))
@@ -132,26 +135,26 @@ class _FilePage(QtWidgets.QWidget):
                                     self._browse)
         form.addRow("File", row)
         if kind == "checkpoint":
-            self.arch = QtWidgets.QLineEdit()
-            self.arch.setPlaceholderText("e.g. wrn-28-10, preact-resnet18, timm:resnet50")
-            self.arch.setToolTip("The network the weights belong to: wrn-DEPTH-WIDTH, preact-resnet18, "
-                                 "timm:NAME or torchvision:NAME.")
+            self.arch, arch_row = arch_field(self)
+            self.arch_kwargs = kwargs_field()
             self.num_classes = QtWidgets.QLineEdit()
             self.num_classes.setPlaceholderText("read from the file")
             self.num_classes.setToolTip("Number of output classes; empty: read from the final layer's weights.")
-            form.addRow("Architecture", self.arch)
+            form.addRow("Architecture", arch_row)
+            form.addRow("Arch. options", self.arch_kwargs)
             form.addRow("Classes", self.num_classes)
         self.input_size = QtWidgets.QLineEdit()
         self.input_size.setPlaceholderText("architecture default" if kind == "checkpoint" else "224")
         self.input_size.setToolTip("Side of the square image the model takes, in pixels; empty: the usual size "
                                    "for this architecture.")
+        self.channels = channels_combo()
         self.mean = QtWidgets.QLineEdit()
         self.std = QtWidgets.QLineEdit()
         empty = "from the file or the architecture" if kind == "checkpoint" else "none, [0, 1] pixels"
         for edit, name, example in ((self.mean, "mean", "0.485,0.456,0.406"), (self.std, "std", "0.229,0.224,0.225")):
             edit.setPlaceholderText(f"e.g. {example}; empty: {empty}")
-            edit.setToolTip(f"Normalisation {name} the network was trained with, per channel in [0, 1] pixel "
-                            f"units: 1 or 3 comma-separated numbers, e.g. {example}.")
+            edit.setToolTip(f"Normalisation {name} the network was trained with, in [0, 1] pixel units: one "
+                            f"number for every channel, or one per channel (comma-separated), e.g. {example}.")
         self.labels = QtWidgets.QComboBox()
         for data, text in LABEL_SETS:
             self.labels.addItem(text, data)
@@ -163,22 +166,32 @@ class _FilePage(QtWidgets.QWidget):
         row.addWidget(self.labels, 1)
         row.addWidget(label_file)
         form.addRow("Input size", self.input_size)
+        form.addRow("Channels", self.channels)
         form.addRow("Mean", self.mean)
         form.addRow("Std", self.std)
         form.addRow("Labels", row)
         if kind == "checkpoint":
             self.trust = QtWidgets.QCheckBox("Trust this file (allows code in it to run)")
-            self.trust.setToolTip("Load with full unpickling. Only for files you made or got from a source you trust.")
+            self.trust.setToolTip("Load with full unpickling, and run a py: architecture file. Only for files you "
+                                  "made or got from a source you trust.")
             form.addRow("", self.trust)
             outer.addWidget(_note(
                 "Files are normally read in a safe mode that accepts only tensors. Some checkpoints also hold "
-                "pickled Python objects, and loading those runs code chosen by whoever made the file. Tick this "
-                "only for files you made or got from a source you trust. It applies to this file only and is "
-                "not remembered."))
+                "pickled Python objects, and loading those runs code chosen by whoever made the file; a py: "
+                "architecture runs its Python file. Tick this only for files you made or got from a source you "
+                "trust. It applies to these files only and is not remembered."))
             self.path.textChanged.connect(lambda _: self.trust.setChecked(False))   # trust is per file
+            self._py_file = None
+            self.arch.textChanged.connect(self._on_arch_changed)
         else:
             outer.addWidget(_note("A TorchScript archive holds code that runs when the model is used: "
                                   "load archives only from sources you trust."))
+
+    def _on_arch_changed(self, text: str) -> None:
+        py_file = py_file_of(text)
+        if py_file != self._py_file:   # another architecture file: trust is per file
+            self.trust.setChecked(False)
+        self._py_file = py_file
 
     def _browse(self) -> None:
         start = str(Path(self.path.text()).expanduser().parent) if self.path.text().strip() else ""
@@ -203,48 +216,41 @@ class _FilePage(QtWidgets.QWidget):
 
     def options(self) -> LoadOptions:
         """The LoadOptions these fields say; VisualizerError with a message if they are wrong."""
-        num_classes = parse_count(self.num_classes.text(), "Classes") if self.kind == "checkpoint" else None
+        checkpoint = self.kind == "checkpoint"
+        num_classes = parse_count(self.num_classes.text(), "Classes") if checkpoint else None
         mean, std = parse_floats(self.mean.text(), "Mean"), parse_floats(self.std.text(), "Std")
+        channels = self.channels.currentData()
         if mean is not None or std is not None:
-            from visualizer.core.models.common import make_preprocessing
+            from visualizer.core.models.common import make_preprocessing, per_channel
 
-            n = len(mean or std)   # the core's own rules (lengths match, std > 0)
-            make_preprocessing(input_size=1, resize_size=1, channels=n,
-                               mean=mean or (0.0,) * n, std=std or (1.0,) * n)
+            n = channels or max(len(v) for v in (mean, std) if v)   # the core's own rules (counts, std > 0)
+            make_preprocessing(input_size=1, resize_size=1, channels=n, mean=per_channel(mean or (0.0,), n, "Mean"),
+                               std=per_channel(std or (1.0,), n, "Std"))
         labels = self.labels.currentData() or None   # "" = the model's own names
         if labels is not None and labels not in dict(LABEL_SETS):
             resolve_labels(labels, num_classes)   # readable, and as many names as classes
+        trust = checkpoint and self.trust.isChecked()
+        kwargs = parse_arch_kwargs(self.arch_kwargs.text()) if checkpoint else None
         return LoadOptions(
-            arch=_check_arch(self.arch.text()) if self.kind == "checkpoint" else None,
+            arch=check_arch(self.arch.text(), kwargs, trust) if checkpoint else None, arch_kwargs=kwargs,
             num_classes=num_classes, input_size=parse_count(self.input_size.text(), "Input size"),
-            mean=mean, std=std, labels=labels, trust=self.kind == "checkpoint" and self.trust.isChecked())
+            channels=channels, mean=mean, std=std, labels=labels, trust=trust)
 
     def state(self) -> dict:
         d = {"path": self.path.text(), "input_size": self.input_size.text(), "mean": self.mean.text(),
-             "std": self.std.text(), "labels": self.labels.currentData() or None}
+             "std": self.std.text(), "labels": self.labels.currentData() or None,
+             "channels": self.channels.currentData()}
         if self.kind == "checkpoint":
-            d.update(arch=self.arch.text(), num_classes=self.num_classes.text())
+            d.update(arch=self.arch.text(), arch_kwargs=self.arch_kwargs.text(), num_classes=self.num_classes.text())
         return d
 
     def restore_state(self, d: dict) -> None:
-        for name in ("path", "input_size", "mean", "std", "arch", "num_classes"):
+        set_channels(self.channels, d.get("channels"))
+        for name in ("path", "input_size", "mean", "std", "arch", "arch_kwargs", "num_classes"):
             if isinstance(d.get(name), str) and hasattr(self, name):
                 getattr(self, name).setText(d[name])
         if d.get("labels") is None or isinstance(d.get("labels"), str):
             self.set_labels(d.get("labels"))
-
-
-def _check_arch(text: str) -> str:
-    from visualizer.core.models.arch import ARCH_FORMS, resolve_arch
-
-    text = text.strip()
-    if not text:
-        raise ParameterError("A checkpoint file needs its architecture: say which network the weights belong "
-                             f"to ({', '.join(ARCH_FORMS)}).")
-    if text.lower().startswith("timm:") and "timm" not in sys.modules:
-        return text   # checking would import timm (seconds); the loader checks it in its thread
-    resolve_arch(text)
-    return text
 
 
 class ModelDialog(QtWidgets.QDialog):
@@ -460,7 +466,11 @@ class ModelDialog(QtWidgets.QDialog):
     @staticmethod
     def explain_error(exc: BaseException) -> str:
         """A short friendly explanation of a loading failure, then the full message."""
-        if isinstance(exc, UntrustedCheckpointError):
+        if isinstance(exc, UntrustedCodeError):
+            short = ("The architecture is defined in a Python file, and loading it would run that file, so it was "
+                     "not run. If you wrote the file or trust where it came from, open Load model again and tick "
+                     "\"Trust this file\".")
+        elif isinstance(exc, UntrustedCheckpointError):
             short = ("This checkpoint holds pickled Python objects, not only weights. Loading it would run "
                      "code chosen by whoever made the file, so it was not loaded. If you made the file or trust "
                      "where it came from, open Load model again and tick \"Trust this file\".")

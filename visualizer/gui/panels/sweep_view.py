@@ -218,7 +218,10 @@ class SweepView(ModelResultView):
         self.slice_slider.setVisible(False)
         self.slice_label.setVisible(False)
         self.axis_combo.setVisible(False)
+        self.colour_bar.getAxis("left").setLabel("P(true class)")    # not the previous image's class
         self.status_label.setText("")
+        if self._theme_ready:
+            self.apply_theme()        # the label is new text: give it the palette's colour
 
     # ------------------------------------------------------------------ theming
 

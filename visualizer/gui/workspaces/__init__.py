@@ -1,0 +1,16 @@
+"""The window's workspaces: the image, the models, and one controller per tab.
+
+``TABS`` is the tab registry, in tab order: a new tab is its own module with a
+``TabWorkspace`` subclass (see ``base.py``) and one line here; no other tab changes."""
+
+from visualizer.gui.workspaces.attack import AttackWorkspace
+from visualizer.gui.workspaces.saliency import SaliencyWorkspace
+from visualizer.gui.workspaces.sweep import SweepWorkspace
+
+TABS = (
+    AttackWorkspace,
+    SweepWorkspace,
+    SaliencyWorkspace,
+)
+
+__all__ = ["TABS"]

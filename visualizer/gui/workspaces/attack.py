@@ -1,0 +1,186 @@
+"""The Attack tab: one column per model (clean image and its top-5, the adversarial image,
+the perturbation, the loss and probabilities per iterate), the gradient attacks that fill
+them, and transfer of the selected model's adversarial image to the other models."""
+
+from __future__ import annotations
+
+from visualizer.core.artifacts import Artifacts, attack_artifacts
+from visualizer.core.images import preprocess
+from visualizer.core.lab_state import ModelEntry
+from visualizer.core.results import top_k
+from visualizer.core.runs import attack_run, class_probabilities
+from visualizer.core.transfer import transfer_from_images
+from visualizer.gui.panels.attack_view import AttackView
+from visualizer.gui.panels.transfer_table import TransferTable
+from visualizer.gui.qt import Qt, QtWidgets
+from visualizer.gui.worker import call_in_worker
+from visualizer.gui.workspaces.base import WorkspaceContext
+from visualizer.gui.workspaces.per_model import PerModelTab
+
+
+TRANSFER_TIP = "Classify the selected model's adversarial image with every other model"
+
+
+class AttackWorkspace(PerModelTab):
+    kind = "attack"
+    title = "Attack"
+
+    def __init__(self, ctx: WorkspaceContext):
+        super().__init__(ctx)
+        self.transfer_table = TransferTable()
+        page = QtWidgets.QSplitter(Qt.Vertical)
+        page.addWidget(self.split)
+        page.addWidget(self.transfer_table)
+        page.setStretchFactor(0, 5)
+        page.setStretchFactor(1, 1)
+        self.page = page
+        self._clean: dict[ModelEntry, tuple] = {}   # model -> (clean input, top-5) for the image shown
+
+        self.transfer_button = QtWidgets.QPushButton("Transfer to other models")
+        self.transfer_button.clicked.connect(self.run_transfer)
+        self.act_transfer = ctx.action("&Transfer to other models", self.run_transfer, "Ctrl+T")
+        self.state.image_changed.connect(self._image_changed)
+
+    def controls(self) -> list[QtWidgets.QWidget]:
+        return [self.transfer_button]
+
+    def actions(self):
+        return [self.act_transfer]
+
+    def update_enabled(self) -> None:
+        sel = self.state.selected
+        ready = sel is not None and "attack" in sel.results
+        self.transfer_button.setEnabled(ready)
+        self.transfer_button.setToolTip(TRANSFER_TIP if ready else f"{TRANSFER_TIP} (after an attack on it)")
+
+    def session_data(self) -> dict:
+        return {"transfer": self.transfer_table.rows} if self.transfer_table.rows else {}
+
+    def restore_session_data(self, data: dict) -> None:
+        rows = data.get("transfer")
+        if isinstance(rows, list) and rows:
+            self.transfer_table.show_rows(rows)
+
+    def comparison_artifacts(self) -> list[Artifacts]:
+        return self.state.results_of_kind("attack")
+
+    # -- panels -----------------------------------------------------------------------------------
+    def make_view(self, entry: ModelEntry) -> AttackView:
+        return AttackView()
+
+    def show_result(self, view: AttackView, art: Artifacts) -> None:
+        view.show_result(art.record, art.arrays["clean"], art.arrays["adversarial"])
+
+    def job_slots(self, entry: ModelEntry) -> list[str]:
+        return [self.slot(entry), f"preview:{id(entry)}"]
+
+    def _model_changed(self, entry: ModelEntry) -> None:
+        super()._model_changed(entry)
+        if not entry.ready:
+            return
+        self._link_views()
+        if self.state.image is not None and "attack" not in entry.results:   # keep results restored from a session
+            self._preview(entry)
+
+    def _model_removed(self, entry: ModelEntry, index: int) -> None:
+        super()._model_removed(entry, index)
+        self._clean.pop(entry, None)
+
+    def _image_changed(self, _image) -> None:
+        for view in self.views.values():
+            view.clear()
+        self._clean.clear()
+        self.transfer_table.clear_rows()
+        for entry in self.state.models:
+            self._preview(entry)
+
+    def _link_views(self) -> None:
+        """Zoom one image view, all follow: link views of columns with the same input size."""
+        by_size: dict[int, list] = {}
+        for entry, view in self.views.items():
+            if entry.ready:
+                by_size.setdefault(entry.input_side, []).extend(view.image_views())
+        for views in by_size.values():
+            for v in views[1:]:
+                v.setXLink(views[0])
+                v.setYLink(views[0])
+
+    def _preview(self, entry: ModelEntry) -> None:
+        """The clean image as the model sees it, and its top-5, before any attack."""
+        if not entry.ready or self.state.image is None:
+            return
+        model, image = entry.model, self.state.image
+
+        def job():
+            x, _ = preprocess(image, model.info.preprocessing)
+            return x[0].numpy(), top_k(class_probabilities(model, x)[0], model.info.class_names)
+
+        self.ctx.jobs.start(f"preview:{id(entry)}", call_in_worker(job),
+                            on_finished=lambda res, e=entry: self._show_clean(e, res), label=None)
+
+    def _clean_from_result(self, entry: ModelEntry) -> tuple | None:
+        """The clean input and top-5 the model's last attack recorded (no preview is made for
+        a result restored from a session)."""
+        art = entry.results.get("attack")
+        return None if art is None else (art.arrays["clean"], (art.record.get("clean") or {}).get("top5") or [])
+
+    def _show_clean(self, entry: ModelEntry, res) -> None:
+        if entry in self.views:
+            self._clean[entry] = res
+            self.views[entry].show_clean(*res)
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, entries: list[ModelEntry]) -> None:
+        for entry in entries:
+            self._run_on(entry)
+
+    def _run_on(self, entry: ModelEntry) -> None:
+        form, jobs = self.ctx.form, self.ctx.jobs
+        model, image = entry.model, self.state.image
+        label = form.label()
+        params = form.attack_params()
+        target = form.target() if params.targeted else None
+        names = model.info.class_names
+        view = self.views[entry]
+        view.clear()
+        view.set_model_title(model.info.model_id)
+        clean_view = self._clean.get(entry) or self._clean_from_result(entry)
+        if clean_view is not None:
+            view.show_clean(*clean_view, target=target, params=params.resolved().to_dict())
+        slot = self.slot(entry)
+
+        def on_progress(e):
+            if self.views.get(entry) is not view:     # removed while its run was stopping
+                return
+            top = [{"class": int(k), "label": names[int(k)], "prob": float(p)}
+                   for p, k in zip(e.topk_prob[0].tolist(), e.topk_class[0].tolist())]
+            adv = e.adversarial[0].detach().cpu().numpy() if e.adversarial is not None else None
+            view.show_progress(e.done - 1, e.total, float(e.loss[0]), float(e.ref_prob[0]),
+                               None if e.target_prob is None else float(e.target_prob[0]), top, adv)
+            jobs.report_progress(e.done, e.total, slot)
+
+        jobs.start(slot, lambda token: attack_run(model, image, params, label=label, target=target, cancel=token,
+                                                  report_images=True),
+                   on_progress=on_progress,
+                   on_finished=lambda run, e=entry: self.store_result(e, run, attack_artifacts),
+                   label=f"{params.method.upper()} on {model.info.model_id}")
+
+    # -- transfer ---------------------------------------------------------------------------------
+    def run_transfer(self) -> None:
+        source = self.state.selected
+        art = None if source is None else source.results.get("attack")
+        if art is None:
+            self.ctx.report_error("Nothing to transfer", "Run an attack on the selected model first.")
+            return
+        others = [e for e in self.state.models if e is not source and e.ready]
+        if not others:
+            self.ctx.report_error("Nothing to transfer to",
+                                  "Load a second model to see how it classifies this adversarial image.")
+            return
+        # From the stored result, not the live run: a result reopened from a session transfers too.
+        source_id, clean, adversarial = art.record["model"]["id"], art.arrays["clean"], art.arrays["adversarial"]
+        models = [e.model for e in others]
+        self.ctx.jobs.start("transfer", call_in_worker(lambda: transfer_from_images(source_id, clean, adversarial,
+                                                                                    models)),
+                            on_finished=self.transfer_table.show_rows, label="Transfer")
+        self.ctx.show_page(self.page)

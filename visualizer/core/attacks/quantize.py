@@ -127,7 +127,7 @@ def _quantize_one(score, clean, adversarial, norm, eps, wanted, passes):
     def image(levels):
         return (base + levels) / LEVELS
 
-    objective, success, _ = score(image(d), False)
+    _, success, _ = score(image(d), False)
     note = None
     if not within_budget(torch.ones(1), norm, eps):
         size = f"eps = {eps * LEVELS:.3g}/255 is below" if norm == "linf" else f"eps = {eps:.3g} is below"

@@ -149,11 +149,12 @@ def test_export_png_svg_pdf(qtbot, digits_window, tmp_path):
     adv = w.columns[0].results["attack"].arrays["adversarial"]
     png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / np.float32(255)
     np.testing.assert_array_equal(png.reshape(adv.shape), adv)
-    np.testing.assert_array_equal(w.columns[0].attack_view.adversarial.image.image.squeeze(),
+    attack_view = w.workspace("attack").view(w.columns[0])
+    np.testing.assert_array_equal(attack_view.adversarial.image.image.squeeze(),
                                   np.asarray(Image.open(out / "adversarial.png")) / np.float32(255))
     moved = np.asarray(Image.open(out / "adversarial.png"), dtype=np.int64) - np.asarray(Image.open(out / "clean.png"))
     assert np.sqrt((moved ** 2).sum()) / 255 <= rec["parameters"]["eps"] and rec["quantization"]["within_budget"]
-    assert "8-bit image within" in w.columns[0].attack_view.status_label.text()
+    assert "8-bit image within" in attack_view.status_label.text()
     # Never overwrites without asking: a second export into the same folder is refused.
     assert w.export_to(ExportChoice(folder=str(out), png=True)) is None
     assert "already holds files" in w.last_error

@@ -21,8 +21,8 @@ import common  # noqa: F401  (puts the checkout on sys.path)
 from common import ROOT, bench_device, environment
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "spatial_throughput", "startup", "memory_sweep", "malloc_tuning",
-              "train_overhead")
+BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "apgd_vs_autoattack", "spatial_throughput", "startup", "memory_sweep",
+              "malloc_tuning", "train_overhead")
 
 
 def run(name: str) -> dict:
@@ -88,6 +88,15 @@ def markdown(results: dict[str, dict], env: dict) -> str:
         row("vs torchattacks + scoring forward", case, c["ratio_same_work"], "<= 1.0", 1.0)
         row("vs torchattacks: share of equal elements", f"{case}, within 1e-5 (max diff {c['max_abs_diff']:.1e})",
             c["fraction_within_1e-5"], ">= 0.999", 0.999, higher=True)
+    r = results.get("apgd_vs_autoattack", {})
+    if r.get("skipped"):
+        out.append(f"| APGD vs pyautoattack | skipped: {r['reason']} | - | <= 1.0 | - |")
+    for c in r.get("results", []):
+        case = f"{c['attack']} {c['norm']} eps {c['eps']:g}, tiny robust MNIST CNN, {r['examples']} examples, {r['steps']} steps"
+        row("APGD vs pyautoattack: ours / theirs", case, c["ratio"], "<= 1.0", 1.0)
+        row("APGD vs pyautoattack: robust accuracy difference, points",
+            f"{case}: ours {100 * c['robust_accuracy_ours']:.1f}%, theirs {100 * c['robust_accuracy_theirs']:.1f}%",
+            abs(c["difference_points"]), "<= 1", 1.0)
     r = results.get("spatial_throughput", {})
     if "throughput_ratio" in r:
         case = f"775 transforms x {r['images']} image(s), lite0 224 px"

@@ -8,6 +8,7 @@ import sys
 import jsonschema
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from visualizer.cli import main
@@ -34,14 +35,15 @@ def test_attack_end_to_end_writes_valid_outputs(tmp_path, capsys):
     assert rec["label"] == {"class": rec["clean"]["top5"][0]["class"], "label": "palace", "source": "predicted"}
     assert rec["parameters"]["step_size"] == pytest.approx(2.5 * (1 / 255) / 3)
     assert rec["perturbation"]["linf"] <= 1 / 255 + 1e-6
-    assert rec["perturbation"]["linf_quantized"] <= 1 / 255 + 1e-6 + 0.5 / 255
+    assert rec["perturbation"]["linf_quantized"] <= 1 / 255
     assert len(rec["history"]["loss"]) == 4
     assert len(rec["image"]["sha256"]) == 64 and rec["model"]["weights_sha256"]
-    # The saved PNG is the 8-bit rounding that "top5_quantized" describes.
-    png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / 255
+    # adversarial.npy is exactly the saved PNG that "top5_quantized" describes; the float result is kept apart.
+    png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / np.float32(255)
     adv = np.load(out / "adversarial.npy")
     assert png.shape == (224, 224, 3) and adv.shape == (3, 224, 224) and adv.dtype == np.float32
-    assert np.abs(png.transpose(2, 0, 1) - adv).max() <= 0.5 / 255 + 1e-6
+    np.testing.assert_array_equal(png.transpose(2, 0, 1), adv)
+    assert np.load(out / "adversarial_float.npy").shape == (3, 224, 224)
     assert (out / "figure.pdf").read_bytes().startswith(b"%PDF")
     assert b"<svg" in (out / "figure.svg").read_bytes()[:2000]
     # Refuses to overwrite without --overwrite, and says so in one line.
@@ -49,6 +51,46 @@ def test_attack_end_to_end_writes_valid_outputs(tmp_path, capsys):
                "--eps", "1/255", "--steps", "1", "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and [line for line in err if line.startswith("error:")] == err[-1:] and "overwrite" in err[-1]
+
+
+@pytest.mark.parametrize("photo,norm,eps", [("china.jpg", "linf", "1/255"), ("flower.jpg", "l2", "0.5"),
+                                            ("flower.jpg", "linf", "3/510"), ("china.jpg", "linf", "1/510")])  # 1.5/255, 0.5/255
+def test_saved_adversarial_is_inside_eps_and_scored_as_saved(tmp_path, capsys, lite0, photo, norm, eps):
+    """adversarial.png minus clean.png, read back from the files, is within eps exactly, and the
+    reported prediction of the saved image is a fresh prediction on that file (no resizing:
+    it is already the model's input)."""
+    from visualizer.core.attacks import parse_number
+    from visualizer.core.images import load_image
+
+    out = tmp_path / "run"
+    rc = main(["attack", "--model", "lite0-imagenet", "--image", str(sklearn_sample(photo)), "--norm", norm,
+               "--eps", eps, "--steps", "2", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    line = capsys.readouterr().out.strip()
+    rec = validate(out)
+    budget = parse_number(eps)
+    clean = np.asarray(Image.open(out / "clean.png"), dtype=np.int64)
+    moved = np.asarray(Image.open(out / "adversarial.png"), dtype=np.int64) - clean
+    size = np.abs(moved).max() if norm == "linf" else np.sqrt((moved ** 2).sum())
+    assert size / 255 <= budget, f"the saved image lies {size:.2f}/255 from the clean input, eps is {eps}"
+    assert rec["quantization"]["within_budget"] is True
+    assert rec["perturbation"]["linf_quantized"] == pytest.approx(np.abs(moved).max() / 255, abs=1e-9)
+    assert rec["perturbation"]["l2_quantized"] == pytest.approx(np.sqrt((moved ** 2).sum()) / 255, rel=1e-9)
+    np.testing.assert_array_equal(np.load(out / "clean.npy") * 255, clean.transpose(2, 0, 1))
+
+    x = load_image(out / "adversarial.png").to_tensor()[None]
+    with torch.no_grad():
+        probs = lite0(x).softmax(1)[0]
+    saved = rec["adversarial"]["top5_quantized"]
+    assert [e["class"] for e in saved] == probs.topk(5).indices.tolist()
+    assert [e["prob"] for e in saved] == pytest.approx(probs.topk(5).values.tolist(), abs=1e-5)
+    assert rec["success_quantized"] == (saved[0]["class"] != rec["label"]["class"])
+    # The one-line summary reports that image.
+    assert f"-> {saved[0]['label']} (p={saved[0]['prob']:.3f})" in line
+    assert f"success {rec['success_quantized']}" in line and "saved 8-bit image within eps" in line
+    if budget < 1 / 255:   # no 8-bit change fits: the saved image is the clean one, and the user is told
+        assert not moved.any() and rec["success_quantized"] is False
+        assert any("below one 8-bit level" in w for w in rec["warnings"])
 
 
 def test_targeted_l2_attack_on_digits(tmp_path, capsys):

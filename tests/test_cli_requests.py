@@ -62,6 +62,12 @@ def test_every_numeric_option_uses_the_same_grammar():
      "only the unchanged image"),
     (["sweep", "--model", "digits-standard", "--image", "{digit}", "--mode", "random", "--max-rotation", "0",
       "--max-translation", "0"], "every one of the k draws"),
+    (["attack", "--model", "digits-standard", "--image", "{digit}", "--attack", "fgsm", "--eps", "8/255",
+      "--random-start"], "a random start does not apply to it"),
+    (["attack", "--model", "digits-standard", "--image", "{digit}", "--attack", "fgsm", "--eps", "8/255",
+      "--random-start", "--early-stop"], "a random start and early stopping do not apply to it"),
+    ([*ATTACK, "--eps", "8/255", "--dpi", "0"], "between 72 and 1200"),
+    ([*ATTACK, "--eps", "8/255", "--dpi", "1e5"], "between 72 and 1200"),
 ])
 def test_refused_in_one_line_before_anything_runs(tmp_path, capsys, args, needle):
     out = tmp_path / "x"

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from matplotlib.image import AxesImage
+from PIL import Image
 
 from support import ROOT, digit_sample
 from test_cli import validate
@@ -56,6 +57,10 @@ def test_cli_writes_each_run_the_figure_and_a_consistent_summary(tmp_path, capsy
         assert record["success_quantized"] == entry["success_quantized"]
         assert record["adversarial"]["top5_quantized"][0] == entry["adversarial_top1"]
         assert f"{entry['model']}: " in stdout
+        # Each run's adversarial.png is inside the L2 budget of 2, read back from the files.
+        clean = np.asarray(Image.open(out / entry["folder"] / "clean.png"), dtype=np.int64)
+        moved = np.asarray(Image.open(out / entry["folder"] / "adversarial.png"), dtype=np.int64) - clean
+        assert np.sqrt((moved ** 2).sum()) / 255 <= 2.0 and record["quantization"]["within_budget"]
     assert summary["parameters"]["eps"] == 2.0 and summary["parameters"]["norm"] == "l2"
     assert sorted(summary["files"]) == ["comparison.pdf", "comparison.png", "comparison.svg"]
     assert (out / "comparison.pdf").read_bytes().startswith(b"%PDF")

@@ -62,7 +62,10 @@ def attack_record(targeted=True, model_id="robustbench/Salman2020Do_R50-linf", n
         "adversarial": {
             "top5": top5([(275, "African hunting dog", 0.71), (948, "Granny Smith", 0.15),
                           (180, "American Staffordshire terrier", 0.05), (951, "lemon", 0.02), (1, "goldfish", 0.01)]),
-            "top5_quantized": top5([(275, "African hunting dog", 0.69)]),
+            # Of the saved 8-bit image, which the figure shows (a full top-5, as every record has).
+            "top5_quantized": top5([(275, "African hunting dog", 0.69), (948, "Granny Smith", 0.16),
+                                    (180, "American Staffordshire terrier", 0.05), (951, "lemon", 0.02),
+                                    (1, "goldfish", 0.01)]),
         },
         "success": True,
         "perturbation": {"linf": EPS, "l2": 1.9, "linf_quantized": EPS, "l2_quantized": 1.9},
@@ -274,6 +277,21 @@ def test_attack_figure_in_all_formats(tmp_path):
     hist_lines = panel(fig, "history").get_lines() + panel(fig, "history_prob").get_lines()
     assert len(hist_lines) == 3
     assert len(hist_lines[0].get_xdata()) == len(record["history"]["loss"])
+
+
+def test_attack_figure_reports_the_saved_8bit_image():
+    """Rounding onto the 8-bit grid lost the success: title, panel (b) and its bars say what the
+    saved image shows, and the title says the float result had succeeded."""
+    record = attack_record(targeted=False)
+    record.update(success=True, success_quantized=False)
+    record["adversarial"]["top5_quantized"] = top5([(948, "Granny Smith", 0.48), (275, "African hunting dog", 0.41),
+                                                     (951, "lemon", 0.05), (950, "orange", 0.02), (1, "goldfish", 0.01)])
+    record["perturbation"].update(linf_quantized=7 / 255, l2_quantized=1.5)
+    fig = attack_figure(record, *attack_arrays())
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert "attack failed" in title and "float result succeeded" in title and "7/255" in title and "1.5" in title
+    assert "Granny Smith" in panel(fig, "adversarial").get_title()
+    assert [t.get_text() for t in panel(fig, "top5_adversarial").get_yticklabels()][0] == "Granny Smith"
 
 
 def test_attack_figure_grayscale_and_l2_untargeted(tmp_path):

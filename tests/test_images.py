@@ -1,5 +1,5 @@
-"""visualizer.core.images: loading every kind of file, preprocessing geometry,
-mapping back to the original, and saving. Files are generated in tmp_path."""
+"""visualizer.core.images: loading every kind of file, and saving. Files are generated in
+tmp_path. (Model inputs and maps back onto the image: test_model_input.py.)"""
 
 from __future__ import annotations
 
@@ -18,11 +18,7 @@ from PIL import Image
 from image_factories import asymmetric_rgb, png_16bit_rgb, raw_png, save, smooth_rgb
 from visualizer.core import images
 from visualizer.core.errors import ImageLoadError, OutputError
-from visualizer.core.images import (
-    CropGeometry, LoadedImage, image_from_array, load_image, map_to_original, preprocess,
-    quantize_8bit, save_npy, save_png,
-)
-from visualizer.core.models.wrapper import Preprocessing
+from visualizer.core.images import LoadedImage, image_from_array, load_image, quantize_8bit, save_npy, save_png
 
 EXACT = 1e-6
 
@@ -378,124 +374,6 @@ def test_to_tensor_is_chw_copy():
     assert img.pixels.max() > 0
 
 
-# --------------------------------------------------------------------------- preprocessing
-
-def _pre(input_size=224, resize=256, interpolation="bilinear", channels=3):
-    return Preprocessing(input_size=input_size, resize_size=resize, interpolation=interpolation,
-                         channels=channels, mean=(0.0,) * channels, std=(1.0,) * channels)
-
-
-def _random_image(h, w, seed=0):
-    return image_from_array(np.random.default_rng(seed).random((h, w, 3)).astype(np.float32))
-
-
-def test_preprocess_geometry_300x200():
-    x, geo = preprocess(_random_image(200, 300), _pre())
-    assert x.shape == (1, 3, 224, 224) and x.dtype == torch.float32
-    assert geo.original_size == (300, 200)
-    assert geo.resized_size == (384, 256)
-    assert geo.crop_box == (80, 16, 304, 240)
-    assert geo.box_in_original() == pytest.approx((62.5, 12.5, 237.5, 187.5))
-    d = geo.to_dict()
-    assert d["crop_box"] == [80, 16, 304, 240] and CropGeometry.from_dict(d) == geo
-
-
-@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "nearest"])
-@pytest.mark.parametrize("hw", [(200, 300), (301, 250), (50, 70)])
-def test_preprocess_matches_torchvision(interpolation, hw):
-    tvf = pytest.importorskip("torchvision.transforms.v2.functional")
-    from torchvision.transforms import InterpolationMode
-
-    img = _random_image(*hw)
-    x, _ = preprocess(img, _pre(interpolation=interpolation))
-    t = tvf.resize(img.to_tensor(), [256], interpolation=InterpolationMode(interpolation), antialias=True)
-    expected = tvf.center_crop(t, [224, 224]).clamp(0, 1)
-    torch.testing.assert_close(x[0], expected, atol=1e-5, rtol=0)
-
-
-@pytest.mark.parametrize("hw", [(1, 1), (1, 4000), (4000, 1), (3, 2000), (7, 5)])
-def test_preprocess_tiny_and_extreme_shapes(hw):
-    x, geo = preprocess(_random_image(*hw), _pre())
-    assert x.shape == (1, 3, 224, 224)
-    assert torch.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
-    l, t, r, b = geo.crop_box
-    assert r - l == 224 and b - t == 224
-    assert 0 <= l and r <= geo.resized_size[0] and 0 <= t and b <= geo.resized_size[1]
-    if hw == (1, 1):
-        torch.testing.assert_close(x, x[..., :1, :1].expand_as(x))  # a constant colour
-
-
-@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "nearest"])
-@pytest.mark.parametrize("hw", [(3, 999), (999, 3), (300, 2000)])
-def test_windowed_resize_matches_full_resize(monkeypatch, interpolation, hw):
-    # Sizes where the exact scale lands on whole resized pixels, so both paths agree.
-    pre = _pre(input_size=8, resize=12 if hw != (300, 2000) else 240, interpolation=interpolation)
-    img = _random_image(*hw, seed=3)
-    full, geo_full = preprocess(img, pre)
-    monkeypatch.setattr(images, "MAX_RESIZED_PIXELS", 16)
-    windowed, geo_win = preprocess(img, pre)
-    assert geo_win == geo_full
-    torch.testing.assert_close(windowed, full, atol=1e-5, rtol=0)
-
-
-def test_windowed_resize_is_close_when_scales_differ(monkeypatch):
-    pre = _pre(input_size=32, resize=40)
-    img = image_from_array(smooth_rgb(7, 1501))  # 40 * 1501 / 7 is not a whole number
-    full, _ = preprocess(img, pre)
-    monkeypatch.setattr(images, "MAX_RESIZED_PIXELS", 16)
-    windowed, _ = preprocess(img, pre)
-    assert (windowed - full).abs().max() < 0.02
-
-
-def test_preprocess_grayscale():
-    colour = np.array([0.2, 0.6, 0.9], dtype=np.float32)
-    img = image_from_array(np.broadcast_to(colour, (40, 60, 3)).copy())
-    x, _ = preprocess(img, _pre(input_size=16, resize=20, channels=1))
-    assert x.shape == (1, 1, 16, 16)
-    torch.testing.assert_close(x, torch.full_like(x, 0.299 * 0.2 + 0.587 * 0.6 + 0.114 * 0.9), atol=1e-6, rtol=0)
-
-
-def test_preprocess_grayscale_before_resizing():
-    img = _random_image(30, 50)
-    x, _ = preprocess(img, _pre(input_size=16, resize=20, channels=1))
-    rgb, _ = preprocess(img, _pre(input_size=16, resize=20))
-    luma = (rgb[0] * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0)
-    torch.testing.assert_close(x[0, 0], luma, atol=1e-5, rtol=0)  # both linear, so they commute
-
-
-# --------------------------------------------------------------------------- map_to_original
-
-def test_map_of_ones_fills_the_box():
-    _, geo = preprocess(_random_image(200, 300), _pre())
-    out = map_to_original(torch.ones(224, 224), geo)
-    assert out.shape == (200, 300)
-    inside = np.zeros((200, 300), bool)
-    inside[12:187, 62:237] = True   # pixel centres inside (62.5, 12.5, 237.5, 187.5)
-    np.testing.assert_allclose(out[inside], 1, atol=1e-6)
-    assert np.isnan(out[~inside]).all()
-    assert (map_to_original(np.ones((1, 1, 224, 224)), geo, fill=-1)[~inside] == -1).all()
-
-
-def test_map_round_trip_when_crop_covers_whole_image():
-    img = image_from_array(smooth_rgb(100, 100))
-    x, geo = preprocess(img, _pre(input_size=224, resize=224))
-    assert geo.box_in_original() == (0, 0, 100, 100)
-    back = map_to_original(x[0, 0], geo)
-    assert np.abs(back - img.pixels[..., 0]).max() < 0.01
-
-
-def test_map_identity_geometry_is_exact():
-    geo = CropGeometry((5, 4), (5, 4), (0, 0, 5, 4))
-    values = np.arange(20, dtype=np.float32).reshape(4, 5)
-    np.testing.assert_array_equal(map_to_original(values, geo), values)
-
-
-def test_map_lower_resolution_map():
-    _, geo = preprocess(_random_image(200, 300), _pre())
-    out = map_to_original(np.full((7, 7), 3.0), geo, fill=0)  # e.g. a coarse 7 x 7 saliency grid
-    assert out.max() == pytest.approx(3) and (out[:, :62] == 0).all()
-
-
 # --------------------------------------------------------------------------- quantize and save
 
 def test_quantize_8bit():
@@ -603,14 +481,3 @@ def test_random_small_images_decode_exactly(tmp_path_factory, case):
     img = load_image(path)
     assert (img.width, img.height) == im.size
     np.testing.assert_allclose(img.pixels, expected, atol=EXACT)
-
-
-def test_map_to_original_on_a_finer_grid_keeps_detail():
-    from visualizer.core.images import CropGeometry
-
-    # An 8 x 8 image seen at 32 x 32: mapping onto a 4x finer grid reproduces the map exactly.
-    geo = CropGeometry(original_size=(8, 8), resized_size=(32, 32), crop_box=(0, 0, 32, 32))
-    rng = np.random.default_rng(0)
-    m = rng.standard_normal((32, 32)).astype(np.float32)
-    np.testing.assert_allclose(map_to_original(m, geo, scale=4), m, atol=1e-6)
-    assert map_to_original(m, geo).shape == (8, 8)

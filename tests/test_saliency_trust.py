@@ -149,7 +149,8 @@ def test_ig_steps_64_on_flower_reports_the_gap_and_warns(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,needle", [
     (["--method", "vanilla", "--ig-steps", "64"], "--ig-steps applies to --method ig only"),
-    (["--method", "ig", "--ig-steps", "0"], "IG steps must be at least 1"),
+    (["--method", "ig", "--ig-steps", "0"], "IG steps must be between 1 and 16384"),
+    (["--method", "ig", "--ig-steps", "1e9"], "IG steps must be between 1 and 16384"),
 ])
 def test_ig_steps_misuse_is_refused(tmp_path, capsys, argv, needle):
     rc = main(["saliency", "--model", "digits-standard", "--image", str(digit_sample()), *argv,

@@ -49,6 +49,13 @@ def test_round_trip_restores_records_arrays_and_image(tmp_path, session_with_run
         assert a.artifacts.arrays.keys() == b.artifacts.arrays.keys()
         for name in a.artifacts.arrays:
             np.testing.assert_array_equal(np.asarray(a.artifacts.arrays[name]), b.artifacts.arrays[name])
+    # The stored adversarial image is the saved one: on the clean input's 8-bit grid, inside
+    # eps (L2 1.0), classified as the record says; the float result is stored beside it.
+    attack = back.runs[0].artifacts
+    moved = (attack.arrays["adversarial"].astype(np.float64) - attack.arrays["clean"]) * 255
+    assert np.abs(moved - moved.round()).max() < 1e-3 and np.sqrt((moved.round() ** 2).sum()) / 255 <= 1.0
+    np.testing.assert_allclose(attack.arrays["perturbation"] * 255, moved, atol=1e-3)
+    assert attack.record["quantization"]["within_budget"] and "adversarial_float" in attack.arrays
     # The figures can be rebuilt from what was stored alone.
     for run in back.runs:
         fig = run.artifacts.figure()

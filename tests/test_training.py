@@ -19,7 +19,7 @@ from visualizer.core.cancel import CancelToken
 from visualizer.core.data import load_dataset
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
-from visualizer.core.training import EpochDone, TrainConfig, parse_adversarial, train_steps
+from visualizer.core.training import BatchProgress, EpochDone, TrainConfig, parse_adversarial, train_steps
 
 MNIST = f"mnist:{shared_data('mnist')}"
 TINY = ["--data", MNIST, "--arch", "mnist-cnn", "--limit", "128", "--batch-size", "64", "--eval-limit", "100",
@@ -111,7 +111,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     whole = drive(train_steps(config(tmp_path / "whole"), device="cpu"))
     token = CancelToken()
     stop_after_first_epoch = lambda e: token.cancel() if isinstance(e, EpochDone) else None  # noqa: E731
-    # Cancelling during epoch 2's first batch: that batch's work is lost, epoch 1's checkpoint stays.
+    # Cancelling at the end of epoch 1: training stops there, epoch 1's checkpoint stays.
     first = drive(train_steps(config(tmp_path / "cut"), device="cpu", cancel=token), stop_after_first_epoch)
     assert first.cancelled and len(first.history) == 1 and not (tmp_path / "cut" / "model.safetensors").exists()
     resumed = drive(train_steps(config(tmp_path / "cut"), device="cpu", resume=True))
@@ -121,6 +121,21 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     strip = lambda h: [{k: v for k, v in r.items() if k not in ("seconds", "batches_per_s")} for r in h]  # noqa: E731
     assert strip(resumed.history) == strip(whole.history)
     assert whole.history[0]["eps"] == pytest.approx(0.1) and whole.history[1]["eps"] == pytest.approx(0.2)  # ramp
+
+
+def test_ctrl_c_during_an_epochs_last_batch_keeps_that_epoch(tmp_path):
+    """The last batch done means the epoch is done: it is checkpointed, not thrown away."""
+    config = TrainConfig(data=MNIST, arch="mnist-cnn", out=str(tmp_path / "run"), epochs=2, limit=128,
+                         batch_size=64, eval_limit=50, eval_attack="none")
+    token = CancelToken()
+
+    def cancel_on_last_batch(event):
+        if isinstance(event, BatchProgress) and event.batch == event.batches:
+            token.cancel()
+
+    result = drive(train_steps(config, device="cpu", cancel=token), cancel_on_last_batch)
+    assert result.cancelled and len(result.history) == 1
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
 
 
 @pytest.fixture(scope="module")

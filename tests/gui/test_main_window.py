@@ -144,10 +144,17 @@ def test_export_png_svg_pdf(qtbot, digits_window, tmp_path):
     ET.parse(out / "view.svg")
     ET.parse(out / "figure.svg")
     assert (out / "view.pdf").read_bytes()[:4] == b"%PDF" and (out / "figure.pdf").read_bytes()[:4] == b"%PDF"
-    # The saved adversarial image is the result's 8-bit rounding.
+    # The saved adversarial image is exactly the one the window shows and the record scores:
+    # 8-bit, inside the L2 budget read back from the files.
     adv = w.columns[0].results["attack"].arrays["adversarial"]
-    png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / 255
-    assert np.abs(png.reshape(adv.shape) - adv).max() <= 0.5 / 255 + 1e-6
+    png = np.asarray(Image.open(out / "adversarial.png"), dtype=np.float32) / np.float32(255)
+    np.testing.assert_array_equal(png.reshape(adv.shape), adv)
+    attack_view = w.workspace("attack").view(w.columns[0])
+    np.testing.assert_array_equal(attack_view.adversarial.image.image.squeeze(),
+                                  np.asarray(Image.open(out / "adversarial.png")) / np.float32(255))
+    moved = np.asarray(Image.open(out / "adversarial.png"), dtype=np.int64) - np.asarray(Image.open(out / "clean.png"))
+    assert np.sqrt((moved ** 2).sum()) / 255 <= rec["parameters"]["eps"] and rec["quantization"]["within_budget"]
+    assert "8-bit image within" in attack_view.status_label.text()
     # Never overwrites without asking: a second export into the same folder is refused.
     assert export_and_wait(qtbot, w, ExportChoice(folder=str(out), png=True)) is None
     assert "already holds files" in w.last_error

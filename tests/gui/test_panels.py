@@ -2,6 +2,7 @@
 the bundled sample photo, shown in real widgets offscreen. Previews of every view (light and
 dark palette) are written to <tmp>/panel-previews for a human to look at."""
 
+import json
 import tempfile
 import threading
 from pathlib import Path
@@ -67,15 +68,16 @@ def attack(model, image):
     progress = [dict(step=e.done - 1, total=e.total, loss=float(e.loss[0]), ref_prob=float(e.ref_prob[0]),
                      target_prob=None, top5=_top5(model, e.topk_prob[0], e.topk_class[0]),
                      adversarial=e.adversarial[0].cpu().numpy()) for e in events]
+    # The window shows the saved 8-bit adversarial image (artifacts' "adversarial" array).
     return SimpleNamespace(record=attack_record(run), clean=run.result.clean[0].cpu().numpy(),
-                           adversarial=run.result.adversarial[0].cpu().numpy(), progress=progress)
+                           adversarial=run.adversarial_quantized[0].cpu().numpy(), progress=progress)
 
 
 @pytest.fixture(scope="module")
 def attack_l2(model, image):
     run = drive(attack_run(model, image, AttackParams(method="pgd", norm="l2", eps=1.0, steps=1)))
     return SimpleNamespace(record=attack_record(run), clean=run.result.clean[0].cpu().numpy(),
-                           adversarial=run.result.adversarial[0].cpu().numpy())
+                           adversarial=run.adversarial_quantized[0].cpu().numpy())
 
 
 def _transformed(run, angle, tx, ty) -> torch.Tensor:
@@ -205,10 +207,12 @@ def test_attack_result_images_perturbation_levels_and_bars(qtbot, attack):
     assert "\u00d764" in view.perturbation.title.full_text()        # 1 / (4/255)
     assert "RGB mean" in view.perturbation.caption.full_text()
 
-    for bars, block in ((view.bars_before, "clean"), (view.bars_after, "adversarial")):
+    # After the attack: the top-5 of the saved 8-bit image shown beside them.
+    for bars, expected in ((view.bars_before, rec["clean"]["top5"]),
+                           (view.bars_after, rec["adversarial"]["top5_quantized"])):
         shown = bars.entries()
-        assert [e["label"] for e in shown] == [e["label"] for e in rec[block]["top5"]]
-        assert [e["prob"] for e in shown] == pytest.approx([e["prob"] for e in rec[block]["top5"]])
+        assert [e["label"] for e in shown] == [e["label"] for e in expected]
+        assert [e["prob"] for e in shown] == pytest.approx([e["prob"] for e in expected])
         for e in shown:
             assert (e["role"] == "reference") == (e["class"] == rec["label"]["class"])
     assert view.bars_before.entries()[0]["role"] == "reference"      # predicted label = clean top-1
@@ -216,7 +220,24 @@ def test_attack_result_images_perturbation_levels_and_bars(qtbot, attack):
     assert view.history.point_count() == len(rec["history"]["loss"]) == rec["iterates"]
     status = view.status_label.text()
     assert "4/255" in status and ("succeeded" in status or "failed" in status)
+    assert "8-bit image within \u03b5" in status
     _preview(view, "attack")
+
+
+def test_attack_status_reports_the_saved_8bit_image(qtbot, attack):
+    """When rounding onto the 8-bit grid loses the success, the headline says so (it is the
+    image shown and saved), with its norms, and mentions the float result."""
+    rec = json.loads(json.dumps(attack.record))
+    rec.update(success=True, success_quantized=False)
+    rec["perturbation"].update(linf_quantized=3 / 255, l2_quantized=0.25)
+    rec["adversarial"]["top5_quantized"] = rec["clean"]["top5"]
+    rec["quantization"]["note"] = "no 8-bit image found inside the budget is adversarial"
+    view = _shown(qtbot, AttackView(), 620, 820)
+    view.show_result(rec, attack.clean, attack.adversarial)
+    status = view.status_label.text()
+    assert "Attack failed" in status and "float result succeeded" in status
+    assert "3/255" in status and "0.25" in status and "no 8-bit image found" in status
+    assert view.adversarial.caption.full_text().startswith(rec["clean"]["top5"][0]["label"])
 
 
 def test_attack_l2_perturbation_spans_its_largest_change(qtbot, attack_l2):
@@ -233,7 +254,7 @@ def test_targeted_attack_highlights_target_and_plots_its_probability(qtbot, mode
                                                       targeted=True), target="bell cote"))
     rec = attack_record(run)
     view = _shown(qtbot, AttackView(), 620, 820)
-    view.show_result(rec, run.result.clean[0].numpy(), run.result.adversarial[0].numpy())
+    view.show_result(rec, run.result.clean[0].numpy(), run.adversarial_quantized[0].numpy())
     target = rec["target"]["class"]
     roles = {e["class"]: e["role"] for e in view.bars_after.entries()}
     assert target in roles and roles[target] == "target"               # a targeted run puts it in the top-5

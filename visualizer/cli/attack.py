@@ -86,11 +86,30 @@ def run(args) -> int:
 
 
 def summary(record: dict, prefix: str = "", out: str | None = None) -> str:
-    """The one-line result: what the saved 8-bit adversarial image is classified as."""
-    before, after = record["clean"]["top5"][0], record["adversarial"]["top5_quantized"][0]
+    """The one-line result, about the saved adversarial image (8-bit, inside eps): what it is
+    classified as, whether the attack succeeds on it, and its norms; the float result's norms
+    and any change of outcome made by rounding follow in brackets."""
+    from visualizer.core.results import saved_outcome
+
+    saved = saved_outcome(record)
+    before, after = record["clean"]["top5"][0], saved["top5"][0]
     pert = record["perturbation"]
+    params = record.get("parameters") or {}
+    success = f"success {saved['success']}"
+    if saved["success"] != record["success"]:
+        success += f" (the float result's was {record['success']})"
+    if saved["rounding"] == "gradient-guided":
+        success += " after gradient-guided rounding"
+    budget = "within" if saved["within_budget"] else "NOT within" if saved["within_budget"] is False else "vs"
     return (f"{prefix}{record['label']['label']!s} -> {after['label']} (p={after['prob']:.3f}); clean top-1 "
-            f"{before['label']} (p={before['prob']:.3f}); success {record['success_quantized']} after 8-bit "
-            f"rounding; perturbation L-inf {levels(pert['linf'])} ({levels(pert['linf_quantized'])} after "
-            f"rounding), L2 {pert['l2']:.4f} ({pert['l2_quantized']:.4f})"
+            f"{before['label']} (p={before['prob']:.3f}); {success}; saved 8-bit image {budget} eps = "
+            f"{_eps(params)}: L-inf {levels(saved['linf'])}, L2 {saved['l2']:.4f} (float result: "
+            f"{levels(pert['linf'])}, {pert['l2']:.4f})"
             f"{' [cancelled]' if record['cancelled'] else ''}" + (f"; written to {out}" if out else ""))
+
+
+def _eps(params: dict) -> str:
+    eps = params.get("eps")
+    if eps is None:
+        return "?"
+    return levels(eps) if params.get("norm") == "linf" else f"{eps:g}"

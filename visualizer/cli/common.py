@@ -46,6 +46,18 @@ def whole_number(text: str) -> int:
     return _convert(parse_whole, text)
 
 
+def dpi(text: str) -> int:
+    """A figure resolution in the range the window's export dialog allows (0 used to crash
+    matplotlib after the whole attack had run; 100000 ran out of memory)."""
+    from visualizer.core.export import DPI_RANGE
+
+    value = whole_number(text)
+    low, high = DPI_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be between {low} and {high} dpi, not {value}")
+    return value
+
+
 def floats3(text: str) -> tuple[float, ...]:
     values = _convert(parse_numbers, text)
     if len(values) not in (1, 3):
@@ -88,7 +100,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
     p.add_argument("--out", required=True, help="output folder (must be new or empty unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
-    p.add_argument("--dpi", type=whole_number, default=200, help="resolution of figure.png (default 200)")
+    p.add_argument("--dpi", type=dpi, default=200, help="resolution of figure.png, 72 to 1200 (default 200)")
 
 
 def load_options(args):

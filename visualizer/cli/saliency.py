@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
+import sys
+
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
+                                   install_cancel_on_interrupt,
                                    load_model, load_options, print_warnings, whole_number)
 
 NAME = "saliency"
@@ -17,7 +20,7 @@ def add_arguments(g) -> None:
     g.add_argument("--overlay", action="store_true", help="draw the maps over the image in the figure")
     g.add_argument("--ig-steps", type=whole_number, metavar="N",
                    help="Integrated Gradients: N trapezoid steps from a black image (default: adaptive, doubling "
-                        "from 32 until the completeness gap is below 5%%, at most 1024)")
+                        "from 32 until the completeness gap is below 5%%, at most 1024; N at most 16384)")
     g.add_argument("--seed", type=whole_number, default=0)
 
 
@@ -42,13 +45,17 @@ def run(args) -> int:
     comparison = drive(compare_saliency(models, image, params, label=args.label, cancel=cancel),
                        lambda e: bar.update(e.done, e.total))
     bar.close()
+    if comparison.cancelled and not comparison.maps:
+        # Nothing was computed: writing an empty figure would also replace an earlier good run.
+        print("interrupted before any map was computed; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     record = write_run(args.out, saliency_artifacts(comparison, models, image), overwrite=args.overwrite,
                        dpi=args.dpi, overlay=args.overlay)
     print_warnings(comparison.warnings)      # the models' own were printed when they loaded
     maps = record["saliency"]["maps"]
     labels = ", ".join(f"{m['model']}: {m['label']}{_state(m)}" for m in maps)
-    print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}; "
-          f"written to {args.out}")
+    print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}"
+          f"{' [cancelled]' if comparison.cancelled else ''}; written to {args.out}")
     return 0
 
 

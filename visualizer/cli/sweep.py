@@ -45,6 +45,14 @@ def run(args) -> int:
     w = record["sweep"]["worst"]
     print(f"{record['label']['label']}: {100 * record['sweep']['fooled_fraction']:.1f}% of {record['sweep']['evaluated']} "
           f"transforms misclassified; worst: rotate {w['angle']:+.1f} deg, shift ({w['tx']:+.1f}, {w['ty']:+.1f}) px -> "
-          f"{w['pred_label']} (p(true)={w['true_prob']:.3f}){' [cancelled]' if record['cancelled'] else ''}; "
-          f"written to {args.out}")
+          f"{w['pred_label']} (p(true)={w['true_prob']:.3f}){_saved_differs(w)}"
+          f"{' [cancelled]' if record['cancelled'] else ''}; written to {args.out}")
     return 0
+
+
+def _saved_differs(worst: dict) -> str:
+    """The 8-bit worst.png's prediction, when rounding changed it."""
+    saved = worst.get("saved")
+    if not saved or saved["pred"] == worst["pred"]:
+        return ""
+    return f", as saved in 8 bits (worst.png) {saved['pred_label']} (p(true)={saved['true_prob']:.3f})"

@@ -28,16 +28,18 @@ class Artifacts:
 def attack_artifacts(run) -> Artifacts:
     record = attack_record(run)
     clean = run.result.clean[0].detach().cpu().numpy()
-    adv = run.result.adversarial[0].detach().cpu().numpy()
-    adv_q = run.adversarial_quantized[0].detach().cpu().numpy()
+    # The adversarial example everywhere (files, figures, window, sessions) is the 8-bit image
+    # inside the budget that "top5_quantized" describes; the attack's float result is kept
+    # as adversarial_float.npy only.
+    adv = run.adversarial_quantized[0].detach().cpu().numpy()
     delta = adv - clean
     amp = float(np.abs(delta).max()) or 1.0
     return Artifacts(
         record=record,
-        arrays={"clean": clean, "adversarial": adv, "perturbation": delta},
-        # adversarial.png is the 8-bit rounding that "top5_quantized" describes; the
-        # perturbation image is amplified around mid-grey (0.5 = no change).
-        images={"clean": clean, "adversarial": adv_q, "perturbation": 0.5 + delta / (2 * amp)},
+        arrays={"clean": clean, "adversarial": adv, "perturbation": delta,
+                "adversarial_float": run.result.adversarial[0].detach().cpu().numpy()},
+        # The perturbation image is amplified around mid-grey (0.5 = no change).
+        images={"clean": clean, "adversarial": adv, "perturbation": 0.5 + delta / (2 * amp)},
         iterates=getattr(run, "iterates", None),
     )
 

@@ -27,6 +27,11 @@ from visualizer.core.errors import ExportCancelled, OutputError
 from visualizer.core.images import save_npy, save_png
 
 
+# Figure resolutions a person means: below 72 dpi text is unreadable, above 1200 a figure
+# of a few inches is hundreds of megapixels (matplotlib would run out of memory).
+DPI_RANGE = (72, 1200)
+
+
 def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:
     """Refuse early (before any long computation) to write where an earlier run would be lost."""
     out_dir = Path(out_dir)

@@ -1,44 +1,35 @@
-"""Image loading, preprocessing and saving.
+"""Image loading and saving.
 
 Every image enters the engine as a ``LoadedImage``: upright, RGB, float32 in [0, 1],
 whatever the file held (palette, 16-bit, CMYK, transparency, EXIF rotation, ...),
-with human notes saying which conversions were made. ``preprocess`` turns it into a
-model input and records the crop geometry so maps on the model input (saliency,
-perturbations) can be drawn back onto the original picture with ``map_to_original``.
+with human notes saying which conversions were made. ``model_input.preprocess`` turns it
+into a model input (also importable from here).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import stat
 import warnings
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import ImageLoadError
-
-if TYPE_CHECKING:  # annotation only: keeps this module free of the models package at import
-    from visualizer.core.models.wrapper import Preprocessing
+# Model inputs (resize, crop, maps back onto the image) live in model_input; kept importable here.
+from visualizer.core.model_input import CropGeometry, map_to_original, preprocess, preprocess_batch  # noqa: F401
 
 # Refuse images declaring more pixels than this before decoding anything
 # (a small file can declare a gigantic canvas: a "decompression bomb").
 MAX_IMAGE_PIXELS = 100_000_000
 # Files are read whole into memory (hash and pixels from the same bytes); cap that read.
 MAX_FILE_BYTES = 1 << 30
-# Above this many resized pixels, preprocess resizes only the part of the image the
-# centre crop needs (extreme aspect ratios would otherwise need gigabytes).
-MAX_RESIZED_PIXELS = 1 << 24
 
 # Only the formats we promise; Pillow's other plugins (EPS runs Ghostscript, ...)
 # are a needless attack surface for files a user drags in. (Multi-picture JPEGs
@@ -46,7 +37,6 @@ MAX_RESIZED_PIXELS = 1 << 24
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")
 _FORMATS_TEXT = "JPEG, PNG, BMP, TIFF, WebP or GIF"
 _ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
-_LUMA_601 = (0.299, 0.587, 0.114)
 
 
 @dataclass
@@ -350,170 +340,6 @@ def image_from_array(array, name: str | None = None) -> LoadedImage:
             x = x * alpha + (1 - alpha)
             notes.append("RGBA composited on white")
     return LoadedImage(pixels=x, path=None, sha256=None, notes=notes, name=name)
-
-
-# --------------------------------------------------------------------------- preprocessing
-
-@dataclass(frozen=True)
-class CropGeometry:
-    """Where the model's input square lies in the original image."""
-
-    original_size: tuple[int, int]               # (width, height) of the loaded image
-    resized_size: tuple[int, int]                # (width, height) after the aspect-preserving resize
-    crop_box: tuple[int, int, int, int]          # (left, top, right, bottom) in resized pixels
-
-    def box_in_original(self) -> tuple[float, float, float, float]:
-        sx = self.original_size[0] / self.resized_size[0]
-        sy = self.original_size[1] / self.resized_size[1]
-        left, top, right, bottom = self.crop_box
-        return (left * sx, top * sy, right * sx, bottom * sy)
-
-    def to_dict(self) -> dict:
-        return {
-            "original_size": list(self.original_size),
-            "resized_size": list(self.resized_size),
-            "crop_box": list(self.crop_box),
-            "box_in_original": list(self.box_in_original()),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CropGeometry":
-        return cls(original_size=tuple(d["original_size"]), resized_size=tuple(d["resized_size"]),
-                   crop_box=tuple(d["crop_box"]))
-
-
-def preprocess(image: LoadedImage, pre: Preprocessing) -> tuple[torch.Tensor, CropGeometry]:
-    """Resize the shorter side to ``pre.resize_size``, centre-crop ``pre.input_size``.
-
-    Sizes and rounding follow torchvision's Resize(int) and CenterCrop on tensors.
-    Returns 1 x C x S x S float32 in [0, 1] and the crop geometry.
-    """
-    src = torch.from_numpy(image.pixels).permute(2, 0, 1)  # a view: no copy of a big image
-    h, w = image.height, image.width
-    size, crop = pre.resize_size, pre.input_size
-    geometry = _crop_geometry(w, h, pre)
-    (new_w, new_h), (left, top, _, _) = geometry.resized_size, geometry.crop_box
-
-    if new_w * new_h <= MAX_RESIZED_PIXELS:
-        x = _interpolate(_channels(src, pre.channels), pre.interpolation, size=(new_h, new_w))
-        out = x[:, :, top:top + crop, left:left + crop]
-    else:
-        # Resize only a window around the crop, with the exact scale size/short on
-        # both axes (the full-size path's long axis uses long/new_long instead, which
-        # differs by under half a resized pixel: fine for these extreme shapes).
-        short = min(w, h)
-        step = short // math.gcd(short, size)      # window starts on multiples of this
-        scale = size / short                       # land exactly on the resized grid
-        if Fraction(scale) < Fraction(size, short):
-            scale = math.nextafter(scale, math.inf)  # so floor(short * scale) == size
-        y0, y1, oy = _window(h, top, crop, size, short, step)
-        x0, x1, ox = _window(w, left, crop, size, short, step)
-        x = _interpolate(_channels(src[:, y0:y1, x0:x1], pre.channels), pre.interpolation, scale=scale)
-        out = x[:, :, top - oy:top - oy + crop, left - ox:left - ox + crop]
-    return out.clamp(0, 1).contiguous(), geometry
-
-
-def _crop_geometry(w: int, h: int, pre: Preprocessing) -> CropGeometry:
-    size, crop = pre.resize_size, pre.input_size
-    # torchvision: shorter side to `size`, longer side int(size * long / short).
-    if w <= h:
-        new_w, new_h = size, int(size * h / w)
-    else:
-        new_w, new_h = int(size * w / h), size
-    top = int(round((new_h - crop) / 2.0))
-    left = int(round((new_w - crop) / 2.0))
-    return CropGeometry((w, h), (new_w, new_h), (left, top, left + crop, top + crop))
-
-
-def preprocess_batch(x: torch.Tensor, pre: Preprocessing) -> torch.Tensor:
-    """``preprocess`` for a batch of same-size images already in [0, 1] (a data set's batch):
-    N x C x H x W (C = 1 or 3) -> N x pre.channels x S x S. A grey image feeds an RGB model
-    as three equal channels, as ``load_image`` makes it; an input already at the model's
-    size and channel count is returned as it is."""
-    n, c, h, w = x.shape
-    if (h, w) == (pre.input_size, pre.input_size) and c == pre.channels:
-        return x
-    if c == 1 and pre.channels == 3:
-        x = x.expand(n, 3, h, w)
-    elif c == 3 and pre.channels == 1:
-        weights = torch.tensor(_LUMA_601, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-        x = (x * weights).sum(dim=1, keepdim=True)
-    g = _crop_geometry(w, h, pre)
-    (new_w, new_h), (left, top, right, bottom) = g.resized_size, g.crop_box
-    if (new_w, new_h) != (w, h):
-        smooth = pre.interpolation in ("bilinear", "bicubic")
-        x = F.interpolate(x, size=(new_h, new_w), mode=pre.interpolation, antialias=smooth,
-                          align_corners=False if smooth else None)
-    return x[:, :, top:bottom, left:right].clamp(0, 1).contiguous()
-
-
-def _channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    if channels == 3:
-        return x
-    # ITU-R 601 luma, before resizing (as a grayscale-trained model's data was made).
-    weights = torch.tensor(_LUMA_601, dtype=x.dtype).view(3, 1, 1)
-    return (x * weights).sum(dim=0, keepdim=True)
-
-
-def _interpolate(x: torch.Tensor, mode: str, size=None, scale: float | None = None) -> torch.Tensor:
-    smooth = mode in ("bilinear", "bicubic")
-    kwargs = dict(mode=mode, antialias=smooth, align_corners=False if smooth else None)
-    if scale is not None:
-        # recompute_scale_factor=False: map coordinates with exactly this scale.
-        return F.interpolate(x[None], scale_factor=(scale, scale), recompute_scale_factor=False, **kwargs)
-    return F.interpolate(x[None], size=size, **kwargs)
-
-
-def _window(length: int, start: int, crop: int, size: int, short: int, step: int) -> tuple[int, int, int]:
-    """Source range [a, b) along one axis whose resize covers resized pixels
-    [start, start + crop), and the resized offset of a. ``a`` is a multiple of
-    ``step`` so that offset is a whole pixel."""
-    inv = short / size                        # source pixels per resized pixel
-    margin = 2 * max(1.0, inv) + 2           # widest kernel (antialiased bicubic) plus slack
-    lo = (start + 0.5) * inv - 0.5 - margin
-    hi = (start + crop - 0.5) * inv - 0.5 + margin
-    a = max(0, math.floor(lo / step) * step)
-    b = min(length, math.ceil(hi) + 1)
-    return a, b, a * size // short
-
-
-def map_to_original(values: np.ndarray | torch.Tensor, geometry: CropGeometry,
-                    fill: float = np.nan, scale: int = 1) -> np.ndarray:
-    """Resample a map on the model's input crop (bilinear) onto the original image grid,
-    optionally ``scale`` times finer (so a 32 px model's map of an 8 px image keeps its detail).
-
-    ``values`` is h x w (any leading size-1 dimensions are dropped); it is taken to
-    cover the crop box exactly. Returns (H*scale) x (W*scale) float32; pixels whose centres
-    fall outside the crop box get ``fill``.
-    """
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    v = np.asarray(values, dtype=np.float32)
-    while v.ndim > 2 and v.shape[0] == 1:
-        v = v[0]
-    if v.ndim != 2:
-        raise ValueError(f"map_to_original needs a 2-D map, got shape {v.shape}")
-    width, height = geometry.original_size
-    left, top, right, bottom = geometry.box_in_original()
-    cols, x0, x1, fx = _axis_samples(width, left, right, v.shape[1], scale)
-    rows, y0, y1, fy = _axis_samples(height, top, bottom, v.shape[0], scale)
-    out = np.full((height * scale, width * scale), fill, dtype=np.float32)
-    if cols.size and rows.size:
-        band = v[y0] * (1 - fy)[:, None] + v[y1] * fy[:, None]          # rows first...
-        out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = band[:, x0] * (1 - fx) + band[:, x1] * fx
-    return out
-
-
-def _axis_samples(n: int, lo: float, hi: float, m: int, scale: int = 1):
-    """Output pixels (by centre, in original coordinates) inside [lo, hi) and their bilinear
-    taps in a map of m pixels; the output has n * scale pixels along this axis."""
-    centres = (np.arange(n * scale, dtype=np.float64) + 0.5) / scale
-    inside = np.nonzero((centres >= lo) & (centres < hi))[0]
-    t = (centres[inside] - lo) / (hi - lo) * m - 0.5   # continuous map pixel index
-    t = np.clip(t, 0, m - 1)
-    i0 = np.floor(t).astype(np.int64)
-    i1 = np.minimum(i0 + 1, m - 1)
-    return inside, i0, i1, (t - i0).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- output

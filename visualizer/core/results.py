@@ -70,7 +70,7 @@ def image_record(image, geometry=None) -> dict:
 
 
 def _norms(delta: torch.Tensor) -> tuple[float, float]:
-    d = delta.detach().float().flatten()
+    d = delta.detach().double().flatten()
     return float(d.abs().max()) if d.numel() else 0.0, float(d.norm(p=2))
 
 
@@ -78,11 +78,26 @@ def _floats(t: torch.Tensor | None):
     return None if t is None else [float(v) for v in t.detach().float().cpu().flatten()]
 
 
+def saved_levels(run) -> torch.Tensor:
+    """The saved adversarial image minus the clean input in whole 8-bit levels (float64)."""
+    return torch.round((run.adversarial_quantized.detach().double() - run.result.clean.detach().double()) * 255)
+
+
+def quantization_record(run, levels: torch.Tensor) -> dict:
+    """How the saved adversarial image was rounded, and whether it is inside the budget, as
+    read back from its levels."""
+    from visualizer.core.attacks.quantize import within_budget
+
+    params = run.result.params
+    return {"within_budget": within_budget(levels, params.norm, params.eps), **run.quantization.record(0)}
+
+
 def attack_record(run) -> dict:
     r = run.result
     names = run.model.info.class_names
     linf, l2 = _norms(r.perturbation)
-    linf_q, l2_q = _norms(run.adversarial_quantized - r.clean)
+    levels = saved_levels(run)
+    linf_q, l2_q = (value / 255 for value in _norms(levels))   # exact: whole levels / 255
     rec = _header("attack", str(run.model.device), r.params.seed, r.wall_time_s)
     ref, tgt = run.reference.index, (run.target.index if run.target else None)
     rec.update({
@@ -98,6 +113,7 @@ def attack_record(run) -> dict:
         "success": bool(r.success[0]),
         "success_quantized": run.success_quantized,
         "perturbation": {"linf": linf, "l2": l2, "linf_quantized": linf_q, "l2_quantized": l2_q},
+        "quantization": quantization_record(run, levels),
         "history": {
             "loss": _floats(r.history_loss[:, 0]),
             "reference_prob": _floats(r.history_ref_prob[:, 0]),
@@ -105,9 +121,16 @@ def attack_record(run) -> dict:
         },
         "iterates": r.iterates,
         "cancelled": r.cancelled,
-        "warnings": list(r.warnings) + run.model.info.warnings(),   # the model's own (e.g. not deterministic) too
+        # The model's own warnings (e.g. not deterministic) and the rounding's, when it cost the success.
+        "warnings": list(r.warnings) + run.model.info.warnings() + _rounding_warnings(run),
     })
     return rec
+
+
+def _rounding_warnings(run) -> list[str]:
+    """The rounding note, as a warning when the saved image is not adversarial because of it."""
+    note = run.quantization.notes[0]
+    return [note] if note and not run.success_quantized else []
 
 
 def _nested(t: torch.Tensor | None, integer: bool = False):
@@ -147,6 +170,7 @@ def sweep_record(run) -> dict:
             "pred": worst_pred, "pred_label": names[worst_pred] if worst_pred >= 0 else None,
             "true_prob": _nan_to_none(float(r.worst_true_prob[0])), "loss": _nan_to_none(float(r.worst_loss[0])),
             "fooled": bool(r.fooled[0]),
+            "saved": _saved_worst(run, names),
         },
         "fooled_fraction": float(r.fooled_fraction[0]),
         "evaluated": r.evaluated,
@@ -163,6 +187,15 @@ def sweep_record(run) -> dict:
         "warnings": run.model.info.warnings(),
     })
     return rec
+
+
+def _saved_worst(run, names: list[str]) -> dict | None:
+    """The worst transformed image as worst.png holds it (8-bit), re-scored."""
+    probs = run.worst_probs_saved
+    if probs is None:
+        return None
+    pred, ref = int(probs.argmax()), run.reference.index
+    return {"pred": pred, "pred_label": names[pred], "true_prob": float(probs[ref]), "fooled": pred != ref}
 
 
 def saliency_record(comparison, models, image, device: str) -> dict:
@@ -188,3 +221,22 @@ def saliency_record(comparison, models, image, device: str) -> dict:
         "warnings": [w for m in models for w in m.info.warnings()] + list(comparison.warnings),
     })
     return rec
+
+
+def saved_outcome(record: dict) -> dict:
+    """What an attack record says about its saved adversarial image (the 8-bit one inside the
+    budget, adversarial.png): success, top-5, norms ([0, 1] units) and how it was rounded. The
+    CLI summary, figures and the window all report this. Records from before the saved image
+    was re-scored fall back to the float result's fields."""
+    pert = record.get("perturbation") or {}
+    adv = record.get("adversarial") or {}
+    rounding = record.get("quantization") or {}
+    return {
+        "success": record.get("success_quantized", record.get("success")),
+        "top5": adv.get("top5_quantized") or adv.get("top5") or [],
+        "linf": pert.get("linf_quantized", pert.get("linf")),
+        "l2": pert.get("l2_quantized", pert.get("l2")),
+        "rounding": rounding.get("rounding"),
+        "within_budget": rounding.get("within_budget"),
+        "note": rounding.get("note"),
+    }

@@ -18,6 +18,7 @@ from visualizer.core.attacks.iterates import KeptIterates
 from visualizer.core.attacks.spatial import SpatialParams, SweepProgress, SweepResult, spatial_sweep
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import ParameterError
+from visualizer.core.attacks.quantize import QuantizedAdversarial, quantize_adversarial
 from visualizer.core.images import CropGeometry, LoadedImage, preprocess, quantize_8bit
 from visualizer.core.models.wrapper import ClassifierModel, class_index
 
@@ -39,12 +40,13 @@ class AttackRun:
     geometry: CropGeometry
     reference: ClassRef
     target: ClassRef | None
-    clean_probs: torch.Tensor          # C, float input
+    clean_probs: torch.Tensor          # C; the clean input is already 8-bit (model_input.preprocess)
     clean_probs_quantized: torch.Tensor
-    adversarial_quantized: torch.Tensor  # 1 x C x H x W, 8-bit levels
-    adv_probs: torch.Tensor
-    adv_probs_quantized: torch.Tensor
+    adversarial_quantized: torch.Tensor  # 1 x C x H x W, 8-bit levels inside the budget: what files hold
+    adv_probs: torch.Tensor            # C, of the attack's float result
+    adv_probs_quantized: torch.Tensor  # C, of adversarial_quantized
     result: AttackResult
+    quantization: QuantizedAdversarial  # how adversarial_quantized was rounded
     iterates: KeptIterates | None = None   # when asked for (``keep_iterates``)
 
     @property
@@ -64,6 +66,7 @@ class SweepRun:
     clean_probs: torch.Tensor
     clean: torch.Tensor                # 1 x C x H x W model input
     result: SweepResult
+    worst_probs_saved: torch.Tensor | None = None   # C, of the worst image as worst.png holds it (8-bit)
 
 
 @torch.no_grad()
@@ -121,12 +124,16 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
     kept = KeptIterates(x, keep_iterates) if keep_iterates > 0 else None
     result = yield from (mapped(steps, lambda e: kept.add(e) or e) if kept is not None else steps)
     result.warnings[:0] = class_warnings
-    adv_q = quantize_8bit(result.adversarial)
+    # What a file can hold: the result on the clean input's 8-bit grid, inside the same ball.
+    quantized = quantize_adversarial(model, x, result.adversarial, labels, result.params.norm, result.params.eps,
+                                     targets, float_success=result.success)
+    adv_q = quantized.adversarial
     return AttackRun(
         model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
-        clean_probs=clean_probs[0], clean_probs_quantized=class_probabilities(model, quantize_8bit(x))[0],
+        clean_probs=clean_probs[0], clean_probs_quantized=clean_probs[0],
         adversarial_quantized=adv_q, adv_probs=class_probabilities(model, result.adversarial)[0],
-        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result, iterates=kept,
+        adv_probs_quantized=class_probabilities(model, adv_q)[0], result=result, quantization=quantized,
+        iterates=kept,
     )
 
 
@@ -138,4 +145,6 @@ def sweep_run(model: ClassifierModel, image: LoadedImage, params: SpatialParams,
     reference = resolve_reference(model, clean_probs, label)
     labels = torch.tensor([reference.index], device=model.device)
     result = yield from spatial_sweep(model, x, labels, params, cancel)
-    return SweepRun(model, image, geometry, reference, clean_probs[0], x.detach().cpu(), result)
+    # The sweep scores float transforms; worst.png holds 8 bits: score that too.
+    saved = class_probabilities(model, quantize_8bit(result.worst_images))[0]
+    return SweepRun(model, image, geometry, reference, clean_probs[0], x.detach().cpu(), result, saved)

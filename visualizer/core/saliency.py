@@ -30,6 +30,9 @@ METHODS = ("vanilla", "smoothgrad", "ig")
 SCALE_PERCENTILE = 99.5
 
 
+MAX_IG_STEPS = 16384   # the adaptive rule stops at 1024; 16x that is far past any useful gap
+
+
 @dataclass(frozen=True)
 class SaliencyParams:
     """``ig_steps``: trapezoid intervals on the path from a black image; None (the default)
@@ -46,8 +49,10 @@ class SaliencyParams:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ParameterError(f"Unknown saliency method {self.method!r}; choose one of {', '.join(METHODS)}.")
-        if self.ig_steps is not None and self.ig_steps < 1:
-            raise ParameterError(f"IG steps must be at least 1 (or left out for the adaptive rule), not {self.ig_steps}.")
+        if self.ig_steps is not None and not 1 <= self.ig_steps <= MAX_IG_STEPS:
+            # 1e9 steps used to run for hours, deaf to Ctrl-C for minutes.
+            raise ParameterError(f"IG steps must be between 1 and {MAX_IG_STEPS} (or left out for the adaptive "
+                                 f"rule), not {self.ig_steps}.")
         if self.smoothgrad_samples < 1 or self.batch_size < 1:
             raise ParameterError("Sample and batch counts must be at least 1.")
         if not self.smoothgrad_sigma >= 0:

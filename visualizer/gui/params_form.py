@@ -49,6 +49,10 @@ EPS_TIPS = {
     "l2": "Largest L2 norm of the whole perturbation (all channels and pixels of the model-input "
           "crop together), in [0, 1] pixel units. Grows with image size: about 1 for 224 px, 0.5-2 for 32 px.",
 }
+# Both norms: what is shown and saved is the 8-bit image inside the budget (core/attacks/quantize.py).
+SAVED_TIP = (" The adversarial image shown and saved is 8-bit (whole grey levels) and inside this budget; "
+             "below 1/255 no 8-bit change fits, so it equals the clean image.")
+EPS_TIPS = {norm: tip + SAVED_TIP for norm, tip in EPS_TIPS.items()}
 
 
 def default_eps(norm: str, side: int) -> str:

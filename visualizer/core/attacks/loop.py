@@ -36,6 +36,14 @@ def _check_logits(logits: torch.Tensor, batch: int) -> None:
         )
 
 
+def attack_objective(logits: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+    """What the attack maximises, per example: cross-entropy of the reference class, or with
+    ``targets`` (a targeted attack) minus the cross-entropy of the target class."""
+    if targets is not None:
+        return -F.cross_entropy(logits, targets, reduction="none")
+    return F.cross_entropy(logits, labels, reduction="none")
+
+
 def _evaluate(model, x_adv: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None, targeted: bool,
               need_grad: bool):
     """(logits, per-example objective, input gradient or None) at ``x_adv``. The objective
@@ -44,10 +52,7 @@ def _evaluate(model, x_adv: torch.Tensor, labels: torch.Tensor, targets: torch.T
     with torch.enable_grad() if need_grad else torch.no_grad():
         logits = model(x)
         _check_logits(logits, x.shape[0])
-        if targeted:
-            objective = -F.cross_entropy(logits, targets, reduction="none")
-        else:
-            objective = F.cross_entropy(logits, labels, reduction="none")
+        objective = attack_objective(logits, labels, targets if targeted else None)
         grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
     return logits.detach(), objective.detach(), grad
 

@@ -68,7 +68,7 @@ class AttackParams:
                 ("early stopping", self.early_stop)) if given]
             if ignored:
                 raise ParameterError(f"FGSM is one full-budget step from the clean image: {' and '.join(ignored)} "
-                                     "do not apply to it. Use PGD for those.")
+                                     f"{'does' if len(ignored) == 1 else 'do'} not apply to it. Use PGD for those.")
         elif self.restarts > 1 and not self.random_start:
             # Without a random start PGD is deterministic: every restart repeats the first,
             # so the run would cost R times as much and report R restarts it never had.

@@ -4,7 +4,8 @@ start, take an ascent step and project back into its epsilon ball. The attack lo
 
 ``step`` moves a point (image or perturbation: it only adds) uphill and returns a new
 tensor, using ``grad`` as scratch space (the caller's gradient is spent after the step);
-``project_`` maps a perturbation ``delta`` (N x C x H x W, [0, 1] pixel units) into the
+``step_size`` is a number, or an N x 1 x 1 x 1 tensor of per-example sizes (APGD halves
+each example's step on its own). ``project_`` maps a perturbation ``delta`` (N x C x H x W, [0, 1] pixel units) into the
 ball in place; keeping ``x0 + delta`` inside [0, 1] is the loop's job.
 
 Why in place: on a CPU every fresh image-sized tensor is new memory the kernel must fault
@@ -36,7 +37,9 @@ class LinfThreat:
         noise = torch.rand(like.shape, generator=generator, device=generator.device, dtype=like.dtype)
         return (noise.to(like.device) * 2 - 1) * self.eps
 
-    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float | torch.Tensor) -> torch.Tensor:
+        if isinstance(step_size, torch.Tensor):   # one size per example (APGD), N x 1 x 1 x 1
+            return point + grad.sign_().mul_(step_size)
         return torch.add(point, grad.sign_(), alpha=step_size)   # point + step_size * sign(grad)
 
     def project_(self, delta: torch.Tensor) -> torch.Tensor:
@@ -71,7 +74,7 @@ class L2Threat:
         direction = noise / _flat_norm(noise).clamp_min(GRAD_NORM_FLOOR)
         return direction * radius.view(-1, *([1] * (like.dim() - 1)))
 
-    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+    def step(self, point: torch.Tensor, grad: torch.Tensor, step_size: float | torch.Tensor) -> torch.Tensor:
         norm = _flat_norm(grad).clamp_min(GRAD_NORM_FLOOR)
         return point + grad.mul_(step_size).div_(norm)   # point + step_size * grad / |grad|
 

@@ -9,6 +9,8 @@ One module per figure kind, plus shared helpers:
 
 - ``attack``: :func:`attack_figure`;  ``sweep``: :func:`sweep_figure`;
   ``saliency``: :func:`saliency_figure`;  ``comparison``: :func:`attack_comparison_figure`;
+  ``evaluation`` (the robust-accuracy table and accuracy-vs-eps curves) and ``gallery`` (most
+  confident failures) for ``visualizer evaluate``;
 - ``style`` (sizes, fonts, rc context, layout pass), ``text`` (names, probabilities, k/255),
   ``drawing`` (arrays to crisp images), ``colorbars`` (the perturbation scale),
   ``attack_panels`` (top-5 bars, history), ``sweep_axes``, ``save`` (:func:`save_figure`).

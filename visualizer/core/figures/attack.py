@@ -16,23 +16,23 @@ from visualizer.core.figures.style import FIG_WIDTH, SMALL_PT, TITLE_PT, figure_
 from visualizer.core.figures.text import chars_for, class_text, ellipsize, eps_text, prob_text, top1, wrap_parts
 from visualizer.core.formatting import num
 from visualizer.core.palette import C_REF, C_TGT, DIVERGING
+from visualizer.core.results import saved_outcome
 
 def _attack_title(record: dict, params: dict) -> str:
-    """Model, outcome, attack, eps (float and k/255), then the perturbation's norms."""
+    """Model, outcome, attack, eps (float and k/255), then the norms: all of the saved 8-bit
+    adversarial image (see results.saved_outcome)."""
+    saved = saved_outcome(record)
     model_id = ellipsize((record.get("model") or {}).get("id", "?"), 48, middle=True)
-    outcome = "attack succeeded" if record.get("success") else "attack failed"
+    outcome = "attack succeeded" if saved["success"] else "attack failed"
     if record.get("cancelled"):
         outcome += " (cancelled early)"
     parts = [model_id, outcome, *attack_description(params)]
-    pert = record.get("perturbation") or {}
-    if pert.get("linf") is not None:
-        parts.append(f"\u2016\u03b4\u2016\u221e = {eps_text(pert['linf'], 'linf')}")
-    if pert.get("l2") is not None:
-        parts.append(f"\u2016\u03b4\u2016\u2082 = {num(pert['l2'])}")
-    quant = top1(record.get("adversarial"), "top5_quantized")
-    adv_top = top1(record.get("adversarial"))
-    if quant and adv_top and quant.get("class") != adv_top.get("class"):
-        parts.append(f"after 8-bit quantisation: {class_text(quant, 22)} ({prob_text(quant.get('prob'))})")
+    if saved["linf"] is not None:
+        parts.append(f"\u2016\u03b4\u2016\u221e = {eps_text(saved['linf'], 'linf')}")
+    if saved["l2"] is not None:
+        parts.append(f"\u2016\u03b4\u2016\u2082 = {num(saved['l2'])}")
+    if record.get("success") is not None and bool(record["success"]) != bool(saved["success"]):
+        parts.append(f"the float result {'succeeded' if record['success'] else 'failed'} before 8-bit rounding")
     return wrap_parts(parts, chars_for(FIG_WIDTH - 0.2, TITLE_PT))
 
 
@@ -65,7 +65,8 @@ def attack_figure(record: dict, clean: np.ndarray, adversarial: np.ndarray) -> F
 
         # (a), (b): images with top-1.
         clean_top = top1(record.get("clean"))
-        adv_top = top1(record.get("adversarial"))
+        adv_top5 = saved_outcome(record)["top5"]      # of the saved 8-bit image shown in (b)
+        adv_top = adv_top5[0] if adv_top5 else None
         show_image(ax_a, clean, "clean")
         show_image(ax_b, adversarial, "adversarial")
         ax_a.set_title("(a) Original\n" + (f"{class_text(clean_top)} ({prob_text(clean_top.get('prob'))})"
@@ -91,7 +92,7 @@ def attack_figure(record: dict, clean: np.ndarray, adversarial: np.ndarray) -> F
         d_clean, d_adv = bars_sf.subplots(1, 2)
         top5_panel(d_clean, (record.get("clean") or {}).get("top5"), "(d) Top-5 clean", ref_cls, tgt_cls,
                     "top5_clean")
-        top5_panel(d_adv, (record.get("adversarial") or {}).get("top5"), "Top-5 adversarial", ref_cls,
+        top5_panel(d_adv, adv_top5, "Top-5 adversarial", ref_cls,
                     tgt_cls, "top5_adversarial")
         source = {"given": "true", "predicted": "clean prediction"}.get(label.get("source"), label.get("source"))
         bar_handles = [Patch(color=C_REF, label=f"reference: {class_text(label, 24)} ({source})")]

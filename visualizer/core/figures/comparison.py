@@ -20,13 +20,14 @@ from visualizer.core.figures.drawing import as_chw, crisp_imshow, image_axes, sh
 from visualizer.core.figures.style import FIG_WIDTH, TITLE_PT, figure_style, finalize
 from visualizer.core.figures.text import chars_for, class_text, ellipsize, prob_text, top1, wrap_parts
 from visualizer.core.palette import C_REF, C_TGT, DIVERGING
+from visualizer.core.results import saved_outcome
 
 ROW_HEIGHT = 1.45   # inches per model
 
 
 def _outcome(record: dict) -> tuple[str, str]:
     """('fooled' | 'resisted', colour), judged on the saved 8-bit image like the CLI summary."""
-    success = record.get("success_quantized", record.get("success"))
+    success = saved_outcome(record)["success"]
     targeted = bool((record.get("parameters") or {}).get("targeted"))
     if success:
         return ("reached the target" if targeted else "fooled"), C_TGT
@@ -64,7 +65,8 @@ def attack_comparison_figure(records: Sequence[dict], cleans: Sequence[np.ndarra
             ax_c, ax_a, ax_d, ax_t = axes[i]
             model_id = ellipsize((record.get("model") or {}).get("id", "?"), 22, middle=True)
             clean_top = top1(record.get("clean"))
-            adv_top = top1(record.get("adversarial"), "top5_quantized") or top1(record.get("adversarial"))
+            adv_top5 = saved_outcome(record)["top5"]   # of the saved 8-bit image in this row
+            adv_top = adv_top5[0] if adv_top5 else None
             outcome, colour = _outcome(record)
 
             show_image(ax_c, clean, f"clean{i}")
@@ -81,7 +83,7 @@ def attack_comparison_figure(records: Sequence[dict], cleans: Sequence[np.ndarra
 
             label = record.get("label") or {}
             target = record.get("target") if params.get("targeted") else None
-            top5_panel(ax_t, (record.get("adversarial") or {}).get("top5"), "", label.get("class"),
+            top5_panel(ax_t, adv_top5, "", label.get("class"),
                         (target or {}).get("class"), f"top5_{i}")
             if i < n - 1:
                 ax_t.set_xlabel("")

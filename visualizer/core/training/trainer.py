@@ -190,7 +190,9 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
             seen += len(y)
             yield BatchProgress(epoch + 1, config.epochs, b + 1, batches, eps, loss_sum, correct, seen,
                                 clean_correct, clean_seen, time.perf_counter() - epoch_start)
-            if is_cancelled(cancel):
+            # A cancel during the epoch's last batch lands after it: that epoch is then done,
+            # and is checkpointed below rather than thrown away.
+            if is_cancelled(cancel) and b + 1 < batches:
                 cancelled = True
                 break
         if cancelled:
@@ -221,6 +223,9 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
                 "started": started})
             outputs.write_json(out / outputs.HISTORY, history, "the training history")
         yield EpochDone(record)
+        if is_cancelled(cancel):   # at an epoch boundary: stop before the next epoch's first batch
+            cancelled = True
+            break
 
     if cancelled:
         return TrainResult(out, None, history, cancelled=True)

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Callable
 
 from visualizer.core.errors import OutputError
-from visualizer.core.export import check_output_dir
+from visualizer.core.export import DPI_RANGE, check_output_dir
 from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import QtWidgets
 
-DPI_RANGE = (72, 1200)
 
 
 @dataclass
@@ -77,8 +76,9 @@ class ExportDialog(QtWidgets.QDialog):
         self.comparison.toggled.connect(self._comparison_toggled)
         self.current_view.setToolTip("Each visible plot, as it looks on screen.")
         self.figure.setToolTip("Clean, perturbation and adversarial images with their predictions in one figure.")
-        self.raw.setToolTip("The exact numbers: images and perturbations as float arrays, and every setting "
-                            "and prediction in result.json.")
+        self.raw.setToolTip("The exact numbers: images and perturbations as float arrays (the adversarial image "
+                            "as saved in 8 bits, and the attack's float result), and every setting and prediction "
+                            "in result.json.")
         self.png = QtWidgets.QCheckBox("PNG")
         self.dpi = QtWidgets.QSpinBox()
         self.dpi.setRange(*DPI_RANGE)

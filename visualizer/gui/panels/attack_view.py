@@ -23,6 +23,7 @@ from visualizer.gui.panels.attack_headline import headline_html, headline_toolti
 from visualizer.gui.panels.attack_layout import GAP, choose_arrangement
 from visualizer.gui.panels.attack_parts import GRID_MARGINS, ImageArea, PlotSection, Top5Block
 from visualizer.gui.panels.colormaps import C_REF, C_TGT
+from visualizer.core.results import saved_outcome
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, channel_mean, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.panels.perturbation_block import BAR_W, PerturbationBlock
@@ -219,7 +220,7 @@ class AttackView(ModelResultView):
         """Back from a kept iterate to the result (the best iterate the attack found)."""
         if self._record is None or self._final_adv is None:
             return
-        adv_top5 = (self._record.get("adversarial") or {}).get("top5") or []
+        adv_top5 = saved_outcome(self._record)["top5"]     # of the saved 8-bit image shown here
         self._show_adversarial(self._final_adv, adv_top5, title="Adversarial")
         self.bars_after.set_entries(adv_top5, self._reference, self._target)
         self.bars_after.set_title("Top-5 adversarial")
@@ -372,24 +373,29 @@ class AttackView(ModelResultView):
         self.legend_label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def _status_html(self, record: dict) -> str:
-        ok = record.get("success")
-        head = "<b>Attack succeeded</b>" if ok else "<b>Attack failed</b>"
+        """Outcome and norms of the adversarial image shown (and saved): 8-bit, inside eps."""
+        saved = saved_outcome(record)
+        head = "<b>Attack succeeded</b>" if saved["success"] else "<b>Attack failed</b>"
         parts = [head, html.escape(_describe(self._params))]
-        pert = record.get("perturbation") or {}
-        if pert.get("linf") is not None:
-            parts.append(f"\u2016\u03b4\u2016\u221e = {over_255(pert['linf'])} ({num(pert['linf'])})")
-        if pert.get("l2") is not None:
-            parts.append(f"\u2016\u03b4\u2016\u2082 = {num(pert['l2'])}")
+        if saved["linf"] is not None:
+            parts.append(f"\u2016\u03b4\u2016\u221e = {over_255(saved['linf'])} ({num(saved['linf'])})")
+        if saved["l2"] is not None:
+            parts.append(f"\u2016\u03b4\u2016\u2082 = {num(saved['l2'])}")
+        if saved["within_budget"] is not None:
+            parts.append("8-bit image " + ("within \u03b5" if saved["within_budget"] else "<b>outside \u03b5</b>"))
         if record.get("iterates") is not None:
             parts.append(f"{record['iterates']} iterates")
         lines = [" \u00b7 ".join(parts)]
         if record.get("cancelled"):
             lines.append("<b>Cancelled</b>: showing the best iterate found before stopping.")
-        if record.get("success_quantized") is not None and bool(record["success_quantized"]) != bool(ok):
-            verdict = "succeeds" if record["success_quantized"] else "fails"
-            lines.append(f"After saving as 8-bit image the attack {verdict}.")
-        for warning in record.get("warnings") or []:
-            lines.append("\u26a0 " + html.escape(str(warning)))
+        if record.get("success") is not None and bool(record["success"]) != bool(saved["success"]):
+            verdict = "succeeded" if record["success"] else "failed"
+            lines.append(f"The attack's float result {verdict}; the 8-bit image shown (and saved) is what counts.")
+        warnings = [str(w) for w in record.get("warnings") or []]
+        if saved["note"] and saved["note"] not in warnings:
+            lines.append(html.escape(saved["note"]))
+        for warning in warnings:
+            lines.append("\u26a0 " + html.escape(warning))
         return "<br>".join(lines)
 
 

@@ -1,0 +1,79 @@
+"""The resumable state of an evaluation in its output folder: ``.evaluation-state/`` holds
+the run's settings (run.json), one file per finished batch and the gallery so far, each
+written atomically. ``--resume`` reads them back and runs only the batches still missing;
+every batch draws its random numbers from its own seed, so the result equals an
+uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from visualizer.core.atomic import write_atomically
+from visualizer.core.errors import OutputError
+from visualizer.core.evaluation.gallery import Gallery
+from visualizer.core.evaluation.records import BatchRecord
+
+STATE_DIR = ".evaluation-state"
+
+
+def _write_json(path: Path, data: dict, what: str) -> None:
+    text = json.dumps(data, indent=None, allow_nan=False).encode("utf-8")
+    write_atomically(path, lambda fh: fh.write(text), what)
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    return [f"{key}: {old.get(key)!r} then, {new.get(key)!r} now" for key in sorted(set(old) | set(new))
+            if old.get(key) != new.get(key)]
+
+
+class RunStore:
+    """``settings``: what makes two runs the same (models and their weights, data, threats,
+    batch size, seed). Without ``resume`` the folder must be new or empty."""
+
+    def __init__(self, out_dir: str | Path, settings: dict, resume: bool):
+        self.out_dir = Path(out_dir)
+        self.state = self.out_dir / STATE_DIR
+        self.settings = settings
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise OutputError(f"{self.out_dir} exists and is not a folder.")
+        saved = self.state / "run.json"
+        if resume and saved.is_file():
+            try:
+                old = json.loads(saved.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
+            changed = _differences(old, settings)
+            if changed:
+                raise OutputError(f"{self.out_dir} holds an evaluation with other settings, so it cannot be resumed "
+                                  f"({'; '.join(changed)}). Use the same settings, or another folder.")
+            return
+        if self.out_dir.is_dir() and any(self.out_dir.iterdir()) and not resume:
+            hint = " (an unfinished evaluation: add --resume to continue it)" if saved.is_file() else ""
+            raise OutputError(f"{self.out_dir} already holds files{hint}; choose another folder.")
+        try:
+            self.state.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"Cannot create {self.state}: {exc.strerror or exc}.") from None
+        _write_json(saved, settings, "the run settings")
+
+    def _batch_path(self, batch: int) -> Path:
+        return self.state / f"batch-{batch:06d}.json"
+
+    def finished(self) -> list[BatchRecord]:
+        records = []
+        for path in sorted(self.state.glob("batch-*.json")):
+            try:
+                records.append(BatchRecord.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, KeyError) as exc:
+                raise OutputError(f"{path} cannot be read ({exc}); delete it and resume to run that batch again.")
+        return records
+
+    def gallery(self, size: int) -> Gallery:
+        return Gallery.load(self.state / "gallery.npz", size)
+
+    def save(self, record: BatchRecord, gallery: Gallery) -> None:
+        """The gallery first: if the process dies between the two writes, the batch runs
+        again and offers the gallery the same candidates (kept once)."""
+        gallery.save(self.state / "gallery.npz")
+        _write_json(self._batch_path(record.batch), record.to_json(), "a finished batch")

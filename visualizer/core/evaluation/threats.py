@@ -1,0 +1,289 @@
+"""Threat specs: what ``visualizer evaluate --threat`` accepts, parsed into validated objects.
+
+    clean
+    fgsm:linf:EPS
+    pgd:NORM:EPS[:STEPS[:RESTARTS]]          NORM linf or l2; 20 steps, 1 random start
+    apgd-ce:NORM:EPS[:STEPS[:RESTARTS]]      Croce & Hein 2020; 100 steps, 1 restart
+    apgd-t:NORM:EPS[:STEPS[:TARGETS]]        targeted DLR loss; 100 steps, 9 target classes
+    autoattack:NORM:EPS                      the authors' standard AutoAttack (pyautoattack)
+    spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]   Engstrom et al. 2018; 30 deg x 31, T x 5
+    spatial:worst-of-k[:K]                   K random rotations+translations (10)
+
+EPS is in [0, 1] pixel units (0.3, 8/255, ...). A comma list of EPS (``pgd:linf:0.1,0.2,0.3``)
+makes one threat per value: the points of a curve. ``A+B`` is one threat made of several
+attacks: an example is robust only if every one of them fails, and the cheap ones run first
+on all examples, the costly ones only on the examples nothing broke yet.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+from visualizer.core.attacks.apgd import APGDParams
+from visualizer.core.attacks.params import AttackParams, parse_number
+from visualizer.core.attacks.spatial import SpatialParams
+from visualizer.core.errors import ParameterError
+
+THREAT_FORMS = ("clean", "fgsm:linf:EPS", "pgd:NORM:EPS[:STEPS[:RESTARTS]]", "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]]",
+                "apgd-t:NORM:EPS[:STEPS[:TARGETS]]", "autoattack:NORM:EPS",
+                "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]", "spatial:worst-of-k[:K]")
+PGD_STEPS = 20
+APGD_STEPS = 100
+APGD_TARGETS = 9
+NORM_NAMES = {"linf": "L\u221e", "l2": "L2"}
+# Forward passes per example AutoAttack's standard version may spend (APGD-CE, APGD-T,
+# FAB-T, Square): only used to run it after every cheaper attack of an ensemble.
+AUTOATTACK_COST = 100 + 9 * 100 + 9 * 100 + 5000
+FORWARD_ONLY = 1 / 3     # a forward pass costs about a third of a forward+backward pass
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One attack of a threat. ``kind``: clean, fgsm, pgd, apgd-ce, apgd-t, autoattack,
+    spatial-grid or spatial-worst-of-k; ``runs``: restarts (pgd, apgd-ce) or target classes (apgd-t)."""
+
+    kind: str
+    text: str                          # canonical spec, e.g. pgd:linf:0.3:20:1
+    norm: str | None = None
+    eps: float | None = None
+    eps_text: str | None = None
+    steps: int | None = None
+    runs: int | None = None
+    spatial: SpatialParams | None = None
+
+    @property
+    def curve_text(self) -> str:
+        """The spec with its epsilon left out: the specs of one curve share it."""
+        return self.text if self.eps_text is None else self.text.replace(f":{self.eps_text}", ":*", 1)
+
+    def cost(self) -> float:
+        """Rough forward+backward passes per example: the order cheap-first runs in."""
+        if self.kind == "clean":
+            return 0.0
+        if self.kind == "fgsm":
+            return 2.0
+        if self.kind in ("pgd", "apgd-ce", "apgd-t"):
+            return float((self.steps + 1) * self.runs)
+        if self.kind == "autoattack":
+            return float(AUTOATTACK_COST)
+        p = self.spatial
+        count = p.rotations * p.translations ** 2 if p.mode == "grid" else p.k
+        return count * FORWARD_ONLY
+
+    def attack_params(self, seed: int) -> AttackParams:
+        """FGSM / one PGD restart (restarts run as separate stages, see evaluation.ensemble)."""
+        return AttackParams(method=self.kind, norm=self.norm, eps=self.eps, steps=self.steps or 1,
+                            random_start=self.kind == "pgd", restarts=1, best_iterate=True,
+                            early_stop=self.kind == "pgd", seed=seed)   # FGSM is one step: nothing to stop
+
+    def apgd_params(self, seed: int) -> APGDParams:
+        if self.kind == "apgd-ce":
+            return APGDParams(norm=self.norm, eps=self.eps, steps=self.steps, loss="ce", restarts=self.runs, seed=seed)
+        return APGDParams(norm=self.norm, eps=self.eps, steps=self.steps, loss="dlr-targeted",
+                          target_classes=self.runs, seed=seed)
+
+    def label(self) -> str:
+        """Short text for table headers, e.g. 'PGD-20 L∞'."""
+        name = {"clean": "Clean", "fgsm": "FGSM", "pgd": f"PGD-{self.steps}", "apgd-ce": "APGD-CE",
+                "apgd-t": "APGD-T", "autoattack": "AutoAttack", "spatial-grid": "Rot+Trans grid",
+                "spatial-worst-of-k": "Rot+Trans worst-of-k"}[self.kind]
+        if self.kind == "pgd" and self.runs and self.runs > 1:
+            name += f" \u00d7{self.runs}"
+        if self.kind == "spatial-worst-of-k":
+            name = f"Rot+Trans worst-of-{self.spatial.k}"
+        return f"{name} {NORM_NAMES[self.norm]}" if self.norm else name
+
+    def resolved_parameters(self) -> dict:
+        """Every setting the attack runs with (seeds are drawn per batch, see ensemble.stage_seed)."""
+        if self.kind in ("fgsm", "pgd"):
+            params = self.attack_params(0).resolved().to_dict()
+            params.pop("seed")
+            if self.kind == "pgd":
+                params["restarts"] = self.runs    # run as separate stages on what earlier restarts left
+            return params
+        if self.kind in ("apgd-ce", "apgd-t"):
+            params = self.apgd_params(0).to_dict()
+            params.pop("seed")
+            return params
+        if self.kind == "autoattack":
+            return {"implementation": "pyautoattack", "version": "standard", "norm": self.norm, "eps": self.eps,
+                    "attacks": ["apgd-ce", "apgd-t", "fab-t", "square"]}
+        if self.spatial is not None:
+            params = self.spatial.to_dict()
+            for name in ("seed", "chunk_size"):
+                params.pop(name)
+            return params
+        return {}
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind, "spec": self.text, "norm": self.norm, "eps": self.eps, "eps_text": self.eps_text,
+               "steps": self.steps, "runs": self.runs, "parameters": self.resolved_parameters()}
+        if self.spatial is not None:
+            out["spatial"] = self.spatial.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Threat:
+    """An ensemble of attacks (often one). ``text`` is its canonical id."""
+
+    attacks: tuple[AttackSpec, ...]
+    text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", "+".join(a.text for a in self.attacks))
+
+    @property
+    def run_order(self) -> list[AttackSpec]:
+        return sorted(self.attacks, key=lambda a: a.cost())
+
+    @property
+    def eps(self) -> float | None:
+        values = {a.eps for a in self.attacks}
+        return values.pop() if len(values) == 1 else None
+
+    @property
+    def norm(self) -> str | None:
+        values = {a.norm for a in self.attacks}
+        return values.pop() if len(values) == 1 else None
+
+    @property
+    def curve(self) -> str | None:
+        """Threats that differ only in epsilon share this key (None: not on a curve)."""
+        return "+".join(a.curve_text for a in self.attacks) if self.eps is not None else None
+
+    @property
+    def is_clean(self) -> bool:
+        return all(a.kind == "clean" for a in self.attacks)
+
+    @property
+    def kinds(self) -> set[str]:
+        return {a.kind for a in self.attacks}
+
+    def label(self) -> str:
+        return " + ".join(a.label() for a in self.attacks)
+
+    def seed_key(self) -> int:
+        """A stable number for this threat's random streams (independent of its position)."""
+        return zlib.crc32(self.text.encode())
+
+    def to_dict(self) -> dict:
+        return {"id": self.text, "label": self.label(), "eps": self.eps, "norm": self.norm, "curve": self.curve,
+                "attacks": [a.to_dict() for a in self.attacks]}
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ParameterError(f"{what} must be a whole number, not {text!r}.") from None
+    if value < 1:
+        raise ParameterError(f"{what} must be at least 1, got {value}.")
+    return value
+
+
+def _eps_values(text: str, spec: str) -> list[tuple[float, str]]:
+    tokens = [t.strip() for t in text.split(",")]
+    if not all(tokens):
+        raise ParameterError(f"{spec}: an empty epsilon in {text!r}; write e.g. 0.1,0.2,0.3.")
+    return [(parse_number(t, f"{spec}: epsilon"), t) for t in tokens]
+
+
+def _gradient_attack(kind: str, fields: list[str], spec: str) -> list[AttackSpec]:
+    max_fields = {"fgsm": 2, "autoattack": 2}.get(kind, 4)
+    if len(fields) < 2 or len(fields) > max_fields:
+        form = next(f for f in THREAT_FORMS if f.startswith(kind + ":"))
+        raise ParameterError(f"{spec!r}: write {form}.")
+    norm = fields[0].strip().lower()
+    if norm not in NORM_NAMES:
+        raise ParameterError(f"{spec!r}: the norm must be linf or l2, not {fields[0]!r}.")
+    if kind == "fgsm" and norm != "linf":
+        raise ParameterError(f"{spec!r}: FGSM is defined for L-inf only; use pgd:l2 for L2.")
+    default_steps, default_runs = {"pgd": (PGD_STEPS, 1), "apgd-ce": (APGD_STEPS, 1), "apgd-t": (APGD_STEPS, APGD_TARGETS),
+                                   "fgsm": (1, 1), "autoattack": (None, None)}[kind]
+    steps = _whole(fields[2], f"{spec}: steps") if len(fields) > 2 else default_steps
+    runs_name = "targets" if kind == "apgd-t" else "restarts"
+    runs = _whole(fields[3], f"{spec}: {runs_name}") if len(fields) > 3 else default_runs
+    out = []
+    for eps, token in _eps_values(fields[1], spec):
+        tail = "" if kind in ("fgsm", "autoattack") else f":{steps}:{runs}"
+        attack = AttackSpec(kind, f"{kind}:{norm}:{token}{tail}", norm, eps, token, steps, runs)
+        # Build the parameter objects once so every bad value is reported now, not mid-run.
+        if kind in ("fgsm", "pgd"):
+            attack.attack_params(0)
+        elif kind.startswith("apgd"):
+            attack.apgd_params(0)
+        elif not eps > 0 or (norm == "linf" and eps > 1):
+            raise ParameterError(f"{spec!r}: epsilon must be positive (at most 1 for L-inf), got {eps}.")
+        out.append(attack)
+    return out
+
+
+def _spatial_attack(fields: list[str], spec: str) -> list[AttackSpec]:
+    mode = fields[0].strip().lower() if fields else ""
+    numbers = [f.strip() for f in fields[1:]]
+    if mode == "grid":
+        if len(numbers) > 4:
+            raise ParameterError(f"{spec!r}: write spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS].")
+        names = ("maximum rotation", "rotations", "maximum translation", "translations")
+        values = {}
+        for name, token in zip(names, numbers):
+            values[name] = _whole(token, f"{spec}: {name}") if name in ("rotations", "translations") else \
+                parse_number(token, f"{spec}: {name}")
+        params = SpatialParams(mode="grid", max_rotation=values.get("maximum rotation", 30.0),
+                               rotations=values.get("rotations", 31), max_translation=values.get("maximum translation"),
+                               translations=values.get("translations", 5))
+        text = "spatial:grid" + "".join(f":{t}" for t in numbers)
+        return [AttackSpec("spatial-grid", text, spatial=params)]
+    if mode in ("worst-of-k", "random"):
+        if len(numbers) > 1:
+            raise ParameterError(f"{spec!r}: write spatial:worst-of-k[:K].")
+        k = _whole(numbers[0], f"{spec}: K") if numbers else 10
+        return [AttackSpec("spatial-worst-of-k", f"spatial:worst-of-k:{k}", spatial=SpatialParams(mode="random", k=k))]
+    raise ParameterError(f"{spec!r}: the spatial attack is spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS] or "
+                         "spatial:worst-of-k[:K].")
+
+
+def _member(text: str) -> list[AttackSpec]:
+    """One attack, with a comma list of epsilons giving one AttackSpec per value."""
+    head, _, rest = text.strip().partition(":")
+    kind = head.strip().lower()
+    fields = rest.split(":") if rest else []
+    if kind == "clean":
+        if fields:
+            raise ParameterError(f"{text!r}: 'clean' takes no parameters.")
+        return [AttackSpec("clean", "clean")]
+    if kind in ("fgsm", "pgd", "apgd-ce", "apgd-t", "autoattack"):
+        return _gradient_attack(kind, fields, text.strip())
+    if kind == "spatial":
+        return _spatial_attack(fields, text.strip())
+    raise ParameterError(f"Unknown threat {text.strip()!r}; write one of: {', '.join(THREAT_FORMS)} "
+                         "(join several with + to need all of them to fail).")
+
+
+def parse_threat(text: str) -> list[Threat]:
+    """One ``--threat`` value -> its threats (several for a comma list of epsilons).
+
+    In an ensemble ``A+B`` every member with an epsilon list must list the same number of
+    values; they are taken in step. Raises ParameterError with the accepted forms."""
+    if not text or not text.strip():
+        raise ParameterError(f"An empty threat; write one of: {', '.join(THREAT_FORMS)}.")
+    members = [_member(part) for part in text.split("+")]
+    lengths = {len(m) for m in members if len(m) > 1}
+    if len(lengths) > 1:
+        raise ParameterError(f"{text!r}: the attacks joined by + list different numbers of epsilons.")
+    count = lengths.pop() if lengths else 1
+    return [Threat(tuple(m[i] if len(m) > 1 else m[0] for m in members)) for i in range(count)]
+
+
+def parse_threats(texts: list[str]) -> list[Threat]:
+    """Every ``--threat`` value, in order, duplicates dropped."""
+    out: list[Threat] = []
+    for text in texts:
+        for threat in parse_threat(text):
+            if threat.text not in {t.text for t in out}:
+                out.append(threat)
+    if not out:
+        raise ParameterError(f"No threat given; write one of: {', '.join(THREAT_FORMS)}.")
+    return out

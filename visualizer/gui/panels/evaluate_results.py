@@ -9,6 +9,7 @@ from visualizer.core.figures.evaluation import MODEL_COLOURS, budget_text, curve
 from visualizer.gui.panels.theme import apply_plot_theme
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
 
+MAX_TABLE_HEIGHT = 320      # px: beyond that the table scrolls (many models)
 EXAMPLE_COLUMNS = ("Index", "Label", "Prediction", "Broken", "Margin", "By")
 EXAMPLE_TIPS = {"Broken": "yes: the threat made the model misclassify this example (or it already did, clean)",
                 "Margin": "true-class logit minus the largest other at the kept point (negative: misclassified)",
@@ -16,11 +17,11 @@ EXAMPLE_TIPS = {"Broken": "yes: the threat made the model misclassify this examp
 
 
 def cell_text(cell: dict) -> str:
-    """'71.3 %  [60.1, 80.4]' (percent, 95% Wilson interval)."""
+    """'71.3 %' over '[60.1, 80.4]' (percent, 95% Wilson interval)."""
     if cell.get("accuracy") is None:
         return "–"
     low, high = cell["ci95"]
-    return f"{100 * cell['accuracy']:.1f} %  [{100 * low:.1f}, {100 * high:.1f}]"
+    return f"{100 * cell['accuracy']:.1f} %\n[{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def cell_tip(cell: dict) -> str:
@@ -69,6 +70,8 @@ class AccuracyTable(QtWidgets.QTableWidget):
                 item.setTextAlignment(Qt.AlignCenter)
                 self.setItem(r, c, item)
         self.resizeColumnsToContents()
+        self.resizeRowsToContents()
+        self._fit_height()
 
     def show_cells(self, cells: list[dict]) -> None:
         """Summaries (Evaluation.summary dicts) into their cells."""
@@ -81,69 +84,82 @@ class AccuracyTable(QtWidgets.QTableWidget):
             if cell.get("warnings"):
                 item.setForeground(QtGui.QColor("#9a6700"))
         self.resizeColumnsToContents()
+        self.resizeRowsToContents()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as its rows (up to MAX_TABLE_HEIGHT): no scrolling for a few models, no
+        empty band under them."""
+        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
+        wide = self.horizontalHeader().length() + self.verticalHeader().width() > self.width() - 2 * self.frameWidth()
+        bar = self.horizontalScrollBar().sizeHint().height() if wide else 0
+        height = self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth() + bar
+        self.setFixedHeight(min(height, MAX_TABLE_HEIGHT))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_height()            # a narrower window may need room for the scroll bar
 
     def text_at(self, model: int, threat: int) -> str:
         return self.item(model, threat).text()
 
 
-class CurvesPlot(pg.PlotWidget):
-    """Accuracy (%) against epsilon, one line per model and curve (threats that differ only
-    in epsilon), the 95% interval as error bars. Hidden while no threat has two epsilons."""
+class CurvesPlot(pg.GraphicsLayoutWidget):
+    """Accuracy (%) against epsilon: a panel per curve (threats that differ only in epsilon,
+    e.g. PGD L-inf and PGD L2 each on their own epsilon scale), a line per model, the 95%
+    interval as error bars. Hidden while no threat has two epsilons."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        plot = self.getPlotItem()
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.setLabel("bottom", "\u03b5 (pixels in [0, 1])")
-        plot.setLabel("left", "accuracy (%)")
-        plot.getAxis("bottom").enableAutoSIPrefix(False)     # 0.05, not "50 (x0.001)"
-        plot.vb.setMouseEnabled(x=False, y=False)
-        plot.setYRange(0, 100, padding=0.03)
-        plot.showGrid(x=False, y=True, alpha=0.25)
-        self.legend = plot.addLegend(offset=(-10, 10))
         self.families: list[list[dict]] = []
+        self.plots: list[pg.PlotItem] = []
         self.setMinimumHeight(180)
         self.hide()
 
     def set_layout(self, threats: list) -> None:
         self.families = curve_families({"threats": [t.to_dict() for t in threats]})
-        self.getPlotItem().clear()
-        self.legend.clear()
+        self.clear()
+        self.plots = []
+        for family in self.families:
+            plot = self.addPlot(title=family[0]["label"])
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            plot.vb.setMouseEnabled(x=False, y=False)
+            plot.setLabel("bottom", "\u03b5 (pixels in [0, 1])")
+            plot.getAxis("bottom").enableAutoSIPrefix(False)     # 0.05, not "50 (x0.001)"
+            plot.setLabel("left", "accuracy (%)")
+            plot.showGrid(x=False, y=True, alpha=0.25)
+            plot.setYRange(0, 100, padding=0.03)
+            self.plots.append(plot)
+        if self.plots:
+            self.plots[0].addLegend(offset=(-10, 10))
         self.setVisible(bool(self.families))
+        apply_plot_theme(self)
 
     def show_cells(self, model_ids: list[str], cells: list[dict]) -> None:
         """Redraw every line from ``cells`` (points only where a cell has results)."""
-        if not self.families:
-            return
-        plot = self.getPlotItem()
-        plot.clear()
-        self.legend.clear()
         by_key = {(c["model"], c["threat"]): c for c in cells if c.get("accuracy") is not None}
         names = display_names(model_ids)
-        several = len(self.families) > 1
-        for m, model_id in enumerate(model_ids):
-            colour = MODEL_COLOURS[m % len(MODEL_COLOURS)]
-            for f, family in enumerate(self.families):
+        for plot, family in zip(self.plots, self.families):
+            plot.clear()
+            for m, model_id in enumerate(model_ids):
+                colour = MODEL_COLOURS[m % len(MODEL_COLOURS)]
                 points = [(t["eps"], by_key[(model_id, t["id"])]) for t in family if (model_id, t["id"]) in by_key]
                 if not points:
                     continue
-                x = [p[0] for p in points]
-                y = [100 * p[1]["accuracy"] for p in points]
-                low = [100 * (p[1]["accuracy"] - p[1]["ci95"][0]) for p in points]
-                high = [100 * (p[1]["ci95"][1] - p[1]["accuracy"]) for p in points]
-                style = Qt.SolidLine if f == 0 else Qt.DashLine
-                label = names[m] + (f" · {family[0]['label']}" if several else "")
-                plot.plot(x, y, pen=pg.mkPen(colour, width=2, style=style), symbol="o", symbolSize=6,
-                          symbolBrush=colour, symbolPen=None, name=label)
-                plot.addItem(pg.ErrorBarItem(x=_array(x), y=_array(y), bottom=_array(low), top=_array(high),
-                                             beam=0, pen=pg.mkPen(colour, width=1)))
-        plot.setYRange(0, 100, padding=0.03)
+                x = _array([p[0] for p in points])
+                y = _array([100 * p[1]["accuracy"] for p in points])
+                low = y - _array([100 * p[1]["ci95"][0] for p in points])
+                high = _array([100 * p[1]["ci95"][1] for p in points]) - y
+                plot.plot(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour,
+                          symbolPen=None, name=names[m])
+                plot.addItem(pg.ErrorBarItem(x=x, y=y, bottom=low, top=high, beam=0, pen=pg.mkPen(colour, width=1)))
+            plot.setYRange(0, 100, padding=0.03)
         apply_plot_theme(self)
 
     def point_count(self) -> int:
-        """Points drawn (tests and the placeholder logic)."""
-        return sum(len(item.xData) for item in self.getPlotItem().listDataItems() if item.xData is not None)
+        """Points drawn, over every panel."""
+        return sum(len(item.xData) for plot in self.plots for item in plot.listDataItems() if item.xData is not None)
 
 
 def _array(values):

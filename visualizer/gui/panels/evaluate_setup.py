@@ -74,7 +74,7 @@ class EvaluateSetup(QtWidgets.QWidget):
         self.seed.setToolTip("Seed of every random start and draw: the same seed gives the same numbers")
         self.models = QtWidgets.QListWidget()
         self.models.setToolTip("The loaded models to evaluate (each reads the data at its own input size)")
-        self.models.setMaximumHeight(110)
+        self.models.setMaximumHeight(80)
         self.threats_edit = QtWidgets.QLineEdit(DEFAULT_THREATS)
         self.threats_edit.setToolTip(THREATS_TIP)
         self.message = QtWidgets.QLabel()

@@ -116,9 +116,10 @@ class EvaluateWorkspace(TabWorkspace):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
 
     def _build_page(self) -> QtWidgets.QWidget:
-        left = QtWidgets.QWidget()
-        column = QtWidgets.QVBoxLayout(left)
-        column.addWidget(self.setup)
+        """The choice and the run's state on top, the table across, curves and examples below."""
+        side = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.evaluate_button)
         buttons.addWidget(self.export_button)
@@ -127,25 +128,28 @@ class EvaluateWorkspace(TabWorkspace):
         column.addWidget(self.status_label)
         column.addWidget(self.warnings)
         column.addStretch(1)
-        results = QtWidgets.QWidget()
-        box = QtWidgets.QVBoxLayout(results)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.table)
+        top = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(top)
+        row.addWidget(self.setup, 3, Qt.AlignTop)
+        row.addWidget(side, 2, Qt.AlignTop)
         listing = QtWidgets.QWidget()
         box = QtWidgets.QVBoxLayout(listing)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.examples_title)
         box.addWidget(self.examples)
-        right = QtWidgets.QSplitter(Qt.Vertical)
-        for widget, stretch in ((results, 2), (self.curves, 3), (listing, 3)):
-            right.addWidget(widget)
-            right.setStretchFactor(right.count() - 1, stretch)
-        page = QtWidgets.QSplitter(Qt.Horizontal)
-        page.addWidget(left)
-        page.addWidget(right)
-        left.setMaximumWidth(560)            # the results need the room
-        page.setStretchFactor(0, 1)
-        page.setStretchFactor(1, 3)
+        self.examples_title.setWordWrap(True)
+        bottom = QtWidgets.QSplitter(Qt.Horizontal)
+        bottom.addWidget(self.curves)
+        bottom.addWidget(listing)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setSizes([3000, 2000])          # proportions; a splitter otherwise favours the table
+        page = QtWidgets.QSplitter(Qt.Vertical)
+        for widget, stretch in ((top, 0), (self.table, 1), (bottom, 3)):
+            page.addWidget(widget)
+            page.setStretchFactor(page.count() - 1, stretch)
+        page.setChildrenCollapsible(False)
+        page.setSizes([self.setup.sizeHint().height(), 140, 2000])
         return page
 
     # -- running ----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ text gives one message."""
 import json
 
 import pytest
+import torch
+from torch import nn
 
 from mnist_support import MNIST_DIR, MNIST_SPEC
 from window_support import LONG, add_model
@@ -90,6 +92,8 @@ def test_cancel_keeps_the_finished_batches_and_returns_to_idle(qtbot, digits_pai
     tab = _set_up(w, threats="pgd:linf:0.1:40", limit=64, batch=8)
     w.run(all_models=True)
     qtbot.waitUntil(lambda: tab.table.text_at(0, 0).endswith("]"), timeout=LONG)     # a batch is in
+    qtbot.waitUntil(lambda: "img/s" in w.jobs.progress_label.text() and "ETA" in w.jobs.progress_label.text(),
+                    timeout=LONG)
     w.cancel()
     qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
     ev = tab.evaluation
@@ -196,3 +200,28 @@ def test_split_threats():
 
     assert split_threats(" clean;pgd:linf:0.1, 0.2 :5\n fgsm : linf:8/255 + pgd:linf:8/255 ") == [
         "clean", "pgd:linf:0.1,0.2:5", "fgsm:linf:8/255+pgd:linf:8/255"]
+
+
+class _NoisyInput(nn.Module):
+    """A randomised defence: Gaussian noise on the input before the network."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x + 0.1 * torch.randn_like(x))
+
+
+def test_gradient_masking_warnings_are_shown(qtbot, window, tmp_path):
+    """A real randomised model (noise on its input): the core's masking check warns that
+    identical calls differ, and the tab shows the record's warnings."""
+    from mnist_support import save_torchscript, tiny_mnist_net
+
+    torch.manual_seed(0)
+    path = save_torchscript(_NoisyInput(tiny_mnist_net()), tmp_path / "noisy.pt")
+    add_model(qtbot, window, f"torchscript:{path}", {"device": "cpu", "input_size": 28})
+    tab = _evaluate(qtbot, window, threats="clean fgsm:linf:0.1", limit=8)
+    warnings = tab.evaluation.warnings()
+    assert any("different outputs" in w for w in warnings)
+    assert tab.warnings.isVisible() and all(w in tab.warnings.text() for w in warnings)

@@ -5,6 +5,8 @@ interval as error bars), and the examples of one cell."""
 
 from __future__ import annotations
 
+import html
+
 from visualizer.core.figures.evaluation import MODEL_COLOURS, budget_text, curve_families, display_names
 from visualizer.gui.panels.theme import apply_plot_theme
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
@@ -104,7 +106,7 @@ class AccuracyTable(QtWidgets.QTableWidget):
         return self.item(model, threat).text()
 
 
-class CurvesPlot(pg.GraphicsLayoutWidget):
+class CurvesPlot(QtWidgets.QWidget):
     """Accuracy (%) against epsilon: a panel per curve (threats that differ only in epsilon,
     e.g. PGD L-inf and PGD L2 each on their own epsilon scale), a line per model, the 95%
     interval as error bars. Hidden while no threat has two epsilons."""
@@ -113,15 +115,27 @@ class CurvesPlot(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.families: list[list[dict]] = []
         self.plots: list[pg.PlotItem] = []
+        # The legend is a line of text above the panels: inside a panel it would hide points
+        # (no corner is free for every model's curve), and pyqtgraph's own legend stretches
+        # when it is given a cell of the layout.
+        self.legend = QtWidgets.QLabel()
+        self.legend.setTextFormat(Qt.RichText)
+        self.legend.setAlignment(Qt.AlignCenter)
+        self.canvas = pg.GraphicsLayoutWidget()
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.legend)
+        box.addWidget(self.canvas, 1)
         self.setMinimumHeight(180)
         self.hide()
 
     def set_layout(self, threats: list) -> None:
         self.families = curve_families({"threats": [t.to_dict() for t in threats]})
-        self.clear()
+        self.canvas.clear()
         self.plots = []
+        self.legend.setText("")
         for family in self.families:
-            plot = self.addPlot(title=family[0]["label"])
+            plot = self.canvas.addPlot(title=family[0]["label"])
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.vb.setMouseEnabled(x=False, y=False)
@@ -131,15 +145,16 @@ class CurvesPlot(pg.GraphicsLayoutWidget):
             plot.showGrid(x=False, y=True, alpha=0.25)
             plot.setYRange(0, 100, padding=0.03)
             self.plots.append(plot)
-        if self.plots:
-            self.plots[0].addLegend(offset=(-10, 10))
         self.setVisible(bool(self.families))
-        apply_plot_theme(self)
+        apply_plot_theme(self.canvas)
 
     def show_cells(self, model_ids: list[str], cells: list[dict]) -> None:
         """Redraw every line from ``cells`` (points only where a cell has results)."""
         by_key = {(c["model"], c["threat"]): c for c in cells if c.get("accuracy") is not None}
         names = display_names(model_ids)
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
+            f'<span style="color:{MODEL_COLOURS[m % len(MODEL_COLOURS)]}; font-weight:bold">\u2014\u25cf\u2014</span>'
+            f"&nbsp;{html.escape(name)}" for m, name in enumerate(names)) + "&nbsp;&nbsp;&nbsp;(bars: 95% interval)")
         for plot, family in zip(self.plots, self.families):
             plot.clear()
             for m, model_id in enumerate(model_ids):
@@ -152,10 +167,10 @@ class CurvesPlot(pg.GraphicsLayoutWidget):
                 low = y - _array([100 * p[1]["ci95"][0] for p in points])
                 high = _array([100 * p[1]["ci95"][1] for p in points]) - y
                 plot.plot(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour,
-                          symbolPen=None, name=names[m])
+                          symbolPen=None)
                 plot.addItem(pg.ErrorBarItem(x=x, y=y, bottom=low, top=high, beam=0, pen=pg.mkPen(colour, width=1)))
             plot.setYRange(0, 100, padding=0.03)
-        apply_plot_theme(self)
+        apply_plot_theme(self.canvas)
 
     def point_count(self) -> int:
         """Points drawn, over every panel."""

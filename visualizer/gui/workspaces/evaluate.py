@@ -138,18 +138,19 @@ class EvaluateWorkspace(TabWorkspace):
         box.addWidget(self.examples_title)
         box.addWidget(self.examples)
         self.examples_title.setWordWrap(True)
+        # A wrapped label's height depends on its width, which a splitter does not ask: keep two lines.
+        self.examples_title.setMinimumHeight(2 * self.examples_title.fontMetrics().lineSpacing() + 4)
         bottom = QtWidgets.QSplitter(Qt.Horizontal)
         bottom.addWidget(self.curves)
         bottom.addWidget(listing)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
         bottom.setSizes([3000, 2000])          # proportions; a splitter otherwise favours the table
-        page = QtWidgets.QSplitter(Qt.Vertical)
-        for widget, stretch in ((top, 0), (self.table, 1), (bottom, 3)):
-            page.addWidget(widget)
-            page.setStretchFactor(page.count() - 1, stretch)
-        page.setChildrenCollapsible(False)
-        page.setSizes([self.setup.sizeHint().height(), 140, 2000])
+        page = QtWidgets.QWidget()
+        stack = QtWidgets.QVBoxLayout(page)
+        stack.addWidget(top)
+        stack.addWidget(self.table)          # as tall as its rows (AccuracyTable fits itself)
+        stack.addWidget(bottom, 1)
         return page
 
     # -- running ----------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_the_table_and_curves_equal_the_cores_run(qtbot, digits_pair):
         m, t = ev.model_ids.index(cell["model"]), [x.text for x in ev.threats].index(cell["threat"])
         assert tab.table.text_at(m, t) == cell_text(cell)
         assert ev.cell_rows(m, t) == core.cell_rows(m, t)
-    assert tab.curves.isVisible() and tab.curves.point_count() == 2 * 2     # two models x two eps
+    assert tab.curves.isVisible() and tab.curves.point_count() == 2 * 3     # two models x (clean at 0 + two eps)
     assert "Done: 16 examples" in tab.status_label.text()
     # A cell lists its examples as the record has them.
     tab.table.cellClicked.emit(1, 2)
@@ -193,6 +193,15 @@ def test_bad_threat_text_gives_one_message_and_blocks_the_run(qtbot, digits_pair
     assert not tab.evaluate_button.isEnabled() and not w.run_all_button.isEnabled()
     tab.setup.threats_edit.setText("clean  pgd:linf:0.1, 0.2:5")       # spaces around the commas are fine
     assert tab.setup.problem() is None and not tab.setup.message.isVisible() and tab.evaluate_button.isEnabled()
+
+
+def test_file_export_on_the_tab_asks_for_the_evaluation(qtbot, window):
+    """File > Export while the Evaluate tab is shown is the tab's own export (nothing to
+    write before a run), not the attack-result dialog."""
+    w = window
+    w.tabs.setCurrentWidget(_tab(w).page)
+    w.exporter.act_export.trigger()
+    assert w.last_error == "Run an evaluation first."
 
 
 def test_split_threats():

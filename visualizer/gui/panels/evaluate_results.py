@@ -131,6 +131,8 @@ class CurvesPlot(QtWidgets.QWidget):
 
     def set_layout(self, threats: list) -> None:
         self.families = curve_families({"threats": [t.to_dict() for t in threats]})
+        # Clean accuracy is every curve's point at epsilon 0, as in the exported curves figure.
+        self.clean_id = next((t.text for t in threats if t.is_clean), None)
         self.canvas.clear()
         self.plots = []
         self.legend.setText("")
@@ -159,7 +161,10 @@ class CurvesPlot(QtWidgets.QWidget):
             plot.clear()
             for m, model_id in enumerate(model_ids):
                 colour = MODEL_COLOURS[m % len(MODEL_COLOURS)]
-                points = [(t["eps"], by_key[(model_id, t["id"])]) for t in family if (model_id, t["id"]) in by_key]
+                members = [(t["eps"], t["id"]) for t in family]
+                if self.clean_id is not None:
+                    members.insert(0, (0.0, self.clean_id))
+                points = [(eps, by_key[(model_id, tid)]) for eps, tid in members if (model_id, tid) in by_key]
                 if not points:
                     continue
                 x = _array([p[0] for p in points])

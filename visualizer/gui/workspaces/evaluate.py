@@ -282,6 +282,10 @@ class EvaluateWorkspace(TabWorkspace):
         self.ctx.status(f"{image.name} on {entry.title}: {link.note}.", 12000)
 
     # -- export -----------------------------------------------------------------------------------
+    def export_own_files(self) -> bool:
+        self.ask_export()          # File > Export (Ctrl+E) here writes the evaluation's files
+        return True
+
     def ask_export(self) -> None:
         if self.evaluation is None:
             self.ctx.report_error("Nothing to export", "Run an evaluation first.")

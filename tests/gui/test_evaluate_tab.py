@@ -195,6 +195,16 @@ def test_bad_threat_text_gives_one_message_and_blocks_the_run(qtbot, digits_pair
     assert tab.setup.problem() is None and not tab.setup.message.isVisible() and tab.evaluate_button.isEnabled()
 
 
+def test_a_missing_data_set_gives_one_message_and_the_window_stays_usable(qtbot, digits_pair, tmp_path):
+    w = digits_pair
+    tab = _set_up(w)
+    tab.setup.data_edit.setText(f"mnist:{tmp_path / 'nowhere'}")
+    w.run(all_models=True)
+    qtbot.waitUntil(lambda: w.last_error is not None and not w.pool.busy(), timeout=LONG)
+    assert str(tmp_path / "nowhere") in w.last_error and "Traceback" not in w.last_error
+    assert tab.evaluation is None and "failed" in tab.status_label.text() and tab.evaluate_button.isEnabled()
+
+
 def test_file_export_on_the_tab_asks_for_the_evaluation(qtbot, window):
     """File > Export while the Evaluate tab is shown is the tab's own export (nothing to
     write before a run), not the attack-result dialog."""

@@ -108,7 +108,7 @@ class EvaluateWorkspace(TabWorkspace):
         self._shown_done = -1
 
         self.setup.changed.connect(ctx.refresh)
-        self.evaluate_button.clicked.connect(lambda: self.run(self.state.ready_models()))
+        self.evaluate_button.clicked.connect(self._evaluate_clicked)
         self.export_button.clicked.connect(self.ask_export)
         self.table.cellChosen.connect(self.show_cell)
         self.examples.exampleChosen.connect(self.open_example)
@@ -165,11 +165,11 @@ class EvaluateWorkspace(TabWorkspace):
         self.export_button.setEnabled(self.evaluation is not None and not self.ctx.jobs.running(EXPORT_SLOT))
 
     def run(self, entries: list[ModelEntry]) -> None:
-        """Evaluate the ticked models (the tab's own choice; ``entries`` only says which are
-        ready). Raises VisualizerError for a setup that is not valid."""
+        """Evaluate the ticked models: the tab's own choice, so Run, Run on all and Evaluate
+        all do the same (``entries``, the window's pick, is not used). Raises
+        VisualizerError for a setup that is not valid."""
         setup = self.setup.setup()
-        ready = set(map(id, entries))
-        self._entries = [e for e in setup.models if e.ready and id(e) in ready]
+        self._entries = [e for e in setup.models if e.ready and e in self.state.models]
         if not self._entries:
             raise VisualizerError("Tick at least one loaded model to evaluate.")
         models = [e.model for e in self._entries]
@@ -186,6 +186,12 @@ class EvaluateWorkspace(TabWorkspace):
                    on_failed=self._failed, label=f"Evaluate on {len(models)} model{'s' if len(models) > 1 else ''}")
         self.ctx.show_page(self.page)
         self.ctx.refresh()
+
+    def _evaluate_clicked(self) -> None:
+        try:
+            self.run(self.state.ready_models())
+        except VisualizerError as exc:
+            self.ctx.report_error("Cannot evaluate", str(exc))
 
     def _progress(self, live: LiveEvaluation) -> None:
         done = live.finished.examples_done if live.finished else 0

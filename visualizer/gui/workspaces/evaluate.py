@@ -311,8 +311,9 @@ class EvaluateWorkspace(TabWorkspace):
             overwrite = True
         self.export_to(folder, overwrite)
 
-    def export_to(self, folder, overwrite: bool = False) -> None:
-        """Write the CLI's files into ``folder`` in the worker; ``exported`` follows."""
+    def export_to(self, folder, overwrite: bool = False, dpi: int = 200) -> None:
+        """Write the CLI's files into ``folder`` in the worker (PNG at ``dpi``, as --dpi);
+        ``exported`` follows."""
         from visualizer.core.evaluation.output import export_evaluation
 
         ev = self.evaluation
@@ -321,7 +322,7 @@ class EvaluateWorkspace(TabWorkspace):
             self.ctx.jobs.explain_failure(exc, details)
             self.exported.emit(None)
 
-        self.ctx.jobs.start(EXPORT_SLOT, call_in_worker(lambda: export_evaluation(folder, ev, overwrite)),
+        self.ctx.jobs.start(EXPORT_SLOT, call_in_worker(lambda: export_evaluation(folder, ev, overwrite, dpi)),
                             on_finished=lambda record: self._exported(folder, record), on_failed=failed,
                             label="Exporting the evaluation")
 

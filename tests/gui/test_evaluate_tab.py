@@ -205,6 +205,23 @@ def test_a_missing_data_set_gives_one_message_and_the_window_stays_usable(qtbot,
     assert tab.evaluation is None and "failed" in tab.status_label.text() and tab.evaluate_button.isEnabled()
 
 
+def test_a_session_keeps_the_tabs_choice(qtbot, digits_pair, settings, tmp_path):
+    from visualizer.gui.main_window import MainWindow
+
+    w = digits_pair
+    tab = _set_up(w, threats="clean pgd:linf:8/255:7", limit=40, batch=10, seed=5)
+    tab.setup.split.setCurrentText("train")
+    path = tmp_path / "lab.advsession"
+    assert w.save_session(path)
+    w2 = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(w2)
+    assert w2.open_session(path)
+    qtbot.waitUntil(lambda: len(w2.state.ready_models()) == 2 and not w2.pool.busy(), timeout=LONG)
+    assert _tab(w2).setup.state() == tab.setup.state()
+    assert [e.model.info.model_id for e in _tab(w2).setup.checked_models()] == ["digits-standard", "digits-robust"]
+    w2.pool.shutdown()
+
+
 def test_file_export_on_the_tab_asks_for_the_evaluation(qtbot, window):
     """File > Export while the Evaluate tab is shown is the tab's own export (nothing to
     write before a run), not the attack-result dialog."""

@@ -42,12 +42,13 @@ class LiveEvaluation:
 
 @dataclass
 class EvaluationRun:
-    evaluation: Evaluation | None        # None: cancelled before the first batch started
+    evaluation: Evaluation | None        # None: cancelled while the data set was read
     data: object                         # the first model's Dataset (example images come from it)
 
 
 def evaluation_job(models: list, setup):
     """The worker's generator: read the data set as each model reads it, then the core's run."""
+    from visualizer.core.cancel import is_cancelled
     from visualizer.core.data import load_dataset
     from visualizer.core.evaluation import evaluate
 
@@ -55,6 +56,8 @@ def evaluation_job(models: list, setup):
         datasets = [load_dataset(setup.data, setup.split, preprocessing=m.info.preprocessing,
                                  class_names=m.info.class_names, limit=setup.limit) for m in models]
         total = len(datasets[0])
+        if is_cancelled(token):            # while the data was read: nothing was evaluated
+            return EvaluationRun(None, datasets[0])
         yield LiveEvaluation(total, None, None)
         run = evaluate(models, datasets, setup.threats, batch_size=setup.batch_size, seed=setup.seed, cancel=token)
         latest = None
@@ -213,7 +216,7 @@ class EvaluateWorkspace(TabWorkspace):
     def _finished(self, run: EvaluationRun) -> None:
         ev = run.evaluation
         if ev is None:
-            self.status_label.setText("Cancelled before any batch finished: nothing to show.")
+            self.status_label.setText("Cancelled while the data set was read: nothing was evaluated.")
         else:
             self.evaluation, self.data = ev, run.data
             self._show_cells(ev.summaries())

@@ -6,11 +6,13 @@
 from visualizer.gui.workspaces.attack import AttackWorkspace
 from visualizer.gui.workspaces.saliency import SaliencyWorkspace
 from visualizer.gui.workspaces.sweep import SweepWorkspace
+from visualizer.gui.workspaces.train import TrainWorkspace
 
 TABS = (
     AttackWorkspace,
     SweepWorkspace,
     SaliencyWorkspace,
+    TrainWorkspace,
 )
 
 __all__ = ["TABS"]

@@ -1,0 +1,110 @@
+"""Clean and robust accuracy against epoch, one line pair per training run (clean solid,
+robust dashed, one colour per run), so standard and adversarial training are compared on
+one plot while they train. Redrawn from each run's full history on every update: a few
+points per run, and no epoch can be missed when progress events are throttled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.qt import Qt, QtWidgets, pg
+
+__all__ = ["RobustnessPlot", "RUN_COLOURS"]
+
+# Okabe & Ito's colour-blind-safe qualitative palette (2008), in order of contrast on white.
+RUN_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+
+
+@dataclass
+class _Run:
+    name: str
+    colour: str
+    history: list[dict] = field(default_factory=list)
+    clean: pg.PlotDataItem | None = None
+    robust: pg.PlotDataItem | None = None
+
+
+class RobustnessPlot(ThemedWidget):
+    """``add_run(name)`` starts a line pair; ``set_history(run, records)`` redraws it from the
+    trainer's epoch records (``epoch``, ``test_clean_accuracy``, ``test_robust_accuracy``)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.view = pg.PlotWidget()
+        plot = self.view.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.vb.setMouseEnabled(x=False, y=False)
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", "held-out accuracy")
+        plot.showGrid(x=False, y=True, alpha=0.25)
+        plot.setYRange(0, 1.02, padding=0)
+        plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
+        self.legend = plot.addLegend(offset=(-10, -10))      # bottom right: accuracies climb away from it
+        self.runs: list[_Run] = []
+        self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
+        self.empty_hint.set_empty(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.setMinimumHeight(220)
+        self.apply_theme()
+
+    def plot_views(self) -> list[pg.GraphicsView]:
+        return [self.view]
+
+    def theme_changed(self, colours: PlotColours) -> None:
+        self.empty_hint.set_colours(colours)
+        for run in self.runs:
+            self._style(run, colours)
+
+    def _style(self, run: _Run, colours: PlotColours) -> None:
+        colour = colours.accent(run.colour)
+        for curve, style, symbol in ((run.clean, Qt.PenStyle.SolidLine, "o"), (run.robust, Qt.PenStyle.DashLine, "t")):
+            curve.setPen(pg.mkPen(colour, width=2, style=style))
+            curve.setSymbol(symbol)
+            curve.setSymbolSize(8)
+            curve.setSymbolPen(pg.mkPen(colour))
+            curve.setSymbolBrush(colour if symbol == "o" else colours.window)
+
+    # ------------------------------------------------------------------ data
+    def add_run(self, name: str) -> int:
+        """A new line pair (empty until its first epoch); returns its index."""
+        run = _Run(name, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
+        plot = self.view.getPlotItem()
+        run.clean = plot.plot(name=f"{name}: clean")
+        run.robust = plot.plot(name=f"{name}: robust")
+        self.runs.append(run)
+        self._style(run, self.apply_theme())
+        return len(self.runs) - 1
+
+    def set_history(self, index: int, history: list[dict]) -> None:
+        run = self.runs[index]
+        run.history = [dict(r) for r in history]
+        epochs = [r["epoch"] for r in run.history]
+        run.clean.setData(epochs, [r["test_clean_accuracy"] for r in run.history])
+        robust = [(r["epoch"], r["test_robust_accuracy"]) for r in run.history if "test_robust_accuracy" in r]
+        run.robust.setData([e for e, _ in robust], [a for _, a in robust])
+        last = max((r["epoch"] for run in self.runs for r in run.history), default=0)
+        self.view.getPlotItem().setXRange(0.7, max(last, 2) + 0.3, padding=0)
+        self.empty_hint.set_empty(last == 0)
+
+    def points(self, index: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """(clean, robust) points of run ``index`` as plotted: (epoch, accuracy) pairs."""
+        run = self.runs[index]
+        pairs = []
+        for curve in (run.clean, run.robust):
+            x, y = curve.getData()
+            pairs.append([] if x is None else [(float(a), float(b)) for a, b in zip(x, y)])
+        return pairs[0], pairs[1]
+
+    def clear(self) -> None:
+        plot = self.view.getPlotItem()
+        for run in self.runs:
+            plot.removeItem(run.clean)
+            plot.removeItem(run.robust)
+        self.legend.clear()
+        self.runs = []
+        self.empty_hint.set_empty(True)

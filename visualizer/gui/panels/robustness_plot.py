@@ -20,6 +20,7 @@ RUN_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
 @dataclass
 class _Run:
     name: str
+    robust_label: str
     colour: str
     history: list[dict] = field(default_factory=list)
     clean: pg.PlotDataItem | None = None
@@ -32,17 +33,20 @@ class RobustnessPlot(ThemedWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.view = pg.PlotWidget()
-        plot = self.view.getPlotItem()
+        # The legend sits under the plot, one row per run: inside, it hid the low robust lines.
+        self.view = pg.GraphicsLayoutWidget()
+        plot = self.view.addPlot(row=0, col=0)
+        self.plot_item = plot
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.vb.setMouseEnabled(x=False, y=False)
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", "held-out accuracy")
         plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.setYRange(0, 1.02, padding=0)
+        plot.setYRange(-0.02, 1.02, padding=0)
         plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
-        self.legend = plot.addLegend(offset=(-10, -10))      # bottom right: accuracies climb away from it
+        self.legend = pg.LegendItem(colCount=2)
+        self.view.addItem(self.legend, row=1, col=0)
         self.runs: list[_Run] = []
         self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
         self.empty_hint.set_empty(True)
@@ -70,12 +74,14 @@ class RobustnessPlot(ThemedWidget):
             curve.setSymbolBrush(colour if symbol == "o" else colours.window)
 
     # ------------------------------------------------------------------ data
-    def add_run(self, name: str) -> int:
-        """A new line pair (empty until its first epoch); returns its index."""
-        run = _Run(name, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
-        plot = self.view.getPlotItem()
-        run.clean = plot.plot(name=f"{name}: clean")
-        run.robust = plot.plot(name=f"{name}: robust")
+    def add_run(self, name: str, robust_label: str = "robust") -> int:
+        """A new line pair (empty until its first epoch); returns its index. ``robust_label``
+        says which attack measured it ("robust, PGD-10 L∞ 0.3")."""
+        run = _Run(name, robust_label, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
+        run.clean = self.plot_item.plot()
+        run.robust = self.plot_item.plot()
+        self.legend.addItem(run.clean, f"{name}: clean")
+        self.legend.addItem(run.robust, f"{name}: {robust_label}")
         self.runs.append(run)
         self._style(run, self.apply_theme())
         return len(self.runs) - 1
@@ -88,7 +94,7 @@ class RobustnessPlot(ThemedWidget):
         robust = [(r["epoch"], r["test_robust_accuracy"]) for r in run.history if "test_robust_accuracy" in r]
         run.robust.setData([e for e, _ in robust], [a for _, a in robust])
         last = max((r["epoch"] for run in self.runs for r in run.history), default=0)
-        self.view.getPlotItem().setXRange(0.7, max(last, 2) + 0.3, padding=0)
+        self.plot_item.setXRange(0.7, max(last, 2) + 0.3, padding=0)
         self.empty_hint.set_empty(last == 0)
 
     def points(self, index: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
@@ -101,10 +107,9 @@ class RobustnessPlot(ThemedWidget):
         return pairs[0], pairs[1]
 
     def clear(self) -> None:
-        plot = self.view.getPlotItem()
         for run in self.runs:
-            plot.removeItem(run.clean)
-            plot.removeItem(run.robust)
+            self.plot_item.removeItem(run.clean)
+            self.plot_item.removeItem(run.robust)
         self.legend.clear()
         self.runs = []
         self.empty_hint.set_empty(True)

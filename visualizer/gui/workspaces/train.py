@@ -124,7 +124,10 @@ class TrainWorkspace(TabWorkspace):
         except VisualizerError as exc:
             self.ctx.report_error("Cannot train", str(exc))
             return False
-        run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}")
+        attack = request.watch.attack
+        norm = self.form.norm.currentText()
+        run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}",
+                                f"robust (PGD-{attack.steps} {norm} {attack.eps:.3g})")
         self._run = run
         self.status.setText(f"Training {request.name} into {request.config.out}…")
         jobs = self.ctx.jobs
@@ -178,10 +181,12 @@ class TrainWorkspace(TabWorkspace):
     # ------------------------------------------------------------------ sessions
     def session_data(self) -> dict:
         """The plotted runs (their names and epoch records), so a session reopens the plot."""
-        return {"runs": [{"name": r.name, "history": r.history} for r in self.plot.runs if r.history]}
+        return {"runs": [{"name": r.name, "robust": r.robust_label, "history": r.history}
+                         for r in self.plot.runs if r.history]}
 
     def restore_session_data(self, data: dict) -> None:
         self.plot.clear()
         for run in data.get("runs") or []:
             if isinstance(run, dict) and isinstance(run.get("history"), list):
-                self.plot.set_history(self.plot.add_run(str(run.get("name", "run"))), run["history"])
+                index = self.plot.add_run(str(run.get("name", "run")), str(run.get("robust", "robust")))
+                self.plot.set_history(index, run["history"])

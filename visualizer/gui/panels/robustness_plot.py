@@ -20,7 +20,7 @@ RUN_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
 @dataclass
 class _Run:
     name: str
-    robust_label: str
+    attack: str                # what measured robust accuracy, e.g. "PGD-10 L∞ 0.3"
     colour: str
     history: list[dict] = field(default_factory=list)
     clean: pg.PlotDataItem | None = None
@@ -45,7 +45,7 @@ class RobustnessPlot(ThemedWidget):
         plot.showGrid(x=False, y=True, alpha=0.25)
         plot.setYRange(-0.02, 1.02, padding=0)
         plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
-        self.legend = pg.LegendItem(colCount=2)
+        self.legend = pg.LegendItem(colCount=2)       # one row per run: clean, robust
         self.view.addItem(self.legend, row=1, col=0)
         self.runs: list[_Run] = []
         self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
@@ -74,17 +74,30 @@ class RobustnessPlot(ThemedWidget):
             curve.setSymbolBrush(colour if symbol == "o" else colours.window)
 
     # ------------------------------------------------------------------ data
-    def add_run(self, name: str, robust_label: str = "robust") -> int:
-        """A new line pair (empty until its first epoch); returns its index. ``robust_label``
-        says which attack measured it ("robust, PGD-10 L∞ 0.3")."""
-        run = _Run(name, robust_label, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
+    def add_run(self, name: str, attack: str = "") -> int:
+        """A new line pair (empty until its first epoch); returns its index. ``attack`` names
+        what measured robust accuracy ("PGD-10 L∞ 0.3"): in the title while every run shares
+        it, else beside each run's robust line."""
+        run = _Run(name, attack, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
         run.clean = self.plot_item.plot()
         run.robust = self.plot_item.plot()
         self.legend.addItem(run.clean, f"{name}: clean")
-        self.legend.addItem(run.robust, f"{name}: {robust_label}")
+        self.legend.addItem(run.robust, "robust")      # the same row: the run's name is beside it
         self.runs.append(run)
         self._style(run, self.apply_theme())
+        self._label_attacks()
         return len(self.runs) - 1
+
+    def _label_attacks(self) -> None:
+        attacks = {run.attack for run in self.runs}
+        shared = len(attacks) == 1
+        title = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
+        self.plot_item.setTitle(title, size="9pt")
+        for run in self.runs:
+            label = self.legend.getLabel(run.robust)
+            if label is not None:
+                label.setText("robust" if shared or not run.attack else f"robust ({run.attack})")
+        self.apply_theme()
 
     def set_history(self, index: int, history: list[dict]) -> None:
         run = self.runs[index]
@@ -112,4 +125,5 @@ class RobustnessPlot(ThemedWidget):
             self.plot_item.removeItem(run.robust)
         self.legend.clear()
         self.runs = []
+        self.plot_item.setTitle("")
         self.empty_hint.set_empty(True)

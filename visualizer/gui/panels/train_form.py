@@ -57,6 +57,7 @@ class TrainForm(QtWidgets.QWidget):
         super().__init__(parent)
         form = QtWidgets.QFormLayout(self)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(0, 0, 0, 0)
         self.data_kind = QtWidgets.QComboBox()
         for key, text in DATA_KINDS:
             self.data_kind.addItem(text, key)
@@ -110,6 +111,12 @@ class TrainForm(QtWidgets.QWidget):
                                            "model card, history, checkpoint", self._browse_runs)
         self.runs_folder.setText(str(default_runs_folder()))
         form.addRow("Runs folder", row)
+        for combo in (self.data_kind, self.arch, self.recipe):   # long entries must not widen the tab
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        for edit in (self.data_path, self.runs_folder):
+            edit.setMinimumWidth(80)
+            edit.setCursorPosition(0)
         self.recipe.currentIndexChanged.connect(self._recipe_changed)
         self._recipe_changed()
 

@@ -98,7 +98,6 @@ class TrainWorkspace(TabWorkspace):
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(left.sizeHint().width() + 20)
         right = QtWidgets.QWidget()
         r = QtWidgets.QVBoxLayout(right)
         r.addWidget(self.plot, 1)
@@ -108,6 +107,7 @@ class TrainWorkspace(TabWorkspace):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        split.setSizes([left.sizeHint().width() + 24, 10_000])
         return split
 
     # ------------------------------------------------------------------ running
@@ -127,9 +127,10 @@ class TrainWorkspace(TabWorkspace):
         attack = request.watch.attack
         norm = self.form.norm.currentText()
         run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}",
-                                f"robust (PGD-{attack.steps} {norm} {attack.eps:.3g})")
+                                f"PGD-{attack.steps} {norm} {attack.eps:.3g}")
         self._run = run
-        self.status.setText(f"Training {request.name} into {request.config.out}…")
+        self.status.setText(f"Training {request.name}…")
+        self.status.setToolTip(request.config.out)
         jobs = self.ctx.jobs
         jobs.start(SLOT, lambda token: watched_training(request, token),
                    on_progress=lambda snap, i=run: self._progress(i, snap),
@@ -156,7 +157,8 @@ class TrainWorkspace(TabWorkspace):
             self.status.setText("Cancelled during the first epoch: there is no finished epoch to keep.")
         else:
             kept = f"epoch {result.card['stopped_after_epoch']} kept" if result.cancelled else "finished"
-            self.status.setText(f"{request.name}: {kept}; added as a model column. Files in {out}.")
+            self.status.setText(f"{request.name}: {kept}; added as a model column. Files in the runs folder's {out.name}.")
+            self.status.setToolTip(str(out))
             self._add_model(out, result.card["architecture"])
         self.runFinished.emit(SLOT)
 
@@ -181,12 +183,12 @@ class TrainWorkspace(TabWorkspace):
     # ------------------------------------------------------------------ sessions
     def session_data(self) -> dict:
         """The plotted runs (their names and epoch records), so a session reopens the plot."""
-        return {"runs": [{"name": r.name, "robust": r.robust_label, "history": r.history}
+        return {"runs": [{"name": r.name, "attack": r.attack, "history": r.history}
                          for r in self.plot.runs if r.history]}
 
     def restore_session_data(self, data: dict) -> None:
         self.plot.clear()
         for run in data.get("runs") or []:
             if isinstance(run, dict) and isinstance(run.get("history"), list):
-                index = self.plot.add_run(str(run.get("name", "run")), str(run.get("robust", "robust")))
+                index = self.plot.add_run(str(run.get("name", "run")), str(run.get("attack", "")))
                 self.plot.set_history(index, run["history"])

@@ -116,3 +116,18 @@ def test_bad_settings_give_one_message_and_start_nothing(qtbot, window, tmp_path
     assert not ws.start()
     assert message in window.last_error and not window.pool.busy() and not ws.plot.runs
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_session_keeps_the_plotted_runs(window):
+    ws = next(w for w in window.workspaces if w.kind == "train")
+    runs = {"runs": [{"name": "01 standard", "attack": "PGD-10 L∞ 0.3",
+                      "history": [{"epoch": 1, "test_clean_accuracy": 0.9, "test_robust_accuracy": 0.1}]},
+                     {"name": "02 PGD-7 L∞ 0.3", "attack": "PGD-10 L∞ 0.3",
+                      "history": [{"epoch": 1, "test_clean_accuracy": 0.8, "test_robust_accuracy": 0.5},
+                                  {"epoch": 2, "test_clean_accuracy": 0.85, "test_robust_accuracy": 0.6}]}]}
+    ws.restore_session_data(runs)
+    assert ws.session_data() == runs
+    assert ws.plot.points(1) == ([(1, 0.8), (2, 0.85)], [(1, 0.5), (2, 0.6)])
+    assert "PGD-10 L∞ 0.3" in ws.plot.plot_item.titleLabel.text
+    ws.restore_session_data({})
+    assert not ws.plot.runs and ws.session_data() == {"runs": []}

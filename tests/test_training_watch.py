@@ -86,3 +86,17 @@ def test_cancel_without_keep_writes_no_model_and_a_watch_needs_images(tmp_path):
     assert result.cancelled and result.card is None and not (tmp_path / "run" / "model.safetensors").exists()
     with pytest.raises(ParameterError, match="at least one"):
         EpochWatch(WATCH.attack, images=0)
+
+
+def test_cli_watch_writes_robust_accuracy_per_epoch_and_refuses_other_attacks(tmp_path, capsys):
+    from visualizer.cli import main
+
+    common = ["train", "--data", MNIST, "--arch", "mnist-cnn", "--limit", "128", "--batch-size", "64",
+              "--eval-limit", "20", "--eval-attack", "none", "--device", "cpu", "--epochs", "2"]
+    assert main([*common, "--out", str(tmp_path / "run"), "--watch", "pgd:l2:1", "--watch-limit", "20"]) == 0
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [r["test_robust_images"] for r in history] == [20, 20]
+    assert history[0]["robust_attack"]["norm"] == "l2" and history[0]["robust_attack"]["steps"] == 10
+    assert capsys.readouterr().err.count("robust ") == 2
+    assert main([*common, "--out", str(tmp_path / "bad"), "--watch", "fgsm-rs:linf:0.1"]) == 2
+    assert "pgd:NORM:EPS" in capsys.readouterr().err and not (tmp_path / "bad").exists()

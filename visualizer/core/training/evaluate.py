@@ -39,6 +39,24 @@ class EpochWatch:
                 "robust_attack": self.attack.resolved().to_dict()}
 
 
+WATCH_STEPS = 10          # PGD steps of a watch when the spec gives none
+
+
+def parse_watch(text: str | None, images: int = 200) -> EpochWatch | None:
+    """``none`` (or empty) or ``pgd:NORM:EPS[:STEPS]`` (STEPS default 10), eps in [0, 1]
+    pixel units: the robust accuracy watched after each epoch. Raises ParameterError."""
+    from visualizer.core.training.recipe import parse_adversarial
+
+    if not text or text.strip().lower() == "none":
+        return None
+    recipe = parse_adversarial(text)
+    if recipe.method != "pgd":
+        raise ParameterError(f"The robust accuracy after each epoch is measured with pgd:NORM:EPS[:STEPS], "
+                             f"not {text!r}.")
+    steps = recipe.steps if text.count(":") == 3 else WATCH_STEPS
+    return EpochWatch(AttackParams(method="pgd", norm=recipe.norm, eps=recipe.eps, steps=steps), images=images)
+
+
 def accuracy_steps(model: torch.nn.Module, data: Dataset, device: torch.device, world: World,
                    batch_size: int = 500, attack: AttackParams | None = None
                    ) -> Generator[tuple[int, int], None, tuple[int, int]]:

@@ -15,13 +15,13 @@ from visualizer.core.errors import DataError, ParameterError
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.numbers import parse_number
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
+from visualizer.core.training.evaluate import WATCH_STEPS
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.qt import QtCore, QtWidgets
 
 DATA_KINDS = (("mnist", "MNIST (idx files)"), ("fashion-mnist", "Fashion-MNIST (idx files)"),
               ("folder", "Image folder (one subfolder per class)"), ("csv", "CSV file (path,label rows)"))
 RECIPES = (("none", "Standard"), ("fgsm-rs", "FGSM-RS (Wong et al. 2020)"), ("pgd", "PGD (Madry et al. 2018)"))
-WATCH_STEPS = 10           # PGD steps of the robust accuracy measured after each epoch
 
 
 def default_data_folder() -> Path | None:

@@ -109,10 +109,12 @@ def test_cancel_after_an_epoch_keeps_it_as_a_loadable_model(qtbot, window, tmp_p
     ("data_path", "/no/such/mnist", "does not exist"),
     ("eps", "abc", "Epsilon"),
     ("eps", "2", "exceeds"),
+    ("arch", "mnist-cnn-huge", "Unknown architecture"),
 ])
 def test_bad_settings_give_one_message_and_start_nothing(qtbot, window, tmp_path, field, text, message):
     ws = train_tab(window, tmp_path, recipe="pgd")
-    getattr(ws.form, field).setText(text)
+    widget = getattr(ws.form, field)
+    (widget.setCurrentText if field == "arch" else widget.setText)(text)
     assert not ws.start()
     assert message in window.last_error and not window.pool.busy() and not ws.plot.runs
     assert not (tmp_path / "runs").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 from visualizer.core.attacks.params import AttackParams
 from visualizer.core.data.spec import parse_data_spec
 from visualizer.core.errors import DataError, ParameterError
+from visualizer.core.models.arch import resolve_arch
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.numbers import parse_number
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
@@ -166,12 +167,15 @@ class TrainForm(QtWidgets.QWidget):
         watch = EpochWatch(AttackParams(method="pgd", norm=self.norm.currentData(), eps=eps, steps=WATCH_STEPS),
                            images=self.held_out.value())      # the attack checks eps (> 0, L∞ at most 1)
         recipe = parse_adversarial(self.recipe_spec())
+        arch = self.arch.currentText().strip()
+        if ":" not in arch:         # the built-in names resolve at once; hub names are checked by the trainer
+            resolve_arch(arch)
         runs = self.runs_folder.text().strip()
         if not runs:
             raise ParameterError("Choose a runs folder: each run writes a new subfolder there.")
         name = _run_name(recipe.method, recipe.steps, self.norm.currentText(), eps)
         out = _fresh_folder(Path(runs).expanduser(), name)
-        config = TrainConfig(data=data, arch=self.arch.currentText().strip(), out=str(out), adversarial=recipe,
+        config = TrainConfig(data=data, arch=arch, out=str(out), adversarial=recipe,
                              epochs=self.epochs.value(), seed=self.seed.value(), limit=self.limit.value() or None,
                              eval_limit=self.held_out.value(), eval_attack="none", batch_size=self.batch_size.value(),
                              lr=parse_number(self.lr.text().strip(), "The learning rate"))

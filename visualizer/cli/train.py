@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from visualizer.cli.common import EXIT_INTERRUPTED, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, count, number, whole_number
 
 NAME = "train"
 HELP = "train a model on a data set (standard, FGSM-RS or PGD adversarial training); resumable, torchrun-ready"
@@ -52,7 +52,7 @@ def add_arguments(p) -> None:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     r.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
-    r.add_argument("--threads", type=whole_number, help="CPU threads for torch (default: torch's choice)")
+    r.add_argument("--threads", type=count, help="CPU threads for torch (default: torch's choice)")
 
 
 def config_from_args(args):
@@ -140,7 +140,7 @@ def run(args) -> int:
     from visualizer.core.training.distributed import launched_by_torchrun
 
     if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+        torch.set_num_threads(args.threads)
     config = config_from_args(args)
     watch = parse_watch(args.watch, args.watch_limit)
     distributed = launched_by_torchrun()

@@ -43,7 +43,7 @@ def train_and_wait(qtbot, window, ws):
     ws.runFinished.connect(finished.append)
     with qtbot.waitSignal(window.modelLoaded, timeout=LONG):
         ws.train_button.click()
-    qtbot.waitUntil(lambda: finished and not window.pool.busy(), timeout=LONG)
+    qtbot.waitUntil(lambda: bool(finished) and not window.pool.busy(), timeout=LONG)
     assert window.last_error is None, window.last_error
 
 
@@ -133,3 +133,23 @@ def test_a_session_keeps_the_plotted_runs(window):
     assert "PGD-10 L∞ 0.3" in ws.plot.plot_item.titleLabel.text
     ws.restore_session_data({})
     assert not ws.plot.runs and ws.session_data() == {"runs": []}
+
+
+def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(qtbot, window, tmp_path):
+    ws = train_tab(window, tmp_path)
+    ws.form.data_path.setText(str(tmp_path))          # exists, holds no MNIST files
+    with qtbot.waitSignal(window.errorShown, timeout=LONG) as shown:
+        assert ws.start()
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
+    assert str(tmp_path) in shown.args[0]          # the reader names the folder it looked in
+    assert not window.state.models and list((tmp_path / "runs").iterdir()) == []   # no empty run folder left
+
+    window.last_error = None
+    ws.form.data_path.setText(str(MNIST))
+    finished = []
+    ws.runFinished.connect(finished.append)
+    assert ws.start()
+    ws.cancel_button.click()                          # stops after the first batch: no epoch to keep
+    qtbot.waitUntil(lambda: bool(finished) and not window.pool.busy(), timeout=LONG)
+    assert not window.state.models and window.last_error is None
+    assert "no finished epoch" in ws.status.text() and ws.train_button.isEnabled()

@@ -135,7 +135,7 @@ class TrainWorkspace(TabWorkspace):
         jobs.start(SLOT, lambda token: watched_training(request, token),
                    on_progress=lambda snap, i=run: self._progress(i, snap),
                    on_finished=lambda result, i=run, r=request: self._finished(i, r, result),
-                   on_failed=lambda exc, details: self._failed(exc, details),
+                   on_failed=lambda exc, details, r=request: self._failed(r, exc, details),
                    label=f"Training {request.name}")
         self.update_enabled()
         return True
@@ -162,8 +162,14 @@ class TrainWorkspace(TabWorkspace):
             self._add_model(out, result.card["architecture"])
         self.runFinished.emit(SLOT)
 
-    def _failed(self, exc: BaseException, details: str) -> None:
+    def _failed(self, request: TrainRequest, exc: BaseException, details: str) -> None:
         self.status.setText(f"Training failed: {exc}")
+        out = Path(request.config.out)
+        try:       # the run's folder, made before the data turned out unreadable: leave no empty one
+            if out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+        except OSError:
+            pass
         self.ctx.jobs.explain_failure(exc, details)
 
     def _add_model(self, out: Path, arch: str) -> None:

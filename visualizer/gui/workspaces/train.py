@@ -170,7 +170,10 @@ class TrainWorkspace(TabWorkspace):
                 out.rmdir()
         except OSError:
             pass
-        self.ctx.jobs.explain_failure(exc, details)
+        if isinstance(exc, VisualizerError):     # bad data or folder: say what failed, in the user's words
+            self.ctx.report_error("Training failed", str(exc), details)
+        else:
+            self.ctx.jobs.explain_failure(exc, details)
 
     def _add_model(self, out: Path, arch: str) -> None:
         """Loaded exactly as Add model loads ``ckpt:PATH --arch NAME --labels FILE``."""

@@ -90,6 +90,7 @@ def test_cancel_after_an_epoch_keeps_it_as_a_loadable_model(qtbot, window, tmp_p
     with qtbot.waitSignal(window.modelLoaded, timeout=LONG):
         ws.train_button.click()
         qtbot.waitUntil(lambda: bool(ws.plot.runs[0].history), timeout=LONG)    # epoch 1 is on the plot
+        assert "batches  ·  ETA" in ws.status.text() and "epoch" in ws.status.text()
         ws.cancel_button.click()
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
     history = ws.plot.runs[0].history

@@ -158,7 +158,9 @@ class TrainForm(QtWidgets.QWidget):
         if method == "none":
             return "none"
         eps = self.eps.text().strip()
-        return f"fgsm-rs:linf:{eps}" if method == "fgsm-rs" else f"pgd:{self.norm.currentData()}:{eps}:{self.steps.value()}"
+        if method == "fgsm-rs":
+            return f"fgsm-rs:linf:{eps}"
+        return f"pgd:{self.norm.currentData()}:{eps}:{self.steps.value()}"
 
     def request(self) -> TrainRequest:
         """What to train, checked; raises DataError or ParameterError with one clear message."""

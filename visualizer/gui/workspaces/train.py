@@ -7,6 +7,7 @@ attacks can be compared with the others at once."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,16 @@ def watched_training(request: TrainRequest, cancel):
         steps.close()
 
 
+def _duration(seconds: float) -> str:
+    """"42 s", "3 min 05 s", "1 h 02 min"."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
 class TrainWorkspace(TabWorkspace):
     kind = "train"
     title = "Train"
@@ -83,7 +94,7 @@ class TrainWorkspace(TabWorkspace):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.page = self._build_page()
-        self._run: int | None = None          # the plot's index of the running run
+        self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
         left = QtWidgets.QWidget()
@@ -128,7 +139,7 @@ class TrainWorkspace(TabWorkspace):
         norm = self.form.norm.currentText()
         run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}",
                                 f"PGD-{attack.steps} {norm} {attack.eps:.3g}")
-        self._run = run
+        self._started = time.perf_counter()
         self.status.setText(f"Training {request.name}…")
         self.status.setToolTip(request.config.out)
         jobs = self.ctx.jobs
@@ -146,9 +157,14 @@ class TrainWorkspace(TabWorkspace):
     def _progress(self, run: int, snap: TrainSnapshot) -> None:
         if len(snap.history) != len(self.plot.runs[run].history):
             self.plot.set_history(run, list(snap.history))
+        text = snap.detail
         if snap.total:
             self.ctx.jobs.report_progress(snap.done, snap.total, SLOT, snap.detail)
-        self.status.setText(snap.detail)
+            elapsed = time.perf_counter() - self._started
+            if snap.done:        # the dock's label is narrow: the ETA is repeated here in full
+                eta = elapsed * (snap.total - snap.done) / snap.done
+                text += f"  ·  {snap.done}/{snap.total} batches  ·  ETA {_duration(eta)}"
+        self.status.setText(text)
 
     def _finished(self, run: int, request: TrainRequest, result: TrainResult) -> None:
         self.plot.set_history(run, result.history)
@@ -157,7 +173,8 @@ class TrainWorkspace(TabWorkspace):
             self.status.setText("Cancelled during the first epoch: there is no finished epoch to keep.")
         else:
             kept = f"epoch {result.card['stopped_after_epoch']} kept" if result.cancelled else "finished"
-            self.status.setText(f"{request.name}: {kept}; added as a model column. Files in the runs folder's {out.name}.")
+            self.status.setText(f"{request.name}: {kept}; added as a model column. "
+                                f"Files in the runs folder's {out.name}.")
             self.status.setToolTip(str(out))
             self._add_model(out, result.card["architecture"])
         self.runFinished.emit(SLOT)

@@ -77,6 +77,10 @@ def test_cancel_mid_epoch_keeps_the_last_finished_epoch_as_a_model(tmp_path):
         clean = float((model(x).argmax(1) == y).float().mean())
     assert clean == pytest.approx(result.card["metrics"]["clean_accuracy"])
     assert json.loads((out / "model.json").read_text())["stopped_after_epoch"] == 1
+    # The kept model does not stand in the way of --resume, which finishes the run over it.
+    resumed = drive(train_steps(config(out, epochs=2), device="cpu", resume=True))
+    assert not resumed.cancelled and len(resumed.history) == 2 and "stopped_after_epoch" not in resumed.card
+    assert "stopped_after_epoch" not in json.loads((out / "model.json").read_text())
 
 
 def test_cancel_without_keep_writes_no_model_and_a_watch_needs_images(tmp_path):

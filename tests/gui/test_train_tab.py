@@ -154,3 +154,23 @@ def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(q
     qtbot.waitUntil(lambda: bool(finished) and not window.pool.busy(), timeout=LONG)
     assert not window.state.models and window.last_error is None
     assert "no finished epoch" in ws.status.text() and ws.train_button.isEnabled()
+
+
+def test_the_last_runs_settings_are_remembered(qtbot, window, tmp_path, settings):
+    ws = train_tab(window, tmp_path, recipe="fgsm-rs", eps="8/255")
+    ws.form.seed.setValue(7)
+    ws.form.data_path.setText("/no/such/mnist")
+    assert not ws.start()                                  # refused: nothing remembered
+    assert settings.value("train/form") is None
+    ws.form.data_path.setText(str(MNIST))
+    assert ws.start()
+    ws.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
+    from visualizer.gui.main_window import MainWindow
+
+    again = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(again)
+    form = next(w for w in again.workspaces if w.kind == "train").form
+    assert form.state() == ws.form.state()
+    assert (form.recipe.currentData(), form.eps.text(), form.seed.value(), form.limit.value()) == \
+        ("fgsm-rs", "8/255", 7, 256)

@@ -90,7 +90,7 @@ class TrainForm(QtWidgets.QWidget):
         self.norm.addItem("L2", "l2")
         self.norm.setToolTip("Threat model of adversarial training and of the robust accuracy watched each epoch")
         form.addRow("Norm", self.norm)
-        self.eps = QtWidgets.QLineEdit("0.3")
+        self.eps = QtWidgets.QLineEdit("0.2")
         self.eps.setToolTip("Attack budget in [0, 1] pixel units (fractions like 8/255 accepted); used for "
                             "training and for the robust accuracy after each epoch")
         form.addRow("Epsilon", self.eps)
@@ -120,6 +120,41 @@ class TrainForm(QtWidgets.QWidget):
             edit.setCursorPosition(0)
         self.recipe.currentIndexChanged.connect(self._recipe_changed)
         self._recipe_changed()
+
+    # ------------------------------------------------------------------ remembered settings
+    def _widgets(self) -> dict:
+        return {"data_kind": self.data_kind, "data_path": self.data_path, "limit": self.limit, "arch": self.arch,
+                "recipe": self.recipe, "norm": self.norm, "eps": self.eps, "steps": self.steps,
+                "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "seed": self.seed,
+                "held_out": self.held_out, "runs_folder": self.runs_folder}
+
+    def state(self) -> dict:
+        """Every setting as JSON values (combo boxes by their key, not their text)."""
+        out = {}
+        for key, w in self._widgets().items():
+            if isinstance(w, QtWidgets.QSpinBox):
+                out[key] = w.value()
+            elif isinstance(w, QtWidgets.QComboBox):
+                out[key] = w.currentText() if w.isEditable() else w.currentData()
+            else:
+                out[key] = w.text()
+        return out
+
+    def restore_state(self, state: dict) -> None:
+        """Take back ``state()``; unknown keys and values that no longer fit are skipped."""
+        for key, w in self._widgets().items():
+            value = state.get(key)
+            if value is None:
+                continue
+            if isinstance(w, QtWidgets.QSpinBox) and isinstance(value, int):
+                w.setValue(value)
+            elif isinstance(w, QtWidgets.QComboBox) and w.isEditable():
+                w.setCurrentText(str(value))
+            elif isinstance(w, QtWidgets.QComboBox) and w.findData(value) >= 0:
+                w.setCurrentIndex(w.findData(value))
+            elif isinstance(w, QtWidgets.QLineEdit):
+                w.setText(str(value))
+                w.setCursorPosition(0)
 
     def _recipe_changed(self) -> None:
         method = self.recipe.currentData()

@@ -7,6 +7,7 @@ attacks can be compared with the others at once."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 
 SLOT = "train"
+SETTINGS_KEY = "train/form"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,12 @@ class TrainWorkspace(TabWorkspace):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.page = self._build_page()
+        raw = ctx.settings.value(SETTINGS_KEY)
+        if isinstance(raw, str):      # the last run's settings
+            try:
+                self.form.restore_state(json.loads(raw))
+            except (ValueError, TypeError, AttributeError):
+                pass
         self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
@@ -135,6 +143,7 @@ class TrainWorkspace(TabWorkspace):
         except VisualizerError as exc:
             self.ctx.report_error("Cannot train", str(exc))
             return False
+        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.form.state()))
         attack = request.watch.attack
         norm = self.form.norm.currentText()
         run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}",

@@ -144,6 +144,7 @@ def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(q
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
     assert str(tmp_path) in shown.args[0]          # the reader names the folder it looked in
     assert not window.state.models and list((tmp_path / "runs").iterdir()) == []   # no empty run folder left
+    assert not ws.plot.runs and not ws.plot.legend.items                             # nor an empty legend row
 
     window.last_error = None
     ws.form.data_path.setText(str(MNIST))
@@ -153,7 +154,7 @@ def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(q
     ws.cancel_button.click()                          # stops after the first batch: no epoch to keep
     qtbot.waitUntil(lambda: bool(finished) and not window.pool.busy(), timeout=LONG)
     assert not window.state.models and window.last_error is None
-    assert "no finished epoch" in ws.status.text() and ws.train_button.isEnabled()
+    assert "no finished epoch" in ws.status.text() and ws.train_button.isEnabled() and not ws.plot.runs
 
 
 def test_the_last_runs_settings_are_remembered(qtbot, window, tmp_path, settings):

@@ -99,6 +99,18 @@ class RobustnessPlot(ThemedWidget):
                 label.setText("robust" if shared or not run.attack else f"robust ({run.attack})")
         self.apply_theme()
 
+    def drop_last_if_empty(self) -> None:
+        """The newest run goes if it never finished an epoch (failed, or cancelled early)."""
+        if self.runs and not self.runs[-1].history:
+            run = self.runs.pop()
+            for curve in (run.clean, run.robust):
+                self.legend.removeItem(curve)
+                self.plot_item.removeItem(curve)
+            if self.runs:
+                self._label_attacks()
+            else:
+                self.plot_item.setTitle("")
+
     def set_history(self, index: int, history: list[dict]) -> None:
         run = self.runs[index]
         run.history = [dict(r) for r in history]

@@ -179,6 +179,7 @@ class TrainWorkspace(TabWorkspace):
         self.plot.set_history(run, result.history)
         out = Path(result.out)
         if result.card is None:       # cancelled during the first epoch
+            self.plot.drop_last_if_empty()
             self.status.setText("Cancelled during the first epoch: there is no finished epoch to keep.")
         else:
             kept = f"epoch {result.card['stopped_after_epoch']} kept" if result.cancelled else "finished"
@@ -190,6 +191,7 @@ class TrainWorkspace(TabWorkspace):
 
     def _failed(self, request: TrainRequest, exc: BaseException, details: str) -> None:
         self.status.setText(f"Training failed: {exc}")
+        self.plot.drop_last_if_empty()
         out = Path(request.config.out)
         try:       # the run's folder, made before the data turned out unreadable: leave no empty one
             if out.is_dir() and not any(out.iterdir()):

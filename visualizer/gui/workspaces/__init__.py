@@ -7,12 +7,14 @@ from visualizer.gui.workspaces.attack import AttackWorkspace
 from visualizer.gui.workspaces.evaluate import EvaluateWorkspace
 from visualizer.gui.workspaces.saliency import SaliencyWorkspace
 from visualizer.gui.workspaces.sweep import SweepWorkspace
+from visualizer.gui.workspaces.train import TrainWorkspace
 
 TABS = (
     AttackWorkspace,
     SweepWorkspace,
     SaliencyWorkspace,
     EvaluateWorkspace,
+    TrainWorkspace,
 )
 
 __all__ = ["TABS"]

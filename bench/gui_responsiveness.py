@@ -74,9 +74,10 @@ def main() -> int:
     settings = QtCore.QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench-gui.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
-    from visualizer.gui import gc_policy
+    from visualizer.gui import gc_policy, gil_policy
 
     gc_policy.enable()          # as the app's entry point does
+    gil_policy.favour_gui_thread()
     w.resize(1400, 900)
     w.show()
     if not wait(app, lambda: w.columns and w.columns[0].ready and w.image is not None and not w.pool.busy()):

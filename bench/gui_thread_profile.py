@@ -191,18 +191,19 @@ def main() -> int:
     tune_allocator()
     log = EventLog()
     app, QtCore = make_app(log)
-    if args.switch_ms is not None:
-        sys.setswitchinterval(args.switch_ms / 1000)
     if args.worker_calls:
         trace_worker_calls(log)
     trace_collections(log)
-    from visualizer.gui import gc_policy
+    from visualizer.gui import gc_policy, gil_policy
     from visualizer.gui.main_window import MainWindow
 
     settings = QtCore.QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench-gui-profile.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
-    gc_policy.enable()
+    gc_policy.enable()         # as the app's entry point does
+    gil_policy.favour_gui_thread()
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
     w.resize(1400, 900)
     w.show()
     if not wait(app, lambda: w.columns and w.columns[0].ready and w.image is not None and not w.pool.busy()):

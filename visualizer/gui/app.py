@@ -20,11 +20,12 @@ def run_app(argv: list[str] | None = None, open_path: str | None = None) -> int:
     app.setDesktopFileName("adversarial-visualizer")
     app.setWindowIcon(app_icon())
 
-    from visualizer.gui import gc_policy
+    from visualizer.gui import gc_policy, gil_policy
     from visualizer.gui.main_window import MainWindow
 
     window = MainWindow(load_defaults=open_path is None)
     gc_policy.enable()
+    gil_policy.favour_gui_thread()
     window.show()
     if open_path is not None:
         QtCore.QTimer.singleShot(0, lambda: window.open_path(open_path))

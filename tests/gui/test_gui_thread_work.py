@@ -1,0 +1,33 @@
+"""Work the GUI thread is spared while jobs run (issue 16's stall target; the stalls
+themselves are measured by bench/gui_responsiveness.py and bench/gui_thread_profile.py,
+not by timed tests): what these assert is what is done, not how long it takes."""
+
+from visualizer.gui.qt import QtCore
+
+
+class PaintCounter(QtCore.QObject):
+    def __init__(self, widget):
+        super().__init__(widget)
+        self.paints = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+        if event.type() == QtCore.QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def test_progress_is_painted_with_the_window_not_inside_each_progress_event(qtbot, window):
+    """QProgressBar.setValue repaints at once, and that synchronous repaint painted every
+    widget waiting for one, inside each of the ~20 progress events a second."""
+    w = window
+    qtbot.waitExposed(w)
+    counter = PaintCounter(w.progress)
+    qtbot.wait(50)
+    counter.paints = 0
+    for done in range(1, 6):
+        w.jobs.report_progress(done, 10, "attack")
+        assert counter.paints == 0                     # recorded, not painted in the slot
+    qtbot.waitUntil(lambda: counter.paints > 0)        # painted with the window's next update
+    qtbot.wait(50)
+    assert counter.paints <= 2 and w.progress.value() == 5 and w.progress.maximum() == 10

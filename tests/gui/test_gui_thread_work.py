@@ -31,3 +31,20 @@ def test_progress_is_painted_with_the_window_not_inside_each_progress_event(qtbo
     qtbot.waitUntil(lambda: counter.paints > 0)        # painted with the window's next update
     qtbot.wait(50)
     assert counter.paints <= 2 and w.progress.value() == 5 and w.progress.maximum() == 10
+
+
+def test_export_libraries_are_imported_in_a_quiet_job_once_idle(qtbot, window):
+    """The app imports what an export needs when its window is first idle (in a worker, so
+    the first export's worker does not, and what it made is frozen with the rest)."""
+    import sys
+
+    from visualizer.gui.exporting import WARM_UP_SLOT
+
+    w = window
+    w.exporter.warm_up()
+    assert w.jobs.running(WARM_UP_SLOT)
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=120_000)
+    assert {"matplotlib.backends.backend_pdf", "matplotlib.backends.backend_svg", "visualizer.core.figures",
+            "PySide6.QtSvg"} <= set(sys.modules)
+    assert w.progress_label.text() == "Ready" and w.progress.value() < 1     # quiet: nothing "finished"
+    assert w.last_error is None and not w.cancel_button.isEnabled()

@@ -40,7 +40,7 @@ def enable(on: bool = True) -> None:
     global _enabled
     _enabled = on
     if on:
-        settle()
+        gc.freeze()         # the process's start: modules and the window, hardly any garbage
     else:
         gc.unfreeze()
 

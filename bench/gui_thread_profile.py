@@ -199,8 +199,12 @@ def main() -> int:
     settings = QtCore.QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench-gui-profile.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
-    from visualizer.gui.app import tune_for_responsiveness
+    try:
+        from visualizer.gui.app import tune_for_responsiveness
+    except ImportError:                 # a tree from before it (before/after comparisons)
+        from visualizer.gui import gc_policy
 
+        tune_for_responsiveness = lambda _w: gc_policy.enable()  # noqa: E731
     tune_for_responsiveness(w)          # as the app's entry point does
     if args.switch_ms is not None:
         sys.setswitchinterval(args.switch_ms / 1000)

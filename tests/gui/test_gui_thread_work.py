@@ -41,8 +41,8 @@ def test_export_libraries_are_imported_in_a_quiet_job_once_idle(qtbot, window):
     from visualizer.gui.exporting import WARM_UP_SLOT
 
     w = window
-    w.exporter.warm_up()
-    assert w.jobs.running(WARM_UP_SLOT)
+    with qtbot.waitSignal(w.jobs.jobEnded, check_params_cb=lambda slot: slot == WARM_UP_SLOT, timeout=120_000):
+        w.exporter.warm_up()
     qtbot.waitUntil(lambda: not w.pool.busy(), timeout=120_000)
     assert {"matplotlib.backends.backend_pdf", "matplotlib.backends.backend_svg", "visualizer.core.figures",
             "PySide6.QtSvg"} <= set(sys.modules)

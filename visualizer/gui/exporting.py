@@ -50,9 +50,12 @@ class Exporter(QtCore.QObject):
                 jobs.start(WARM_UP_SLOT, call_in_worker(_import_export_libraries), label=None,
                            on_failed=lambda *_: None)      # an export would report the same failure
 
-        jobs.busyChanged.connect(start)
-        if not jobs.busy():
-            start(False)
+        def when_idle() -> None:      # after the jobs queued at start-up (the default model) began
+            jobs.busyChanged.connect(start)
+            if not jobs.busy():
+                start(False)
+
+        QtCore.QTimer.singleShot(0, when_idle)
 
     def current_artifacts(self) -> Artifacts | None:
         return self.current_tab().current_artifacts()

@@ -74,9 +74,9 @@ def main() -> int:
     settings = QtCore.QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench-gui.ini"),
                                 QtCore.QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
-    from visualizer.gui import gc_policy
+    from visualizer.gui.app import tune_for_responsiveness
 
-    gc_policy.enable()          # as the app's entry point does
+    tune_for_responsiveness(w)          # as the app's entry point does
     w.resize(1400, 900)
     w.show()
     if not wait(app, lambda: w.columns and w.columns[0].ready and w.image is not None and not w.pool.busy()):

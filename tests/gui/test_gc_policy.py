@@ -81,3 +81,17 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
     qtbot.waitUntil(lambda: bool(allocated) and not window.pool.busy(), timeout=LONG)
     qtbot.waitUntil(lambda: bool(freed), timeout=5000)        # the GUI thread's collector, within a second
     assert freed == [True] and not gc.isenabled()
+
+
+def test_garbage_a_job_left_in_a_cycle_is_freed_not_frozen(policy_on):
+    """Going idle froze everything tracked, garbage included: each export's matplotlib figure
+    (a reference cycle) stayed in memory until a model was discarded."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 2))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    left = weakref.ref(figure)
+    del figure                          # garbage now, in cycles: only the collector frees it
+    gc_policy.settle()                  # the jobs have ended
+    gc.collect()
+    assert left() is None

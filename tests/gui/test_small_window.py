@@ -111,3 +111,26 @@ def test_long_names_are_elided_not_widening_the_dock(qtbot, window, tmp_path):
     assert len(w.dock.image_section.text()) < 40 and w.dock.image_section.text().endswith("\u2026")
     item = w.model_list.item(0)
     assert item.text() in item.toolTip()                 # the whole line, even where the list elides it
+
+
+def test_three_attack_columns_fit_1280_px_with_their_titles_elided_not_cut(qtbot, make_window):
+    """A column's model name and threat model set its width: three needed 1422 px. Now they
+    elide, the whole text in their tooltips."""
+    from window_support import run_and_wait
+
+    w = make_window(1280, 720)
+    open_image(qtbot, w, digit_sample())
+    for spec in ("digits-standard", "digits-robust", "digits-standard"):
+        add_model(qtbot, w, spec)
+    choose(w.form, "pgd-linf")
+    set_field(w.form, "steps", "2")
+    run_and_wait(qtbot, w, all_models=True, count=3)
+    qtbot.wait(50)
+    assert w.width() <= 1280
+    views = list(w.workspace("attack").views.values())
+    assert len(views) == 3
+    for view in views:
+        threat = view.threat_label
+        assert threat.text().startswith("PGD") and threat.text() in threat.toolTip()
+        assert view.title_label.text().startswith("digits-") and view.title_label.toolTip() == view.title_label.text()
+        assert view.title_label.width() >= view.title_label.sizeHint().width() - 1   # the name is whole

@@ -12,11 +12,20 @@ FOLDED, OPEN = "\u25b6", "\u25bc"      # a folded section's arrow points right (
 
 
 class ElidingLabel(QElidingLabel):
-    """One line, elided to the width it gets; the whole text in the tooltip."""
+    """One line, elided to the width it gets; the whole text in the tooltip, under ``hint``
+    (what the label says) when one is given."""
+
+    def __init__(self, text: str = "", hint: str = "", parent: QtWidgets.QWidget | None = None):
+        self._hint = hint
+        super().__init__(text, parent)
+        self.setToolTip(self._tip(text))
+
+    def _tip(self, text: str) -> str:
+        return f"{self._hint}\n{text}" if self._hint and text else (self._hint or text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
         super().setText(text)
-        self.setToolTip(text)
+        self.setToolTip(self._tip(text))
 
 
 class Foldable(QCollapsible):

@@ -11,7 +11,7 @@ GarbageCollector, made for exactly this); every window calls it.
 Walking less. A full collection walks every object the collector tracks: with torch,
 timm, Qt and a model loaded that is over 600,000 objects and 0.1-0.6 s during which none
 of the window's Python code can run. So in the app (``enable``), whatever is alive when the
-window goes idle (modules, networks, views, results) is frozen (``gc.freeze``: the collector
+window goes idle (modules, networks, views, results) is collected once and frozen (``gc.freeze``: the collector
 skips it, reference counting still frees it), and collections walk only what was made
 since. Frozen objects in a reference cycle are never freed, and some networks are cycles
 (timm's are): when a model is discarded for good, everything is unfrozen and collected
@@ -40,7 +40,7 @@ def enable(on: bool = True) -> None:
     global _enabled
     _enabled = on
     if on:
-        settle()
+        gc.freeze()         # the process's start: modules and the window, hardly any garbage
     else:
         gc.unfreeze()
 
@@ -50,8 +50,12 @@ def enabled() -> bool:
 
 
 def settle() -> None:
-    """What is alive now stays alive for a while: keep the collector off it."""
+    """What is alive now stays alive for a while: keep the collector off it. Garbage is
+    collected first: frozen, a job's leftovers in reference cycles (an exported figure,
+    which matplotlib's figures are) would have been kept until a model was discarded. The
+    collection walks only what was made since the last freeze, i.e. what the job left."""
     if _enabled:
+        gc.collect()
         gc.freeze()
 
 

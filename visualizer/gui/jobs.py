@@ -93,8 +93,7 @@ class Jobs(QtCore.QObject):
 
     def report_progress(self, done: int, total: int, slot, detail: str = "") -> None:
         """``done`` of ``total`` steps of ``slot``'s job; ``detail``: what is being done now."""
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.set_bar(done, max(total, 1))
         started = self._started.get(slot)
         elapsed = time.perf_counter() - started if started else 0.0
         if slot in self._labels:
@@ -105,6 +104,19 @@ class Jobs(QtCore.QObject):
             self.progress_label.setText(f"{head}{done}/{total}  ·  {elapsed:.1f} s  ·  ETA {eta:.1f} s")
         elif detail:
             self.progress_label.setText(f"{head}{done}/{total}")
+
+    def set_bar(self, value: int, maximum: int) -> None:
+        """The bar at ``value`` of ``maximum``, repainted with the window's next paint.
+        QProgressBar.setValue repaints at once: inside the progress slot, that synchronous
+        repaint painted every widget waiting for one (the attack's images and plot too), about
+        20 times a second. With its updates off for the moment, the bar only records the value,
+        and turning them back on asks for an ordinary repaint, merged with the others."""
+        self.progress.setUpdatesEnabled(False)
+        try:
+            self.progress.setRange(0, maximum)
+            self.progress.setValue(value)
+        finally:
+            self.progress.setUpdatesEnabled(True)
 
     # -- state ------------------------------------------------------------------------------------
     def busy(self) -> bool:

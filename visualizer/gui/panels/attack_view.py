@@ -19,6 +19,7 @@ from superqt import QElidingLabel
 
 from visualizer.core.formatting import num, over_255, prob_text
 from visualizer.core.perturbation_scale import PerturbationScale, perturbation_scale
+from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.panels.attack_headline import headline_html, headline_tooltip, threat_text
 from visualizer.gui.panels.attack_layout import GAP, choose_arrangement
 from visualizer.gui.panels.attack_parts import GRID_MARGINS, ImageArea, PlotSection, Top5Block
@@ -59,8 +60,7 @@ class AttackView(ModelResultView):
         self._class_names: list[str] | None = None
         self._aspect = 1.0
 
-        self.threat_label = QtWidgets.QLabel()
-        self.threat_label.setToolTip("The threat model of the run shown: attack, norm, budget \u03b5")
+        self.threat_label = ElidingLabel(hint="The threat model of the run shown: attack, norm, budget \u03b5")
         self.headline_label = QtWidgets.QLabel()
         self.headline_label.setWordWrap(True)
         self.headline_label.setContentsMargins(4, 0, 4, 0)
@@ -96,8 +96,10 @@ class AttackView(ModelResultView):
 
         title_row = QtWidgets.QHBoxLayout()
         title_row.setContentsMargins(0, 0, 4, 0)
-        title_row.addWidget(self.title_label, 1)
-        title_row.addWidget(self.threat_label, 0, Qt.AlignmentFlag.AlignRight)
+        # Both elide when the column is narrow; the threat model gets the room to spare.
+        self.threat_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        title_row.addWidget(self.title_label)
+        title_row.addWidget(self.threat_label, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)

@@ -3,14 +3,19 @@ and a wrapping status line under the plots."""
 
 from __future__ import annotations
 
+from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.panels.theme import ThemedWidget
 from visualizer.gui.qt import QtWidgets, Qt
+
+TITLE_KEPT_PX = 160     # a model's name is elided only beyond this width
 
 
 class ModelResultView(ThemedWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.title_label = QtWidgets.QLabel()
+        # Elided, the name in the tooltip: a long model id must not set the column's width
+        # (three columns then did not fit a 1280 px window).
+        self.title_label = ElidingLabel()
         font = self.title_label.font()
         font.setBold(True)
         self.title_label.setFont(font)
@@ -23,4 +28,5 @@ class ModelResultView(ThemedWidget):
 
     def set_model_title(self, text: str) -> None:
         self.title_label.setText(text)
-        self.title_label.setToolTip(text)
+        # Whole up to a point: beside it, the attack's threat model elides first.
+        self.title_label.setMinimumWidth(min(self.title_label.sizeHint().width(), TITLE_KEPT_PX))

@@ -33,7 +33,7 @@ from visualizer.core.data import load_dataset  # noqa: E402
 from visualizer.core.errors import VisualizerError  # noqa: E402
 from visualizer.core.models import card_text, model_cards  # noqa: E402
 from visualizer.core.models.bundled import load_card_model  # noqa: E402
-from visualizer.core.models.card_checks import card_checks, test_data_spec  # noqa: E402
+from visualizer.core.models.card_checks import card_checks, held_out_spec  # noqa: E402
 from visualizer.core.models.options import LoadOptions  # noqa: E402
 from visualizer.core.training.card import now_iso  # noqa: E402
 
@@ -63,7 +63,9 @@ def exact_command(card: dict) -> str:
 
 
 def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None) -> dict:
-    src = runs / name
+    """Ship RUNS/NAME as NAME, or RUNS/RUN as NAME when ``name`` is RUN=NAME."""
+    run, _, name = name.rpartition("=") if "=" in name else (name, "", name)
+    src = runs / run
     weights, card_path = src / "model.safetensors", src / "model.json"
     for p in (weights, card_path):
         if not p.is_file():
@@ -84,7 +86,7 @@ def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None) -> dict
                          "wall_time_s": (card.get("time") or {}).get("train_seconds"),
                          "script": "scripts/train_bundled.sh", "copied_from": str(src), "bundled": now_iso()}
     model = load_card_model(name, weights, card_path, LoadOptions(device="cpu"))
-    test = load_dataset(test_data_spec(card, data_root), "test")
+    test = load_dataset(held_out_spec(card, data_root), "test")
     card["checks"] = {**card_checks(model, card, test), "weights_sha256": sha, "torch": torch.__version__,
                       "torch_threads": torch.get_num_threads()}
     write_bytes(dest / f"{name}.safetensors", blob, f"the weights of {name}")
@@ -114,7 +116,7 @@ def write_markdown(dest: Path) -> list[tuple[str, dict]]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("names", nargs="*", help="run names (folders under --runs)")
+    p.add_argument("names", nargs="*", help="run names (folders under --runs), or RUN=NAME to ship RUN as NAME")
     p.add_argument("--runs", type=Path, default=Path("/work/bundled_runs"), help="folder holding the runs")
     p.add_argument("--dest", type=Path, default=ROOT / "resources" / "models")
     p.add_argument("--data-root", help="folder with mnist/ and fashion-mnist/ (default: the paths in the cards)")
@@ -125,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("name at least one run, or --judge FILE")
     torch.set_num_threads(max(1, args.threads))
     try:
-        for name in args.names:
-            card = bundle_one(name, args.runs, args.dest, args.data_root)
+        for given in args.names:
+            name = given.rpartition("=")[2]
+            card = bundle_one(given, args.runs, args.dest, args.data_root)
             checks = card["checks"]
             text = f"{name}: clean {checks['clean']['correct']}/{checks['clean']['images']}"
             if "robust" in checks:

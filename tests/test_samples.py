@@ -79,7 +79,7 @@ def test_samples_reach_the_bundled_models_at_28_px_unchanged(title, at_least):
     for p in paths:
         x, geometry = preprocess(load_image(p), model.info.preprocessing)
         assert x.shape == (1, 1, 28, 28)
-        assert torch.equal(x[0, 0], torch.from_numpy(np.asarray(Image.open(p))).float() / 255)
+        assert torch.equal(x[0, 0], torch.from_numpy(np.array(Image.open(p))).float() / 255)
         with torch.no_grad():
             right += int(model(x).argmax(1)) == sample_label(p)
     assert right >= at_least

@@ -13,7 +13,7 @@ from support import ROOT, shared_data
 from visualizer.core.data import load_dataset
 from visualizer.core.models import card_text, model_cards
 from visualizer.core.models.bundled import bundled_models, bundled_names, models_dir
-from visualizer.core.models.card_checks import binomial_slack, card_checks, test_data_spec
+from visualizer.core.models.card_checks import binomial_slack, card_checks, held_out_spec
 from visualizer.core.models.registry import load_model
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.training import parse_adversarial
@@ -46,7 +46,7 @@ def test_card_numbers_are_recomputed_from_the_shipped_weights(name):
     assert hashlib.sha256(blob).hexdigest() == card["weights_sha256"] == card["checks"]["weights_sha256"]
     model = load_model(name, LoadOptions(device="cpu"))
     assert model.info.class_names == card["class_names"] and model.input_shape == (1, 28, 28)
-    test = load_dataset(test_data_spec(card, str(shared_data(""))), "test")
+    test = load_dataset(held_out_spec(card, str(shared_data(""))), "test")
     recorded = card["checks"]
     measured = card_checks(model, card, test)
     assert set(measured) == {k for k in recorded if k in ("clean", "robust")}

@@ -23,7 +23,7 @@ ROBUST_IMAGES = 100
 ROBUST_STEPS = 20
 
 
-def test_data_spec(card: dict, data_root: str | None = None) -> str:
+def held_out_spec(card: dict, data_root: str | None = None) -> str:
     """The data spec of the card's test data: ``KIND:DATA_ROOT/KIND`` (the layout of
     shared/data) when ``data_root`` is given, else the spec the trainer recorded."""
     test = (card.get("data") or {}).get("test") or {}

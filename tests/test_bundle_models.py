@@ -41,7 +41,8 @@ def test_a_bundled_run_loads_with_its_checks_command_and_history(runs, tmp_path,
     bundle = _script()
     assert bundle.main(["tiny-robust-l2", "--runs", str(runs), "--dest", str(tmp_path)]) == 0
     card = json.loads((tmp_path / "tiny-robust-l2.json").read_text())
-    assert card["reproduce"]["command"].endswith("--threads 1") and "--adversarial pgd:l2:1.0:2" in card["command"]
+    assert card["command"].endswith("--device cpu --threads 1") and "--adversarial pgd:l2:1.0:2" in card["command"]
+    assert card["reproduce"]["command"] == card["command"]
     assert card["reproduce"]["seed"] == 0 and card["reproduce"]["wall_time_s"] == card["time"]["train_seconds"]
     assert [h["epoch"] for h in card["history"]] == [1]
     clean, robust = card["checks"]["clean"], card["checks"]["robust"]

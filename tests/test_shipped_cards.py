@@ -45,7 +45,9 @@ def test_card_numbers_are_recomputed_from_the_shipped_weights(name):
     assert len(blob) < MAX_BYTES
     assert hashlib.sha256(blob).hexdigest() == card["weights_sha256"] == card["checks"]["weights_sha256"]
     model = load_model(name, LoadOptions(device="cpu"))
-    assert model.info.class_names == card["class_names"] and model.input_shape == (1, 28, 28)
+    pre = card["preprocessing"]
+    assert model.info.class_names == card["class_names"]
+    assert model.input_shape == (pre["channels"], pre["input_size"], pre["input_size"])
     test = load_dataset(held_out_spec(card, str(shared_data(""))), "test")
     recorded = card["checks"]
     measured = card_checks(model, card, test)

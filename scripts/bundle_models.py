@@ -62,7 +62,21 @@ def exact_command(card: dict) -> str:
     return shlex.join(words)
 
 
-def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None) -> dict:
+def parse_threat(text: str) -> tuple[str, tuple[str, float]]:
+    """NAME=NORM:EPS, e.g. mnist-standard=linf:0.3."""
+    name, _, rest = text.partition("=")
+    norm, _, eps = rest.partition(":")
+    try:
+        value = float(eps)
+    except ValueError:
+        value = 0.0
+    if not name or norm not in ("linf", "l2") or not value > 0:
+        raise argparse.ArgumentTypeError(f"write NAME=linf:EPS or NAME=l2:EPS, not {text!r}")
+    return name, (norm, value)
+
+
+def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None,
+               threat: tuple[str, float] | None = None) -> dict:
     """Ship RUNS/NAME as NAME, or RUNS/RUN as NAME when ``name`` is RUN=NAME."""
     run, _, name = name.rpartition("=") if "=" in name else (name, "", name)
     src = runs / run
@@ -87,8 +101,11 @@ def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None) -> dict
                          "script": "scripts/train_bundled.sh", "copied_from": str(src), "bundled": now_iso()}
     model = load_card_model(name, weights, card_path, LoadOptions(device="cpu"))
     test = load_dataset(held_out_spec(card, data_root), "test")
-    card["checks"] = {**card_checks(model, card, test), "weights_sha256": sha, "torch": torch.__version__,
+    card["checks"] = {**card_checks(model, card, test, threat), "weights_sha256": sha, "torch": torch.__version__,
                       "torch_threads": torch.get_num_threads()}
+    earlier = model_cards.read_card(dest / f"{name}.json")
+    if earlier and earlier.get("judge") and earlier.get("weights_sha256") == sha:   # the same weights: still true
+        card["judge"] = earlier["judge"]
     write_bytes(dest / f"{name}.safetensors", blob, f"the weights of {name}")
     write_bytes(dest / f"{name}.json", _json_bytes(card), f"the card of {name}")
     return card
@@ -121,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dest", type=Path, default=ROOT / "resources" / "models")
     p.add_argument("--data-root", help="folder with mnist/ and fashion-mnist/ (default: the paths in the cards)")
     p.add_argument("--judge", type=Path, action="append", default=[], help="a judge_targeted.py --out file")
+    p.add_argument("--threat", type=parse_threat, action="append", default=[],
+                   help="NAME=NORM:EPS: the PGD-20 check of a standard model (robust ones use their training threat)")
     p.add_argument("--threads", type=int, default=1, help="torch threads for the checks (default 1)")
     args = p.parse_args(argv)
     if not args.names and not args.judge:
@@ -129,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for given in args.names:
             name = given.rpartition("=")[2]
-            card = bundle_one(given, args.runs, args.dest, args.data_root)
+            card = bundle_one(given, args.runs, args.dest, args.data_root, dict(args.threat).get(name))
             checks = card["checks"]
             text = f"{name}: clean {checks['clean']['correct']}/{checks['clean']['images']}"
             if "robust" in checks:

@@ -35,8 +35,12 @@ def held_out_spec(card: dict, data_root: str | None = None) -> str:
 
 
 def check_attack(card: dict, threat: tuple[str, float] | None = None) -> AttackParams | None:
-    """PGD-20 at ``threat`` (norm, eps), by default the card's training threat; None for a
-    standard model without ``threat``."""
+    """PGD-20 at ``threat`` (norm, eps); by default the threat of the card's recorded robust
+    check (a standard model may have one at its robust partner's threat), else its training
+    threat; None for a standard model with neither."""
+    recorded = (card.get("checks") or {}).get("robust", {}).get("attack")
+    if threat is None and recorded:
+        threat = (recorded["norm"], float(recorded["eps"]))
     if threat is None:
         norm = model_cards.threat_model(card)
         if norm is None:

@@ -22,7 +22,7 @@ def _attack_name(attack: dict) -> str:
 
 
 def table_header() -> list[str]:
-    return ["| model | data | threat model (training) | clean (test split) | robust (PGD-20, first 1,000) "
+    return ["| model | data | threat model (training) | clean (test split) | robust (scored PGD, first N test images) "
             "| judge: targeted L2 looks like the target (eps 4 / 6 / 8) |",
             "|---|---|---|---|---|---|"]
 
@@ -36,9 +36,11 @@ def judge_cell(card: dict) -> str:
 
 def table_row(name: str, card: dict) -> str:
     m = card.get("metrics") or {}
-    robust = "n/a"
+    robust, check = "n/a", (card.get("checks") or {}).get("robust")
     if m.get("pgd_accuracy") is not None:
-        robust = f"{_pct(m['pgd_accuracy'])} ({_attack_name(m.get('pgd_attack') or {})})"
+        robust = f"{_pct(m['pgd_accuracy'])} ({_attack_name(m.get('pgd_attack') or {})}, N = {m.get('pgd_images')})"
+    elif check:      # a standard model checked at its robust partner's threat
+        robust = f"{_pct(check['accuracy'])} ({_attack_name(check['attack'])}, N = {check['images']})"
     kind = model_cards.data_kind(card)
     return (f"| `{name}` | {model_cards.DATA_NAMES.get(kind, kind)} | {model_cards.threat_text(card)} "
             f"| {_pct(m.get('clean_accuracy'))} | {robust} | {judge_cell(card)} |")

@@ -4,15 +4,17 @@
 # tests/test_shipped_cards.py checks this file against the cards). One torch thread per run:
 # with the same thread count on the same kind of CPU the same command gives the same weights.
 #
-#   DATA=/path/to/shared/data OUT=runs scripts/train_bundled.sh [NAME...]
+#   DATA=/path/to/shared/data OUT=runs scripts/train_bundled.sh [NAME...]    (PY=echo: print the commands)
 #   python scripts/bundle_models.py NAME... --runs "$OUT"     # then ship them
 #
 # DATA holds mnist/ and fashion-mnist/ (the standard idx files). Measured on 2 shared CPU
 # cores, one thread each: standard runs take minutes, PGD-5 runs about an hour or more.
 set -euo pipefail
-DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA=${DATA:-$ROOT/../shared/data}
+OUT=${OUT:-$ROOT/runs}
 PY=${PY:-python}
+cd "$ROOT"
 want() { [ $# -eq 0 ] || [[ " $* " == *" $NAME "* ]]; }
 
 NAME=mnist-standard; if want "$@"; then

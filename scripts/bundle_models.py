@@ -39,6 +39,7 @@ from visualizer.core.training.card import now_iso  # noqa: E402
 
 MAX_BYTES = 3 * 1024 * 1024      # the wheel's budget per model
 MAX_HISTORY_BYTES = 64 * 1024
+LOW_ROBUST = 0.25   # below this at its own threat, an adversarially trained model is not robust
 
 
 class BundleError(VisualizerError):
@@ -154,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             if "robust" in checks:
                 text += f", robust {checks['robust']['correct']}/{checks['robust']['images']}"
             print(text)
+            robust = checks.get("robust")
+            if model_cards.threat_model(card) is not None and robust and robust["accuracy"] < LOW_ROBUST:
+                print(f"warning: {name} is adversarially trained but keeps only {robust['correct']}/"
+                      f"{robust['images']} under PGD-20 at its own training threat: the recipe did not reach "
+                      "robustness (or masked the training attack's gradients); check before shipping it.",
+                      file=sys.stderr)
         for path in args.judge:
             print(f"judge results merged into {merge_judge(path, args.dest)}")
         cards = write_markdown(args.dest)

@@ -21,7 +21,7 @@ NAME=mnist-standard; if want "$@"; then
 $PY -m visualizer train --threads 1 --seed 0 --out "$OUT/mnist-standard" --data "mnist:$DATA/mnist" --arch mnist-cnn --adversarial none --epochs 3 --lr 0.003
 fi
 NAME=mnist-robust; if want "$@"; then
-$PY -m visualizer train --threads 1 --seed 0 --out "$OUT/mnist-robust" --data "mnist:$DATA/mnist" --arch mnist-cnn --adversarial pgd:linf:0.3:5 --eps-warmup 1 --epochs 5
+$PY -m visualizer train --threads 1 --seed 0 --out "$OUT/mnist-robust" --data "mnist:$DATA/mnist" --arch mnist-cnn --adversarial pgd:linf:0.3:10 --eps-warmup 2 --epochs 8
 fi
 NAME=mnist-robust-l2; if want "$@"; then
 $PY -m visualizer train --threads 1 --seed 0 --out "$OUT/mnist-robust-l2" --data "mnist:$DATA/mnist" --arch mnist-cnn --adversarial pgd:l2:2.0:5 --epochs 3

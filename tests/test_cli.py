@@ -197,3 +197,13 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(tmp_path, capsys, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and err[0].startswith("error: Ran out of memory (CUDA out of memory."), err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_parser_and_help_import_no_torch():
+    # Every command builds the whole parser first; data-set help text once pulled in torch,
+    # torchvision and Pillow (seconds on a busy machine) before any work began.
+    code = ("import sys\nfrom visualizer.cli import build_parser\nbuild_parser()\n"
+            "print('HEAVY:' + ','.join(sorted(m for m in ('torch', 'torchvision', 'PIL', 'numpy') if m in sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("HEAVY:"), out.stdout

@@ -270,3 +270,19 @@ def test_numbered_folders_are_indices_not_text(tmp_path, mnist_test):
     assert sorted(data.labels.tolist()) == [2, 10]       # "10" sorts before "2" as text
     assert data.class_names == [str(i) for i in range(11)]
     assert [int(mnist_test.labels[i]) for i in range(2)] == [7, 2] and len(written) == 2
+
+
+@pytest.mark.parametrize("kind, other", [("fashion-mnist", MNIST), ("mnist", FASHION)])
+def test_one_standard_set_read_as_the_other_is_refused(kind, other):
+    # The two sets' files have the same names; only their contents tell them apart.
+    with pytest.raises(DataError, match=r"is the standard .* label file, but it was read as " + kind):
+        load_dataset(f"{kind}:{other}", split="test", limit=5)
+
+
+def test_own_idx_data_under_either_kind_still_reads(tmp_path, plain_mnist_test):
+    # Not a standard file (one label changed): the reader cannot know its set, so it trusts the spec.
+    labels = bytearray((plain_mnist_test / "t10k-labels-idx1-ubyte").read_bytes())
+    labels[8] = (labels[8] + 1) % 10
+    shutil.copy(plain_mnist_test / "t10k-images-idx3-ubyte", tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
+    assert load_dataset(f"fashion-mnist:{tmp_path}", split="test").class_names == FASHION_MNIST_CLASSES

@@ -207,6 +207,23 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     assert "seed: 0 then, 5 now" in capsys.readouterr().err
 
 
+def test_resume_may_measure_differently(tmp_path, capsys):
+    # The card's final attack runs after training: changing only it must not block a resume.
+    out = tmp_path / "r"
+    assert train_cli(out, "--limit", "64", "--epochs", "2") == 0
+    (out / "model.safetensors").unlink()   # as if cut short after the checkpoint
+    capsys.readouterr()
+    assert main(["train", *TINY, "--limit", "64", "--epochs", "2", "--out", str(out), "--resume",
+                 "--eval-attack", "pgd:linf:0.1:3", "--eval-attack-limit", "10"]) == 0
+    card = json.loads((out / "model.json").read_text())
+    assert card["metrics"]["pgd_images"] == 10 and card["metrics"]["pgd_attack"]["steps"] == 3
+
+
+def test_threads_must_be_a_positive_count(tmp_path, capsys):
+    assert main(["train", *TINY, "--out", str(tmp_path / "t"), "--threads", "0"]) == 2
+    assert "argument --threads: must be at least 1, not 0" in capsys.readouterr().err
+
+
 def test_cifar_architecture_trains_on_resized_digits_and_loads_back(tmp_path):
     """A 3-channel 32 px architecture gets MNIST resized and repeated to RGB, the way the app
     feeds it a digit; the weights load back under the same --arch name."""

@@ -70,7 +70,8 @@ def test_a_registered_tab_runs_saves_reopens_and_follows_its_models(qtbot, setti
     w = MainWindow(settings=settings, load_defaults=False)
     qtbot.addWidget(w)
     w.show()
-    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Attack", "Sweep", "Saliency", "Top-1"]
+    titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert titles[:3] == ["Attack", "Sweep", "Saliency"] and titles[-1] == "Top-1"   # other tabs may sit between
     tab = w.workspace("top1")
     assert tab.button.parent() is not None and tab.act in next(
         a.menu() for a in w.menuBar().actions() if a.text() == "&Run").actions()

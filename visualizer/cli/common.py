@@ -46,6 +46,15 @@ def whole_number(text: str) -> int:
     return _convert(parse_whole, text)
 
 
+def count(text: str) -> int:
+    """A whole number of at least 1 (threads, examples, batch sizes): 0 or a negative count
+    used to be taken silently as 1 or as 'all'."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def dpi(text: str) -> int:
     """A figure resolution in the range the window's export dialog allows (0 used to crash
     matplotlib after the whole attack had run; 100000 ran out of memory)."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, drive, install_cancel_on_interrupt,
-                                   load_model, load_options, print_warnings)
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, count, dpi, drive, install_cancel_on_interrupt,
+                                   load_model, load_options, print_warnings, whole_number)
 
 NAME = "evaluate"
 HELP = "accuracy of models under attacks over a data set: table, curves, per-example CSV (resumable, torchrun)"
@@ -21,17 +21,17 @@ def add_arguments(p) -> None:
     p.add_argument("--data", required=True, help=f"data set: {', '.join(SPEC_FORMS)}")
     p.add_argument("--split", default="test", choices=["train", "test"],
                    help="which split of a set that has them (default test)")
-    p.add_argument("--limit", type=int, help="evaluate the first N examples in the data set's order (default all)")
+    p.add_argument("--limit", type=count, help="evaluate the first N examples in the data set's order (default all)")
     p.add_argument("--threat", action="append", required=True,
                    help="repeatable: clean, fgsm:linf:EPS, pgd:linf|l2:EPS[:STEPS[:RESTARTS]], "
                         "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]], apgd-t:NORM:EPS[:STEPS[:TARGETS]], autoattack:NORM:EPS, "
                         "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K]; EPS in [0,1] pixel units "
                         "(8/255 accepted); a comma list of EPS makes a curve; A+B: robust only if both fail")
-    p.add_argument("--batch-size", type=int, default=64, help="examples per batch (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of every random start and draw (default 0)")
+    p.add_argument("--batch-size", type=count, default=64, help="examples per batch (default 64)")
+    p.add_argument("--seed", type=whole_number, default=0, help="seed of every random start and draw (default 0)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     p.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
-    p.add_argument("--dpi", type=int, default=200, help="resolution of the PNG figures (default 200)")
+    p.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figures (default 200)")
 
 
 def _open_store(args, models, datasets, threats, coll):

@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from visualizer.cli.common import EXIT_INTERRUPTED, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, count, number, whole_number
 
 NAME = "train"
 HELP = "train a model on a data set (standard, FGSM-RS or PGD adversarial training); resumable, torchrun-ready"
@@ -42,12 +42,17 @@ def add_arguments(p) -> None:
                    help="auto (the training threat, PGD-20) | none | pgd:NORM:EPS[:STEPS] (default 20 steps)")
     e.add_argument("--eval-attack-limit", type=whole_number, default=1000,
                    help="robust accuracy on the first N test examples (default 1000)")
+    e.add_argument("--watch", default="none",
+                   help="none | pgd:NORM:EPS[:STEPS]: also measure robust accuracy after every epoch (default 10 "
+                        "steps), on the first --watch-limit test examples, into history.json (the window's Train tab)")
+    e.add_argument("--watch-limit", type=whole_number, default=200,
+                   help="test examples for --watch (default 200; --eval-limit the same gives clean accuracy on them)")
     r = p.add_argument_group("running")
     r.add_argument("--out", required=True, help="output folder (new or empty, unless --resume or --overwrite)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     r.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
-    r.add_argument("--threads", type=whole_number, help="CPU threads for torch (default: torch's choice)")
+    r.add_argument("--threads", type=count, help="CPU threads for torch (default: torch's choice)")
 
 
 def config_from_args(args):
@@ -125,8 +130,10 @@ def describe_batch(e) -> str:
 def describe_epoch(r: dict) -> str:
     adv = r.get("train_adversarial_accuracy")
     train = f"train adv {adv:.1%}" if adv is not None else f"train {r['train_accuracy']:.1%}"
+    robust = (f", robust {r['test_robust_accuracy']:.2%} ({r['test_robust_images']} images)"
+              if "test_robust_accuracy" in r else "")
     return (f"epoch {r['epoch']}: loss {r['train_loss']:.4f}, {train}, test clean {r['test_clean_accuracy']:.2%} "
-            f"({r['test_images']} images), {r['seconds']:.1f} s ({r['batches_per_s']:.1f} batch/s)")
+            f"({r['test_images']} images){robust}, {r['seconds']:.1f} s ({r['batches_per_s']:.1f} batch/s)")
 
 
 def run(args) -> int:
@@ -134,11 +141,13 @@ def run(args) -> int:
 
     from visualizer.cli.common import drive, install_cancel_on_interrupt
     from visualizer.core.training import train_steps
+    from visualizer.core.training.evaluate import parse_watch
     from visualizer.core.training.distributed import launched_by_torchrun
 
     if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+        torch.set_num_threads(args.threads)
     config = config_from_args(args)
+    watch = parse_watch(args.watch, args.watch_limit)
     distributed = launched_by_torchrun()
     main = not distributed or os.environ.get("RANK") == "0"
     # Ctrl-C under torchrun: torchrun stops every process; a graceful stop of one would leave
@@ -146,7 +155,8 @@ def run(args) -> int:
     cancel = None if distributed else install_cancel_on_interrupt()
     bar = EpochBar(main)
     result = drive(train_steps(config, device=args.device, resume=args.resume, overwrite=args.overwrite,
-                               command=command_line(config, args.threads, args.device), cancel=cancel), bar)
+                               command=command_line(config, args.threads, args.device), cancel=cancel,
+                               watch=watch), bar)
     bar.close()
     if not main:
         return 0

@@ -45,6 +45,8 @@ class Exporter(QtCore.QObject):
     def ask_export(self) -> None:
         from visualizer.gui.dialogs.export_dialog import ExportChoice, ExportDialog
 
+        if self.current_tab().export_own_files():
+            return
         if self.current_artifacts() is None:
             self.ctx.report_error("Nothing to export",
                                   "Run an attack, sweep or saliency first; the current tab's result is exported.")

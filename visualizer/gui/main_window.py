@@ -125,7 +125,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = ViewMenu(self, self.view_menu, self.tabs, self.settings)
 
         m = bar.addMenu("&Help")
-        self.act_tutorial = act("&Tutorial", self.show_tutorial, tip="Four classic results with the bundled models")
+        self.act_tutorial = act("&Tutorial", self.show_tutorial, tip="The classic results, step by step, with the bundled models")
         m.addAction(self.act_tutorial)
         m.addAction(act("Keyboard &shortcuts", self.show_shortcuts, "F1"))
         m.addAction(act("&About Adversarial Visualizer", self.show_about))

@@ -10,6 +10,7 @@ file reads the same way and every defect is one sentence naming the file.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from pathlib import Path
 
@@ -27,6 +28,14 @@ TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 FILE_PREFIX = {"train": "train", "test": "t10k"}
 UBYTE = 0x08          # the only element type MNIST-style sets use
 MAX_BYTES = 1 << 31   # a sanity cap on what one file may declare
+# sha256 of the decompressed standard label files: MNIST's and Fashion-MNIST's files share
+# their names, so this is how a folder of one read as the other is told apart.
+KNOWN_LABEL_FILES = {
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5": ("mnist", "train"),
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2": ("mnist", "test"),
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9": ("fashion-mnist", "train"),
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34": ("fashion-mnist", "test"),
+}
 
 
 def search_folders(root: Path, kind: str) -> list[Path]:
@@ -95,12 +104,28 @@ def parse_idx(data: bytes, path: Path, dims: int) -> torch.Tensor:
     return torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=header).view(*shape)
 
 
+def check_known_set(label_bytes: bytes, path: Path, kind: str) -> None:
+    """Refuse the standard files of one set read as the other (``fashion-mnist:`` on an MNIST
+    folder would train and evaluate with the wrong class names). Files that are neither
+    standard set (a user's own idx data) pass.
+
+    Raises:
+        DataError: the labels are byte for byte the other set's.
+    """
+    known = KNOWN_LABEL_FILES.get(hashlib.sha256(label_bytes).hexdigest())
+    if known is not None and known[0] != kind:
+        raise DataError(f"{path} is the standard {known[0]} {known[1]} label file, but it was read as {kind}; "
+                        f"write {known[0]}:{path.parent} instead.")
+
+
 def read_idx_split(root: Path, kind: str, split: str) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """(images N x 1 x H x W uint8, labels N int64, description of the files read)."""
     image_path = find_idx_file(root, kind, split, "images")
     label_path = find_idx_file(root, kind, split, "labels")
+    label_bytes = read_idx_bytes(label_path)
+    check_known_set(label_bytes, label_path, kind)
     images = parse_idx(read_idx_bytes(image_path), image_path, dims=3).unsqueeze(1)
-    labels = parse_idx(read_idx_bytes(label_path), label_path, dims=1).long()
+    labels = parse_idx(label_bytes, label_path, dims=1).long()
     if len(images) != len(labels):
         raise DataError(f"{kind}:{root}: {image_path.name} holds {len(images)} images but {label_path.name} "
                         f"holds {len(labels)} labels; the two files come from different sets.")

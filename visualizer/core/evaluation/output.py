@@ -14,7 +14,7 @@ from visualizer.core.atomic import write_atomically
 from visualizer.core.figures.evaluation import curves_figure, display_names, table_figure
 from visualizer.core.figures.gallery import gallery_figure
 from visualizer.core.evaluation.records import COLUMNS, Evaluation
-from visualizer.core.export import run_folder_name
+from visualizer.core.export import _staged, run_folder_name
 from visualizer.core.figures import FORMATS, save_figure
 from visualizer.core.results import _header
 
@@ -95,6 +95,16 @@ def write_evaluation(out_dir: str | Path, ev: Evaluation, dpi: int = 200, warnin
     record["files"] = files
     text = json.dumps(record, indent=1, allow_nan=False).encode("utf-8")
     write_atomically(out / "evaluation.json", lambda fh: fh.write(text), "evaluation.json")
+    return record
+
+
+def export_evaluation(out_dir: str | Path, ev: Evaluation, overwrite: bool = False, dpi: int = 200) -> dict:
+    """``write_evaluation`` into a fresh folder as one step (the window's Export): written
+    beside ``out_dir`` and renamed into place, so ``out_dir`` holds either what it held before
+    or every file. A non-empty ``out_dir`` only with ``overwrite``. Raises OutputError."""
+    out = Path(out_dir)
+    with _staged(out, overwrite) as staging:
+        record = write_evaluation(staging, ev, dpi=dpi)
     return record
 
 

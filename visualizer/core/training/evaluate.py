@@ -4,6 +4,7 @@ torchrun processes. The robust number comes from the project's scored attack loo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Generator
 
 import torch
@@ -11,7 +12,49 @@ import torch
 from visualizer.core.attacks.loop import drive, run_attack
 from visualizer.core.attacks.params import AttackParams
 from visualizer.core.data.dataset import Dataset
+from visualizer.core.errors import ParameterError
 from visualizer.core.training.distributed import World
+
+
+@dataclass(frozen=True)
+class EpochWatch:
+    """Robust accuracy measured after every epoch, for watching robustness being trained
+    (the window's Train tab): ``attack`` (the project's scored PGD, e.g. 10 steps at the
+    training eps in [0, 1] pixel units) on the first ``images`` held-out examples. The
+    clean accuracy beside it is the epoch's ``test_clean_accuracy``; pass ``eval_limit`` =
+    ``images`` to measure both on the same batch. The attack draws from its own seeded
+    generator, never torch's global one, so watching does not change the trained weights.
+    Raises ParameterError for fewer than one image."""
+
+    attack: AttackParams
+    images: int = 200
+
+    def __post_init__(self) -> None:
+        if int(self.images) != self.images or self.images < 1:
+            raise ParameterError(f"Robust accuracy needs at least one held-out image, not {self.images}.")
+
+    def record(self, correct: int, total: int) -> dict:
+        """The history.json fields it adds to an epoch's record."""
+        return {"test_robust_accuracy": correct / max(total, 1), "test_robust_images": total,
+                "robust_attack": self.attack.resolved().to_dict()}
+
+
+WATCH_STEPS = 10          # PGD steps of a watch when the spec gives none
+
+
+def parse_watch(text: str | None, images: int = 200) -> EpochWatch | None:
+    """``none`` (or empty) or ``pgd:NORM:EPS[:STEPS]`` (STEPS default 10), eps in [0, 1]
+    pixel units: the robust accuracy watched after each epoch. Raises ParameterError."""
+    from visualizer.core.training.recipe import parse_adversarial
+
+    if not text or text.strip().lower() == "none":
+        return None
+    recipe = parse_adversarial(text)
+    if recipe.method != "pgd":
+        raise ParameterError(f"The robust accuracy after each epoch is measured with pgd:NORM:EPS[:STEPS], "
+                             f"not {text!r}.")
+    steps = recipe.steps if text.count(":") == 3 else WATCH_STEPS
+    return EpochWatch(AttackParams(method="pgd", norm=recipe.norm, eps=recipe.eps, steps=steps), images=images)
 
 
 def accuracy_steps(model: torch.nn.Module, data: Dataset, device: torch.device, world: World,

@@ -83,9 +83,14 @@ def load_checkpoint(out: Path, fingerprint: dict) -> dict:
 
 def save_weights(out: Path, net: torch.nn.Module) -> str:
     """model.safetensors with ``net``'s own state dict; returns its SHA-256."""
+    return save_state(out, net.state_dict())
+
+
+def save_state(out: Path, state: dict[str, torch.Tensor]) -> str:
+    """model.safetensors holding ``state`` (a network's state dict); returns its SHA-256."""
     from safetensors.torch import save
 
-    blob = save({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()})
+    blob = save({k: v.detach().cpu().contiguous() for k, v in state.items()})
     write_atomically(out / WEIGHTS, lambda fh: fh.write(blob), "the trained weights")
     return hashlib.sha256(blob).hexdigest()
 

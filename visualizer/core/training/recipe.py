@@ -18,6 +18,7 @@ from visualizer.core.attacks.params import AttackParams, parse_number
 from visualizer.core.errors import ParameterError
 
 DEFAULT_PGD_STEPS = 7          # Madry et al.'s CIFAR-10 setting; their MNIST runs used 40
+EVALUATION_ONLY = ("eval_attack", "eval_attack_limit")   # read once training ends
 FGSM_RS_STEP = 1.25            # Wong et al. 2020: alpha = 1.25 eps
 RECIPE_FORMS = ("none", "pgd:linf:EPS[:STEPS]", "pgd:l2:EPS[:STEPS]", "fgsm-rs:linf:EPS")
 
@@ -146,9 +147,12 @@ class TrainConfig:
                             steps=recipe.steps if text.count(":") == 3 else 20)
 
     def fingerprint(self) -> dict:
-        """The settings a resumed run must share with the run it continues."""
+        """The settings a resumed run must share with the run it continues: those that decide
+        the weights and the per-epoch history. The card's final attack (``eval_attack*``) runs
+        after training, so a resumed run may choose another."""
         d = self.to_dict()
-        d.pop("out")
+        for key in ("out",) + EVALUATION_ONLY:
+            d.pop(key)
         return d
 
     def to_dict(self) -> dict:

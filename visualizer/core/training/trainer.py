@@ -3,7 +3,9 @@ training of an architecture the app can load back, on any data-set spec.
 
 ``train_steps`` is a generator like the attack loop: it yields ``BatchProgress`` after every
 weight update and ``EpochDone`` after every epoch, and returns a ``TrainResult``. Cancelling
-stops after the current batch; the last finished epoch's checkpoint stays for ``--resume``.
+stops after the current batch; the last finished epoch's checkpoint stays for ``--resume``
+(and, with ``keep_on_cancel``, that epoch is also written as a loadable model). With an
+``EpochWatch``, every epoch's record also holds robust accuracy on held-out images.
 
 Choices, and why:
 - Adam with a one-cycle schedule (the calibration in issue 12: 2 epochs give 99.2% on MNIST).
@@ -42,7 +44,7 @@ from visualizer.core.training import outputs
 from visualizer.core.training.card import build_card, now_iso
 from visualizer.core.training.data import TrainingData, load_training_data
 from visualizer.core.training.distributed import World, join_world
-from visualizer.core.training.evaluate import accuracy, accuracy_steps
+from visualizer.core.training.evaluate import EpochWatch, accuracy, accuracy_steps
 from visualizer.core.training.network import build_network
 from visualizer.core.training.recipe import TrainConfig
 
@@ -104,22 +106,29 @@ def _batch_seed(seed: int, step: int, world: World) -> int:
 
 
 def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool = False, overwrite: bool = False,
-                command: str | None = None, cancel: CancelToken | None = None
+                command: str | None = None, cancel: CancelToken | None = None, watch: EpochWatch | None = None,
+                keep_on_cancel: bool = False
                 ) -> Generator[BatchProgress | EpochDone | Evaluating, None, TrainResult]:
+    """Train ``config``; yields progress events, returns a TrainResult (see the module
+    docstring). ``watch``: also measure robust accuracy after every epoch (in its
+    ``EpochDone`` record and history.json). ``keep_on_cancel``: a cancelled run that
+    finished an epoch also writes that epoch's weights, labels and card (a loadable model;
+    its checkpoint still resumes). Raises VisualizerError subclasses for bad settings,
+    data or output folders."""
     out = Path(config.out)
     world, dev = join_world(pick_device(device))
     try:
         if world.is_main:
             outputs.prepare_folder(out, resume, overwrite)
         world.barrier()
-        result = yield from _train(config, out, world, dev, resume, command, cancel)
+        result = yield from _train(config, out, world, dev, resume, command, cancel, watch, keep_on_cancel)
     finally:
         world.close()
     return result
 
 
 def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resume: bool, command: str | None,
-           cancel: CancelToken | None):
+           cancel: CancelToken | None, watch: EpochWatch | None, keep_on_cancel: bool):
     recipe = config.adversarial
     eval_attack = config.eval_params()   # a bad --eval-attack fails before any work
     if config.batch_size % world.size:
@@ -214,6 +223,10 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
             "seconds": round(seconds, 3),
             "batches_per_s": round(batches / seconds, 3) if seconds > 0 else None,
         }
+        if watch is not None:
+            robust = yield from _evaluating("adversarial", accuracy_steps(
+                model, test_set.first(watch.images), dev, world, batch_size=200, attack=watch.attack))
+            record.update(watch.record(*robust))
         history.append(record)
         if world.is_main:
             outputs.save_checkpoint(out, {
@@ -228,7 +241,10 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
             break
 
     if cancelled:
-        return TrainResult(out, None, history, cancelled=True)
+        card = None
+        if keep_on_cancel and history:
+            card = _keep_last_epoch(config, choice, data, history, world, dev, command, started, train_seconds, out)
+        return TrainResult(out, card, history, cancelled=True)
     last = history[-1]
     metrics = {"clean_accuracy": last["test_clean_accuracy"], "clean_images": last["test_images"]}
     if eval_attack is not None:
@@ -243,3 +259,21 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
         outputs.write_json(out / outputs.CARD, card, "the model card")
     world.barrier()
     return TrainResult(out, card, history)
+
+
+def _keep_last_epoch(config: TrainConfig, choice, data: TrainingData, history: list[dict], world: World,
+                     dev: torch.device, command: str | None, started: str, train_seconds: float, out: Path) -> dict:
+    """A cancelled run's last finished epoch as a loadable model: the weights come from that
+    epoch's checkpoint (a cancel mid-epoch has moved the live ones past it)."""
+    last = history[-1]
+    metrics = {"clean_accuracy": last["test_clean_accuracy"], "clean_images": last["test_images"]}
+    card = build_card(config, choice, data, metrics, history, world, dev, command, started, train_seconds)
+    card["stopped_after_epoch"] = last["epoch"]
+    card["description"] += f" Cancelled: these are the weights after epoch {last['epoch']} of {config.epochs}."
+    if world.is_main:
+        state = outputs.load_checkpoint(out, config.fingerprint())
+        card["weights_sha256"] = outputs.save_state(out, state["model"])
+        outputs.save_labels(out, data.train.class_names)
+        outputs.write_json(out / outputs.CARD, card, "the model card")
+    world.barrier()
+    return card

@@ -4,13 +4,17 @@
 ``TabWorkspace`` subclass (see ``base.py``) and one line here; no other tab changes."""
 
 from visualizer.gui.workspaces.attack import AttackWorkspace
+from visualizer.gui.workspaces.evaluate import EvaluateWorkspace
 from visualizer.gui.workspaces.saliency import SaliencyWorkspace
 from visualizer.gui.workspaces.sweep import SweepWorkspace
+from visualizer.gui.workspaces.train import TrainWorkspace
 
 TABS = (
     AttackWorkspace,
     SweepWorkspace,
     SaliencyWorkspace,
+    EvaluateWorkspace,
+    TrainWorkspace,
 )
 
 __all__ = ["TABS"]

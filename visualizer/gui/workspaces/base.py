@@ -94,6 +94,12 @@ class TabWorkspace(QtCore.QObject):
         entry = self.state.selected
         return None if entry is None else self.state.result(entry, self.kind)
 
+    def export_own_files(self) -> bool:
+        """File > Export while this tab is shown: a tab that writes its own files (Evaluate)
+        asks for them here and returns True; False leaves it to the export dialog, which
+        writes ``current_artifacts``."""
+        return False
+
     def comparison_artifacts(self) -> list[Artifacts]:
         """Results Export can compare across models (empty: no comparison offered)."""
         return []

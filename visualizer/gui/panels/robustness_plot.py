@@ -1,0 +1,141 @@
+"""Clean and robust accuracy against epoch, one line pair per training run (clean solid,
+robust dashed, one colour per run), so standard and adversarial training are compared on
+one plot while they train. Redrawn from each run's full history on every update: a few
+points per run, and no epoch can be missed when progress events are throttled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.qt import Qt, QtWidgets, pg
+
+__all__ = ["RobustnessPlot", "RUN_COLOURS"]
+
+# Okabe & Ito's colour-blind-safe qualitative palette (2008), in order of contrast on white.
+RUN_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+
+
+@dataclass
+class _Run:
+    name: str
+    attack: str                # what measured robust accuracy, e.g. "PGD-10 L∞ 0.3"
+    colour: str
+    history: list[dict] = field(default_factory=list)
+    clean: pg.PlotDataItem | None = None
+    robust: pg.PlotDataItem | None = None
+
+
+class RobustnessPlot(ThemedWidget):
+    """``add_run(name)`` starts a line pair; ``set_history(run, records)`` redraws it from the
+    trainer's epoch records (``epoch``, ``test_clean_accuracy``, ``test_robust_accuracy``)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # The legend sits under the plot, one row per run: inside, it hid the low robust lines.
+        self.view = pg.GraphicsLayoutWidget()
+        plot = self.view.addPlot(row=0, col=0)
+        self.plot_item = plot
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.vb.setMouseEnabled(x=False, y=False)
+        plot.setLabel("bottom", "epoch")
+        plot.setLabel("left", "held-out accuracy")
+        plot.showGrid(x=False, y=True, alpha=0.25)
+        plot.setYRange(-0.02, 1.02, padding=0)
+        plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
+        self.legend = pg.LegendItem(colCount=2)       # one row per run: clean, robust
+        self.view.addItem(self.legend, row=1, col=0)
+        self.runs: list[_Run] = []
+        self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
+        self.empty_hint.set_empty(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.setMinimumHeight(220)
+        self.apply_theme()
+
+    def plot_views(self) -> list[pg.GraphicsView]:
+        return [self.view]
+
+    def theme_changed(self, colours: PlotColours) -> None:
+        self.empty_hint.set_colours(colours)
+        for run in self.runs:
+            self._style(run, colours)
+
+    def _style(self, run: _Run, colours: PlotColours) -> None:
+        colour = colours.accent(run.colour)
+        for curve, style, symbol in ((run.clean, Qt.PenStyle.SolidLine, "o"), (run.robust, Qt.PenStyle.DashLine, "t")):
+            curve.setPen(pg.mkPen(colour, width=2, style=style))
+            curve.setSymbol(symbol)
+            curve.setSymbolSize(8)
+            curve.setSymbolPen(pg.mkPen(colour))
+            curve.setSymbolBrush(colour if symbol == "o" else colours.window)
+
+    # ------------------------------------------------------------------ data
+    def add_run(self, name: str, attack: str = "") -> int:
+        """A new line pair (empty until its first epoch); returns its index. ``attack`` names
+        what measured robust accuracy ("PGD-10 L∞ 0.3"): in the title while every run shares
+        it, else beside each run's robust line."""
+        run = _Run(name, attack, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
+        run.clean = self.plot_item.plot()
+        run.robust = self.plot_item.plot()
+        self.legend.addItem(run.clean, f"{name}: clean")
+        self.legend.addItem(run.robust, "robust")      # the same row: the run's name is beside it
+        self.runs.append(run)
+        self._style(run, self.apply_theme())
+        self._label_attacks()
+        return len(self.runs) - 1
+
+    def _label_attacks(self) -> None:
+        attacks = {run.attack for run in self.runs}
+        shared = len(attacks) == 1
+        title = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
+        self.plot_item.setTitle(title, size="9pt")
+        for run in self.runs:
+            label = self.legend.getLabel(run.robust)
+            if label is not None:
+                label.setText("robust" if shared or not run.attack else f"robust ({run.attack})")
+        self.apply_theme()
+
+    def drop_last_if_empty(self) -> None:
+        """The newest run goes if it never finished an epoch (failed, or cancelled early)."""
+        if self.runs and not self.runs[-1].history:
+            run = self.runs.pop()
+            for curve in (run.clean, run.robust):
+                self.legend.removeItem(curve)
+                self.plot_item.removeItem(curve)
+            if self.runs:
+                self._label_attacks()
+            else:
+                self.plot_item.setTitle("")
+
+    def set_history(self, index: int, history: list[dict]) -> None:
+        run = self.runs[index]
+        run.history = [dict(r) for r in history]
+        epochs = [r["epoch"] for r in run.history]
+        run.clean.setData(epochs, [r["test_clean_accuracy"] for r in run.history])
+        robust = [(r["epoch"], r["test_robust_accuracy"]) for r in run.history if "test_robust_accuracy" in r]
+        run.robust.setData([e for e, _ in robust], [a for _, a in robust])
+        last = max((r["epoch"] for run in self.runs for r in run.history), default=0)
+        self.plot_item.setXRange(0.7, max(last, 2) + 0.3, padding=0)
+        self.empty_hint.set_empty(last == 0)
+
+    def points(self, index: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """(clean, robust) points of run ``index`` as plotted: (epoch, accuracy) pairs."""
+        run = self.runs[index]
+        pairs = []
+        for curve in (run.clean, run.robust):
+            x, y = curve.getData()
+            pairs.append([] if x is None else [(float(a), float(b)) for a, b in zip(x, y)])
+        return pairs[0], pairs[1]
+
+    def clear(self) -> None:
+        for run in self.runs:
+            self.plot_item.removeItem(run.clean)
+            self.plot_item.removeItem(run.robust)
+        self.legend.clear()
+        self.runs = []
+        self.plot_item.setTitle("")
+        self.empty_hint.set_empty(True)

@@ -1,0 +1,235 @@
+"""The Train tab's settings: data, architecture, standard or adversarial training, the threat
+model (used for training and for the robust accuracy watched after each epoch), epochs,
+seed and where runs are written. ``request()`` checks them all and returns what the
+trainer takes, or raises a VisualizerError with one clear message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from visualizer.core.attacks.params import AttackParams
+from visualizer.core.data.spec import parse_data_spec
+from visualizer.core.errors import DataError, ParameterError
+from visualizer.core.models.arch import resolve_arch
+from visualizer.core.models.architectures import EXAMPLE_NAMES
+from visualizer.core.numbers import parse_number
+from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
+from visualizer.core.training.evaluate import WATCH_STEPS
+from visualizer.gui.dialogs.path_field import path_field
+from visualizer.gui.qt import QtCore, QtWidgets
+
+DATA_KINDS = (("mnist", "MNIST (idx files)"), ("fashion-mnist", "Fashion-MNIST (idx files)"),
+              ("folder", "Image folder (one subfolder per class)"), ("csv", "CSV file (path,label rows)"))
+RECIPES = (("none", "Standard"), ("fgsm-rs", "FGSM-RS (Wong et al. 2020)"), ("pgd", "PGD (Madry et al. 2018)"))
+
+
+def default_data_folder() -> Path | None:
+    """The repository's ../shared/data/mnist, when the app runs from a checkout beside it."""
+    candidate = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mnist"
+    return candidate if candidate.is_dir() else None
+
+
+def default_runs_folder() -> Path:
+    location = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(location or Path.home() / ".visualizer") / "training-runs"
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    config: TrainConfig          # out: a fresh subfolder of the runs folder
+    watch: EpochWatch
+    name: str                    # the run's name on the plot, e.g. "PGD-7 L∞ 0.3"
+
+
+def _spin(low: int, high: int, value: int, tip: str, special: str | None = None) -> QtWidgets.QSpinBox:
+    box = QtWidgets.QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    if special:
+        box.setSpecialValueText(special)       # shown at the minimum
+    return box
+
+
+class TrainForm(QtWidgets.QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        form = QtWidgets.QFormLayout(self)
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.data_kind = QtWidgets.QComboBox()
+        for key, text in DATA_KINDS:
+            self.data_kind.addItem(text, key)
+        self.data_kind.setToolTip("What kind of data set; read with the project's data-set reader")
+        form.addRow("Data set", self.data_kind)
+        self.data_path, row = path_field("folder with the data set", "The data set's folder (a CSV file for CSV)",
+                                         self._browse_data)
+        found = default_data_folder()
+        if found is not None:
+            self.data_path.setText(str(found))
+        form.addRow("Location", row)
+        self.limit = _spin(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
+        form.addRow("Training images", self.limit)
+        self.arch = QtWidgets.QComboBox()
+        self.arch.setEditable(True)
+        self.arch.addItems(["mnist-cnn", "mnist-cnn-wide", *[n for n in EXAMPLE_NAMES if not n.startswith("mnist")]])
+        self.arch.setToolTip("The network: mnist-cnn(-wide) for 28x28 grayscale; also wrn-DEPTH-WIDTH, "
+                             "preact-resnet18, torchvision:NAME, timm:NAME")
+        form.addRow("Architecture", self.arch)
+
+        self.recipe = QtWidgets.QComboBox()
+        for key, text in RECIPES:
+            self.recipe.addItem(text, key)
+        self.recipe.setToolTip("Standard: clean images. Adversarial: each batch is attacked first and the weights "
+                               "learn from the attacked batch (the project's own PGD loop)")
+        form.addRow("Training", self.recipe)
+        self.norm = QtWidgets.QComboBox()
+        self.norm.addItem("L∞", "linf")
+        self.norm.addItem("L2", "l2")
+        self.norm.setToolTip("Threat model of adversarial training and of the robust accuracy watched each epoch")
+        form.addRow("Norm", self.norm)
+        self.eps = QtWidgets.QLineEdit("0.2")
+        self.eps.setToolTip("Attack budget in [0, 1] pixel units (fractions like 8/255 accepted); used for "
+                            "training and for the robust accuracy after each epoch")
+        form.addRow("Epsilon", self.eps)
+        self.steps = _spin(1, 1000, 7, "PGD steps per training batch (step size 2.5 eps / steps)")
+        form.addRow("PGD steps", self.steps)
+        self.epochs = _spin(1, 1000, 3, "Passes over the training images")
+        form.addRow("Epochs", self.epochs)
+        self.batch_size = _spin(1, 65536, 64, "Images per weight update")
+        form.addRow("Batch size", self.batch_size)
+        self.lr = QtWidgets.QLineEdit("0.003")
+        self.lr.setToolTip("Peak learning rate of Adam's one-cycle schedule")
+        form.addRow("Learning rate", self.lr)
+        self.seed = _spin(0, 2**31 - 1, 0, "Seeds the initial weights, the order and the random starts")
+        form.addRow("Seed", self.seed)
+        self.held_out = _spin(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
+                              "on the first N held-out images")
+        form.addRow("Held-out images", self.held_out)
+        self.runs_folder, row = path_field("folder for the runs", "Each run writes a new subfolder here: weights, "
+                                           "model card, history, checkpoint", self._browse_runs)
+        self.runs_folder.setText(str(default_runs_folder()))
+        form.addRow("Runs folder", row)
+        for combo in (self.data_kind, self.arch, self.recipe):   # long entries must not widen the tab
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        for edit in (self.data_path, self.runs_folder):
+            edit.setMinimumWidth(80)
+            edit.setCursorPosition(0)
+        self.recipe.currentIndexChanged.connect(self._recipe_changed)
+        self._recipe_changed()
+
+    # ------------------------------------------------------------------ remembered settings
+    def _widgets(self) -> dict:
+        return {"data_kind": self.data_kind, "data_path": self.data_path, "limit": self.limit, "arch": self.arch,
+                "recipe": self.recipe, "norm": self.norm, "eps": self.eps, "steps": self.steps,
+                "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "seed": self.seed,
+                "held_out": self.held_out, "runs_folder": self.runs_folder}
+
+    def state(self) -> dict:
+        """Every setting as JSON values (combo boxes by their key, not their text)."""
+        out = {}
+        for key, w in self._widgets().items():
+            if isinstance(w, QtWidgets.QSpinBox):
+                out[key] = w.value()
+            elif isinstance(w, QtWidgets.QComboBox):
+                out[key] = w.currentText() if w.isEditable() else w.currentData()
+            else:
+                out[key] = w.text()
+        return out
+
+    def restore_state(self, state: dict) -> None:
+        """Take back ``state()``; unknown keys and values that no longer fit are skipped."""
+        for key, w in self._widgets().items():
+            value = state.get(key)
+            if value is None:
+                continue
+            if isinstance(w, QtWidgets.QSpinBox) and isinstance(value, int):
+                w.setValue(value)
+            elif isinstance(w, QtWidgets.QComboBox) and w.isEditable():
+                w.setCurrentText(str(value))
+            elif isinstance(w, QtWidgets.QComboBox) and w.findData(value) >= 0:
+                w.setCurrentIndex(w.findData(value))
+            elif isinstance(w, QtWidgets.QLineEdit):
+                w.setText(str(value))
+                w.setCursorPosition(0)
+
+    def _recipe_changed(self) -> None:
+        method = self.recipe.currentData()
+        self.steps.setEnabled(method == "pgd")
+        if method == "fgsm-rs":
+            self.norm.setCurrentIndex(self.norm.findData("linf"))
+        self.norm.model().item(self.norm.findData("l2")).setEnabled(method != "fgsm-rs")
+
+    def _browse_data(self) -> None:
+        if self.data_kind.currentData() == "csv":
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "CSV of path,label rows", self.data_path.text(),
+                                                            "CSV files (*.csv);;All files (*)")
+        else:
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Data set folder", self.data_path.text())
+        if path:
+            self.data_path.setText(path)
+
+    def _browse_runs(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for training runs", self.runs_folder.text())
+        if path:
+            self.runs_folder.setText(path)
+
+    # ------------------------------------------------------------------ the request
+    def data_spec(self) -> str:
+        """``kind:PATH``; raises DataError when the path is missing."""
+        text = self.data_path.text().strip()
+        if not text:
+            raise DataError("Choose the data set's location (Browse…).")
+        spec = parse_data_spec(f"{self.data_kind.currentData()}:{text}")
+        if not spec.path.exists():
+            raise DataError(f"{spec}: the {'file' if spec.kind == 'csv' else 'folder'} {spec.path} does not exist.")
+        return str(spec)
+
+    def recipe_spec(self) -> str:
+        method = self.recipe.currentData()
+        if method == "none":
+            return "none"
+        eps = self.eps.text().strip()
+        if method == "fgsm-rs":
+            return f"fgsm-rs:linf:{eps}"
+        return f"pgd:{self.norm.currentData()}:{eps}:{self.steps.value()}"
+
+    def request(self) -> TrainRequest:
+        """What to train, checked; raises DataError or ParameterError with one clear message."""
+        data = self.data_spec()
+        eps = parse_number(self.eps.text().strip(), "Epsilon")
+        watch = EpochWatch(AttackParams(method="pgd", norm=self.norm.currentData(), eps=eps, steps=WATCH_STEPS),
+                           images=self.held_out.value())      # the attack checks eps (> 0, L∞ at most 1)
+        recipe = parse_adversarial(self.recipe_spec())
+        arch = self.arch.currentText().strip()
+        if ":" not in arch:         # the built-in names resolve at once; hub names are checked by the trainer
+            resolve_arch(arch)
+        runs = self.runs_folder.text().strip()
+        if not runs:
+            raise ParameterError("Choose a runs folder: each run writes a new subfolder there.")
+        name = _run_name(recipe.method, recipe.steps, self.norm.currentText(), eps)
+        out = _fresh_folder(Path(runs).expanduser(), name)
+        config = TrainConfig(data=data, arch=arch, out=str(out), adversarial=recipe,
+                             epochs=self.epochs.value(), seed=self.seed.value(), limit=self.limit.value() or None,
+                             eval_limit=self.held_out.value(), eval_attack="none", batch_size=self.batch_size.value(),
+                             lr=parse_number(self.lr.text().strip(), "The learning rate"))
+        return TrainRequest(config, watch, name)
+
+
+def _run_name(method: str, steps: int, norm: str, eps: float) -> str:
+    if method == "none":
+        return "standard"
+    return f"{'FGSM-RS' if method == 'fgsm-rs' else f'PGD-{steps}'} {norm} {eps:.3g}"
+
+
+def _fresh_folder(parent: Path, name: str) -> Path:
+    """parent/NN-name with the first NN not taken: runs never overwrite each other."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", name.replace("∞", "inf")).strip("-").lower()
+    taken = {p.name for p in parent.iterdir()} if parent.is_dir() else set()
+    n = 1
+    while any(t.startswith(f"{n:02d}-") for t in taken):
+        n += 1
+    return parent / f"{n:02d}-{slug}"

@@ -7,7 +7,7 @@ import hashlib
 import shlex
 
 import pytest
-import torch
+from mnist_support import one_thread
 from support import ROOT, shared_data
 
 from visualizer.core.data import load_dataset
@@ -25,11 +25,9 @@ MAX_BYTES = 3 * 1024 * 1024
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def single_thread():
+    with one_thread():
+        yield
 
 
 def test_trainer_cards_are_shipped():

@@ -66,12 +66,17 @@ def config_from_args(args):
         eps_warmup=args.eps_warmup, attack_mode=args.attack_mode)
 
 
-def command_line(config) -> str:
-    """The full command that reproduces ``config`` (every setting spelled out, for the card)."""
+def command_line(config, threads: int | None = None, device: str | None = None) -> str:
+    """The full command that reproduces ``config`` (every setting spelled out, for the card),
+    with the thread count and device when given: on a CPU the thread count decides the bits."""
     words = ["visualizer", "train"]
     for key, value in config.to_dict().items():
         if value is not None:
             words += [f"--{key.replace('_', '-')}", repr(value) if isinstance(value, float) else str(value)]
+    if device not in (None, "auto"):
+        words += ["--device", device]
+    if threads is not None:
+        words += ["--threads", str(threads)]
     return shlex.join(words)
 
 
@@ -150,7 +155,8 @@ def run(args) -> int:
     cancel = None if distributed else install_cancel_on_interrupt()
     bar = EpochBar(main)
     result = drive(train_steps(config, device=args.device, resume=args.resume, overwrite=args.overwrite,
-                               command=command_line(config), cancel=cancel, watch=watch), bar)
+                               command=command_line(config, args.threads, args.device), cancel=cancel,
+                               watch=watch), bar)
     bar.close()
     if not main:
         return 0

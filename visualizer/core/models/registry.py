@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from visualizer.core.device import pick_device
 from visualizer.core.errors import ParameterError
-from visualizer.core.models.bundled import BUNDLED_NAMES, BundledModelEntry, bundled_models, load_bundled
+from visualizer.core.models.bundled import (BUNDLED_NAMES, BundledModelEntry, bundled_models, bundled_names,
+                                            load_bundled)
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.wrapper import ClassifierModel
 
@@ -34,7 +35,8 @@ SPEC_FORMS = ("NAME of a bundled model (" + ", ".join(BUNDLED_NAMES) + ")", "bun
 def parse_model_spec(spec: str) -> tuple[str, str]:
     """("bundled" | "torchvision" | "timm" | "checkpoint" | "torchscript", name or path)."""
     text = (spec or "").strip()
-    if text.lower() in BUNDLED_NAMES:
+    names = bundled_names()   # the folder as it is now: a model copied in is found without a restart
+    if text.lower() in names:
         return "bundled", text.lower()
     head, sep, rest = text.partition(":")
     kind = _PREFIXES.get(head.strip().lower()) if sep else None
@@ -51,8 +53,8 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
                                 "timm": "timm:convnext_tiny", "checkpoint": "ckpt:weights.pt",
                                 "torchscript": "torchscript:model.pt"}[kind] + ".")
     if kind == "bundled":
-        if rest.lower() not in BUNDLED_NAMES:
-            raise ParameterError(f"No bundled model called {rest!r}. Bundled models: {', '.join(BUNDLED_NAMES)}.")
+        if rest.lower() not in names:
+            raise ParameterError(f"No bundled model called {rest!r}. Bundled models: {', '.join(names)}.")
         rest = rest.lower()
     return kind, rest
 

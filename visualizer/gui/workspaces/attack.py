@@ -24,6 +24,7 @@ from visualizer.gui.panels.transfer_table import TransferTable
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
+from visualizer.gui.workspaces.partner import with_partner
 from visualizer.gui.workspaces.per_model import PerModelTab
 
 
@@ -191,8 +192,13 @@ class AttackWorkspace(PerModelTab):
 
     # -- running ----------------------------------------------------------------------------------
     def run(self, entries: list[ModelEntry]) -> None:
+        partner = None
+        if self.ctx.form.attack_params().targeted:   # a targeted attack: its robust partner beside it
+            entries, partner = with_partner(entries, self.state)
         for entry in entries:
             self._run_on(entry)
+        if partner is not None:
+            self.ctx.status(f"Targeted attack on {entries[0].title} and on its robust partner {partner.title}", 8000)
 
     def _run_on(self, entry: ModelEntry) -> None:
         form, jobs = self.ctx.form, self.ctx.jobs

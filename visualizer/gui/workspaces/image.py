@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.images import load_image_and_bytes, load_image_bytes
-from visualizer.core.resources import sample_images
+from visualizer.core.resources import sample_caption, sample_images, sample_sets
 from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
 from visualizer.gui.worker import call_in_worker
@@ -54,16 +54,30 @@ class ImageWorkspace(QtCore.QObject):
         self.refresh_recent()
 
     def _samples_menu(self) -> QtWidgets.QMenu:
+        """A small gallery: a submenu per data set's labelled test images (the bundled MNIST and
+        Fashion-MNIST models' own), then the photos and digit scans."""
         menu = QtWidgets.QMenu("Sa&mples", self.ctx.window)
+        for title, paths in sample_sets():
+            sub = menu.addMenu(title)
+            sub.setToolTipsVisible(True)
+            for path in paths:
+                self._add_sample(sub, path, sample_caption(path))
+        if menu.actions():
+            menu.addSeparator()
         for path in sample_images():
-            # A thumbnail per sample: the menu doubles as a small gallery.
-            pixmap = QtGui.QPixmap(str(path))
-            icon = QtGui.QIcon(pixmap.scaled(64, 64, Qt.KeepAspectRatio, Qt.FastTransformation)) \
-                if not pixmap.isNull() else QtGui.QIcon()
-            a = menu.addAction(icon, path.name)
-            a.triggered.connect(lambda _=False, p=path: self.open_image(p))
-        menu.setStyleSheet("QMenu { icon-size: 48px; }")
+            self._add_sample(menu, path, path.name)
         return menu
+
+    def _add_sample(self, menu: QtWidgets.QMenu, path: Path, text: str) -> None:
+        # A thumbnail per sample, nearest neighbour so a 28 px scan stays crisp.
+        pixmap = QtGui.QPixmap(str(path))
+        icon = QtGui.QIcon(pixmap.scaled(64, 64, Qt.KeepAspectRatio, Qt.FastTransformation)) \
+            if not pixmap.isNull() else QtGui.QIcon()
+        a = menu.addAction(icon, text)
+        a.setData(str(path))
+        a.setToolTip(str(path))
+        a.triggered.connect(lambda _=False, p=path: self.open_image(p))
+        menu.setStyleSheet("QMenu { icon-size: 48px; }")
 
     # -- opening ----------------------------------------------------------------------------------
     def ask_image(self) -> None:

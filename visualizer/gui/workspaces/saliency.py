@@ -8,6 +8,7 @@ from visualizer.core.lab_state import ModelEntry
 from visualizer.core.saliency import compare_saliency
 from visualizer.gui.panels.saliency_view import SaliencyView
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
+from visualizer.gui.workspaces.partner import with_partner
 
 
 class SaliencyWorkspace(TabWorkspace):
@@ -36,6 +37,7 @@ class SaliencyWorkspace(TabWorkspace):
                                            saliency_maps(art.record, art.arrays))
 
     def run(self, entries: list[ModelEntry]) -> None:
+        entries, partner = with_partner(entries, self.state)
         params = self.ctx.form.saliency_params()
         models = [e.model for e in entries]
         image, label, jobs = self.state.image, self.ctx.form.label(), self.ctx.jobs
@@ -44,6 +46,9 @@ class SaliencyWorkspace(TabWorkspace):
                    on_progress=lambda e: jobs.report_progress(e.done, e.total, "saliency"),
                    on_finished=lambda comp: self._saliency_done(comp, entries, models, image),
                    label=f"{params.method} saliency")
+        if partner is not None:
+            self.ctx.status(f"Saliency of {entries[0].title} beside its robust partner {partner.title} "
+                            "(Run all compares every model)", 8000)
 
     def _saliency_done(self, comparison, entries: list[ModelEntry], models, image) -> None:
         if comparison.cancelled and not comparison.maps:

@@ -19,7 +19,7 @@ class PoisonConfig:
     data: str                          # data-set spec (its train split is poisoned, its test split measures)
     attack: str                        # badnets | clean-label
     trigger: Trigger
-    target: int                        # class index
+    target: int | str                  # class index, or a class name (resolved when the data is read)
     arch: str
     out: str
     rates: tuple[float, ...] = DEFAULT_RATES
@@ -48,8 +48,6 @@ class PoisonConfig:
         if len(set(self.rates)) != len(self.rates):
             raise ParameterError("--rates lists a rate twice.")
         self.rates = tuple(sorted(self.rates))
-        if self.target < 0:
-            raise ParameterError(f"--target must be a class index >= 0, not {self.target}.")
         if self.detect_eps is not None and not 0 < self.detect_eps < 1:
             raise ParameterError(f"--detect-eps must be a fraction in (0, 1), not {self.detect_eps:g}.")
         if not 0 < self.perturb_eps <= 1:

@@ -20,6 +20,7 @@ from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.data.dataset import Dataset
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
+from visualizer.core.models.wrapper import class_index
 from visualizer.core.poisoning import detector
 from visualizer.core.poisoning.badnets import badnets
 from visualizer.core.poisoning.clean_label import check_robust_model, clean_label
@@ -83,8 +84,10 @@ def sweep_steps(config: PoisonConfig, robust_model: Callable | None = None, devi
     choice = resolve_arch(config.arch)
     data = load_training_data(_train_config(config, out), choice.preprocessing)
     train, test = require_in_memory(data.train), require_in_memory(data.test).first(config.eval_limit)
-    if config.target >= train.num_classes:
-        raise ParameterError(f"--target {config.target}: the data has classes 0-{train.num_classes - 1}.")
+    try:
+        config.target = class_index(config.target, train.class_names)
+    except ParameterError as exc:
+        raise ParameterError(f"--target: {exc}".replace("this model", "the data")) from None
     if config.attack == "clean-label":
         if robust_model is None:
             raise ParameterError("clean-label poisoning needs --robust-model (an adversarially trained model of "

@@ -135,8 +135,8 @@ def parse_trigger(spec: str) -> Trigger:
     head = head.lower()
     if head == "patch":
         parts = rest.split(":")
-        # a Windows path (C:\...) holds a colon: the size and position are the last fields
-        if len(parts) >= 3 and _position_like(parts[-1]):
+        # a Windows path (C:\...) holds a colon: the size (and position) are the last fields
+        if len(parts) >= 3 and parts[-2].strip().isdigit():
             pattern, size, position = ":".join(parts[:-2]), parts[-2], parts[-1]
         elif len(parts) >= 2:
             pattern, size, position = ":".join(parts[:-1]), parts[-1], "br"
@@ -174,11 +174,6 @@ def parse_trigger(spec: str) -> Trigger:
                                  f"{image.width}x{image.height} (use patch:FILE:SIZE to resize it).")
         return Trigger("patch", str(Path(text).expanduser()), image.width, "br")
     raise ParameterError(f"Unknown trigger {spec!r}: write one of {forms}.")
-
-
-def _position_like(text: str) -> bool:
-    t = text.strip().lower()
-    return t in POSITIONS or "," in t
 
 
 def _must_exist(path: str, spec: str) -> None:

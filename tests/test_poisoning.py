@@ -191,3 +191,28 @@ def test_cli_bad_input_is_one_error_line(tmp_path, capsys, extra, words):
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and words in err[0]
+
+
+def test_clean_label_cli_perturbs_with_a_robust_model_trained_by_visualizer_train(tmp_path, capsys):
+    robust, out = tmp_path / "robust", tmp_path / "cl"
+    with one_thread():
+        assert main(["train", "--data", MNIST_SPEC, "--arch", "mnist-cnn", "--adversarial", "fgsm-rs:linf:0.2",
+                     "--limit", "300", "--batch-size", "32", "--eval-limit", "50", "--eval-attack", "none",
+                     "--threads", "1", "--out", str(robust)]) == 0
+        assert main(["poison", "--data", MNIST_SPEC, "--attack", "clean-label", "--target", "3", "--rates", "0.02",
+                     "--robust-model", f"ckpt:{robust / 'model.safetensors'}", "--robust-arch", "mnist-cnn",
+                     "--perturb-steps", "3", "--limit", "600", "--eval-limit", "100", "--batch-size", "32",
+                     "--threads", "1", "--out", str(out)]) == 0, capsys.readouterr().err
+    record = json.loads((out / "poison.json").read_text())
+    jsonschema.validate(record, poison_schema())
+    assert record["attack"] == "clean-label" and record["rates"][0]["poisons"] == 12
+    assert record["clean_label"] == {"robust_model": f"ckpt:{robust / 'model.safetensors'}", "norm": "linf",
+                                     "eps": 0.3, "steps": 3}
+
+
+def test_clean_label_refuses_a_robust_model_of_another_input_size(tmp_path, capsys):
+    # the bundled digits-robust model reads 32x32 images, MNIST is 28x28
+    code = main(["poison", "--data", MNIST_SPEC, "--attack", "clean-label", "--target", "3", "--rates", "0.01",
+                 "--robust-model", "digits-robust", "--limit", "100", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--robust-model does not take 28x28" in err[0]

@@ -67,6 +67,7 @@ def main() -> int:
         print(f"# rate {e['rate']:g}: {rows[-1]}", file=sys.stderr)
     baseline = next((r["clean_accuracy"] for r in rows if r["rate"] == 0), None)
     at_1 = next((r for r in rows if r["rate"] == 0.01), None)
+    drop = None if at_1 is None or baseline is None else round(baseline - at_1["clean_accuracy"], 4)
     emit({
         "benchmark": "poison_sweep",
         "target": "whole sweep < 600 s on 2 cores; at 1%: ASR >= 0.95, clean accuracy within 0.01 of rate 0, "
@@ -76,7 +77,7 @@ def main() -> int:
         "sweep_seconds": round(seconds, 1),
         "results": rows,
         "asr_at_1_percent": None if at_1 is None else at_1["attack_success_rate"],
-        "clean_drop_at_1_percent": None if at_1 is None or baseline is None else round(baseline - at_1["clean_accuracy"], 4),
+        "clean_drop_at_1_percent": drop,
         "env": environment(torch.device(args.device)),
     })
     return 0

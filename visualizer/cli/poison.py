@@ -30,7 +30,8 @@ def add_arguments(p) -> None:
                         "image file (default patch:checker:4:br)")
     g.add_argument("--target", required=True, help="the class the trigger should produce: index or name")
     g.add_argument("--rates", default="0,0.001,0.005,0.01,0.05",
-                   help="poison rates, fractions of the training set, comma-separated (default 0,0.001,0.005,0.01,0.05)")
+                   help="poison rates, fractions of the training set, comma-separated "
+                        "(default 0,0.001,0.005,0.01,0.05)")
     t = p.add_argument_group("training (as visualizer train)")
     t.add_argument("--arch", default="mnist-cnn", help="architecture trained at every rate (default mnist-cnn)")
     t.add_argument("--epochs", type=whole_number, default=1)
@@ -43,7 +44,8 @@ def add_arguments(p) -> None:
     c.add_argument("--robust-model", help="adversarially trained model whose PGD perturbation hides the poisons' "
                                           "features: a bundled name, ckpt:PATH (with --robust-arch), torchscript:PATH")
     c.add_argument("--robust-arch", help="architecture of a ckpt: --robust-model (e.g. mnist-cnn)")
-    c.add_argument("--perturb-eps", type=number, default=0.3, help="L-inf budget of that PGD, [0,1] pixels (default 0.3)")
+    c.add_argument("--perturb-eps", type=number, default=0.3,
+                   help="L-inf budget of that PGD, [0,1] pixels (default 0.3)")
     c.add_argument("--perturb-steps", type=whole_number, default=20, help="PGD steps (default 20)")
     d = p.add_argument_group("defence")
     d.add_argument("--detect", action="store_true",

@@ -3,7 +3,7 @@ checked before any work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from visualizer.core.errors import ParameterError
 from visualizer.core.poisoning.clean_label import DEFAULT_EPS, DEFAULT_STEPS
@@ -34,7 +34,6 @@ class PoisonConfig:
     perturb_eps: float = DEFAULT_EPS   # clean-label PGD, L-inf, [0, 1] pixels
     perturb_steps: int = DEFAULT_STEPS
     robust_model: str | None = None    # for the record; the model itself is passed to the sweep
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.attack not in ATTACKS:

@@ -10,7 +10,7 @@ A generator like the trainer: it passes the trainer's events on, adds ``RateStar
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -54,7 +54,6 @@ class SweepResult:
     example_labels: list[int]
     seconds: float
     cancelled: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def rate_folder(rate: float) -> str:
@@ -67,7 +66,7 @@ def _train_config(config: PoisonConfig, out: Path) -> TrainConfig:
                        eval_attack="none", batch_size=config.batch_size, lr=config.lr)
 
 
-def _figure_examples(triggered: Dataset, clean_test: Dataset, target: int) -> torch.Tensor:
+def _figure_examples(triggered: Dataset) -> torch.Tensor:
     """Indices into the triggered set: the first test image of each non-target class, then
     the next ones, FIGURE_EXAMPLES in all."""
     labels = triggered.labels
@@ -94,7 +93,7 @@ def sweep_steps(config: PoisonConfig, robust_model: Callable | None = None, devi
                                  "this data, e.g. from `visualizer train --adversarial pgd:linf:0.3`).")
         check_robust_model(robust_model, tuple(train.images.shape[1:]), train.num_classes, dev)
     triggered = triggered_test_set(test, config.trigger, config.target)
-    shown = _figure_examples(triggered, test, config.target)
+    shown = _figure_examples(triggered)
     others = torch.nonzero(test.labels != config.target).flatten()
     examples_clean, _ = test.batch(others[shown])
     examples_triggered, example_labels = triggered.batch(shown)

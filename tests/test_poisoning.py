@@ -216,3 +216,19 @@ def test_clean_label_refuses_a_robust_model_of_another_input_size(tmp_path, caps
                  "--robust-model", "digits-robust", "--limit", "100", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--robust-model does not take 28x28" in err[0]
+
+
+def test_the_trainer_trains_on_the_in_memory_data_it_is_given(tmp_path, mnist_train, mnist_test):
+    from visualizer.core.attacks import drive
+    from visualizer.core.training import TrainConfig, train_steps
+    from visualizer.core.training.data import TrainingData
+
+    given = mnist_train.first(64)
+    given.labels = torch.full_like(given.labels, 7)     # a set no file holds: every image labelled 7
+    config = TrainConfig(data=MNIST_SPEC, arch="mnist-cnn", out=str(tmp_path / "run"), batch_size=32, lr=0.05,
+                         epochs=2, eval_attack="none")
+    with one_thread():
+        result = drive(train_steps(config, device="cpu", data=TrainingData(given, mnist_test, "given")), None)
+    assert result.card["data"]["train"]["size"] == 64                 # not the 60,000 of config.data
+    # trained on the given labels: it learned "always 7"
+    assert result.card["metrics"]["clean_accuracy"] == pytest.approx(float((mnist_test.labels == 7).float().mean()))

@@ -232,3 +232,13 @@ def test_the_trainer_trains_on_the_in_memory_data_it_is_given(tmp_path, mnist_tr
     assert result.card["data"]["train"]["size"] == 64                 # not the 60,000 of config.data
     # trained on the given labels: it learned "always 7"
     assert result.card["metrics"]["clean_accuracy"] == pytest.approx(float((mnist_test.labels == 7).float().mean()))
+
+
+def test_spectral_scores_over_k_directions_sum_the_squared_projections():
+    acts = torch.randn(50, 6, generator=torch.Generator().manual_seed(1))
+    centred = acts.double() - acts.double().mean(0)
+    _, _, vh = torch.linalg.svd(centred, full_matrices=False)
+    assert torch.allclose(detector.spectral_scores(acts), (centred @ vh[0]) ** 2)
+    assert torch.allclose(detector.spectral_scores(acts, 3), sum((centred @ vh[k]) ** 2 for k in range(3)))
+    # all directions: the squared distance from the class mean
+    assert torch.allclose(detector.spectral_scores(acts, 6), (centred ** 2).sum(1))

@@ -53,6 +53,8 @@ def add_arguments(p) -> None:
     d.add_argument("--detect-eps", type=number,
                    help="upper bound on a class's poisoned fraction; 1.5 x it is removed from each class "
                         "(default: the true fraction, a known-budget experiment)")
+    d.add_argument("--detect-directions", type=whole_number, default=1,
+                   help="score on the top K singular vectors of each class's activations (default 1, Tran et al.)")
     r = p.add_argument_group("running")
     r.add_argument("--out", required=True, help="output folder (new or empty unless --overwrite)")
     r.add_argument("--overwrite", action="store_true", help="write into a folder that already holds files")
@@ -90,7 +92,8 @@ def config_from_args(args, robust_spec):
         data=args.data, attack=args.attack, trigger=parse_trigger(args.trigger), target=args.target, arch=args.arch,
         out=args.out, rates=parse_numbers(args.rates, "--rates"), epochs=args.epochs, seed=args.seed,
         limit=args.limit, eval_limit=args.eval_limit, batch_size=args.batch_size, lr=args.lr, detect=args.detect,
-        detect_eps=args.detect_eps, perturb_eps=args.perturb_eps, perturb_steps=args.perturb_steps,
+        detect_eps=args.detect_eps, detect_directions=args.detect_directions,
+        perturb_eps=args.perturb_eps, perturb_steps=args.perturb_steps,
         robust_model=robust_spec)
 
 

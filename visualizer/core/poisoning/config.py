@@ -31,6 +31,7 @@ class PoisonConfig:
     lr: float = 1e-3
     detect: bool = False
     detect_eps: float | None = None    # None: the true poisoned fraction of the most poisoned class
+    detect_directions: int = 1         # top singular vectors scored (1: Tran et al.)
     perturb_eps: float = DEFAULT_EPS   # clean-label PGD, L-inf, [0, 1] pixels
     perturb_steps: int = DEFAULT_STEPS
     robust_model: str | None = None    # for the record; the model itself is passed to the sweep
@@ -49,6 +50,8 @@ class PoisonConfig:
         self.rates = tuple(sorted(self.rates))
         if self.detect_eps is not None and not 0 < self.detect_eps < 1:
             raise ParameterError(f"--detect-eps must be a fraction in (0, 1), not {self.detect_eps:g}.")
+        if self.detect_directions < 1:
+            raise ParameterError(f"--detect-directions must be at least 1, not {self.detect_directions}.")
         if not 0 < self.perturb_eps <= 1:
             raise ParameterError(f"--perturb-eps must be in (0, 1] (pixels in [0, 1]), not {self.perturb_eps:g}.")
         if self.perturb_steps < 1:

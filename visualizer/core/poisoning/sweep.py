@@ -159,7 +159,7 @@ def _detect_and_retrain(config, poisoned, model, data, test, triggered, folder, 
     eps = config.detect_eps
     if eps is None:
         eps = detector.largest_class_fraction(poisoned.data.labels, poisoned.poison_index)
-    flagged = detector.flag_per_class(acts, poisoned.data.labels, eps)
+    flagged = detector.flag_per_class(acts, poisoned.data.labels, eps, config.detect_directions)
     found = detector.precision_recall(flagged, poisoned.poison_index)
     keep = torch.ones(len(poisoned.data), dtype=torch.bool)
     keep[flagged] = False
@@ -175,6 +175,7 @@ def _detect_and_retrain(config, poisoned, model, data, test, triggered, folder, 
     entry["poisons"] = remaining
     entry["model"] = f"{folder.name}/cleaned/model.safetensors"
     return {"method": "spectral-signatures", "eps": eps, "removal_margin": detector.REMOVAL_MARGIN,
+            "directions": config.detect_directions,
             "eps_source": "--detect-eps" if config.detect_eps is not None else
             "the true poisoned fraction of the most poisoned class (known budget, as in Tran et al.'s experiments)",
             **found, "retrained": entry}

@@ -22,7 +22,7 @@ from common import ROOT, bench_device, environment
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "apgd_vs_autoattack", "spatial_throughput", "startup", "memory_sweep",
-              "malloc_tuning", "train_overhead")
+              "malloc_tuning", "train_overhead", "poison_sweep")
 
 
 def run(name: str) -> dict:
@@ -123,6 +123,15 @@ def markdown(results: dict[str, dict], env: dict) -> str:
         row("Training: adversarial epoch / (k+1) plain epochs", f"{c['variant']} (k = {c['attack_steps']}), "
             f"{r['arch']}, {r['images_per_epoch']} MNIST images, batch {r['batch_size']}",
             c["ratio_vs_k_plus_1_plain"], "<= 1.10", 1.10)
+    r = results.get("poison_sweep", {})
+    if "sweep_seconds" in r:
+        size = (f"{r['arch']}, {r['images']} MNIST images, rates {', '.join(f'{x:g}' for x in r['rates'])}, "
+                f"{r['epochs']} epoch(s), {r['threads']} thread(s)")
+        row("Poison sweep: seconds (not a ratio)", size, r["sweep_seconds"], "< 600", 600.0)
+        if r.get("asr_at_1_percent") is not None:
+            row("Poison sweep: ASR at 1% (not a ratio)", size, r["asr_at_1_percent"], ">= 0.95", 0.95, True)
+            row("Poison sweep: clean accuracy drop at 1% (not a ratio)", size, r["clean_drop_at_1_percent"],
+                "<= 0.01", 0.01)
     r = results.get("gui_responsiveness", {})
     if "attack_longest_gap_ms" in r:
         row("GUI: longest main-thread stall during PGD, ms (not a ratio)",

@@ -107,35 +107,38 @@ def _batch_seed(seed: int, step: int, world: World) -> int:
 
 def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool = False, overwrite: bool = False,
                 command: str | None = None, cancel: CancelToken | None = None, watch: EpochWatch | None = None,
-                keep_on_cancel: bool = False
+                keep_on_cancel: bool = False, data: TrainingData | None = None
                 ) -> Generator[BatchProgress | EpochDone | Evaluating, None, TrainResult]:
     """Train ``config``; yields progress events, returns a TrainResult (see the module
     docstring). ``watch``: also measure robust accuracy after every epoch (in its
     ``EpochDone`` record and history.json). ``keep_on_cancel``: a cancelled run that
     finished an epoch also writes that epoch's weights, labels and card (a loadable model;
-    its checkpoint still resumes). Raises VisualizerError subclasses for bad settings,
-    data or output folders."""
+    its checkpoint still resumes). ``data``: train and test on these in-memory sets instead
+    of reading ``config.data`` (``visualizer poison`` trains on modified copies of one
+    decoded set); their images must already be at the architecture's input size. Raises
+    VisualizerError subclasses for bad settings, data or output folders."""
     out = Path(config.out)
     world, dev = join_world(pick_device(device))
     try:
         if world.is_main:
             outputs.prepare_folder(out, resume, overwrite)
         world.barrier()
-        result = yield from _train(config, out, world, dev, resume, command, cancel, watch, keep_on_cancel)
+        result = yield from _train(config, out, world, dev, resume, command, cancel, watch, keep_on_cancel, data)
     finally:
         world.close()
     return result
 
 
 def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resume: bool, command: str | None,
-           cancel: CancelToken | None, watch: EpochWatch | None, keep_on_cancel: bool):
+           cancel: CancelToken | None, watch: EpochWatch | None, keep_on_cancel: bool,
+           given: TrainingData | None = None):
     recipe = config.adversarial
     eval_attack = config.eval_params()   # a bad --eval-attack fails before any work
     if config.batch_size % world.size:
         raise ParameterError(f"--batch-size {config.batch_size} must divide evenly among the {world.size} "
                              "torchrun processes (it is the global batch).")
     choice = resolve_arch(config.arch)
-    data: TrainingData = load_training_data(config, choice.preprocessing)
+    data: TrainingData = given if given is not None else load_training_data(config, choice.preprocessing)
     model = build_network(choice, data.train.num_classes, config.seed)
     model.to(dev)
     train_set, test_set = data.train.to(dev), data.test.to(dev)

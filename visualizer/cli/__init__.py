@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from visualizer.cli import attack, evaluate, models, saliency, sweep, train
+from visualizer.cli import attack, evaluate, models, saliency, steal, sweep, train
 from visualizer.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, OneLineParser, UsageError
 
-SUBCOMMANDS = (models, attack, sweep, saliency, train, evaluate)
+SUBCOMMANDS = (models, attack, sweep, saliency, train, evaluate, steal)
 COMMANDS = {module.NAME: module.run for module in SUBCOMMANDS}
 
 

@@ -104,29 +104,33 @@ def _batch_seed(seed: int, step: int, world: World) -> int:
 
 
 def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool = False, overwrite: bool = False,
-                command: str | None = None, cancel: CancelToken | None = None
+                command: str | None = None, cancel: CancelToken | None = None, data: TrainingData | None = None
                 ) -> Generator[BatchProgress | EpochDone | Evaluating, None, TrainResult]:
+    """``data``: train and test sets already in memory instead of ``config.data`` (a model
+    thief's queries, say); its training labels may be N x classes probabilities (soft
+    targets, cross-entropy against them), accuracy then counts their top-1."""
     out = Path(config.out)
     world, dev = join_world(pick_device(device))
     try:
         if world.is_main:
             outputs.prepare_folder(out, resume, overwrite)
         world.barrier()
-        result = yield from _train(config, out, world, dev, resume, command, cancel)
+        result = yield from _train(config, out, world, dev, resume, command, cancel, data)
     finally:
         world.close()
     return result
 
 
 def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resume: bool, command: str | None,
-           cancel: CancelToken | None):
+           cancel: CancelToken | None, data: TrainingData | None = None):
     recipe = config.adversarial
     eval_attack = config.eval_params()   # a bad --eval-attack fails before any work
     if config.batch_size % world.size:
         raise ParameterError(f"--batch-size {config.batch_size} must divide evenly among the {world.size} "
                              "torchrun processes (it is the global batch).")
     choice = resolve_arch(config.arch)
-    data: TrainingData = load_training_data(config, choice.preprocessing)
+    if data is None:
+        data = load_training_data(config, choice.preprocessing)
     model = build_network(choice, data.train.num_classes, config.seed)
     model.to(dev)
     train_set, test_set = data.train.to(dev), data.test.to(dev)
@@ -186,7 +190,7 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
             optimizer.step()
             schedule.step()
             loss_sum += loss.detach() * len(y)
-            correct += (logits.detach().argmax(1) == y).sum()
+            correct += (logits.detach().argmax(1) == (y if y.dim() == 1 else y.argmax(1))).sum()
             seen += len(y)
             yield BatchProgress(epoch + 1, config.epochs, b + 1, batches, eps, loss_sum, correct, seen,
                                 clean_correct, clean_seen, time.perf_counter() - epoch_start)

@@ -1,4 +1,4 @@
-"""JSON Schemas of result.json and evaluation.json (shipped with the package so users can validate their files)."""
+"""JSON Schemas of result.json, evaluation.json and steal.json (shipped with the package so users can validate their files)."""
 
 import json
 from functools import lru_cache
@@ -6,6 +6,7 @@ from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
 EVALUATION_SCHEMA_PATH = Path(__file__).with_name("evaluation.schema.json")
+STEAL_SCHEMA_PATH = Path(__file__).with_name("steal.schema.json")
 
 
 @lru_cache(maxsize=1)
@@ -16,3 +17,8 @@ def result_schema() -> dict:
 @lru_cache(maxsize=1)
 def evaluation_schema() -> dict:
     return json.loads(EVALUATION_SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def steal_schema() -> dict:
+    return json.loads(STEAL_SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -53,7 +53,8 @@ def test_defences_cap_what_the_victim_reveals():
 
 @pytest.mark.parametrize("call, words", [
     (lambda: parse_query_counts("500,100"), "increasing"),
-    (lambda: parse_query_counts("100,x"), "not a whole number"),
+    (lambda: parse_query_counts("100,x"), "whole number"),
+    (lambda: parse_query_counts("0,10"), "at least 1"),
     (lambda: parse_defences("blur"), "Unknown defence"),
     (lambda: StealConfig("v", "probs", (10,), "jacobian", "mnist-cnn", MNIST_SPEC, "o", seed_size=50), "seed-size"),
     (lambda: StealConfig("v", "top3", (10,), "noise", "mnist-cnn", MNIST_SPEC, "o"), "topk"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_whole
 
 DEFENCE_FORMS = ("none", "label", "rounded:D", "reverse-sigmoid[:BETA[:GAMMA]]")
 
@@ -15,15 +16,9 @@ def parse_query_counts(text: str) -> list[int]:
     tokens = [t.strip() for t in str(text or "").split(",")]
     if not text or not all(tokens):
         raise ParameterError(f"--queries {text!r}: write one or more query counts, e.g. 1000,5000.")
-    counts = []
-    for token in tokens:
-        try:
-            value = int(token)
-        except ValueError:
-            raise ParameterError(f"--queries: {token!r} is not a whole number.") from None
-        if value < 1:
-            raise ParameterError(f"--queries: every count must be at least 1, got {value}.")
-        counts.append(value)
+    counts = [parse_whole(token, "--queries") for token in tokens]
+    if min(counts) < 1:
+        raise ParameterError(f"--queries: every count must be at least 1, got {min(counts)}.")
     if counts != sorted(set(counts)):
         raise ParameterError(f"--queries {text!r}: list the counts in increasing order, each once.")
     return counts

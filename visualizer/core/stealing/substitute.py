@@ -43,8 +43,10 @@ def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset,
     targets = soft_targets(answers, len(class_names))
     spec = DataSpec("oracle-answers", Path(source))
     train = Dataset(spec, None, list(class_names), targets, images=images.detach().cpu().float())
+    # The per-epoch test accuracy in the history uses 500 images (the experiment measures the
+    # finished substitute on the whole test set itself).
     config = TrainConfig(data=str(spec), arch=arch, out=str(out), epochs=epochs, seed=seed, eval_attack="none",
-                         batch_size=batch_size, lr=lr)
+                         batch_size=batch_size, lr=lr, eval_limit=500)
     steps = train_steps(config, device=device, overwrite=True, cancel=cancel,
                         data=TrainingData(train, test, "the victim's test data"))
     while True:

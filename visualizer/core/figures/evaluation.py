@@ -40,7 +40,8 @@ def display_names(model_ids: list[str]) -> list[str]:
     """Model ids for figures: a checkpoint's file name instead of its whole path (or its
     folder and file name), where that leaves them distinct."""
     for parts in (1, 2):     # the file name, else its folder and file name (trainer folders: */model.safetensors)
-        short = ["/".join(mid.replace("\\", "/").split("/")[-parts:]) for mid in model_ids]
+        short = ["/".join(mid.replace("\\", "/").split("/")[-parts:]).removesuffix("/model.safetensors")
+                 for mid in model_ids]
         if len(set(short)) == len(short):
             return short
     return list(model_ids)

@@ -34,7 +34,7 @@ def _cell_text(cell: dict | None) -> str:
             f"n = {cell['clean_correct']}")
 
 
-def _panel(ax, matrix: dict, names: dict, first: bool) -> None:
+def _panel(ax, matrix: dict, names: dict, first: bool, column_chars: int) -> None:
     sources, targets = matrix["sources"], matrix["targets"]
     for i, row in enumerate(matrix["cells"]):
         for j, cell in enumerate(row):
@@ -46,7 +46,7 @@ def _panel(ax, matrix: dict, names: dict, first: bool) -> None:
                                        linewidth=1.0, linestyle=(0, (3, 2))))
     ax.set_xlim(0, len(targets))
     ax.set_ylim(len(sources), 0)
-    ax.set_xticks(np.arange(len(targets)) + 0.5, [wrap_id(names[t], 18) for t in targets])
+    ax.set_xticks(np.arange(len(targets)) + 0.5, [wrap_id(names[t], column_chars, 3) for t in targets])
     ax.set_yticks(np.arange(len(sources)) + 0.5, [wrap_id(names[s], 18) for s in sources])
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
@@ -70,12 +70,15 @@ def transfer_figure(record: dict) -> Figure | None:
     size = max(len(m["targets"]) for m in matrices)
     side = 0.8 * size + 1.0
     width = min(FIG_WIDTH, side * len(matrices) + 0.3)
+    # Characters a column label may use: the panel's width less the row labels, per column
+    # (about 17 characters of 7 pt text to the inch).
+    column_chars = max(6, int(17 * (max(width, 3.6) / len(matrices) - 1.3) / size) - 1)
     with figure_style():
         fig = Figure(figsize=(max(width, 3.6), side + 1.0), layout="constrained")
         axes = fig.subplots(1, len(matrices), squeeze=False)[0]
         for k, (ax, matrix) in enumerate(zip(axes, matrices)):
             ax.set_label(f"transfer{k}")
-            _panel(ax, matrix, names, k == 0)
+            _panel(ax, matrix, names, k == 0, column_chars)
         fig.suptitle("Transfer: attack success rate on the target\n(95% Wilson interval; dashed: white-box)",
                      fontsize=TITLE_PT)
     return finalize(fig)

@@ -3,7 +3,7 @@ bad value fails before anything loads or trains, with one message."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from visualizer.core.errors import ParameterError
 from visualizer.core.numbers import parse_whole
@@ -89,7 +89,6 @@ class StealConfig:
     attack_steps: int = 20
     attack_limit: int = 500
     device: str = "cpu"
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
@@ -110,6 +109,5 @@ class StealConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.pop("extra")
         d["queries"], d["defences"] = list(self.queries), list(self.defences)
         return d

@@ -58,10 +58,12 @@ def steal_figure(record: dict) -> Figure | None:
         if white["success_rate"] is not None:
             right.axhline(white["success_rate"], color=CI_GREY, lw=1.0, label="white-box PGD on the victim")
             right.axhspan(*white["ci95"], color=CI_GREY, alpha=0.12, linewidth=0)
-            right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
         left.plot([], [], "k-", lw=1.0, label="agreement with the victim")
         left.plot([], [], "k--", lw=0.9, label="test accuracy")
-        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+        handles, labels = left.get_legend_handles_labels()
+        more = right.get_legend_handles_labels()
+        # One legend under both panels: it never squeezes either axes.
+        fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncol=2)
         left.set_ylabel("share of test images")
         for ax in (left, right):
             _x_axis(ax, counts)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from visualizer.cli import attack, evaluate, models, poison, saliency, sweep, train
+from visualizer.cli import attack, evaluate, models, poison, saliency, steal, sweep, train
 from visualizer.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, OneLineParser, UsageError
 
-SUBCOMMANDS = (models, attack, sweep, saliency, train, evaluate, poison)
+SUBCOMMANDS = (models, attack, sweep, saliency, train, evaluate, steal, poison)
 COMMANDS = {module.NAME: module.run for module in SUBCOMMANDS}
 
 

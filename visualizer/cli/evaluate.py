@@ -25,7 +25,8 @@ def add_arguments(p) -> None:
     p.add_argument("--threat", action="append", required=True,
                    help="repeatable: clean, fgsm:linf:EPS, pgd:linf|l2:EPS[:STEPS[:RESTARTS]], "
                         "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]], apgd-t:NORM:EPS[:STEPS[:TARGETS]], autoattack:NORM:EPS, "
-                        "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K]; EPS in [0,1] pixel units "
+                        "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K], transfer:pgd:NORM:EPS[:STEPS] "
+                        "(crafted on each --model, scored on every other: transfer_matrix); EPS in [0,1] pixel units "
                         "(8/255 accepted); a comma list of EPS makes a curve; A+B: robust only if both fail")
     p.add_argument("--batch-size", type=count, default=64, help="examples per batch (default 64)")
     p.add_argument("--seed", type=whole_number, default=0, help="seed of every random start and draw (default 0)")
@@ -58,6 +59,7 @@ def run(args) -> int:
     from visualizer.core.evaluation import AttackProgress, BatchesFinished, evaluate, parse_threats
     from visualizer.core.evaluation.distributed import from_environment, rank_device
     from visualizer.core.evaluation.output import write_evaluation
+    from visualizer.core.evaluation.transfer import expand_transfer
     from visualizer.progress import ProgressBar
 
     threats = parse_threats(args.threat)          # bad specs fail before anything loads
@@ -69,6 +71,7 @@ def run(args) -> int:
         options = load_options(args)
         options.device = rank_device(options.device)
         models = [load_model(spec, options) for spec in args.model]
+        expand_transfer(threats, [m.info.model_id for m in models])     # fails before the folder is made
         datasets = [load_dataset(args.data, args.split, preprocessing=m.info.preprocessing,
                                  class_names=m.info.class_names, limit=args.limit) for m in models]
         store = _open_store(args, models, datasets, threats, coll)

@@ -13,6 +13,8 @@ from pathlib import Path
 from visualizer.core.atomic import write_atomically
 from visualizer.core.figures.evaluation import curves_figure, display_names, table_figure
 from visualizer.core.figures.gallery import gallery_figure
+from visualizer.core.figures.transfer import transfer_figure
+from visualizer.core.evaluation.transfer import transfer_matrices
 from visualizer.core.evaluation.records import COLUMNS, Evaluation
 from visualizer.core.export import _staged, run_folder_name
 from visualizer.core.figures import FORMATS, save_figure
@@ -40,6 +42,7 @@ def evaluation_record(ev: Evaluation, warnings: list[str] | None = None) -> dict
         "models": ev.model_infos,
         "threats": threats,
         "results": results,
+        "transfer": transfer_matrices(threats, results, ev.model_ids),
         "masking_checks": [{"model": mid, **ev.masking[m].to_dict()} for m, mid in enumerate(ev.model_ids)],
         "warnings": list(dict.fromkeys(ev.warnings() + list(warnings or []))),
     })
@@ -75,11 +78,18 @@ def write_evaluation(out_dir: str | Path, ev: Evaluation, dpi: int = 200, warnin
     csv_bytes = per_example_csv(ev)
     write_atomically(out / "per_example.csv", lambda fh: fh.write(csv_bytes), "the per-example table")
     files["per_example"] = "per_example.csv"
-    if record["results"]:
-        files["table"] = [p.name for p in save_figure(table_figure(record), out / "table", formats, dpi)]
-        curves = curves_figure(record)
+    # Transfer threats show in their own matrix, not as one column per source in the table.
+    plain = {**record, "threats": [t for t in record["threats"] if t.get("source") is None]}
+    plain["results"] = [r for r in record["results"] if r["threat"] in {t["id"] for t in plain["threats"]}]
+    if plain["results"]:
+        files["table"] = [p.name for p in save_figure(table_figure(plain), out / "table", formats, dpi)]
+        curves = curves_figure(plain)
         if curves is not None:
             files["curves"] = [p.name for p in save_figure(curves, out / "curves", formats, dpi)]
+    if record["results"]:
+        matrix = transfer_figure(record)
+        if matrix is not None:
+            files["transfer_matrix"] = [p.name for p in save_figure(matrix, out / "transfer_matrix", formats, dpi)]
     side = record["models"][0]["preprocessing"]["input_size"] if record["models"] else None
     galleries = []
     names = display_names(ev.model_ids)

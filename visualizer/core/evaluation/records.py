@@ -16,7 +16,7 @@ from visualizer.core.evaluation.relations import relation_warnings, wilson_inter
 # misclassified); confidence: softmax probability of the prediction; linf/l2: norms of the
 # kept point minus the clean input, [0, 1] pixel units; queries: forward passes spent on the
 # example (clean pass, attack iterates, rescoring), empty where unknown (AutoAttack);
-# attack: what broke it; rotation (degrees) / tx / ty (pixels): the spatial transform kept.
+# attack: what broke it ("transfer": the source's example, on another model); rotation (degrees) / tx / ty (pixels): the spatial transform kept.
 COLUMNS = ("index", "label", "prediction", "success", "margin", "confidence", "linf", "l2", "queries", "attack",
            "rotation", "tx", "ty")
 

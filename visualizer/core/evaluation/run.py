@@ -21,6 +21,7 @@ from visualizer.core.evaluation.distributed import SingleProcess
 from visualizer.core.evaluation.gallery import GALLERY_SIZE, Gallery
 from visualizer.core.evaluation.records import Evaluation
 from visualizer.core.evaluation.store import RunStore
+from visualizer.core.evaluation.transfer import expand_transfer
 
 
 @dataclass
@@ -68,10 +69,12 @@ def evaluate(models: list, datasets: list, threats: list, batch_size: int = 64, 
              cancel: CancelToken | None = None, store: RunStore | None = None, collective=None,
              gallery_size: int = GALLERY_SIZE) -> Generator[AttackProgress | BatchesFinished, None, Evaluation | None]:
     """``models``: loaded ClassifierModels; ``datasets[m]``: the examples as model m reads them
-    (same examples, same order); ``threats``: parsed Threats."""
+    (same examples, same order); ``threats``: parsed Threats (a transfer threat becomes one
+    threat per source model, see evaluation.transfer)."""
     started = time.perf_counter()
     coll = collective or SingleProcess()
     n = _check_inputs(models, datasets, threats, batch_size)
+    threats = expand_transfer(list(threats), [m.info.model_id for m in models])
     batches = math.ceil(n / batch_size)
     lead = coll.rank == 0
     result = Evaluation([m.info.model_id for m in models], [m.info.to_dict() for m in models], list(threats),

@@ -8,6 +8,8 @@
     autoattack:NORM:EPS                      the authors' standard AutoAttack (pyautoattack)
     spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]   Engstrom et al. 2018; 30 deg x 31, T x 5
     spatial:worst-of-k[:K]                   K random rotations+translations (10)
+    transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]]  crafted white-box on each loaded model (the
+    transfer:fgsm:linf:EPS                   source), scored on every loaded model (Szegedy et al. 2013)
 
 EPS is in [0, 1] pixel units (0.3, 8/255, ...). A comma list of EPS (``pgd:linf:0.1,0.2,0.3``)
 makes one threat per value: the points of a curve. ``A+B`` is one threat made of several
@@ -27,7 +29,8 @@ from visualizer.core.errors import ParameterError
 
 THREAT_FORMS = ("clean", "fgsm:linf:EPS", "pgd:NORM:EPS[:STEPS[:RESTARTS]]", "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]]",
                 "apgd-t:NORM:EPS[:STEPS[:TARGETS]]", "autoattack:NORM:EPS",
-                "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]", "spatial:worst-of-k[:K]")
+                "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]", "spatial:worst-of-k[:K]",
+                "transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]]", "transfer:fgsm:linf:EPS")
 PGD_STEPS = 20
 APGD_STEPS = 100
 APGD_TARGETS = 9
@@ -51,6 +54,7 @@ class AttackSpec:
     steps: int | None = None
     runs: int | None = None
     spatial: SpatialParams | None = None
+    inner: "AttackSpec | None" = None   # transfer: the white-box attack run on the source model
 
     @property
     def curve_text(self) -> str:
@@ -61,6 +65,8 @@ class AttackSpec:
         """Rough forward+backward passes per example: the order cheap-first runs in."""
         if self.kind == "clean":
             return 0.0
+        if self.kind == "transfer":
+            return self.inner.cost()
         if self.kind == "fgsm":
             return 2.0
         if self.kind in ("pgd", "apgd-ce", "apgd-t"):
@@ -85,6 +91,8 @@ class AttackSpec:
 
     def label(self) -> str:
         """Short text for table headers, e.g. 'PGD-20 L∞'."""
+        if self.kind == "transfer":
+            return f"Transfer {self.inner.label()}"
         name = {"clean": "Clean", "fgsm": "FGSM", "pgd": f"PGD-{self.steps}", "apgd-ce": "APGD-CE",
                 "apgd-t": "APGD-T", "autoattack": "AutoAttack", "spatial-grid": "Rot+Trans grid",
                 "spatial-worst-of-k": "Rot+Trans worst-of-k"}[self.kind]
@@ -96,6 +104,8 @@ class AttackSpec:
 
     def resolved_parameters(self) -> dict:
         """Every setting the attack runs with (seeds are drawn per batch, see ensemble.stage_seed)."""
+        if self.kind == "transfer":
+            return {"crafted_with": self.inner.text, **self.inner.resolved_parameters()}
         if self.kind in ("fgsm", "pgd"):
             params = self.attack_params(0).resolved().to_dict()
             params.pop("seed")
@@ -129,10 +139,12 @@ class Threat:
     """An ensemble of attacks (often one). ``text`` is its canonical id."""
 
     attacks: tuple[AttackSpec, ...]
+    source: str | None = None          # transfer: the id of the model the examples are crafted on
     text: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "text", "+".join(a.text for a in self.attacks))
+        text = "+".join(a.text for a in self.attacks)
+        object.__setattr__(self, "text", text if self.source is None else f"{text}@{self.source}")
 
     @property
     def run_order(self) -> list[AttackSpec]:
@@ -151,7 +163,14 @@ class Threat:
     @property
     def curve(self) -> str | None:
         """Threats that differ only in epsilon share this key (None: not on a curve)."""
-        return "+".join(a.curve_text for a in self.attacks) if self.eps is not None else None
+        if self.eps is None:
+            return None
+        text = "+".join(a.curve_text for a in self.attacks)
+        return text if self.source is None else f"{text}@{self.source}"
+
+    @property
+    def is_transfer(self) -> bool:
+        return any(a.kind == "transfer" for a in self.attacks)
 
     @property
     def is_clean(self) -> bool:
@@ -162,7 +181,8 @@ class Threat:
         return {a.kind for a in self.attacks}
 
     def label(self) -> str:
-        return " + ".join(a.label() for a in self.attacks)
+        text = " + ".join(a.label() for a in self.attacks)
+        return text if self.source is None else f"{text} from {self.source.replace(chr(92), '/').rsplit('/', 1)[-1]}"
 
     def seed_key(self) -> int:
         """A stable number for this threat's random streams (independent of its position)."""
@@ -170,7 +190,7 @@ class Threat:
 
     def to_dict(self) -> dict:
         return {"id": self.text, "label": self.label(), "eps": self.eps, "norm": self.norm, "curve": self.curve,
-                "attacks": [a.to_dict() for a in self.attacks]}
+                "source": self.source, "attacks": [a.to_dict() for a in self.attacks]}
 
 
 def _whole(text: str, what: str) -> int:
@@ -245,6 +265,16 @@ def _spatial_attack(fields: list[str], spec: str) -> list[AttackSpec]:
                          "spatial:worst-of-k[:K].")
 
 
+def _transfer_attack(rest: str, spec: str) -> list[AttackSpec]:
+    """transfer:ATTACK, ATTACK a pgd or fgsm spec: one AttackSpec per epsilon."""
+    head = rest.partition(":")[0].strip().lower()
+    if head not in ("pgd", "fgsm"):
+        raise ParameterError(f"{spec!r}: write transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]] or transfer:fgsm:linf:EPS "
+                             "(the white-box attack crafted on each source model).")
+    return [AttackSpec("transfer", f"transfer:{a.text}", a.norm, a.eps, a.eps_text, a.steps, a.runs, inner=a)
+            for a in _member(rest)]
+
+
 def _member(text: str) -> list[AttackSpec]:
     """One attack, with a comma list of epsilons giving one AttackSpec per value."""
     head, _, rest = text.strip().partition(":")
@@ -258,6 +288,8 @@ def _member(text: str) -> list[AttackSpec]:
         return _gradient_attack(kind, fields, text.strip())
     if kind == "spatial":
         return _spatial_attack(fields, text.strip())
+    if kind == "transfer":
+        return _transfer_attack(rest, text.strip())
     raise ParameterError(f"Unknown threat {text.strip()!r}; write one of: {', '.join(THREAT_FORMS)} "
                          "(join several with + to need all of them to fail).")
 
@@ -270,6 +302,8 @@ def parse_threat(text: str) -> list[Threat]:
     if not text or not text.strip():
         raise ParameterError(f"An empty threat; write one of: {', '.join(THREAT_FORMS)}.")
     members = [_member(part) for part in text.split("+")]
+    if len(members) > 1 and any(m[0].kind == "transfer" for m in members):
+        raise ParameterError(f"{text!r}: a transfer threat stands alone; give it as its own --threat.")
     lengths = {len(m) for m in members if len(m) > 1}
     if len(lengths) > 1:
         raise ParameterError(f"{text!r}: the attacks joined by + list different numbers of epsilons.")

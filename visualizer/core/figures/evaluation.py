@@ -37,10 +37,14 @@ def eps_label(attack: dict) -> str:
 
 
 def display_names(model_ids: list[str]) -> list[str]:
-    """Model ids for figures: a checkpoint's file name instead of its whole path, where
-    that leaves them distinct."""
-    short = [mid.replace("\\", "/").rsplit("/", 1)[-1] if "/" in mid.replace("\\", "/") else mid for mid in model_ids]
-    return short if len(set(short)) == len(short) else list(model_ids)
+    """Model ids for figures: a checkpoint's file name instead of its whole path (or its
+    folder and file name), where that leaves them distinct."""
+    for parts in (1, 2):     # the file name, else its folder and file name (trainer folders: */model.safetensors)
+        short = ["/".join(mid.replace("\\", "/").split("/")[-parts:]).removesuffix("/model.safetensors")
+                 for mid in model_ids]
+        if len(set(short)) == len(short):
+            return short
+    return list(model_ids)
 
 
 def budget_text(threat: dict, input_side: int | None) -> str:

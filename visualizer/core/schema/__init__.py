@@ -1,4 +1,4 @@
-"""JSON Schemas of result.json, evaluation.json and poison.json (shipped with the package so users can validate their files)."""
+"""JSON Schemas of result.json, evaluation.json, steal.json and poison.json (shipped with the package so users can validate their files)."""
 
 import json
 from functools import lru_cache
@@ -7,6 +7,7 @@ from pathlib import Path
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
 EVALUATION_SCHEMA_PATH = Path(__file__).with_name("evaluation.schema.json")
 POISON_SCHEMA_PATH = Path(__file__).with_name("poison.schema.json")
+STEAL_SCHEMA_PATH = Path(__file__).with_name("steal.schema.json")
 
 
 @lru_cache(maxsize=1)
@@ -22,3 +23,8 @@ def evaluation_schema() -> dict:
 @lru_cache(maxsize=1)
 def poison_schema() -> dict:
     return json.loads(POISON_SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def steal_schema() -> dict:
+    return json.loads(STEAL_SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -115,7 +115,9 @@ def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool =
     finished an epoch also writes that epoch's weights, labels and card (a loadable model;
     its checkpoint still resumes). ``data``: train and test on these in-memory sets instead
     of reading ``config.data`` (``visualizer poison`` trains on modified copies of one
-    decoded set); their images must already be at the architecture's input size. Raises
+    decoded set, a model thief its queries); their images must already be at the
+    architecture's input size, and training labels may be N x classes probabilities (soft
+    targets, cross-entropy against them; accuracy then counts their top-1). Raises
     VisualizerError subclasses for bad settings, data or output folders."""
     out = Path(config.out)
     world, dev = join_world(pick_device(device))
@@ -198,7 +200,7 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
             optimizer.step()
             schedule.step()
             loss_sum += loss.detach() * len(y)
-            correct += (logits.detach().argmax(1) == y).sum()
+            correct += (logits.detach().argmax(1) == (y if y.dim() == 1 else y.argmax(1))).sum()
             seen += len(y)
             yield BatchProgress(epoch + 1, config.epochs, b + 1, batches, eps, loss_sum, correct, seen,
                                 clean_correct, clean_seen, time.perf_counter() - epoch_start)

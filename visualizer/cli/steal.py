@@ -1,0 +1,124 @@
+"""`visualizer steal`: steal a model through its prediction API. Query the victim through an
+oracle (probabilities, top-k or labels), train a substitute per query count with the
+project's trainer, and report its agreement with the victim, its test accuracy and how well
+PGD crafted on it transfers to the victim (steal.json, steal_curve figure, one trained
+model folder per substitute)."""
+
+from __future__ import annotations
+
+import sys
+
+from visualizer.cli.common import EXIT_INTERRUPTED, drive, install_cancel_on_interrupt, number, whole_number
+
+NAME = "steal"
+HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"
+
+
+def add_arguments(p) -> None:
+    v = p.add_argument_group("the victim (seen only through the oracle)")
+    v.add_argument("--victim", required=True,
+                   help="a bundled name, ckpt:PATH (with --victim-arch; a `visualizer train` folder's "
+                        "model.safetensors), torchscript:PATH, torchvision:NAME or timm:NAME")
+    v.add_argument("--victim-arch", help="architecture of a ckpt: victim, e.g. mnist-cnn")
+    v.add_argument("--victim-labels", help="class names of a ckpt: victim: a file, one name per line")
+    v.add_argument("--oracle", default="label", help="what the victim reveals: probs, topk:K, rounded:D or label "
+                                                     "(default label)")
+    v.add_argument("--defence", default="none",
+                   help="victim-side defence: none, label, rounded:D, reverse-sigmoid[:BETA[:GAMMA]]; "
+                        "a comma list runs the theft once per defence to compare their cost (default none)")
+    t = p.add_argument_group("the thief")
+    t.add_argument("--queries", required=True, help="query counts, increasing, e.g. 1000,5000: one substitute each, "
+                                                    "trained on the first N answers")
+    t.add_argument("--query-data", required=True,
+                   help="what the thief sends: a data set's unlabelled training images (e.g. fashion-mnist:DIR), "
+                        "noise, or jacobian (Papernot et al. 2017 augmentation from --seed-size images of --test-data)")
+    t.add_argument("--arch", required=True, help="the substitute's architecture, e.g. mnist-cnn")
+    t.add_argument("--epochs", type=whole_number, default=10, help="training epochs per substitute (default 10)")
+    t.add_argument("--batch-size", type=whole_number, default=128, help="training batch (default 128)")
+    t.add_argument("--lr", type=number, default=1e-3, help="peak learning rate (default 0.001)")
+    t.add_argument("--seed-size", type=whole_number, default=100,
+                   help="jacobian: in-distribution seed images (default 100; they cost queries too)")
+    m = p.add_argument_group("measuring")
+    m.add_argument("--test-data", required=True, help="data set of the victim's task, e.g. mnist:DIR: its test split "
+                                                      "measures accuracy and agreement")
+    m.add_argument("--test-limit", type=whole_number, default=2000, help="first N test images (default 2000)")
+    m.add_argument("--attack-eps", type=number, default=0.2, help="PGD L-inf budget, [0,1] pixels (default 0.2)")
+    m.add_argument("--attack-steps", type=whole_number, default=20, help="PGD steps (default 20)")
+    m.add_argument("--attack-limit", type=whole_number, default=500,
+                   help="attack the first N test images the victim classifies correctly (default 500)")
+    r = p.add_argument_group("running")
+    r.add_argument("--out", required=True, help="output folder (new or empty)")
+    r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
+    r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
+    r.add_argument("--threads", type=whole_number, help="CPU threads for torch (default: torch's choice)")
+    r.add_argument("--dpi", type=whole_number, default=200, help="resolution of the PNG figure (default 200)")
+
+
+def _config(args):
+    from visualizer.core.stealing import StealConfig, parse_defences, parse_query_counts, parse_query_source
+
+    return StealConfig(victim=args.victim, oracle=args.oracle, queries=tuple(parse_query_counts(args.queries)),
+                       query_data=str(parse_query_source(args.query_data)), arch=args.arch, test_data=args.test_data,
+                       out=args.out, defences=tuple(parse_defences(args.defence)), seed=args.seed, epochs=args.epochs,
+                       batch_size=args.batch_size, lr=args.lr, test_limit=args.test_limit, seed_size=args.seed_size,
+                       attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
+                       device=args.device)
+
+
+def _check_out(path: str) -> None:
+    from pathlib import Path
+
+    from visualizer.core.errors import OutputError
+
+    out = Path(path)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"{out} already exists and is not an empty folder; choose another --out.")
+
+
+def run(args) -> int:
+    import torch
+
+    from visualizer.core.data import load_dataset
+    from visualizer.core.models.registry import LoadOptions, load_model
+    from visualizer.core.stealing import StealProgress, run_steal, write_steal
+    from visualizer.progress import ProgressBar
+
+    config = _config(args)                      # bad specs fail before anything loads
+    _check_out(args.out)
+    if args.threads is not None:
+        torch.set_num_threads(max(1, args.threads))
+    victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
+    test = load_dataset(args.test_data, "test", preprocessing=victim.info.preprocessing,
+                        class_names=victim.info.class_names, limit=args.test_limit)
+    cancel = install_cancel_on_interrupt()
+    bar = ProgressBar("steal", stream=sys.stderr)
+    total = config.queries[-1] * len(config.defences)
+
+    def show(event: StealProgress) -> None:
+        done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
+        bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
+
+    record = drive(run_steal(config, victim, test, cancel), show)
+    bar.close()
+    record = write_steal(args.out, record, dpi=args.dpi)
+    print(summary(record))
+    print(f"written to {args.out}: steal.json, steal_curve.{{png,pdf,svg}}, one model folder per substitute")
+    return EXIT_INTERRUPTED if record["cancelled"] else 0
+
+
+def summary(record: dict) -> str:
+    """Per defence and query count: agreement, accuracy, transfer; then white-box."""
+    white = record["white_box"]
+    attack = record["attack"]
+    lines = [f"victim test accuracy {100 * record['test']['victim_accuracy']:.1f}% on {record['test']['size']} images; "
+             f"PGD-{attack['steps']} L-inf eps {attack['eps']:g} white-box on the victim: "
+             f"{100 * (white['success_rate'] or 0):.1f}% of {white['n']}"]
+    for run in record["runs"]:
+        lines.append(f"  defence {run['defence']} (answers {run['oracle']}; top-1 kept for honest users "
+                     f"{100 * run['top1_kept']:.1f}%), {run['oracle_queries']} oracle queries:")
+        lines.append("    queries  agreement [95% CI]      test acc  transfer success")
+        for p in run["points"]:
+            low, high = p["agreement_ci95"]
+            lines.append(f"    {p['queries']:>7}  {100 * p['agreement']:5.1f}% [{100 * low:5.1f}, {100 * high:5.1f}]"
+                         f"  {100 * p['test_accuracy']:6.1f}%  {100 * (p['transfer']['success_rate'] or 0):6.1f}%")
+    return "\n".join(lines)

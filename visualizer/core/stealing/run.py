@@ -1,0 +1,222 @@
+"""A model-stealing experiment (Tramèr et al. 2016; Papernot et al. 2017), as a generator of
+progress events that returns steal.json's content.
+
+For each victim-side defence: the thief queries the victim only through an ``Oracle`` (its
+budget is the largest query count), trains one substitute per query count N on the first N
+answers (``substitute``), and each substitute is measured on the test data: its accuracy
+against the true labels, its agreement with the victim (share of test images on which both
+predict the same class), and how often PGD crafted on it fools the victim (transfer) next to
+PGD crafted on the victim itself (white-box). Measuring is the experimenter's, not the
+thief's: the victim's test predictions come from the model directly and cost no query.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generator
+
+import torch
+
+from visualizer.core.attacks.loop import run_attack
+from visualizer.core.attacks.params import AttackParams
+from visualizer.core.cancel import CancelToken, is_cancelled
+from visualizer.core.errors import ParameterError
+from visualizer.core.evaluation.relations import wilson_interval
+from visualizer.core.stealing import queries as q
+from visualizer.core.stealing.spec import StealConfig, defended_oracle
+from visualizer.core.stealing.substitute import train_substitute
+
+CHUNK = 500
+
+
+@dataclass
+class StealProgress:
+    """What runs now: ``defence``, ``stage`` (querying, training, attacking), at ``queries``."""
+
+    defence: str
+    stage: str
+    queries: int
+
+
+@torch.no_grad()
+def predictions(model, images: torch.Tensor) -> torch.Tensor:
+    """Top-1 of ``model`` on N x C x H x W images in [0, 1], in chunks (N int64, CPU)."""
+    return torch.cat([model(images[i:i + CHUNK].to(model.device)).argmax(1).cpu()
+                      for i in range(0, len(images), CHUNK)])
+
+
+def agreement(a: torch.Tensor, b: torch.Tensor) -> tuple[float, list[float], int]:
+    """(share of equal entries, its 95% Wilson interval, n) of two N label vectors."""
+    same, n = int((a == b).sum()), int(a.numel())
+    low, high = wilson_interval(same, n)
+    return (same / n if n else float("nan")), [low, high], n
+
+
+def _rate(hits: torch.Tensor) -> dict:
+    k, n = int(hits.sum()), int(hits.numel())
+    low, high = wilson_interval(k, n)
+    return {"success_rate": k / n if n else None, "ci95": [low, high] if n else None, "successes": k, "n": n}
+
+
+def pgd_params(config: StealConfig) -> AttackParams:
+    """L-inf PGD, random start, all steps, the highest-loss iterate: the same attack on the
+    victim (white-box) and on each substitute (transfer)."""
+    return AttackParams(method="pgd", norm="linf", eps=config.attack_eps, steps=config.attack_steps,
+                        random_start=True, best_iterate=True, early_stop=False, seed=config.seed)
+
+
+def _fooled(crafted_on, victim, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
+    adversarial = torch.cat([run_attack(crafted_on, x[i:i + CHUNK].to(crafted_on.device),
+                                        y[i:i + CHUNK].to(crafted_on.device), params).adversarial.cpu()
+                             for i in range(0, len(x), CHUNK)])
+    return predictions(victim, adversarial) != y
+
+
+def _load_substitute(folder: Path, arch: str, device: str):
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    return load_model(f"ckpt:{folder / 'model.safetensors'}", LoadOptions(arch=arch, labels=str(folder / "labels.txt"),
+                                                                           device=device))
+
+
+class _Thief:
+    """One defence's run: the oracle, the query images and answers gathered so far."""
+
+    def __init__(self, config: StealConfig, victim, defence: str, test, out: Path):
+        from visualizer.core.blackbox import Oracle
+
+        self.config, self.victim, self.test, self.out = config, victim, test, out
+        self.spec, reverse = defended_oracle(config.oracle, defence)
+        self.oracle = Oracle(victim, spec=self.spec, budget=config.queries[-1], defence=reverse)
+        self.images = torch.empty(0)
+        self.answers = torch.empty(0)
+
+    def ask(self, images: torch.Tensor) -> None:
+        answers = torch.cat([self.oracle(images[i:i + CHUNK]).cpu() for i in range(0, len(images), CHUNK)])
+        self.images = images if not len(self.images) else torch.cat([self.images, images])
+        self.answers = answers if not len(self.answers) else torch.cat([self.answers, answers])
+
+    def labels(self) -> torch.Tensor:
+        return self.answers if self.answers.dim() == 1 else self.answers.argmax(1)
+
+    def train(self, count: int, folder: Path, cancel) -> dict | None:
+        c = self.config
+        return train_substitute(self.images[:count], self.answers[:count], self.test, list(self.victim.info.class_names),
+                                c.arch, folder, str(c.query_data), c.epochs, c.seed, c.batch_size, c.lr, c.device,
+                                cancel)
+
+    def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
+        """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
+        c, pre = self.config, self.victim.info.preprocessing
+        shape = (pre.channels, pre.input_size, pre.input_size)
+        if c.query_data == "noise":
+            self.ask(q.noise_queries(count, shape, c.seed)[len(self.images):])
+        elif c.query_data != "jacobian":
+            self.ask(q.data_queries(c.query_data, count, pre)[len(self.images):])
+        else:
+            if not len(self.images):
+                self.ask(q.seed_images(c.test_data, c.seed_size, pre))
+            rounds = 0
+            while len(self.images) < count:
+                yield StealProgress(self.spec, f"Jacobian round {rounds + 1}", len(self.images))
+                folder = self.out / "jacobian-rounds" / f"{len(self.images)}"
+                if self.train(len(self.images), folder, cancel) is None:
+                    return False
+                substitute = _load_substitute(folder, c.arch, c.device)
+                more = min(len(self.images), count - len(self.images))
+                self.ask(q.jacobian_augment(substitute, self.images, self.labels(), q.jacobian_step(rounds), more).cpu())
+                rounds += 1
+        return True
+
+
+def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None
+              ) -> Generator[StealProgress, None, dict]:
+    """``victim``: a loaded ClassifierModel (seen only through Oracles); ``test``: the test
+    Dataset read at the victim's input. Returns steal.json's content (without ``files``);
+    a cancelled run returns what finished, marked ``cancelled``."""
+    started = time.perf_counter()
+    pre = victim.info.preprocessing
+    from visualizer.core.models.arch import resolve_arch
+
+    arch_pre = resolve_arch(config.arch).preprocessing
+    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
+        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
+                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
+                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    out = Path(config.out)
+    x_test, y_test = test.batch(torch.arange(len(test)))
+    x_test, y_test = x_test.cpu(), y_test.cpu()
+    victim_test = predictions(victim, x_test)
+    correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
+    x_att, y_att = x_test[correct], y_test[correct]
+    params = pgd_params(config)
+    yield StealProgress("none", "white-box PGD on the victim", 0)
+    white_box = _rate(_fooled(victim, victim, x_att, y_att, params))
+    runs, cancelled = [], False
+    for defence in config.defences:
+        thief = _Thief(config, victim, defence, test, out)
+        kept = agreement(predictions(_Answers(victim, thief.spec, defence), x_test), victim_test)
+        run = {"defence": defence, "oracle": thief.spec, "oracle_defence": str(thief.oracle.defence or "none"),
+               "top1_kept": kept[0], "points": []}
+        runs.append(run)
+        for count in config.queries:
+            ok = yield from thief.gather(count, cancel)
+            yield StealProgress(defence, "training", count)
+            folder = out / _folder_name(defence) / f"substitute-{count}"
+            card = thief.train(count, folder, cancel) if ok else None
+            if card is None:
+                cancelled = True
+                break
+            substitute = _load_substitute(folder, config.arch, config.device)
+            sub_test = predictions(substitute, x_test)
+            agree, agree_ci, n = agreement(sub_test, victim_test)
+            accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
+            yield StealProgress(defence, "PGD on the substitute", count)
+            run["points"].append({
+                "queries": count, "oracle_queries_so_far": thief.oracle.queries, "test_accuracy": accuracy,
+                "test_accuracy_ci95": accuracy_ci, "agreement": agree, "agreement_ci95": agree_ci, "test_n": n,
+                "transfer": _rate(_fooled(substitute, victim, x_att, y_att, params)),
+                "substitute_white_box": _rate(_fooled(substitute, substitute, x_att, y_att, params)),
+                "substitute": str(folder.relative_to(out)),
+            })
+            if is_cancelled(cancel):
+                cancelled = True
+                break
+        run["oracle_queries"] = thief.oracle.queries
+        if cancelled:
+            break
+    from visualizer.core.results import _header
+
+    record = _header("steal", str(victim.device), config.seed, time.perf_counter() - started)
+    record.update({
+        "settings": config.to_dict(), "victim": victim.info.to_dict(),
+        "test": {**test.describe(), "victim_accuracy": agreement(victim_test, y_test)[0]},
+        "attack": {**params.resolved().to_dict(), "examples": int(len(correct)),
+                   "examples_note": "test images the victim classifies correctly"},
+        "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
+    })
+    return record
+
+
+def _folder_name(defence: str) -> str:
+    return "defence-" + defence.replace(":", "-")
+
+
+class _Answers:
+    """The defended oracle's top-1 as a model-like callable, for measuring what the defence
+    costs the victim's honest users (answers that keep the undefended top-1). No budget."""
+
+    def __init__(self, victim, spec: str, defence: str):
+        from visualizer.core.blackbox import Oracle
+
+        reverse = defence if defence.startswith("reverse-sigmoid") else None
+        self.oracle = Oracle(victim, spec=spec, defence=reverse)
+        self.device = torch.device("cpu")
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        answers = self.oracle(images).cpu()
+        if answers.dim() == 1:
+            return torch.nn.functional.one_hot(answers, self.oracle.num_classes).float()
+        return answers.float()

@@ -1,0 +1,113 @@
+"""The settings of a model-stealing experiment (``visualizer steal``), validated up front so a
+bad value fails before anything loads or trains, with one message."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_whole
+
+DEFENCE_FORMS = ("none", "label", "rounded:D", "reverse-sigmoid[:BETA[:GAMMA]]")
+
+
+def parse_query_counts(text: str) -> list[int]:
+    """``1000,5000`` -> [1000, 5000]: strictly increasing whole numbers >= 1."""
+    tokens = [t.strip() for t in str(text or "").split(",")]
+    if not text or not all(tokens):
+        raise ParameterError(f"--queries {text!r}: write one or more query counts, e.g. 1000,5000.")
+    counts = [parse_whole(token, "--queries") for token in tokens]
+    if min(counts) < 1:
+        raise ParameterError(f"--queries: every count must be at least 1, got {min(counts)}.")
+    if counts != sorted(set(counts)):
+        raise ParameterError(f"--queries {text!r}: list the counts in increasing order, each once.")
+    return counts
+
+
+def parse_defences(text: str | None) -> list[str]:
+    """``none,label,rounded:1,reverse-sigmoid`` -> canonical defence texts, each checked."""
+    from visualizer.core.blackbox import parse_defence, parse_oracle_spec
+
+    out = []
+    for token in [t.strip().lower() for t in str(text or "none").split(",")]:
+        if token in ("", "none"):
+            canonical = "none"
+        elif token == "label":
+            canonical = "label"
+        elif token.startswith("rounded"):
+            canonical = str(parse_oracle_spec(token))
+        elif token.startswith("reverse-sigmoid"):
+            canonical = str(parse_defence(token))
+        else:
+            raise ParameterError(f"Unknown defence {token!r}; write one or more of {', '.join(DEFENCE_FORMS)} "
+                                 "(comma-separated to compare them).")
+        if canonical not in out:
+            out.append(canonical)
+    return out
+
+
+def defended_oracle(oracle: str, defence: str) -> tuple[str, str | None]:
+    """(exposure spec, reverse-sigmoid defence or None) the victim answers with when the
+    thief asks for ``oracle`` and the victim applies ``defence``: label-only and rounding
+    cap what is revealed (a label-only thief stays label-only), reverse-sigmoid bends the
+    probabilities before the exposure cut."""
+    from visualizer.core.blackbox import parse_oracle_spec
+
+    asked = parse_oracle_spec(oracle)
+    if defence == "none":
+        return str(asked), None
+    if defence.startswith("reverse-sigmoid"):
+        return str(asked), defence
+    if defence == "label" or asked.kind == "label":
+        return "label", None
+    return defence, None              # rounded:D replaces probs / topk answers
+
+
+@dataclass(frozen=True)
+class StealConfig:
+    """``queries``: increasing counts, one substitute each (trained on the first N answers);
+    ``query_data``: a data-set spec, noise or jacobian; ``test_data``: where test accuracy
+    and agreement are measured (its test split, first ``test_limit``); ``seed_size``: the
+    Jacobian seed set; PGD ``attack_eps`` (L-inf, [0, 1] pixels) with ``attack_steps`` on the
+    first ``attack_limit`` test images the victim classifies correctly."""
+
+    victim: str
+    oracle: str
+    queries: tuple[int, ...]
+    query_data: str
+    arch: str
+    test_data: str
+    out: str
+    defences: tuple[str, ...] = ("none",)
+    seed: int = 0
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    test_limit: int | None = 2000
+    seed_size: int = 100
+    attack_eps: float = 0.2
+    attack_steps: int = 20
+    attack_limit: int = 500
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        from visualizer.core.blackbox import parse_oracle_spec
+
+        parse_oracle_spec(self.oracle)
+        for name in ("epochs", "batch_size", "seed_size", "attack_steps", "attack_limit"):
+            if int(getattr(self, name)) < 1:
+                raise ParameterError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
+        if self.test_limit is not None and self.test_limit < 1:
+            raise ParameterError(f"--test-limit must be at least 1, not {self.test_limit}.")
+        if not 0 < self.attack_eps <= 1:
+            raise ParameterError(f"--attack-eps must be in (0, 1] (L-inf, pixel units), not {self.attack_eps}.")
+        if not self.lr > 0:
+            raise ParameterError(f"--lr must be positive, not {self.lr}.")
+        if self.query_data == "jacobian" and self.seed_size > self.queries[0]:
+            raise ParameterError(f"--seed-size {self.seed_size} is more than the smallest query count "
+                                 f"{self.queries[0]}: the Jacobian seed set is labelled by the oracle too.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["queries"], d["defences"] = list(self.queries), list(self.defences)
+        return d

@@ -55,6 +55,13 @@ def count(text: str) -> int:
     return value
 
 
+def add_threads_option(group) -> None:
+    """``--threads N`` (N >= 1) for the commands that train: one thread is faster on a busy
+    machine (OpenMP threads wait for each other while another process holds a core)."""
+    group.add_argument("--threads", type=count, help="CPU threads for torch (default: torch's choice; "
+                                                     "1 on a busy machine)")
+
+
 def dpi(text: str) -> int:
     """A figure resolution in the range the window's export dialog allows (0 used to crash
     matplotlib after the whole attack had run; 100000 ran out of memory)."""

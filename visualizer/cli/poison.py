@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_INTERRUPTED, dpi, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, dpi, number, whole_number
 
 NAME = "poison"
 HELP = "backdoor a data set (BadNets, clean-label) at several poison rates; ASR, clean accuracy, detector"
@@ -53,13 +53,14 @@ def add_arguments(p) -> None:
     d.add_argument("--detect-eps", type=number,
                    help="upper bound on a class's poisoned fraction; 1.5 x it is removed from each class "
                         "(default: the true fraction, a known-budget experiment)")
-    d.add_argument("--detect-directions", type=whole_number, default=1,
-                   help="score on the top K singular vectors of each class's activations (default 1, Tran et al.)")
+    d.add_argument("--detect-directions", type=whole_number, default=10,
+                   help="score on the top K singular vectors of each class's activations (default 10: on MNIST "
+                        "the poisons' offset spreads over several; 1 is Tran et al.'s original)")
     r = p.add_argument_group("running")
     r.add_argument("--out", required=True, help="output folder (new or empty unless --overwrite)")
     r.add_argument("--overwrite", action="store_true", help="write into a folder that already holds files")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
-    r.add_argument("--threads", type=whole_number, help="CPU threads for torch (default: torch's choice)")
+    add_threads_option(r)
     r.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figures (default 200)")
 
 
@@ -125,7 +126,7 @@ def run(args) -> int:
     from visualizer.core.training.card import now_iso
 
     if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     robust, robust_spec = _robust_model(args, parse_data_spec(args.data).kind, device)
     config = config_from_args(args, robust_spec)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from visualizer.cli.common import EXIT_INTERRUPTED, drive, install_cancel_on_interrupt, number, whole_number
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, drive, install_cancel_on_interrupt, number,
+                                   whole_number)
 
 NAME = "steal"
 HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"
@@ -50,7 +51,7 @@ def add_arguments(p) -> None:
     r.add_argument("--out", required=True, help="output folder (new or empty)")
     r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
     r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
-    r.add_argument("--threads", type=whole_number, help="CPU threads for torch (default: torch's choice)")
+    add_threads_option(r)
     r.add_argument("--dpi", type=whole_number, default=200, help="resolution of the PNG figure (default 200)")
 
 
@@ -86,7 +87,7 @@ def run(args) -> int:
     config = _config(args)                      # bad specs fail before anything loads
     _check_out(args.out)
     if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+        torch.set_num_threads(args.threads)
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
     test = load_dataset(args.test_data, "test", preprocessing=victim.info.preprocessing,
                         class_names=victim.info.class_names, limit=args.test_limit)

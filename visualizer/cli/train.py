@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from visualizer.cli.common import EXIT_INTERRUPTED, count, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, number, whole_number
 
 NAME = "train"
 HELP = "train a model on a data set (standard, FGSM-RS or PGD adversarial training); resumable, torchrun-ready"
@@ -52,7 +52,7 @@ def add_arguments(p) -> None:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     r.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
-    r.add_argument("--threads", type=count, help="CPU threads for torch (default: torch's choice)")
+    add_threads_option(r)
 
 
 def config_from_args(args):

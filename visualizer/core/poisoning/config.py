@@ -31,7 +31,7 @@ class PoisonConfig:
     lr: float = 1e-3
     detect: bool = False
     detect_eps: float | None = None    # None: the true poisoned fraction of the most poisoned class
-    detect_directions: int = 1         # top singular vectors scored (1: Tran et al.)
+    detect_directions: int = 10        # top singular vectors scored (1: Tran et al.; bench/POISON.md)
     perturb_eps: float = DEFAULT_EPS   # clean-label PGD, L-inf, [0, 1] pixels
     perturb_steps: int = DEFAULT_STEPS
     robust_model: str | None = None    # for the record; the model itself is passed to the sweep

@@ -25,7 +25,8 @@ def add_arguments(p) -> None:
     p.add_argument("--threat", action="append", required=True,
                    help="repeatable: clean, fgsm:linf:EPS, pgd:linf|l2:EPS[:STEPS[:RESTARTS]], "
                         "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]], apgd-t:NORM:EPS[:STEPS[:TARGETS]], autoattack:NORM:EPS, "
-                        "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K]; EPS in [0,1] pixel units "
+                        "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K], query attacks through an oracle "
+                        "square|nes|hopskipjump:NORM:EPS[:QUERIES]; EPS in [0,1] pixel units "
                         "(8/255 accepted); a comma list of EPS makes a curve; A+B: robust only if both fail")
     p.add_argument("--batch-size", type=int, default=64, help="examples per batch (default 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random start and draw (default 0)")

@@ -100,13 +100,16 @@ def _init(x0: torch.Tensor, p: QueryAttackParams, gen: torch.Generator) -> torch
     return (x0 + _unit_l2(delta) * p.eps).clamp(0, 1)
 
 
-def _candidate_linf(x0, x_best, share, eps, gen):
-    n, c, h, w = x0.shape
+def _candidate_linf(x0, x_best, share, eps, gen, todo, n):
+    """Candidates for the images ``todo`` (x0, x_best already cut to them); the random draws
+    are made for all ``n`` images, so each image's stream does not depend on the others.
+    ``todo``: their indices, on the CPU."""
+    m, c, h, w = x0.shape
     s = min(max(int(round(math.sqrt(share * h * w))), 1), h - 1)
-    rows = torch.randint(0, h - s + 1, (n,), generator=gen).to(x0.device)
-    cols = torch.randint(0, w - s + 1, (n,), generator=gen).to(x0.device)
-    mask = window_mask(n, s, h, w, rows, cols, x0.device)
-    signs = _signs((n, c, 1, 1), gen, x0.device)
+    rows = torch.randint(0, h - s + 1, (n,), generator=gen)[todo].to(x0.device)
+    cols = torch.randint(0, w - s + 1, (n,), generator=gen)[todo].to(x0.device)
+    mask = window_mask(m, s, h, w, rows, cols, x0.device)
+    signs = (torch.randint(0, 2, (n, c, 1, 1), generator=gen)[todo] * 2 - 1).float().to(x0.device)
     cand = torch.where(mask, (x0 + eps * signs).clamp(0, 1), x_best)
     # A window that already holds these values would waste the query: flip its signs (the
     # paper resamples until something changes).
@@ -114,19 +117,22 @@ def _candidate_linf(x0, x_best, share, eps, gen):
     return torch.where(same & mask, (x0 - eps * signs).clamp(0, 1), cand)
 
 
-def _candidate_l2(x0, x_best, share, eps, gen):
-    n, c, h, w = x0.shape
+def _candidate_l2(x0, x_best, share, eps, gen, todo, n):
+    """As _candidate_linf, for L2."""
+    m, c, h, w = x0.shape
     s = max(int(round(math.sqrt(share * h * w))), 3)
     s = min(s + (s % 2 == 0), h - 1)                 # odd, as the paper's blocks
     delta = x_best - x0
-    pos = [torch.randint(0, h - s + 1, (n,), generator=gen).to(x0.device) for _ in range(4)]
-    first = window_mask(n, s, h, w, pos[0], pos[1], x0.device)
-    second = window_mask(n, s, h, w, pos[2], pos[3], x0.device)
+    pos = [torch.randint(0, h - s + 1, (n,), generator=gen)[todo].to(x0.device) for _ in range(4)]
+    first = window_mask(m, s, h, w, pos[0], pos[1], x0.device)
+    second = window_mask(m, s, h, w, pos[2], pos[3], x0.device)
     both = first | second
     image_norm2 = delta.flatten(1).pow(2).sum(1).view(-1, 1, 1, 1)
     in_first = (delta * first).pow(2).sum((2, 3), keepdim=True).sqrt()     # N x C x 1 x 1
     in_both2 = (delta * both).pow(2).sum((2, 3), keepdim=True)
-    fresh = _place(_blocks(n, s, gen, x0.device), pos[0], pos[1], h, w) * _signs((n, c, 1, 1), gen, x0.device)
+    blocks = _blocks(n, s, gen, x0.device)[todo.to(x0.device)]
+    signs = (torch.randint(0, 2, (n, c, 1, 1), generator=gen)[todo] * 2 - 1).float().to(x0.device)
+    fresh = _place(blocks, pos[0], pos[1], h, w) * signs
     update = fresh + delta * first / (in_first + 1e-12)
     update = update / update.pow(2).sum((2, 3), keepdim=True).sqrt().clamp_min(1e-12)
     update = update * ((eps ** 2 - image_norm2).clamp_min(0) / c + in_both2).sqrt()
@@ -177,14 +183,14 @@ def square_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, pa
             break
         share = square_share(p.p_init, iteration, p.queries)
         iteration += 1
-        cand_all = candidate(x0, x_best, share, p.eps, gen)   # drawn for all: each image's stream is its own
-        got = ledger.ask(cand_all[todo], todo)
+        cand = candidate(x0[todo], x_best[todo], share, p.eps, gen, todo.cpu(), n)
+        got = ledger.ask(cand, todo)
         if got is None:
             break
         obj = objective(got, labels[todo], targets[todo] if targets is not None else None)
         better = obj > best_obj[todo]
         idx = todo[better]
-        x_best[idx], best_scores[idx], best_obj[idx] = cand_all[idx], got[better], obj[better]
+        x_best[idx], best_scores[idx], best_obj[idx] = cand[better], got[better], obj[better]
         success = best_obj > 0
         yield rec.step(iteration, best_obj, best_scores, success, x_best if report_images else None)
     return rec.result(x_best, success.cpu(), best_obj, cancelled, [])

@@ -39,7 +39,8 @@ def _estimate(ledger: QueryLedger, x: torch.Tensor, owners: torch.Tensor, labels
     for first in range(0, pairs, per_call):
         k = min(per_call, pairs - first)
         u = torch.randn((k, *x.shape), generator=gen).to(x.device)         # k x m x C x H x W
-        points = torch.cat([x + sigma * u, x - sigma * u]).flatten(0, 1)
+        # Clipped: the oracle takes valid images only, as a real prediction API would.
+        points = torch.cat([x + sigma * u, x - sigma * u]).flatten(0, 1).clamp_(0, 1)
         who = owners.repeat(2 * k)
         got = ledger.ask(points, who)
         if got is None:

@@ -51,6 +51,8 @@ def test_each_attack_fools_the_digits_model_within_its_budget(method, norm, eps,
     assert (spent.diff(dim=0) >= 0).all() and torch.equal(spent[-1].cpu(), result.queries)
     assert events[-1].topk_class.shape == (len(idx), min(5, 10)) and events[-1].total == budget
     assert torch.equal(result.history_queries, spent.cpu())
+    # The last event shows the oracle's answer at the adversarial point: top-1 not the label.
+    assert (events[-1].topk_class[:, 0] != y).all()
 
 
 def test_attacks_are_reproducible_and_the_seed_matters():

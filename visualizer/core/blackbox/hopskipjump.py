@@ -67,9 +67,11 @@ class _Search:
             return None, None
         return objective(got, self.labels[owners], None) > 0, got
 
-    def boundary(self, idx, x_adv, tolerance=None):
-        """Binary search between x0[idx] and x_adv (adversarial) -> the closest adversarial
-        point found, per image (stops early for an image out of budget)."""
+    def boundary(self, idx, x_adv, scores, tolerance=None):
+        """Binary search between x0[idx] and x_adv (adversarial, answered ``scores``) -> the
+        closest adversarial point found and its answers, per image (stops early for an
+        image out of budget)."""
+        scores = scores.clone()
         x0 = self.x0[idx]
         m = idx.numel()
         if self.norm == "l2" or tolerance is not None:
@@ -86,12 +88,13 @@ class _Search:
             if not sel.numel():
                 break
             mids = (highs[sel] + lows[sel]) / 2
-            adv, _ = self.is_adversarial(_blend(x0[sel], x_adv[sel], mids, norm).clamp(0, 1), idx[sel])
+            adv, got = self.is_adversarial(_blend(x0[sel], x_adv[sel], mids, norm).clamp(0, 1), idx[sel])
             if adv is None:
                 break
             highs[sel] = torch.where(adv, mids, highs[sel])
             lows[sel] = torch.where(adv, lows[sel], mids)
-        return _blend(x0, x_adv, highs, norm).clamp(0, 1)
+            scores[sel[adv]] = got[adv]
+        return _blend(x0, x_adv, highs, norm).clamp(0, 1), scores
 
     def direction(self, idx, x_b, delta, samples):
         """Estimated boundary normal at x_b (m x C x H x W, unit L2 norm per image)."""
@@ -150,14 +153,16 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         if not todo.numel() or is_cancelled(cancel):
             break
         noise = torch.rand((n, *x0.shape[1:]), generator=gen).to(x0.device)[todo]
-        hit, _ = search.is_adversarial(noise, todo)
+        hit, got = search.is_adversarial(noise, todo)
         if hit is None:
             break
         x_adv[todo[hit]] = noise[hit]
+        scores[todo[hit]] = got[hit]
         found[todo[hit]] = True
     pulled = everyone[found & (dist > 0)]
     if pulled.numel():
-        x_adv[pulled] = search.boundary(pulled, x_adv[pulled], tolerance=INIT_TOLERANCE)
+        x_adv[pulled], scores[pulled] = search.boundary(pulled, x_adv[pulled], scores[pulled],
+                                                        tolerance=INIT_TOLERANCE)
     dist = torch.where(found, _distance(x0, x_adv, p.norm), float("inf"))
     success = found & (dist <= p.eps)
 
@@ -175,7 +180,7 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         if is_cancelled(cancel):
             cancelled = True
             break
-        x_b = search.boundary(todo, x_adv[todo])
+        x_b, scores[todo] = search.boundary(todo, x_adv[todo], scores[todo])
         d_b = _distance(x0[todo], x_b, p.norm)
         x_adv[todo] = x_b
         dist[todo] = d_b
@@ -187,20 +192,21 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         update = grad.sign() if p.norm == "linf" else grad
         # Geometric step: dist / sqrt(t), halved until the point is adversarial again.
         step = d_b / math.sqrt(t)
-        moved = x_b.clone()
+        moved, moved_scores = x_b.clone(), scores[todo]
         searching = torch.ones(todo.numel(), dtype=torch.bool, device=x0.device)
         for _ in range(MAX_HALVINGS):
             sel = (searching & (ledger.remaining()[todo] > 0)).nonzero().flatten()
             if not sel.numel():
                 break
             cand = (x_b[sel] + step[sel].view(-1, 1, 1, 1) * update[sel]).clamp(0, 1)
-            hit, _ = search.is_adversarial(cand, todo[sel])
+            hit, got = search.is_adversarial(cand, todo[sel])
             if hit is None:
                 break
             moved[sel[hit]] = cand[hit]
+            moved_scores[sel[hit]] = got[hit]
             searching[sel[hit]] = False
             step[sel[~hit]] /= 2
-        x_adv[todo] = search.boundary(todo, moved)
+        x_adv[todo], scores[todo] = search.boundary(todo, moved, moved_scores)
         dist[todo] = _distance(x0[todo], x_adv[todo], p.norm)
         success = found & (dist <= p.eps)
         yield event(t)

@@ -88,7 +88,8 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
     queries = floats(history.get("queries"))
     x = queries if queries.size == n else np.arange(n)
     if loss.size:
-        (line,) = ax.plot(x[:loss.size], loss, color=C_LOSS, marker=marker, ms=3, label="loss")
+        (line,) = ax.plot(x[:loss.size], loss, color=C_LOSS, marker=marker, ms=3,
+                          label=history.get("loss_name") or "loss")
         handles.append(line)
     ax.set_ylabel(history.get("loss_name") or "loss")
     ax.set_xlabel("queries" if queries.size == n else

@@ -54,9 +54,7 @@ def run(args) -> int:
     from visualizer.core.artifacts import attack_artifacts
     from visualizer.core.attacks import AttackParams
     from visualizer.core.errors import ParameterError
-    from visualizer.core.export import check_output_dir, write_comparison, write_run
-    from visualizer.core.images import load_image
-    from visualizer.core.runs import attack_run, check_attack_request
+    from visualizer.core.runs import attack_run
     from visualizer.progress import ProgressBar
 
     if args.attack in QUERY_ATTACKS:
@@ -70,16 +68,7 @@ def run(args) -> int:
         random_start=args.random_start, restarts=args.restarts, targeted=args.target is not None,
         best_iterate=not args.no_best, early_stop=args.early_stop, seed=args.seed,
     )
-    check_output_dir(args.out, args.overwrite)
-    image = load_image(args.image)
-    options = load_options(args)
-    models = [load_model(spec, options) for spec in args.model]
-    for model in models:   # refuse a contradictory request before attacking any model
-        try:
-            check_attack_request(model, image, params, label=args.label, target=args.target)
-        except ParameterError as exc:
-            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
-    print_warnings(params.warnings())
+    image, models = load_checked(args, params)
     cancel = install_cancel_on_interrupt()
     runs = []
     for model in models:
@@ -91,12 +80,7 @@ def run(args) -> int:
         bar.close()
         if cancel.cancelled:   # Ctrl-C: keep what was computed, attack no further models
             break
-    if len(models) == 1:
-        record = write_run(args.out, attack_artifacts(runs[0]), overwrite=args.overwrite, dpi=args.dpi)
-        records = [record]
-    else:
-        _, records = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
-                                      dpi=args.dpi)
+    records = write_records(args, [attack_artifacts(run) for run in runs])
     for record in records:
         print_warnings(record["warnings"])
         print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "",
@@ -104,6 +88,36 @@ def run(args) -> int:
     if len(models) > 1:
         print(f"comparison figure and {len(records)} runs written to {args.out}")
     return 0
+
+
+def load_checked(args, params):
+    """(image, models) after checking the output folder and refusing a contradictory class
+    request on any model before attacking the first; prints the parameters' warnings."""
+    from visualizer.core.errors import ParameterError
+    from visualizer.core.export import check_output_dir
+    from visualizer.core.images import load_image
+    from visualizer.core.runs import check_attack_request
+
+    check_output_dir(args.out, args.overwrite)
+    image = load_image(args.image)
+    options = load_options(args)
+    models = [load_model(spec, options) for spec in args.model]
+    for model in models:
+        try:
+            check_attack_request(model, image, params, label=args.label, target=args.target)
+        except ParameterError as exc:
+            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
+    print_warnings(params.warnings())
+    return image, models
+
+
+def write_records(args, artifacts: list) -> list[dict]:
+    """One run folder, or a comparison of several; the records as written."""
+    from visualizer.core.export import write_comparison, write_run
+
+    if len(artifacts) == 1:
+        return [write_run(args.out, artifacts[0], overwrite=args.overwrite, dpi=args.dpi)]
+    return write_comparison(args.out, artifacts, overwrite=args.overwrite, dpi=args.dpi)[1]
 
 
 def query_params(args):
@@ -130,23 +144,11 @@ def run_query(args) -> int:
     attack, plus record["queries"] and loss_vs_queries.npy."""
     from visualizer.core.blackbox.oracle import parse_defence
     from visualizer.core.blackbox.run import query_attack_artifacts, query_attack_run
-    from visualizer.core.errors import ParameterError
-    from visualizer.core.export import check_output_dir, write_comparison, write_run
-    from visualizer.core.images import load_image
-    from visualizer.core.runs import check_attack_request
     from visualizer.progress import ProgressBar
 
     params = query_params(args)
     parse_defence(args.defence)            # refuse a bad defence before loading anything
-    check_output_dir(args.out, args.overwrite)
-    image = load_image(args.image)
-    models = [load_model(spec, load_options(args)) for spec in args.model]
-    for model in models:
-        try:
-            check_attack_request(model, image, params, label=args.label, target=args.target)
-        except ParameterError as exc:
-            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
-    print_warnings(params.warnings())
+    image, models = load_checked(args, params)
     cancel = install_cancel_on_interrupt()
     runs = []
     for model in models:
@@ -159,11 +161,7 @@ def run_query(args) -> int:
         bar.close()
         if cancel.cancelled:
             break
-    arts = [query_attack_artifacts(run) for run in runs]
-    if len(runs) == 1:
-        records = [write_run(args.out, arts[0], overwrite=args.overwrite, dpi=args.dpi)]
-    else:
-        _, records = write_comparison(args.out, arts, overwrite=args.overwrite, dpi=args.dpi)
+    records = write_records(args, [query_attack_artifacts(run) for run in runs])
     for record in records:
         print_warnings(record["warnings"])
         q = record["queries"]

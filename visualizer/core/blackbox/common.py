@@ -4,6 +4,7 @@ query ledger, and the bookkeeping that turns query batches into events and a res
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import torch
 
@@ -115,3 +116,47 @@ def window_mask(n: int, size: int, height: int, width: int, rows: torch.Tensor, 
     in_r = (r >= rows.view(-1, 1)) & (r < rows.view(-1, 1) + size)
     in_c = (c >= cols.view(-1, 1)) & (c < cols.view(-1, 1) + size)
     return (in_r.unsqueeze(2) & in_c.unsqueeze(1)).view(n, 1, height, width)
+
+
+@dataclass
+class QueryRun:
+    """What every query attack sets up: the images on the oracle's device, its labels and
+    targets, a seeded CPU generator, the ledger, the recorder, and the clean answers."""
+
+    x0: torch.Tensor
+    labels: torch.Tensor
+    targets: torch.Tensor | None
+    gen: torch.Generator
+    ledger: QueryLedger
+    rec: Recorder
+    everyone: torch.Tensor             # arange(N) on the device
+    scores: torch.Tensor | None        # the clean answers (None: the oracle's budget was already spent)
+
+    def nothing(self) -> QueryAttackResult:
+        """The result when not even the clean query could be asked."""
+        n = self.x0.shape[0]
+        return self.rec.result(self.x0, torch.zeros(n, dtype=torch.bool), torch.zeros(n), False, [])
+
+
+def begin(oracle: Oracle, images, labels, targets, params: QueryAttackParams) -> QueryRun:
+    """Set up a query attack (``params`` resolved) and ask the clean query for every image."""
+    x0 = images.detach().to(oracle.device).float()
+    labels = labels.to(x0.device)
+    targets = targets.to(x0.device) if targets is not None else None
+    n = x0.shape[0]
+    ledger = QueryLedger(oracle, n, params.queries, x0.device)
+    everyone = torch.arange(n, device=x0.device)
+    run = QueryRun(x0, labels, targets, torch.Generator().manual_seed(int(params.seed)), ledger,
+                   Recorder(params, x0, labels, targets, ledger), everyone, None)
+    run.scores = ledger.ask(x0, everyone)
+    return run
+
+
+def keep_better(run: QueryRun, todo: torch.Tensor, cand: torch.Tensor, got: torch.Tensor, x_best: torch.Tensor,
+                best_scores: torch.Tensor, best_obj: torch.Tensor) -> None:
+    """For each image of ``todo``, keep its candidate (and the answers ``got``) where the
+    margin rose; updates ``x_best``, ``best_scores`` and ``best_obj`` in place."""
+    obj = objective(got, run.labels[todo], run.targets[todo] if run.targets is not None else None)
+    better = obj > best_obj[todo]
+    idx = todo[better]
+    x_best[idx], best_scores[idx], best_obj[idx] = cand[better], got[better], obj[better]

@@ -25,7 +25,7 @@ from typing import Generator
 import torch
 
 from visualizer.core.attacks.threat import threat_for
-from visualizer.core.blackbox.common import QueryLedger, Recorder, objective
+from visualizer.core.blackbox.common import QueryLedger, begin, objective
 from visualizer.core.blackbox.oracle import Oracle
 from visualizer.core.blackbox.params import QueryAttackParams
 from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
@@ -133,17 +133,14 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
     QueryAttackResult. ``params.queries``: each image's budget, its clean query included.
     ``targets`` must be None (ParameterError from the params). Cancel stops between phases."""
     p = params.resolved()
-    x0 = images.detach().to(oracle.device).float()
-    labels = labels.to(x0.device)
+    run = begin(oracle, images, labels, None, p)
+    if run.scores is None:
+        return run.nothing()
+    x0, labels, gen, ledger, rec, everyone, scores = (
+        run.x0, run.labels, run.gen, run.ledger, run.rec, run.everyone, run.scores)
     n = x0.shape[0]
-    gen = torch.Generator().manual_seed(int(p.seed))
-    ledger = QueryLedger(oracle, n, p.queries, x0.device)
-    rec = Recorder(p, x0, labels, None, ledger)
     search = _Search(ledger, x0, labels, p.norm, gen)
-    everyone = torch.arange(n, device=x0.device)
-    adv, scores = search.is_adversarial(x0, everyone)
-    if adv is None:
-        return rec.result(x0, torch.zeros(n, dtype=torch.bool), torch.zeros(n), False, [])
+    adv = objective(scores, labels, None) > 0
     x_adv = x0.clone()
     found = adv.clone()                              # has an adversarial point
     dist = torch.where(adv, 0.0, float("inf"))

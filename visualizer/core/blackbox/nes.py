@@ -19,7 +19,7 @@ import torch
 
 from visualizer.core.attacks.loop import _advance      # the PGD step itself, shared with the white-box loop
 from visualizer.core.attacks.threat import threat_for
-from visualizer.core.blackbox.common import QueryLedger, Recorder, check_oracle, objective
+from visualizer.core.blackbox.common import QueryLedger, begin, check_oracle, keep_better, objective
 from visualizer.core.blackbox.oracle import Oracle
 from visualizer.core.blackbox.params import QueryAttackParams
 from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
@@ -62,17 +62,11 @@ def nes_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, param
     p = params.resolved()
     check_oracle(oracle, p)
     threat = threat_for(p.norm, p.eps)
-    x0 = images.detach().to(oracle.device).float()
-    labels = labels.to(x0.device)
-    targets = targets.to(x0.device) if targets is not None else None
-    n = x0.shape[0]
-    gen = torch.Generator().manual_seed(int(p.seed))
-    ledger = QueryLedger(oracle, n, p.queries, x0.device)
-    rec = Recorder(p, x0, labels, targets, ledger)
-    everyone = torch.arange(n, device=x0.device)
-    scores = ledger.ask(x0, everyone)
-    if scores is None:
-        return rec.result(x0, torch.zeros(n, dtype=torch.bool), torch.zeros(n), False, [])
+    run = begin(oracle, images, labels, targets, p)
+    if run.scores is None:
+        return run.nothing()
+    x0, labels, targets, gen, ledger, rec, everyone, scores = (
+        run.x0, run.labels, run.targets, run.gen, run.ledger, run.rec, run.everyone, run.scores)
     best_obj = objective(scores, labels, targets)
     success = best_obj > 0
     x_adv, x_best, best_scores = x0.clone(), x0.clone(), scores
@@ -96,10 +90,7 @@ def nes_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, param
             break
         step += 1
         x_adv[todo] = moved
-        obj = objective(got, sub_labels, sub_targets)
-        better = obj > best_obj[todo]
-        idx = todo[better]
-        x_best[idx], best_scores[idx], best_obj[idx] = moved[better], got[better], obj[better]
+        keep_better(run, todo, moved, got, x_best, best_scores, best_obj)
         success = best_obj > 0
         yield rec.step(step, best_obj, best_scores, success, x_best if report_images else None)
     return rec.result(x_best, success.cpu(), best_obj, cancelled, [])

@@ -22,7 +22,7 @@ from typing import Generator
 
 import torch
 
-from visualizer.core.blackbox.common import QueryLedger, Recorder, check_oracle, objective, window_mask
+from visualizer.core.blackbox.common import begin, check_oracle, keep_better, objective, window_mask
 from visualizer.core.blackbox.oracle import Oracle
 from visualizer.core.blackbox.params import QueryAttackParams
 from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
@@ -149,17 +149,12 @@ def square_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, pa
     ParameterError for a label-only oracle. Cancel stops before the next batch."""
     p = params.resolved()
     check_oracle(oracle, p)
-    x0 = images.detach().to(oracle.device).float()
-    labels = labels.to(x0.device)
-    targets = targets.to(x0.device) if targets is not None else None
+    run = begin(oracle, images, labels, targets, p)
+    if run.scores is None:
+        return run.nothing()
+    x0, labels, targets, gen, ledger, rec, everyone, scores = (
+        run.x0, run.labels, run.targets, run.gen, run.ledger, run.rec, run.everyone, run.scores)
     n = x0.shape[0]
-    gen = torch.Generator().manual_seed(int(p.seed))
-    ledger = QueryLedger(oracle, n, p.queries, x0.device)
-    rec = Recorder(p, x0, labels, targets, ledger)
-    everyone = torch.arange(n, device=x0.device)
-    scores = ledger.ask(x0, everyone)
-    if scores is None:
-        return rec.result(x0, torch.zeros(n, dtype=torch.bool), torch.zeros(n), False, [])
     best_obj = objective(scores, labels, targets)
     success = best_obj > 0
     x_best = x0.clone()
@@ -187,10 +182,7 @@ def square_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, pa
         got = ledger.ask(cand, todo)
         if got is None:
             break
-        obj = objective(got, labels[todo], targets[todo] if targets is not None else None)
-        better = obj > best_obj[todo]
-        idx = todo[better]
-        x_best[idx], best_scores[idx], best_obj[idx] = cand[better], got[better], obj[better]
+        keep_better(run, todo, cand, got, x_best, best_scores, best_obj)
         success = best_obj > 0
         yield rec.step(iteration, best_obj, best_scores, success, x_best if report_images else None)
     return rec.result(x_best, success.cpu(), best_obj, cancelled, [])

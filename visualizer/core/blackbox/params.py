@@ -25,8 +25,10 @@ class QueryAttackParams:
     - nes: ``samples`` queries per gradient estimate (antithetic pairs, even, 50),
       ``sigma`` the sampling radius in pixel units (0.001), ``step_size`` the PGD step
       (eps / 5) (Ilyas et al. 2018);
-    - hopskipjump: ``samples`` the first gradient estimate's queries (100, growing as
-      sqrt(iteration)), ``max_evals``... (Chen et al. 2020).
+    - hopskipjump: ``samples`` the first gradient estimate's probes (100, growing as
+      sqrt(iteration)) (Chen et al. 2020); untargeted only.
+
+    Raises ParameterError for anything out of range.
     """
 
     method: str = "square"

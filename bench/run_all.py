@@ -22,7 +22,7 @@ from common import ROOT, bench_device, environment
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("pgd_overhead", "vs_torchattacks", "apgd_vs_autoattack", "spatial_throughput", "startup", "memory_sweep",
-              "malloc_tuning", "train_overhead", "poison_sweep")
+              "malloc_tuning", "train_overhead", "poison_sweep", "blackbox_throughput")
 
 
 def run(name: str) -> dict:
@@ -104,6 +104,10 @@ def markdown(results: dict[str, dict], env: dict) -> str:
         row("Spatial: speed-up over reference (1 image, 200/chunk)", case, r["speedup_vs_reference"], "> 1", 1.0, True)
         row("Spatial: speed-up over one transform at a time", f"{case}; estimated from {r['one_at_a_time_subset']} transforms",
             r["speedup_vs_one_at_a_time"], "> 1", 1.0, True)
+    r = results.get("blackbox_throughput", {})
+    if "throughput_ratio" in r:
+        row("Square Attack: plain inference / our queries", f"{r['model']}, {r['images']} images x "
+            f"{r['queries_per_image']} queries, same batch sizes", r["throughput_ratio"], ">= 0.9", 0.9, higher=True)
     r = results.get("startup", {})
     if "ratio" in r:
         row("Startup: window shown / bare import torch+PySide6", f"median of {r['repeats']}, offscreen",

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from blackbox_support import correct_digits, digits_model
+from mnist_fixtures import single_thread  # noqa: F401 (fixture: one torch thread)
 from visualizer.core.blackbox import Oracle, QueryBudgetExhausted, parse_defence, parse_oracle_spec
 from visualizer.core.errors import ParameterError
 

@@ -1,4 +1,5 @@
-"""`visualizer attack`: FGSM / PGD on one image; with several ``--model``s the same attack
+"""`visualizer attack`: FGSM / PGD on one image, or a query (black-box) attack through an
+oracle (Square, NES, HopSkipJump, see core/blackbox); with several ``--model``s the same attack
 on each, plus a comparison figure."""
 
 from __future__ import annotations
@@ -7,13 +8,19 @@ from visualizer.cli.common import (add_model_options, add_output_options, drive,
                                    levels, load_model, load_options, number, print_warnings, whole_number)
 
 NAME = "attack"
-HELP = "FGSM / PGD attack on one image (repeat --model: the same attack on each, plus a comparison figure)"
+HELP = ("FGSM / PGD attack on one image, or a query attack (square, nes, hopskipjump) through an oracle "
+        "(repeat --model: the same attack on each, plus a comparison figure)")
+QUERY_ATTACKS = ("square", "nes", "hopskipjump")
+# Gradient-attack options a query attack does not take (refused, not ignored).
+GRADIENT_ONLY = (("steps", None, "--steps"), ("random_start", False, "--random-start"), ("restarts", 1, "--restarts"),
+                 ("no_best", False, "--no-best"), ("early_stop", False, "--early-stop"))
 
 
 def add_arguments(a) -> None:
     add_model_options(a, several=True)
     add_output_options(a)
-    a.add_argument("--attack", choices=["fgsm", "pgd"], default="pgd")
+    a.add_argument("--attack", choices=["fgsm", "pgd", *QUERY_ATTACKS], default="pgd",
+                   help="fgsm/pgd use the model's gradients; square, nes and hopskipjump only query an oracle")
     a.add_argument("--norm", choices=["linf", "l2"], default="linf")
     a.add_argument("--eps", required=True, type=number,
                    help="budget in [0,1] pixel units: L-inf max per-pixel change (e.g. 8/255 or 0.5/255), "
@@ -29,17 +36,29 @@ def add_arguments(a) -> None:
     a.add_argument("--no-best", action="store_true", help="return the last iterate instead of the best one")
     a.add_argument("--early-stop", action="store_true", help="stop as soon as the attack succeeds")
     a.add_argument("--seed", type=whole_number, default=0)
+    q = a.add_argument_group("query attacks (square, nes, hopskipjump): the model is seen only through an oracle")
+    q.add_argument("--oracle", default="probs",
+                   help="what the oracle reveals: probs, topk:K, rounded:D or label (default probs; "
+                        "square and nes need scores, hopskipjump works from labels)")
+    q.add_argument("--queries", type=whole_number, default=1000,
+                   help="query budget per image, the clean query included (default 1000)")
+    q.add_argument("--defence", default=None,
+                   help="perturb the oracle's probabilities: none or reverse-sigmoid[:BETA[:GAMMA]] (Lee et al. 2019)")
+    q.add_argument("--p-init", type=number, help="square: first window's share of the image (0.05 L-inf, 0.1 L2)")
+    q.add_argument("--samples", type=whole_number,
+                   help="nes: queries per gradient estimate (even, 50); hopskipjump: first estimate's probes (100)")
+    q.add_argument("--sigma", type=number, help="nes: sampling radius in [0,1] pixel units (0.001)")
 
 
 def run(args) -> int:
     from visualizer.core.artifacts import attack_artifacts
     from visualizer.core.attacks import AttackParams
     from visualizer.core.errors import ParameterError
-    from visualizer.core.export import check_output_dir, write_comparison, write_run
-    from visualizer.core.images import load_image
-    from visualizer.core.runs import attack_run, check_attack_request
+    from visualizer.core.runs import attack_run
     from visualizer.progress import ProgressBar
 
+    if args.attack in QUERY_ATTACKS:
+        return run_query(args)
     if args.attack == "fgsm" and args.steps not in (None, 1):   # FGSM is one step: --steps would be ignored
         raise ParameterError("FGSM is one full-budget step from the clean image: --steps does not apply to it. "
                              "Use --attack pgd for several steps.")
@@ -49,16 +68,7 @@ def run(args) -> int:
         random_start=args.random_start, restarts=args.restarts, targeted=args.target is not None,
         best_iterate=not args.no_best, early_stop=args.early_stop, seed=args.seed,
     )
-    check_output_dir(args.out, args.overwrite)
-    image = load_image(args.image)
-    options = load_options(args)
-    models = [load_model(spec, options) for spec in args.model]
-    for model in models:   # refuse a contradictory request before attacking any model
-        try:
-            check_attack_request(model, image, params, label=args.label, target=args.target)
-        except ParameterError as exc:
-            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
-    print_warnings(params.warnings())
+    image, models = load_checked(args, params)
     cancel = install_cancel_on_interrupt()
     runs = []
     for model in models:
@@ -70,16 +80,95 @@ def run(args) -> int:
         bar.close()
         if cancel.cancelled:   # Ctrl-C: keep what was computed, attack no further models
             break
-    if len(models) == 1:
-        record = write_run(args.out, attack_artifacts(runs[0]), overwrite=args.overwrite, dpi=args.dpi)
-        records = [record]
-    else:
-        _, records = write_comparison(args.out, [attack_artifacts(run) for run in runs], overwrite=args.overwrite,
-                                      dpi=args.dpi)
+    records = write_records(args, [attack_artifacts(run) for run in runs])
     for record in records:
         print_warnings(record["warnings"])
         print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "",
                       out=args.out if len(models) == 1 else None))
+    if len(models) > 1:
+        print(f"comparison figure and {len(records)} runs written to {args.out}")
+    return 0
+
+
+def load_checked(args, params):
+    """(image, models) after checking the output folder and refusing a contradictory class
+    request on any model before attacking the first; prints the parameters' warnings."""
+    from visualizer.core.errors import ParameterError
+    from visualizer.core.export import check_output_dir
+    from visualizer.core.images import load_image
+    from visualizer.core.runs import check_attack_request
+
+    check_output_dir(args.out, args.overwrite)
+    image = load_image(args.image)
+    options = load_options(args)
+    models = [load_model(spec, options) for spec in args.model]
+    for model in models:
+        try:
+            check_attack_request(model, image, params, label=args.label, target=args.target)
+        except ParameterError as exc:
+            raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
+    print_warnings(params.warnings())
+    return image, models
+
+
+def write_records(args, artifacts: list) -> list[dict]:
+    """One run folder, or a comparison of several; the records as written."""
+    from visualizer.core.export import write_comparison, write_run
+
+    if len(artifacts) == 1:
+        return [write_run(args.out, artifacts[0], overwrite=args.overwrite, dpi=args.dpi)]
+    return write_comparison(args.out, artifacts, overwrite=args.overwrite, dpi=args.dpi)[1]
+
+
+def query_params(args):
+    """QueryAttackParams from the command line; gradient-only options are refused."""
+    from visualizer.core.blackbox.params import QueryAttackParams
+    from visualizer.core.blackbox.run import check_query_request
+    from visualizer.core.errors import ParameterError
+
+    given = [flag for name, default, flag in GRADIENT_ONLY if getattr(args, name) != default]
+    if args.step_size is not None and args.attack != "nes":
+        given.append("--step-size")
+    if given:
+        raise ParameterError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to the query "
+                             f"attack {args.attack}; its budget is --queries.")
+    params = QueryAttackParams(method=args.attack, norm=args.norm, eps=args.eps, queries=args.queries,
+                               targeted=args.target is not None, seed=args.seed, p_init=args.p_init,
+                               samples=args.samples, sigma=args.sigma, step_size=args.step_size)
+    check_query_request(params, args.oracle)
+    return params
+
+
+def run_query(args) -> int:
+    """A query attack on each model through its own oracle; the same files as a gradient
+    attack, plus record["queries"] and loss_vs_queries.npy."""
+    from visualizer.core.blackbox.oracle import parse_defence
+    from visualizer.core.blackbox.run import query_attack_artifacts, query_attack_run
+    from visualizer.progress import ProgressBar
+
+    params = query_params(args)
+    parse_defence(args.defence)            # refuse a bad defence before loading anything
+    image, models = load_checked(args, params)
+    cancel = install_cancel_on_interrupt()
+    runs = []
+    for model in models:
+        name = f" on {model.info.model_id}" if len(models) > 1 else ""
+        bar = ProgressBar(f"{params.method} {params.norm} via {args.oracle}{name}")
+        runs.append(drive(query_attack_run(model, image, params, args.oracle, args.defence, label=args.label,
+                                           target=args.target, cancel=cancel),
+                          lambda e: bar.update(e.done, e.total, f"queries {e.done}  margin {float(e.loss[0]):.3f}  "
+                                                                f"p(ref) {float(e.ref_prob[0]):.3f}")))
+        bar.close()
+        if cancel.cancelled:
+            break
+    records = write_records(args, [query_attack_artifacts(run) for run in runs])
+    for record in records:
+        print_warnings(record["warnings"])
+        q = record["queries"]
+        spent = (f"fooled after {q['at_success']} queries" if q["at_success"] is not None else
+                 f"not fooled in {q['spent']} queries")
+        print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "")
+              + f"; {spent} to oracle {q['oracle']}" + (f"; written to {args.out}" if len(models) == 1 else ""))
     if len(models) > 1:
         print(f"comparison figure and {len(records)} runs written to {args.out}")
     return 0

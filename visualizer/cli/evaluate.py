@@ -26,7 +26,8 @@ def add_arguments(p) -> None:
                    help="repeatable: clean, fgsm:linf:EPS, pgd:linf|l2:EPS[:STEPS[:RESTARTS]], "
                         "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]], apgd-t:NORM:EPS[:STEPS[:TARGETS]], autoattack:NORM:EPS, "
                         "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS], spatial:worst-of-k[:K], transfer:pgd:NORM:EPS[:STEPS] "
-                        "(crafted on each --model, scored on every other: transfer_matrix); EPS in [0,1] pixel units "
+                        "(crafted on each --model, scored on every other: transfer_matrix), query attacks through an "
+                        "oracle square|nes|hopskipjump:NORM:EPS[:QUERIES]; EPS in [0,1] pixel units "
                         "(8/255 accepted); a comma list of EPS makes a curve; A+B: robust only if both fail")
     p.add_argument("--batch-size", type=count, default=64, help="examples per batch (default 64)")
     p.add_argument("--seed", type=whole_number, default=0, help="seed of every random start and draw (default 0)")

@@ -193,7 +193,8 @@ class Oracle:
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != self.input_shape:
             shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
             raise ParameterError(f"The oracle takes N x {' x '.join(map(str, self.input_shape))} images, got {shape}.")
-        if images.numel() and not (images.min() >= 0 and images.max() <= 1):
+        low, high = torch.aminmax(images) if images.numel() else (0, 0)   # one pass, one host sync
+        if not (low >= 0 and high <= 1):
             raise ParameterError("The oracle takes pixels in [0, 1]; clip the images first.")
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:

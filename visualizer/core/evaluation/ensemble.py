@@ -21,7 +21,7 @@ from visualizer.core.attacks.apgd import apgd_steps
 from visualizer.core.attacks.loop import attack_steps
 from visualizer.core.attacks.spatial import spatial_sweep
 from visualizer.core.cancel import CancelToken
-from visualizer.core.evaluation.threats import AttackSpec, Threat
+from visualizer.core.evaluation.threats import QUERY_KINDS, QUERY_ORACLES, AttackSpec, Threat
 
 
 @dataclass
@@ -40,6 +40,7 @@ class StageOutcome:
     transform: torch.Tensor | None     # m x 3 (degrees, tx, ty) for spatial attacks
     warnings: list[str]
     cancelled: bool
+    oracle_queries: torch.Tensor | None = None   # m oracle queries spent each (query attacks only)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ThreatOutcome:
     linf: torch.Tensor                 # n: perturbation norms of the kept point, [0, 1] pixel units
     l2: torch.Tensor
     queries: torch.Tensor              # n long forward passes; -1 where unknown (AutoAttack)
+    queries_at_success: torch.Tensor   # n long oracle queries of the query attack that broke it; -1 otherwise
     attack: list[str]                  # n: what broke it ("clean", "pgd", ...), "" while it stands
     transform: torch.Tensor            # n x 3, NaN unless a spatial attack gave the kept point
     adversarial: torch.Tensor          # n x C x H x W kept points
@@ -101,6 +103,14 @@ def _run_stage(spec: AttackSpec, model, x, y, seed: int, cancel) -> Generator[St
         per_image = r.evaluated // max(m, 1)
         return StageOutcome(r.worst_images, torch.full((m,), per_image, device=x.device), r.worst_transform,
                             [], r.cancelled)
+    if spec.kind in QUERY_KINDS:   # the attack sees only an oracle over the model
+        from visualizer.core.blackbox import Oracle
+        from visualizer.core.blackbox.run import query_attack
+
+        oracle = Oracle(model, QUERY_ORACLES[spec.kind])
+        r = yield from _relay(query_attack(oracle, x, y, spec.query_params(seed), cancel=cancel), spec.kind)
+        return StageOutcome(r.adversarial, r.queries.to(x.device), None, r.warnings, r.cancelled,
+                            oracle_queries=r.queries.to(x.device))
     if spec.kind == "autoattack":
         from visualizer.core.evaluation.autoattack import autoattack_stages
 
@@ -131,6 +141,7 @@ def evaluate_threat(model, x: torch.Tensor, y: torch.Tensor, clean_logits: torch
     attack = ["clean" if b else "" for b in broken.tolist()]
     adversarial = x.detach().clone()
     queries = torch.ones(n, dtype=torch.long, device=x.device)
+    at_success = torch.full((n,), -1, dtype=torch.long, device=x.device)
     transform = torch.full((n, 3), float("nan"), device=x.device)
     warnings: list[str] = []
     for stage, spec in enumerate(_stages(threat)):
@@ -156,6 +167,8 @@ def evaluate_threat(model, x: torch.Tensor, y: torch.Tensor, clean_logits: torch
         margin[rows] = new_margin[take]
         transform[rows] = out.transform[take].to(transform) if out.transform is not None else float("nan")
         broken[todo[fooled]] = True
+        if out.oracle_queries is not None:
+            at_success[todo[fooled]] = out.oracle_queries[fooled].to(at_success)
         for i in todo[fooled].tolist():
             attack[i] = spec.kind
     probs = logits.float().softmax(dim=1)
@@ -165,5 +178,5 @@ def evaluate_threat(model, x: torch.Tensor, y: torch.Tensor, clean_logits: torch
         success=broken.cpu(), prediction=prediction.cpu(), margin=margin.float().cpu(),
         confidence=probs.gather(1, prediction.view(-1, 1)).squeeze(1).cpu(),
         linf=delta.abs().amax(dim=1).float().cpu(), l2=delta.norm(dim=1).float().cpu(), queries=queries.cpu(),
-        attack=attack, transform=transform.cpu(), adversarial=adversarial.detach().cpu(), warnings=warnings,
+        queries_at_success=at_success.cpu(), attack=attack, transform=transform.cpu(), adversarial=adversarial.detach().cpu(), warnings=warnings,
         wall_time_s=time.perf_counter() - started)

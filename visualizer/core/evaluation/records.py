@@ -5,6 +5,7 @@ they add up to (per-example rows per model and threat, times, checks, the galler
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,9 +17,11 @@ from visualizer.core.evaluation.relations import relation_warnings, wilson_inter
 # misclassified); confidence: softmax probability of the prediction; linf/l2: norms of the
 # kept point minus the clean input, [0, 1] pixel units; queries: forward passes spent on the
 # example (clean pass, attack iterates, rescoring), empty where unknown (AutoAttack);
-# attack: what broke it ("transfer": the source's example, on another model); rotation (degrees) / tx / ty (pixels): the spatial transform kept.
+# attack: what broke it ("transfer": the source's example, on another model); rotation (degrees) / tx / ty
+# (pixels): the spatial transform kept; queries_at_success: oracle queries the query attack (square, nes,
+# hopskipjump) that broke it spent, its clean query included (empty otherwise).
 COLUMNS = ("index", "label", "prediction", "success", "margin", "confidence", "linf", "l2", "queries", "attack",
-           "rotation", "tx", "ty")
+           "rotation", "tx", "ty", "queries_at_success")
 
 
 def _clean_float(value: float) -> float | None:
@@ -37,6 +40,7 @@ def outcome_rows(indices: list[int], labels: list[int], outcome) -> dict[str, li
         "queries": [q if q >= 0 else None for q in queries], "attack": list(outcome.attack),
         "rotation": [_clean_float(r[0]) for r in t], "tx": [_clean_float(r[1]) for r in t],
         "ty": [_clean_float(r[2]) for r in t],
+        "queries_at_success": [q if q >= 0 else None for q in outcome.queries_at_success.tolist()],
     }
 
 
@@ -91,8 +95,9 @@ class Evaluation:
         for cell in record.cells:
             key = (cell["model"], cell["threat"])
             columns = self.rows.setdefault(key, {name: [] for name in COLUMNS})
-            for name in COLUMNS:
-                columns[name].extend(cell["rows"][name])
+            size = len(cell["rows"]["index"])
+            for name in COLUMNS:   # .get: a resume state written before a column existed
+                columns[name].extend(cell["rows"].get(name, [None] * size))
             self.seconds[key] = self.seconds.get(key, 0.0) + float(cell["wall_time_s"])
             known = self.cell_warnings.setdefault(key, [])
             known.extend(w for w in cell["warnings"] if w not in known)
@@ -124,6 +129,7 @@ class Evaluation:
         low, high = wilson_interval(correct, n)
         seconds = self.seconds.get((model, threat), 0.0)
         known_queries = [q for q in rows["queries"] if q is not None]
+        at_success = sorted(q for q in rows["queries_at_success"] if q is not None)
         return {
             "model": self.model_ids[model], "threat": self.threats[threat].text,
             "accuracy": correct / n if n else None, "correct": correct, "n": n,
@@ -131,6 +137,9 @@ class Evaluation:
             "attack_success_rate": (clean_correct - correct) / clean_correct if clean_correct else None,
             "broken_by": dict(sorted(broken.items())),
             "mean_queries": sum(known_queries) / len(known_queries) if known_queries else None,
+            # Query attacks: oracle queries of the examples they broke (None when they broke none).
+            "median_queries_at_success": statistics.median(at_success) if at_success else None,
+            "mean_queries_at_success": statistics.fmean(at_success) if at_success else None,
             "wall_time_s": seconds, "images_per_s": n / seconds if seconds > 0 else None,
             "warnings": list(self.cell_warnings.get((model, threat), [])),
         }

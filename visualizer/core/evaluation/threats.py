@@ -10,6 +10,12 @@
     spatial:worst-of-k[:K]                   K random rotations+translations (10)
     transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]]  crafted white-box on each loaded model (the
     transfer:fgsm:linf:EPS                   source), scored on every loaded model (Szegedy et al. 2013)
+    square:NORM:EPS[:QUERIES]                Square Attack through a probabilities oracle (1000 queries)
+    nes:NORM:EPS[:QUERIES]                   NES gradient estimate + PGD through a probabilities oracle
+    hopskipjump:NORM:EPS[:QUERIES]           HopSkipJump through a label-only oracle
+
+Query attacks see the model only through an oracle (core/blackbox); QUERIES is the budget per
+example, the clean query included, and per_example.csv records each broken example's queries.
 
 EPS is in [0, 1] pixel units (0.3, 8/255, ...). A comma list of EPS (``pgd:linf:0.1,0.2,0.3``)
 makes one threat per value: the points of a curve. ``A+B`` is one threat made of several
@@ -30,7 +36,12 @@ from visualizer.core.errors import ParameterError
 THREAT_FORMS = ("clean", "fgsm:linf:EPS", "pgd:NORM:EPS[:STEPS[:RESTARTS]]", "apgd-ce:NORM:EPS[:STEPS[:RESTARTS]]",
                 "apgd-t:NORM:EPS[:STEPS[:TARGETS]]", "autoattack:NORM:EPS",
                 "spatial:grid[:MAXROT:ROTS:MAXTRANS:TRANS]", "spatial:worst-of-k[:K]",
-                "transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]]", "transfer:fgsm:linf:EPS")
+                "transfer:pgd:NORM:EPS[:STEPS[:RESTARTS]]", "transfer:fgsm:linf:EPS", "square:NORM:EPS[:QUERIES]",
+                "nes:NORM:EPS[:QUERIES]", "hopskipjump:NORM:EPS[:QUERIES]")
+QUERY_KINDS = ("square", "nes", "hopskipjump")
+QUERY_BUDGET = 1000
+# The oracle each query attack gets in an evaluation: the score-based ones full probabilities.
+QUERY_ORACLES = {"square": "probs", "nes": "probs", "hopskipjump": "label"}
 PGD_STEPS = 20
 APGD_STEPS = 100
 APGD_TARGETS = 9
@@ -44,7 +55,8 @@ FORWARD_ONLY = 1 / 3     # a forward pass costs about a third of a forward+backw
 @dataclass(frozen=True)
 class AttackSpec:
     """One attack of a threat. ``kind``: clean, fgsm, pgd, apgd-ce, apgd-t, autoattack,
-    spatial-grid or spatial-worst-of-k; ``runs``: restarts (pgd, apgd-ce) or target classes (apgd-t)."""
+    spatial-grid, spatial-worst-of-k, square, nes or hopskipjump; ``runs``: restarts (pgd,
+    apgd-ce) or target classes (apgd-t); ``steps``: the query budget per example of a query attack."""
 
     kind: str
     text: str                          # canonical spec, e.g. pgd:linf:0.3:20:1
@@ -73,6 +85,8 @@ class AttackSpec:
             return float((self.steps + 1) * self.runs)
         if self.kind == "autoattack":
             return float(AUTOATTACK_COST)
+        if self.kind in QUERY_KINDS:
+            return self.steps * FORWARD_ONLY
         p = self.spatial
         count = p.rotations * p.translations ** 2 if p.mode == "grid" else p.k
         return count * FORWARD_ONLY
@@ -89,13 +103,20 @@ class AttackSpec:
         return APGDParams(norm=self.norm, eps=self.eps, steps=self.steps, loss="dlr-targeted",
                           target_classes=self.runs, seed=seed)
 
+    def query_params(self, seed: int):
+        """The query attack's parameters (square, nes, hopskipjump)."""
+        from visualizer.core.blackbox.params import QueryAttackParams
+
+        return QueryAttackParams(method=self.kind, norm=self.norm, eps=self.eps, queries=self.steps, seed=seed)
+
     def label(self) -> str:
         """Short text for table headers, e.g. 'PGD-20 L∞'."""
         if self.kind == "transfer":
             return f"Transfer {self.inner.label()}"
         name = {"clean": "Clean", "fgsm": "FGSM", "pgd": f"PGD-{self.steps}", "apgd-ce": "APGD-CE",
                 "apgd-t": "APGD-T", "autoattack": "AutoAttack", "spatial-grid": "Rot+Trans grid",
-                "spatial-worst-of-k": "Rot+Trans worst-of-k"}[self.kind]
+                "spatial-worst-of-k": "Rot+Trans worst-of-k", "square": f"Square-{self.steps}q",
+                "nes": f"NES-{self.steps}q", "hopskipjump": f"HopSkipJump-{self.steps}q"}[self.kind]
         if self.kind == "pgd" and self.runs and self.runs > 1:
             name += f" \u00d7{self.runs}"
         if self.kind == "spatial-worst-of-k":
@@ -116,6 +137,10 @@ class AttackSpec:
             params = self.apgd_params(0).to_dict()
             params.pop("seed")
             return params
+        if self.kind in QUERY_KINDS:
+            params = self.query_params(0).resolved().to_dict()
+            params.pop("seed")
+            return {**params, "oracle": QUERY_ORACLES[self.kind]}
         if self.kind == "autoattack":
             return {"implementation": "pyautoattack", "version": "standard", "norm": self.norm, "eps": self.eps,
                     "attacks": ["apgd-ce", "apgd-t", "fab-t", "square"]}
@@ -211,7 +236,7 @@ def _eps_values(text: str, spec: str) -> list[tuple[float, str]]:
 
 
 def _gradient_attack(kind: str, fields: list[str], spec: str) -> list[AttackSpec]:
-    max_fields = {"fgsm": 2, "autoattack": 2}.get(kind, 4)
+    max_fields = {"fgsm": 2, "autoattack": 2, **{k: 3 for k in QUERY_KINDS}}.get(kind, 4)
     if len(fields) < 2 or len(fields) > max_fields:
         form = next(f for f in THREAT_FORMS if f.startswith(kind + ":"))
         raise ParameterError(f"{spec!r}: write {form}.")
@@ -221,19 +246,23 @@ def _gradient_attack(kind: str, fields: list[str], spec: str) -> list[AttackSpec
     if kind == "fgsm" and norm != "linf":
         raise ParameterError(f"{spec!r}: FGSM is defined for L-inf only; use pgd:l2 for L2.")
     default_steps, default_runs = {"pgd": (PGD_STEPS, 1), "apgd-ce": (APGD_STEPS, 1), "apgd-t": (APGD_STEPS, APGD_TARGETS),
-                                   "fgsm": (1, 1), "autoattack": (None, None)}[kind]
-    steps = _whole(fields[2], f"{spec}: steps") if len(fields) > 2 else default_steps
+                                   "fgsm": (1, 1), "autoattack": (None, None),
+                                   **{k: (QUERY_BUDGET, None) for k in QUERY_KINDS}}[kind]
+    steps_name = "queries" if kind in QUERY_KINDS else "steps"
+    steps = _whole(fields[2], f"{spec}: {steps_name}") if len(fields) > 2 else default_steps
     runs_name = "targets" if kind == "apgd-t" else "restarts"
     runs = _whole(fields[3], f"{spec}: {runs_name}") if len(fields) > 3 else default_runs
     out = []
     for eps, token in _eps_values(fields[1], spec):
-        tail = "" if kind in ("fgsm", "autoattack") else f":{steps}:{runs}"
+        tail = "" if kind in ("fgsm", "autoattack") else f":{steps}" if kind in QUERY_KINDS else f":{steps}:{runs}"
         attack = AttackSpec(kind, f"{kind}:{norm}:{token}{tail}", norm, eps, token, steps, runs)
         # Build the parameter objects once so every bad value is reported now, not mid-run.
         if kind in ("fgsm", "pgd"):
             attack.attack_params(0)
         elif kind.startswith("apgd"):
             attack.apgd_params(0)
+        elif kind in QUERY_KINDS:
+            attack.query_params(0)
         elif not eps > 0 or (norm == "linf" and eps > 1):
             raise ParameterError(f"{spec!r}: epsilon must be positive (at most 1 for L-inf), got {eps}.")
         out.append(attack)
@@ -284,7 +313,7 @@ def _member(text: str) -> list[AttackSpec]:
         if fields:
             raise ParameterError(f"{text!r}: 'clean' takes no parameters.")
         return [AttackSpec("clean", "clean")]
-    if kind in ("fgsm", "pgd", "apgd-ce", "apgd-t", "autoattack"):
+    if kind in ("fgsm", "pgd", "apgd-ce", "apgd-t", "autoattack", *QUERY_KINDS):
         return _gradient_attack(kind, fields, text.strip())
     if kind == "spatial":
         return _spatial_attack(fields, text.strip())

@@ -20,10 +20,13 @@ def attack_description(params: dict) -> list[str]:
     norm = params.get("norm")
     norm_text = {"linf": "L\u221e", "l2": "L2"}.get(norm, str(norm))
     steps = params.get("steps")
-    head = (f"PGD-{steps}" if steps else "PGD") if method == "pgd" else method.upper()
+    query_names = {"square": "Square", "nes": "NES", "hopskipjump": "HopSkipJump"}   # query attacks
+    head = (f"PGD-{steps}" if steps else "PGD") if method == "pgd" else query_names.get(method, method.upper())
     parts = [f"{head} {norm_text}", f"\u03b5 = {eps_text(params.get('eps'), norm)}"]
     if method == "pgd" and params.get("step_size") is not None:
         parts.append(f"\u03b1 = {eps_text(params['step_size'], norm)}")
+    if params.get("queries"):     # a query (black-box) attack: its budget per image
+        parts.append(f"{int(params['queries'])} queries")
     restarts = params.get("restarts")
     if restarts and int(restarts) > 1:
         parts.append(f"{int(restarts)} restarts")
@@ -81,21 +84,26 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
         ax.text(0.5, 0.5, "no history recorded", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return handles
+    # A query attack's history is plotted against the queries spent (its x axis), not iterates.
+    queries = floats(history.get("queries"))
+    x = queries if queries.size == n else np.arange(n)
     if loss.size:
-        (line,) = ax.plot(np.arange(loss.size), loss, color=C_LOSS, marker=marker, ms=3, label="loss")
+        (line,) = ax.plot(x[:loss.size], loss, color=C_LOSS, marker=marker, ms=3,
+                          label=history.get("loss_name") or "loss")
         handles.append(line)
-    ax.set_ylabel("loss")
-    ax.set_xlabel("iterate" + (" (all restarts)" if restarts and int(restarts) > 1 else ""))
+    ax.set_ylabel(history.get("loss_name") or "loss")
+    ax.set_xlabel("queries" if queries.size == n else
+                  "iterate" + (" (all restarts)" if restarts and int(restarts) > 1 else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
     prob_ax = ax.twinx()
     prob_ax.set_label("history_prob")
     prob_ax.spines["top"].set_visible(False)
     if ref.size:
-        (line,) = prob_ax.plot(np.arange(ref.size), ref, color=C_REF, marker=marker, ms=3, label="P(ref.)")
+        (line,) = prob_ax.plot(x[:ref.size], ref, color=C_REF, marker=marker, ms=3, label="P(ref.)")
         handles.append(line)
     if tgt is not None and tgt.size:
-        (line,) = prob_ax.plot(np.arange(tgt.size), tgt, color=C_TGT, ls="--", marker=marker, ms=3,
+        (line,) = prob_ax.plot(x[:tgt.size], tgt, color=C_TGT, ls="--", marker=marker, ms=3,
                                label="P(target)")
         handles.append(line)
     prob_ax.set_ylim(-0.03, 1.03)

@@ -1,0 +1,77 @@
+"""The query attacks from the command line: `visualizer attack --attack square|nes|hopskipjump`
+(the usual files plus the queries and loss against queries) and the `evaluate` threats with
+per-example query counts, on the real bundled digits-standard model and real MNIST digits."""
+
+import csv
+import json
+
+import jsonschema
+import numpy as np
+
+from blackbox_support import correct_digits  # noqa: F401 (shares the model cache)
+from mnist_fixtures import single_thread  # noqa: F401 (fixture: one torch thread)
+from mnist_support import MNIST_SPEC
+from support import digit_sample
+from visualizer.cli import main
+from visualizer.core.schema import evaluation_schema, result_schema
+
+
+def test_square_attack_through_a_top3_oracle_writes_the_usual_files_and_the_queries(tmp_path, capsys):
+    out = tmp_path / "square"
+    rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--attack", "square",
+               "--oracle", "topk:3", "--queries", "300", "--eps", "0.3", "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert rc == 0
+    rec = json.loads((out / "result.json").read_text())
+    jsonschema.validate(rec, result_schema())
+    q = rec["queries"]
+    assert q["oracle"] == "topk:3" and q["method"] == "square" and q["per_image_budget"] == 300
+    assert rec["success"] and q["at_success"] == q["spent"] == q["queries"] <= 300
+    assert f"fooled after {q['at_success']} queries to oracle topk:3" in stdout
+    curve = np.load(out / "loss_vs_queries.npy")
+    assert curve.shape == (2, rec["iterates"]) and curve[0, -1] == q["spent"]
+    assert curve[0].tolist() == rec["history"]["queries"] and np.allclose(curve[1], rec["history"]["loss"])
+    assert curve[1, -1] > 0 > curve[1, 0]            # the margin crosses zero when the label flips
+    assert rec["perturbation"]["linf_quantized"] <= 0.3 + 1e-9 and rec["quantization"]["rounding"] == "nearest"
+    for name in ("figure.png", "adversarial.png", "clean.png", "perturbation.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_hopskipjump_from_labels_alone(tmp_path, capsys):
+    out = tmp_path / "hsj"
+    rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--attack", "hopskipjump",
+               "--oracle", "label", "--queries", "800", "--norm", "l2", "--eps", "4", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    rec = json.loads((out / "result.json").read_text())
+    assert rec["queries"]["oracle"] == "label" and rec["history"]["loss_name"] == "\u03b5 \u2212 distance"
+    assert rec["success"] == (rec["queries"]["at_success"] is not None)
+
+
+def test_impossible_query_requests_are_refused_in_one_line(tmp_path, capsys):
+    base = ["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--eps", "0.1"]
+    for extra, words in ((["--attack", "square", "--oracle", "label"], "hopskipjump"),
+                         (["--attack", "nes", "--steps", "5"], "--steps"),
+                         (["--attack", "square", "--oracle", "topk:0"], "K >= 1"),
+                         (["--attack", "square", "--defence", "sigmoid"], "reverse-sigmoid")):
+        rc = main(base + extra + ["--out", str(tmp_path / "x")])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("error: ") and words in err, (extra, err)
+        assert not (tmp_path / "x").exists()
+
+
+def test_evaluate_records_queries_at_success(tmp_path, capsys):
+    out = tmp_path / "eval"
+    rc = main(["evaluate", "--model", "digits-standard", "--data", MNIST_SPEC, "--limit", "8", "--batch-size", "8",
+               "--threat", "square:linf:0.3:60", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    report = json.loads((out / "evaluation.json").read_text())
+    jsonschema.validate(report, evaluation_schema())
+    with open(out / "per_example.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_square = [int(r["queries_at_success"]) for r in rows if r["attack"] == "square"]
+    assert by_square and all(2 <= q <= 60 for q in by_square)
+    assert all(r["queries_at_success"] == "" for r in rows if r["attack"] != "square")
+    result = report["results"][0]
+    assert result["median_queries_at_success"] == float(np.median(by_square))
+    assert abs(result["mean_queries_at_success"] - float(np.mean(by_square))) < 1e-9
+    assert report["threats"][0]["attacks"][0]["parameters"]["oracle"] == "probs"

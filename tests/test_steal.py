@@ -109,7 +109,7 @@ def test_cli_steals_end_to_end_and_the_saved_substitute_agrees_as_recorded(tmp_p
     argv = ["steal", "--victim", f"ckpt:{victim_dir / 'model.safetensors'}", "--victim-arch", "mnist-cnn",
             "--oracle", "label", "--queries", "100,250", "--query-data", FASHION_SPEC, "--arch", "mnist-cnn",
             "--test-data", MNIST_SPEC, "--test-limit", "120", "--attack-limit", "30", "--attack-steps", "3",
-            "--epochs", "2", "--threads", "1", "--out", str(out), "--dpi", "50"]
+            "--epochs", "2", "--threads", "1", "--out", str(out), "--dpi", "72"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "agreement" in printed and "white-box" in printed

@@ -127,7 +127,7 @@ def test_models_of_different_input_sizes_share_the_crafted_examples():
 def test_cli_refuses_one_model_and_writes_the_matrix_for_two(tmp_path, capsys):
     out = tmp_path / "run"
     base = ["evaluate", "--device", "cpu", "--data", MNIST_SPEC, "--limit", "12", "--threat",
-            "transfer:fgsm:linf:0.2", "--out", str(out), "--dpi", "50"]
+            "transfer:fgsm:linf:0.2", "--out", str(out), "--dpi", "72"]
     assert main(base + ["--model", "digits-standard"]) == 2
     assert "at least two models" in capsys.readouterr().err
     assert main(base + ["--model", "digits-standard", "--model", "digits-robust"]) == 0

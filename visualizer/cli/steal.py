@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, drive, install_cancel_on_interrupt, number,
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt, number,
                                    whole_number)
 
 NAME = "steal"
@@ -52,7 +52,7 @@ def add_arguments(p) -> None:
     r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
     r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     add_threads_option(r)
-    r.add_argument("--dpi", type=whole_number, default=200, help="resolution of the PNG figure (default 200)")
+    r.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figure, 72 to 1200 (default 200)")
 
 
 def _config(args):

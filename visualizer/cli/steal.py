@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt, number,
-                                   whole_number)
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt,
+                                   number, whole_number)
 
 NAME = "steal"
 HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"

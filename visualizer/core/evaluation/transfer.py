@@ -78,7 +78,8 @@ def score_transfer(target, x: torch.Tensor, y: torch.Tensor, clean_logits: torch
         success=fooled.cpu(), prediction=prediction.cpu(), margin=logit_margin(logits, y).float().cpu(),
         confidence=probs.gather(1, prediction.view(-1, 1)).squeeze(1).cpu(),
         linf=delta.abs().amax(dim=1).float().cpu(), l2=delta.norm(dim=1).float().cpu(),
-        queries=torch.full((n,), 2, dtype=torch.long), attack=attack,
+        queries=torch.full((n,), 2, dtype=torch.long), queries_at_success=torch.full((n,), -1, dtype=torch.long),
+        attack=attack,
         transform=torch.full((n, 3), float("nan")), adversarial=kept.detach().cpu(), warnings=[],
         wall_time_s=time.perf_counter() - started)
 

@@ -15,52 +15,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedFormatter, FixedLocator, MultipleLocator
 
-from visualizer.core.attacks.spatial import default_max_translation
+from visualizer.core.evaluation.presentation import (MODEL_COLOURS, NORM_SYMBOL, budget_text, curve_families,
+                                                     display_names, eps_label)
 from visualizer.core.figures.style import FIG_WIDTH, TITLE_PT, figure_style
 from visualizer.core.figures.style import finalize
 from visualizer.core.figures.text import wrap_id
-from visualizer.core.formatting import num
 
-# Okabe & Ito's colour-blind-safe qualitative palette, one colour per model.
-MODEL_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 RULE = "#333333"
 MIN_TABLE_WIDTH = 5.6   # inches: room for the title and the footnote
 CI_GREY = "#666666"
-NORM_SYMBOL = {"linf": "L\u221e", "l2": "L2"}
-
-
-def eps_label(attack: dict) -> str:
-    """The budget as the user wrote it ('8/255', '0.3'), else the number."""
-    if attack.get("eps_text"):
-        return attack["eps_text"]
-    return num(attack["eps"]) if attack.get("eps") is not None else ""
-
-
-def display_names(model_ids: list[str]) -> list[str]:
-    """Model ids for figures: a checkpoint's file name instead of its whole path (or its
-    folder and file name), where that leaves them distinct."""
-    for parts in (1, 2):     # the file name, else its folder and file name (trainer folders: */model.safetensors)
-        short = ["/".join(mid.replace("\\", "/").split("/")[-parts:]).removesuffix("/model.safetensors")
-                 for mid in model_ids]
-        if len(set(short)) == len(short):
-            return short
-    return list(model_ids)
-
-
-def budget_text(threat: dict, input_side: int | None) -> str:
-    """The second header line: 'ε = 0.3', '±30°, ±3 px' (the range a spatial attack searches)."""
-    parts = []
-    for attack in threat["attacks"]:
-        spatial = attack.get("spatial")
-        if spatial:
-            shift = spatial.get("max_translation")
-            if shift is None and input_side:
-                shift = default_max_translation(input_side)
-            parts.append(f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px")
-        elif attack.get("eps") is not None:
-            parts.append(f"\u03b5 = {eps_label(attack)}")
-    unique = list(dict.fromkeys(parts))
-    return " + ".join(unique)
 
 
 def _cell_colour(accuracy: float) -> tuple:
@@ -208,18 +171,6 @@ def table_figure(record: dict) -> Figure:
                 "counts as robust only if every attack of the threat fails; \u03b5 in [0, 1] pixel units.", ha="left",
                 va="top", fontsize=6.5, color=CI_GREY, linespacing=1.3)
     return fig
-
-
-def curve_families(record: dict) -> list[list[dict]]:
-    """Threats grouped by curve (same attacks, different epsilon: a comma list of epsilons),
-    in record order, each sorted by epsilon; only groups of two or more."""
-    groups: dict[str, list[dict]] = {}
-    for threat in record["threats"]:
-        if threat.get("curve") and threat.get("eps") is not None:
-            groups.setdefault(threat["curve"], []).append(threat)
-    return [sorted(g, key=lambda t: t["eps"]) for g in groups.values() if len(g) >= 2]
-
-
 
 
 def curves_figure(record: dict) -> Figure | None:

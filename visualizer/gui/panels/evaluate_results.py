@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from visualizer.core.figures.evaluation import MODEL_COLOURS, budget_text, curve_families, display_names
+from visualizer.core.evaluation.presentation import MODEL_COLOURS, budget_text, curve_families, display_names
 from visualizer.gui.panels.theme import apply_plot_theme
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
 

@@ -3,7 +3,10 @@ drives every map), so a robust and a standard model can be compared by eye.
 
 "Each model's own scale" divides every map by that model's own scale instead: the honest
 comparison of magnitudes is the shared scale (a robust model's gradients are several
-times smaller), but a faint map's structure only shows on its own.
+times smaller), but a faint map's structure only shows on its own. So on the shared scale,
+a map whose own scale is under ``FAINT`` of the shared one is shown a second time, after the
+others, on its own scale (its title says so): both scales side by side, never a blank robust
+map beside a vivid standard one.
 
 Maps are H x W on the original image grid, NaN outside a model's input crop (drawn
 transparent). The overlay switch shows the maps over a grayscale copy of the image with
@@ -29,6 +32,7 @@ from visualizer.gui.qt import QtWidgets, Qt, pg
 
 __all__ = ["SaliencyView"]
 
+FAINT = 1 / 3             # own scale / shared scale under which a map is repeated on its own scale
 MAX_COLUMNS = 4           # at most this many panels in a row, however wide the tab
 NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
 EMPTY_HINT = "No maps yet: choose Saliency under Run, then Run on all (every model's map, one scale)."
@@ -55,13 +59,14 @@ class SaliencyView(ThemedWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._record: dict | None = None
-        self._panels: list[ImagePanel] = []       # [image, map 1, map 2, ...]
+        self._panels: list[ImagePanel] = []       # [image, map 1, ..., map n, faint maps on their own scale]
         self._bases: list[pg.ImageItem] = []      # grayscale image under each map (overlay)
         self._states: list[pg.TextItem] = []      # "no gradient (NaN)" over each map, when so
         self._absolute = False
         self._cmap = diverging_cmap()
         self._gray = self._neutral = None         # H x W arrays drawn under the maps
         self._maps: list[np.ndarray] = []
+        self._n_maps = 0                          # maps the panels were built for (kept by clear)
         self._entries: list[dict] = []
         self._scale = 1.0                         # the shared scale
         self._columns = 0                         # panels per row (see _best_columns)
@@ -109,7 +114,19 @@ class SaliencyView(ThemedWidget):
         return [p.view for p in self._panels]
 
     def map_items(self) -> list[pg.ImageItem]:
-        return [p.image for p in self._panels[1:]]
+        """One image item per model's map, all on the colour bar's levels."""
+        return [p.image for p in self._panels[1:1 + self._n_maps]]
+
+    def own_scale_items(self) -> list[pg.ImageItem]:
+        """The faint maps repeated on their own scale (shared-scale view only), in map order."""
+        return [p.image for p in self._panels[1 + self._n_maps:]]
+
+    def _faint(self) -> list[int]:
+        """Maps to repeat on their own scale: on the shared scale only, and only the faint ones."""
+        if self.own_scale_box.isChecked():
+            return []
+        return [i for i, e in enumerate(self._entries)
+                if e.get("gradient", "ok") == "ok" and _finite_positive(e.get("own_scale")) < FAINT * self._scale]
 
     def show_result(self, record: dict, image: np.ndarray, maps: list[np.ndarray], overlay: bool = False) -> None:
         """``image`` H x W x 3 in [0, 1]; ``maps`` one H x W array per ``record["saliency"]["maps"]``."""
@@ -128,9 +145,11 @@ class SaliencyView(ThemedWidget):
             scale = 1.0
         absolute = bool(sal.get("absolute"))
 
-        cols = self._best_columns(len(maps) + 1, img.shape[0] / img.shape[1])
-        if len(self._panels) != len(maps) + 1 or cols != self._columns:
-            self._build(len(maps), cols)
+        self._maps, self._entries, self._scale, self._n_maps = maps, entries, scale, len(maps)
+        shown = len(maps) + len(self._faint())
+        cols = self._best_columns(shown + 1, img.shape[0] / img.shape[1])
+        if len(self._panels) != shown + 1 or cols != self._columns:
+            self._build(shown, cols)
         if absolute != self._absolute:
             self._absolute = absolute
             self._cmap = magnitude_cmap() if absolute else diverging_cmap()
@@ -177,7 +196,7 @@ class SaliencyView(ThemedWidget):
         super().resizeEvent(event)
         if self._record is not None and self._maps:
             h, w = self._maps[0].shape
-            if self._best_columns(len(self._maps) + 1, h / w) != self._columns:
+            if self._best_columns(len(self._panels), h / w) != self._columns:
                 self.show_result(self._record, self._image, self._maps, self.overlay_box.isChecked())
 
     def _best_columns(self, panels: int, aspect: float) -> int:
@@ -233,6 +252,9 @@ class SaliencyView(ThemedWidget):
         """Draw the maps on the shared scale, or each divided by its model's own scale."""
         if not self._maps:
             return
+        if len(self._panels) != len(self._maps) + len(self._faint()) + 1:    # repeats appear or go
+            self.show_result(self._record, self._image, self._maps, self.overlay_box.isChecked())
+            return
         sal = (self._record or {}).get("saliency") or {}
         absolute = self._absolute
         levels = ((0.0, 1.0) if absolute else (-1.0, 1.0)) if own else \
@@ -266,6 +288,25 @@ class SaliencyView(ThemedWidget):
             limits = f"0 \u2026 {self._scale:.3g}" if absolute else f"\u00b1{self._scale:.3g}"
             what = f"one colour scale for all models: {limits}"
         self.header_label.setText(f"<b>{method} saliency</b> \u00b7 {what}")
+        self._draw_own_scale_repeats()
+
+    def _draw_own_scale_repeats(self) -> None:
+        """The faint maps again, each on its own levels (not the colour bar's)."""
+        faint = self._faint()
+        for state in self._states[len(self._maps):]:
+            state.setVisible(False)
+        for panel, i in zip(self._panels[1 + len(self._maps):], faint):
+            entry, own_scale = self._entries[i], _finite_positive(self._entries[i].get("own_scale"))
+            levels = (0.0, own_scale) if self._absolute else (-own_scale, own_scale)
+            panel.set_image(self._maps[i], levels=levels)
+            limits = f"0 … {own_scale:.3g}" if self._absolute else f"±{own_scale:.3g}"
+            title = f"{entry.get('model', '?')} — its own scale {limits}"
+            panel.set_title(title)
+            panel.title.set_hint(f"{title}: {own_scale / self._scale:.0%} of the shared scale, too faint to see "
+                                 "there; the colours here are not comparable with the other maps'")
+        if faint:
+            names = ", ".join(str(self._entries[i].get("model", "?")) for i in faint)
+            self.header_label.setText(self.header_label.text() + f"; faint on it, repeated on its own scale: {names}")
 
     def _apply_overlay(self, on: bool) -> None:
         """Swap lookup tables and what lies under the maps; the levels (the shared scale) stay
@@ -276,7 +317,7 @@ class SaliencyView(ThemedWidget):
             if under is not None:
                 base.setImage(under, autoLevels=False, levels=(0.0, 1.0))
         lut = overlay_lut(self._cmap, signed=not self._absolute) if on else self._cmap.getLookupTable(nPts=256)
-        for item in self.map_items():
+        for item in self.map_items() + self.own_scale_items():
             item.setLookupTable(lut)
         notes = []
         if on:

@@ -12,9 +12,8 @@ from visualizer.core.attacks import drive
 from visualizer.core.images import load_image
 from visualizer.core.models.registry import LoadOptions, load_model
 from visualizer.core.results import saliency_record
-from visualizer.core.saliency import SaliencyParams, compare_saliency
+from visualizer.core.saliency import FAINT, SaliencyParams, compare_saliency
 from visualizer.gui.panels import SaliencyView
-from visualizer.gui.panels.saliency_view import FAINT
 from visualizer.gui.qt import QtWidgets
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "mnist" / "3_idx18.png"

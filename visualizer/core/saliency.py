@@ -13,6 +13,8 @@ scale. Integrated Gradients also reports its completeness gap (core/integrated_g
 
 from __future__ import annotations
 
+import math
+
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Generator
@@ -129,6 +131,25 @@ def shared_scale(maps: list[np.ndarray], percentile: float = SCALE_PERCENTILE) -
     if scale <= 0:
         scale = float(values.max())
     return scale if scale > 0 else 1.0
+
+
+# A map whose own scale is under this fraction of the shared one is nearly blank on the shared
+# scale (a robust model's beside a standard one's): views and figures repeat it on its own.
+FAINT = 1 / 3
+
+
+def faint_maps(entries: list[dict], shared: float) -> list[int]:
+    """Indices of the record's maps (``record["saliency"]["maps"]``) too faint on the shared
+    scale ``shared`` to show their structure: own scale < FAINT x shared, gradient ok."""
+    faint = []
+    for i, entry in enumerate(entries):
+        try:
+            own = float(entry.get("own_scale"))
+        except (TypeError, ValueError):
+            continue
+        if entry.get("gradient", "ok") == "ok" and math.isfinite(own) and 0 < own < FAINT * shared:
+            faint.append(i)
+    return faint
 
 
 GRADIENT_STATES = ("ok", "nan", "zero")

@@ -22,6 +22,7 @@ from visualizer.core.figures.style import FIG_WIDTH, SMALL_PT, TITLE_PT, figure_
 from visualizer.core.figures.text import chars_for, ellipsize, wrap_id, wrap_parts
 from visualizer.core.formatting import completeness_text, gradient_text
 from visualizer.core.palette import C_BAD, C_WARN, DIVERGING, MAGNITUDE
+from visualizer.core.saliency import faint_maps
 
 _METHOD_NAMES = {"vanilla": "Vanilla gradient", "smoothgrad": "SmoothGrad", "ig": "Integrated Gradients"}
 
@@ -78,7 +79,9 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
         else:
             cmap = matplotlib.colormaps[DIVERGING].with_extremes(bad=C_BAD)
             norm = mcolors.Normalize(-scale, scale)
-        n_panels = 1 + len(maps)
+        # Maps nearly blank on the shared scale come again, after the others, on their own.
+        faint = [] if overlay else faint_maps(entries, scale)
+        n_panels = 1 + len(maps) + len(faint)
         ncols = min(n_panels, 4)
         nrows = math.ceil(n_panels / ncols)
         cbar_w = 0.8
@@ -88,7 +91,7 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
         img_h = min(panel_w * h / w * 0.96, 2.6)
         captions = any(completeness_text(e)[0] for e in entries)
         panel_h = img_h + 0.4 + (0.2 if captions else 0.0)
-        height = nrows * panel_h + 0.45
+        height = nrows * panel_h + 0.45 + (0.25 if faint else 0.0)     # the note on the repeats
         fig = Figure(figsize=(FIG_WIDTH, round(height, 2)), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         gray = None
@@ -122,6 +125,16 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
             suffix = f" ({cls})" if cls is not None else ""
             cls_text = ellipsize(entry.get("label", cls), room - len(suffix)) + suffix
             ax.set_title(f"{model}\n{cls_text}")
+        for k, i in enumerate(faint):
+            ax = axes.flat[1 + len(maps) + k]
+            own = float(entries[i]["own_scale"])
+            own_norm = mcolors.Normalize(0.0, own) if absolute else mcolors.Normalize(-own, own)
+            crisp_imshow(ax, maps[i], cmap=cmap, norm=own_norm)
+            image_axes(ax, f"saliency_own{i}")
+            letter = letters[len(maps) + k] if len(maps) + k < len(letters) else "?"
+            limits = f"0 \u2026 {own:.2g}" if absolute else f"\u00b1{own:.2g}"
+            ax.set_title(wrap_id(f"({letter}) {entries[i].get('model', '?')}", chars_for(panel_w), max_lines=3)
+                         + f"\nits own scale {limits}")
         for ax in axes.flat[n_panels:]:
             ax.set_visible(False)
         used = [a for a in axes.flat if a.get_visible()]
@@ -129,7 +142,9 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
         sm.set_array([])
         cbar = fig.colorbar(sm, ax=used, fraction=0.04, pad=0.02, aspect=25,
                             extend="max" if absolute else "both")
-        cbar.set_label("|saliency| (shared scale)" if absolute else "saliency (shared scale)")
+        quantity = "|saliency|" if absolute else "saliency"
+        # On a short bar (wide images in a full row) the label goes on two lines to fit beside it.
+        cbar.set_label(f"{quantity}\n(shared scale)" if img_h < 1.6 else f"{quantity} (shared scale)")
         cbar.outline.set_linewidth(0.5)
         cbar.ax.tick_params(length=2)
         cbar.formatter = FuncFormatter(lambda v, _pos: f"{v:.2g}".replace("-", "\u2212"))
@@ -145,6 +160,9 @@ def saliency_figure(record: dict, image: np.ndarray, maps: list[np.ndarray], ove
             notes.append("grey: outside the model's input crop")
         if absolute:
             notes.append("absolute values")
+        if faint:
+            notes.append("faint on the shared scale, so repeated on its own (not the bar's): "
+                         + ", ".join(str(entries[i].get("model", "?")) for i in faint))
         if captions:
             tol = max(float((e.get("completeness") or {}).get("tolerance", 0.05)) for e in entries)
             notes.append("gap: completeness |\u03a3 attributions \u2212 \u0394f| / |\u0394f|, \u0394f = f(image) "

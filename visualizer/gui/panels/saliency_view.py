@@ -4,7 +4,7 @@ drives every map), so a robust and a standard model can be compared by eye.
 "Each model's own scale" divides every map by that model's own scale instead: the honest
 comparison of magnitudes is the shared scale (a robust model's gradients are several
 times smaller), but a faint map's structure only shows on its own. So on the shared scale,
-a map whose own scale is under ``FAINT`` of the shared one is shown a second time, after the
+a map whose own scale is under a third of the shared one (``core.saliency.faint_maps``) is shown a second time, after the
 others, on its own scale (its title says so): both scales side by side, never a blank robust
 map beside a vivid standard one.
 
@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from visualizer.core.formatting import completeness_text, gradient_text
+from visualizer.core.saliency import faint_maps
 from visualizer.gui.panels.colormaps import diverging_cmap, magnitude_cmap, overlay_lut
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.theme import ThemedWidget
@@ -32,7 +33,6 @@ from visualizer.gui.qt import QtWidgets, Qt, pg
 
 __all__ = ["SaliencyView"]
 
-FAINT = 1 / 3             # own scale / shared scale under which a map is repeated on its own scale
 MAX_COLUMNS = 4           # at most this many panels in a row, however wide the tab
 NEUTRAL = 0.72          # grey behind maps outside a model's crop, as C_BAD in the figures
 EMPTY_HINT = "No maps yet: choose Saliency under Run, then Run on all (every model's map, one scale)."
@@ -125,8 +125,7 @@ class SaliencyView(ThemedWidget):
         """Maps to repeat on their own scale: on the shared scale only, and only the faint ones."""
         if self.own_scale_box.isChecked():
             return []
-        return [i for i, e in enumerate(self._entries)
-                if e.get("gradient", "ok") == "ok" and _finite_positive(e.get("own_scale")) < FAINT * self._scale]
+        return faint_maps(self._entries, self._scale)
 
     def show_result(self, record: dict, image: np.ndarray, maps: list[np.ndarray], overlay: bool = False) -> None:
         """``image`` H x W x 3 in [0, 1]; ``maps`` one H x W array per ``record["saliency"]["maps"]``."""

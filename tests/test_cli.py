@@ -101,6 +101,8 @@ def test_targeted_l2_attack_on_digits(tmp_path, capsys):
     rec = validate(out)
     assert rec["target"]["class"] == 8 and rec["parameters"]["targeted"] is True
     assert rec["history"]["target_prob"] is not None
+    # The loss is minus the target's cross-entropy: negative, rising towards 0, and named so.
+    assert rec["history"]["loss_name"] == "\u2212CE(target)" and max(rec["history"]["loss"]) <= 0
     assert rec["perturbation"]["l2"] <= 2 + 1e-4
 
 

@@ -277,6 +277,8 @@ def test_attack_figure_in_all_formats(tmp_path):
     hist_lines = panel(fig, "history").get_lines() + panel(fig, "history_prob").get_lines()
     assert len(hist_lines) == 3
     assert len(hist_lines[0].get_xdata()) == len(record["history"]["loss"])
+    # A targeted run maximises minus the target's cross-entropy: the axis says so, not "loss".
+    assert panel(fig, "history").get_ylabel() == "\u2212CE(target)"
 
 
 def test_attack_figure_reports_the_saved_8bit_image():
@@ -312,6 +314,7 @@ def test_attack_figure_grayscale_and_l2_untargeted(tmp_path):
     assert im.get_clim() == pytest.approx((-max_abs, max_abs))     # L2: limits are +-max|delta|
     assert "single channel" in panel(fig, "perturbation").get_xlabel()
     assert len(panel(fig, "history_prob").get_lines()) == 1        # no target curve
+    assert panel(fig, "history").get_ylabel() == "CE(reference)"
 
 
 @pytest.mark.parametrize("channels", [1, 3])

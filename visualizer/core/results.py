@@ -10,6 +10,7 @@ from importlib import metadata
 import torch
 
 from visualizer import __version__
+from visualizer.core.attacks.params import objective_name
 
 SCHEMA_VERSION = 1
 TOP_K = 5
@@ -116,6 +117,7 @@ def attack_record(run) -> dict:
         "quantization": quantization_record(run, levels),
         "history": {
             "loss": _floats(r.history_loss[:, 0]),
+            "loss_name": objective_name(r.params.targeted),
             "reference_prob": _floats(r.history_ref_prob[:, 0]),
             "target_prob": _floats(r.history_target_prob[:, 0]) if r.history_target_prob is not None else None,
         },

@@ -10,6 +10,12 @@ from visualizer.core.numbers import parse_number  # noqa: F401  (re-exported: it
 
 NORMS = ("linf", "l2")
 METHODS = ("fgsm", "pgd")
+
+
+def objective_name(targeted: bool) -> str:
+    """What the attack loop maximises, as an axis label: the reference class's cross-entropy, or
+    minus the target's (negative, rising to 0 as the target becomes certain)."""
+    return "\u2212CE(target)" if targeted else "CE(reference)"
 ONE_LEVEL = 1 / 255        # one 8-bit grey level in [0, 1] pixel units
 
 

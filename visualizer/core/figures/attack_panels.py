@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from visualizer.core.attacks.params import objective_name
 from visualizer.core.figures.drawing import floats, plain_axes
 from visualizer.core.figures.style import SMALL_PT
 from visualizer.core.figures.text import ellipsize, eps_text, short_prob
@@ -87,11 +88,13 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
     # A query attack's history is plotted against the queries spent (its x axis), not iterates.
     queries = floats(history.get("queries"))
     x = queries if queries.size == n else np.arange(n)
+    # Records written before the name was stored: the gradient loop's objective (one rule).
+    loss_name = history.get("loss_name") or objective_name(targeted)
     if loss.size:
         (line,) = ax.plot(x[:loss.size], loss, color=C_LOSS, marker=marker, ms=3,
-                          label=history.get("loss_name") or "loss")
+                          label=loss_name)
         handles.append(line)
-    ax.set_ylabel(history.get("loss_name") or "loss")
+    ax.set_ylabel(loss_name)
     ax.set_xlabel("queries" if queries.size == n else
                   "iterate" + (" (all restarts)" if restarts and int(restarts) > 1 else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))

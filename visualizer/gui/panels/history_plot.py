@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualizer.core.attacks.params import objective_name
 from visualizer.gui.panels.colormaps import C_REF, C_TGT
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.theme import PlotColours, plot_colours
@@ -23,8 +24,8 @@ MARKERS_UP_TO = 12      # few iterates (FGSM, short PGD): show each point
 
 
 def objective_label(targeted: bool) -> str:
-    """What the loss axis shows: the objective the attack maximises (core AttackResult)."""
-    return "−CE(target)" if targeted else "CE(reference)"
+    """What the loss axis shows: the objective the attack maximises (one rule with the figures)."""
+    return objective_name(targeted)
 
 
 class HistoryPlot(pg.PlotWidget):

@@ -19,6 +19,7 @@ from visualizer.gui.panels.robustness_plot import RobustnessPlot
 from visualizer.gui.panels.train_form import TrainForm, TrainRequest
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
+from visualizer.gui.workspaces.poison import PoisonPanel
 
 SLOT = "train"
 SETTINGS_KEY = "train/form"
@@ -95,7 +96,13 @@ class TrainWorkspace(TabWorkspace):
         self.status = QtWidgets.QLabel("Choose the settings and press Train.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.page = self._build_page()
+        self.poison = PoisonPanel(ctx)          # the backdoor experiment, the tab's second page
+        self.sections = QtWidgets.QTabWidget()
+        self.sections.setDocumentMode(True)
+        self.sections.addTab(self._build_page(), "Adversarial training")
+        self.sections.addTab(self.poison.page, "Poison (backdoors)")
+        self.sections.currentChanged.connect(lambda *_: ctx.refresh())
+        self.page = self.sections
         raw = ctx.settings.value(SETTINGS_KEY)
         if isinstance(raw, str):      # the last run's settings
             try:
@@ -131,8 +138,11 @@ class TrainWorkspace(TabWorkspace):
 
     # ------------------------------------------------------------------ running
     def run(self, entries: list[ModelEntry]) -> None:
-        """Run (Ctrl+R) on this tab trains; the models are not needed."""
-        self.start()
+        """Run (Ctrl+R) on this tab trains, or runs the poisoning sweep on its page; the models are not needed."""
+        if self.sections.currentWidget() is self.poison.page:
+            self.poison.start()
+        else:
+            self.start()
 
     def start(self) -> bool:
         """Train with the form's settings; False (after one message) when they are refused."""
@@ -213,15 +223,23 @@ class TrainWorkspace(TabWorkspace):
         self.train_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.form.setEnabled(not running)
+        self.poison.update_enabled()
 
     def current_artifacts(self):
         return None
+
+    def export_own_files(self) -> bool:
+        """File > Export on the Poison page writes the sweep's files."""
+        if self.sections.currentWidget() is not self.poison.page:
+            return False
+        self.poison.ask_export()
+        return True
 
     # ------------------------------------------------------------------ sessions
     def session_data(self) -> dict:
         """The plotted runs (their names and epoch records), so a session reopens the plot."""
         return {"runs": [{"name": r.name, "attack": r.attack, "history": r.history}
-                         for r in self.plot.runs if r.history]}
+                         for r in self.plot.runs if r.history], "poison": self.poison.session_data()}
 
     def restore_session_data(self, data: dict) -> None:
         self.plot.clear()
@@ -229,3 +247,5 @@ class TrainWorkspace(TabWorkspace):
             if isinstance(run, dict) and isinstance(run.get("history"), list):
                 index = self.plot.add_run(str(run.get("name", "run")), str(run.get("attack", "")))
                 self.plot.set_history(index, run["history"])
+        if isinstance(data.get("poison"), dict):
+            self.poison.restore_session_data(data["poison"])

@@ -48,22 +48,34 @@ class Thumb(QtWidgets.QWidget):
         box.addWidget(self.image, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addWidget(self.caption)
         self.pixels: np.ndarray | None = None
+        self._frame: str | None = None
+
+    def set_side(self, side: int) -> None:
+        """Redraw at ``side`` pixels (the grid fits its width)."""
+        if side != self.side:
+            self.side = side
+            self.image.setFixedSize(side + 6, side + 6)
+            if self.pixels is not None:
+                self._draw()
 
     def show_image(self, pixels: np.ndarray, caption: str = "", frame: str | None = None, tip: str = "") -> None:
         """``pixels`` C x H x W in [0, 1]; ``caption`` rich text; ``frame`` a colour or None."""
         self.pixels = np.asarray(pixels, dtype=np.float32)
+        self._frame = frame
+        self._draw()
+        self.caption.setText(caption)
+        self.setToolTip(tip)
+
+    def _draw(self) -> None:
         qimage = to_qimage(self.pixels)
-        factor = max(1, self.side // max(qimage.width(), qimage.height()))
+        factor = self.side // max(qimage.width(), qimage.height())
         size = QtCore.QSize(qimage.width() * factor, qimage.height() * factor)
-        if factor * max(qimage.width(), qimage.height()) < self.side // 2:    # large images: fit the cell
+        if factor < 2:     # whole-pixel blocks no longer fit: fill the cell (still nearest neighbour)
             size = qimage.size().scaled(self.side, self.side, Qt.AspectRatioMode.KeepAspectRatio)
         pixmap = QtGui.QPixmap.fromImage(qimage.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
                                                        Qt.TransformationMode.FastTransformation))
         self.image.setPixmap(pixmap)
-        colour = frame or "transparent"
-        self.image.setStyleSheet(f"border: 3px solid {colour};")
-        self.caption.setText(caption)
-        self.setToolTip(tip)
+        self.image.setStyleSheet(f"border: 3px solid {self._frame or 'transparent'};")
 
     def clear(self) -> None:
         self.pixels = None
@@ -74,11 +86,15 @@ class Thumb(QtWidgets.QWidget):
 
 
 class ThumbGrid(QtWidgets.QWidget):
-    """Thumbnails in rows of ``columns``, with a line of text above them."""
+    """Thumbnails in rows of ``columns``, with a line of text above them; the thumbnails
+    shrink (down to ``MIN_SIDE``) to fit the grid's width."""
 
-    def __init__(self, title: str, columns: int = 8, side: int = 56, parent=None):
+    MIN_SIDE = 28
+    CELL_PADDING = 11         # frame, margins and spacing around each thumbnail
+
+    def __init__(self, title: str, columns: int = 8, side: int = 64, parent=None):
         super().__init__(parent)
-        self.columns, self.side = columns, side
+        self.columns, self.side, self.max_side = columns, side, side
         self.title = QtWidgets.QLabel(title)
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -87,14 +103,15 @@ class ThumbGrid(QtWidgets.QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        # the grid may be narrower than its thumbnails at their size: they shrink (resizeEvent)
+        box.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         box.addWidget(self.title)
         box.addLayout(self.grid)
         box.addStretch(1)
         self.thumbs: list[Thumb] = []
 
-    def set_items(self, items: list[tuple[np.ndarray, str, str | None, str]], row_heads: list[str] = ()) -> None:
-        """(pixels, caption, frame colour or None, tooltip) per thumbnail; ``row_heads``
-        labels the rows (e.g. "clean", "with trigger")."""
+    def set_items(self, items: list[tuple[np.ndarray, str, str | None, str]]) -> None:
+        """(pixels, caption, frame colour or None, tooltip) per thumbnail."""
         for thumb in self.thumbs:
             thumb.deleteLater()
         while self.grid.count():
@@ -102,18 +119,29 @@ class ThumbGrid(QtWidgets.QWidget):
             if item.widget() is not None and item.widget() not in self.thumbs:
                 item.widget().deleteLater()
         self.thumbs = []
-        offset = 1 if row_heads else 0
-        for r, head in enumerate(row_heads):
-            label = QtWidgets.QLabel(head)
-            label.setWordWrap(True)
-            label.setFixedWidth(62)
-            self.grid.addWidget(label, r, 0, Qt.AlignmentFlag.AlignVCenter)
+        offset = 0
+        self.side = self._fitting_side(self.width())
         for i, (pixels, caption, frame, tip) in enumerate(items):
             thumb = Thumb(self.side)
             thumb.show_image(pixels, caption, frame, tip)
             self.grid.addWidget(thumb, i // self.columns, offset + i % self.columns)
             self.thumbs.append(thumb)
-        self.grid.setColumnStretch(offset + self.columns, 1)
+        for column in range(self.columns + 2):       # only the column after the thumbnails takes spare room
+            self.grid.setColumnStretch(column, 1 if column == offset + self.columns else 0)
+
+    def _fitting_side(self, width: int) -> int:
+        return int(max(self.MIN_SIDE, min(self.max_side, width // self.columns - self.CELL_PADDING)))
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt name)
+        return QtCore.QSize(self.columns * (self.MIN_SIDE + self.CELL_PADDING), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        side = self._fitting_side(event.size().width())
+        if side != self.side:
+            self.side = side
+            for thumb in self.thumbs:
+                thumb.set_side(side)
 
     def captions(self) -> list[str]:
         """Each thumbnail's caption as plain text (tests, accessibility)."""

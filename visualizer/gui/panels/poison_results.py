@@ -34,23 +34,24 @@ class RateCurves(ThemedWidget):
         plot.setLabel("left", "% of test images")
         plot.showGrid(x=False, y=True, alpha=0.25)
         plot.setYRange(-3, 103, padding=0)
-        self.legend = pg.LegendItem(colCount=2)
-        self.view.addItem(self.legend, row=1, col=0)
+        # the legend is a wrapped line of text under the plot: in a short window the plot keeps its height
+        self.legend = QtWidgets.QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
         self.clean = plot.plot()
         self.asr = plot.plot()
         self.clean_after = plot.plot()
         self.asr_after = plot.plot()
-        for curve, text in ((self.clean, "clean accuracy"), (self.asr, "attack success rate"),
-                            (self.clean_after, "clean after removal"), (self.asr_after, "ASR after removal")):
-            self.legend.addItem(curve, text)
         self.entries: list[dict] = []
+        self._legend(False)
         self.empty_hint = EmptyPlotHint(plot, "Clean accuracy and attack success rate appear here as each rate "
                                               "finishes")
         self.empty_hint.set_empty(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-        self.setMinimumHeight(170)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
+        self.setMinimumHeight(150)
         self.apply_theme()
 
     def plot_views(self) -> list[pg.GraphicsView]:
@@ -79,13 +80,19 @@ class RateCurves(ThemedWidget):
         self.asr_after.setData([x for x, _ in found], [100 * r["attack_success_rate"] for _, r in found])
         for curve in (self.clean_after, self.asr_after):
             curve.setVisible(bool(found))
-            label = self.legend.getLabel(curve)
-            if label is not None:
-                label.setVisible(bool(found))
+        self._legend(bool(found))
         self.plot_item.getAxis("bottom").setTicks(
             [[(float(x), f"{rate_label(e['rate'])} ({e['poisons']})") for x, e in zip(xs, entries)]])
         self.plot_item.setXRange(-0.4, max(len(entries) - 1, 1) + 0.4, padding=0)
         self.empty_hint.set_empty(not entries)
+
+    def _legend(self, removal: bool) -> None:
+        line = "\u2014\u25cf\u2014"
+        square = "\u2014\u25a0\u2014"
+        clean = f'<span style="color:{CLEAN_COLOUR}"><b>{line}</b></span>&nbsp;clean&nbsp;test&nbsp;accuracy'
+        asr = f'<span style="color:{ASR_COLOUR}"><b>{square}</b></span>&nbsp;attack&nbsp;success&nbsp;rate'
+        after = "<br>dashed, hollow: after retraining without the detector's flagged images" if removal else ""
+        self.legend.setText(f"{clean}&nbsp;&nbsp;&nbsp;{asr}{after}")
 
     def points(self) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """(clean accuracy, ASR) as plotted: (rate, percent) pairs, one per finished rate."""
@@ -157,6 +164,7 @@ class SweepViews(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rate = QtWidgets.QComboBox()
+        self.rate.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.rate.setToolTip("The rate whose model's predictions ('after') and detector results are shown")
         self.examples = ThumbGrid("Triggered test images appear here once the data is read.")
         self.suspects = ThumbGrid("With the detector on, its most suspect training images appear here.")

@@ -60,6 +60,7 @@ class PoisonPanel(QtCore.QObject):
         self.export_button.setToolTip("Write poison.json, curves and examples figures (PNG, PDF, SVG) and every "
                                       "finished rate's model folder, as `visualizer poison` does")
         self.model_choice = QtWidgets.QComboBox()
+        self.model_choice.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_choice.setToolTip("A finished rate's model (or the one retrained without the flagged images)")
         self.add_button = QtWidgets.QPushButton("Add as model")
         self.add_button.setToolTip("Load this poisoned model as a model column: attack it, see its saliency")
@@ -78,11 +79,13 @@ class PoisonPanel(QtCore.QObject):
         self.entries: list[dict] = []
         self._sample_spec: str | None = None
         self._asked = 0                      # rates in the running sweep
+        self._rate_chosen = False            # the user picked the rate shown (else: the newest)
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.export_button.clicked.connect(self.ask_export)
         self.add_button.clicked.connect(self.add_chosen_model)
         self.views.rate.currentIndexChanged.connect(lambda *_: self._show_views())
+        self.views.rate.activated.connect(self._rate_picked)
         self.setup.dataChanged.connect(self.load_sample)
         state = ctx.state
         for signal in (state.model_added, state.model_changed, state.model_removed):
@@ -111,7 +114,6 @@ class PoisonPanel(QtCore.QObject):
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         actions = QtWidgets.QHBoxLayout()
         actions.addWidget(self.export_button)
-        actions.addStretch(1)
         actions.addWidget(self.model_choice, 1)
         actions.addWidget(self.add_button)
         top = QtWidgets.QWidget()
@@ -136,6 +138,7 @@ class PoisonPanel(QtCore.QObject):
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         right.setChildrenCollapsible(False)
+        right.setSizes([1000, 1000])              # proportions: the plot and the image grids alike
         split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
         split.addWidget(right)
@@ -193,7 +196,7 @@ class PoisonPanel(QtCore.QObject):
             kind, value = request.robust
             robust = value.model if kind == "loaded" else value
         self.snapshot, self.run, self.entries = None, None, []
-        self._asked = len(request.config.rates)
+        self._asked, self._rate_chosen = len(request.config.rates), False
         self._show_entries([])
         self.views.examples.set_items([])
         self.views.suspects.set_items([])
@@ -220,13 +223,13 @@ class PoisonPanel(QtCore.QObject):
         """Curves, the rate choice and the model choice from the finished rates."""
         self.entries = entries
         self.curves.show_entries(entries)
-        keep = self.views.rate.currentData()
+        keep = self.views.rate.currentData() if self._rate_chosen else None
         self.views.rate.blockSignals(True)
         self.views.rate.clear()
         for e in entries:
             self.views.rate.addItem(f"{e['rate'] * 100:g}% ({e['poisons']} poisons)", e["rate"])
-        index = self.views.rate.findData(keep)
-        self.views.rate.setCurrentIndex(index if index >= 0 and keep != 0 else len(entries) - 1)
+        index = self.views.rate.findData(keep)       # the user's choice stays; otherwise the newest rate
+        self.views.rate.setCurrentIndex(index if keep is not None and index >= 0 else len(entries) - 1)
         self.views.rate.blockSignals(False)
         self.model_choice.clear()
         for e in entries:
@@ -234,8 +237,13 @@ class PoisonPanel(QtCore.QObject):
             if e.get("detection"):
                 self.model_choice.addItem(f"{e['rate'] * 100:g}%, flagged removed",
                                           e["detection"]["retrained"]["model"])
+        if entries:      # the most poisoned model: the one worth attacking
+            self.model_choice.setCurrentIndex(self.model_choice.findData(entries[-1]["model"]))
         self._show_views()
         self.ctx.refresh()
+
+    def _rate_picked(self, *_) -> None:
+        self._rate_chosen = True
 
     def chosen_entry(self) -> dict | None:
         rate = self.views.rate.currentData()
@@ -248,17 +256,17 @@ class PoisonPanel(QtCore.QObject):
             names, target = examples["names"], examples["target"]
             before = self.entries[0]
             self.views.examples.title.setText(
-                f"Test images, clean and with the trigger: predictions of the {before['rate'] * 100:g}% model "
-                f"\u2192 the {after['rate'] * 100:g}% model; red: the trigger sent it to "
-                f"<b>{names[target]}</b>.")
-            self.views.examples.set_items(prediction_items(examples, before, after, names, target),
-                                          ["clean", "with trigger"])
+                f"Test images, clean (top row) and with the trigger (bottom row): predictions of the "
+                f"{before['rate'] * 100:g}% model \u2192 the {after['rate'] * 100:g}% model; red: the trigger "
+                f"sent it to <b>{names[target]}</b>.")
+            self.views.examples.set_items(prediction_items(examples, before, after, names, target))
         elif examples is not None:
-            self.views.examples.title.setText("Test images with the trigger; predictions appear as rates finish.")
+            self.views.examples.title.setText("Test images, clean (top row) and with the trigger (bottom row); "
+                                              "predictions appear as rates finish.")
             names = examples["names"]
             self.views.examples.set_items(
                 [(p, names[c], None, "") for p, c in zip(examples["clean"], examples["labels"])]
-                + [(p, "", None, "") for p in examples["triggered"]], ["clean", "with trigger"])
+                + [(p, "", None, "") for p in examples["triggered"]])
         suspects = {} if self.snapshot is None else self.snapshot.suspects
         if after is not None and after.get("detection") and after["rate"] in suspects and examples is not None:
             self.views.suspects.title.setText("The detector's most suspect training images (of its "

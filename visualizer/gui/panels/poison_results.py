@@ -15,6 +15,7 @@ import numpy as np
 from visualizer.core.figures.poisoning import ASR_COLOUR, CLEAN_COLOUR, rate_label
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.poison_images import FALSE_POSITIVE, GOOD, POISON_COLOUR, ThumbGrid
+from visualizer.gui.panels.plot_parts import fixed_plot
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
@@ -25,15 +26,8 @@ class RateCurves(ThemedWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
-        plot = self.view.addPlot(row=0, col=0)
+        plot = fixed_plot(self.view, "poison rate (poisoned training images)", "% of test images", (-3, 103))
         self.plot_item = plot
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.vb.setMouseEnabled(x=False, y=False)
-        plot.setLabel("bottom", "poison rate (poisoned training images)")
-        plot.setLabel("left", "% of test images")
-        plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.setYRange(-3, 103, padding=0)
         # the legend is a wrapped line of text under the plot: in a short window the plot keeps its height
         self.legend = QtWidgets.QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)

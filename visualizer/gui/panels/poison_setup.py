@@ -12,17 +12,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from visualizer.core.data.spec import parse_data_spec
-from visualizer.core.errors import DataError, ParameterError
+from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
 from visualizer.core.numbers import parse_number, parse_numbers
 from visualizer.core.poisoning import ATTACKS, PoisonConfig, apply_trigger, parse_trigger
 from visualizer.core.poisoning.config import DEFAULT_RATES
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, mark_invalid
-from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.panels.poison_images import TriggerPreview
-from visualizer.gui.panels.train_form import (DATA_KINDS, _fresh_folder, _spin, default_data_folder,
-                                              default_runs_folder)
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
+                                                 widgets_state)
+from visualizer.gui.panels.train_form import _fresh_folder, _spin, default_data_folder, default_runs_folder
 from visualizer.gui.qt import QtWidgets, Signal
 
 ATTACK_TEXT = {"badnets": "BadNets (relabel triggered images)", "clean-label": "Clean-label (labels kept)"}
@@ -53,17 +52,8 @@ class PoisonSetup(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(self)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(0, 0, 0, 0)
-        self.data_kind = QtWidgets.QComboBox()
-        for key, text in DATA_KINDS:
-            self.data_kind.addItem(text, key)
-        self.data_kind.setToolTip("The data set: its training split is poisoned, its test split measures")
-        form.addRow("Data set", self.data_kind)
-        self.data_path, row = path_field("folder with the data set", "The data set's folder (a CSV file for CSV)",
-                                         self._browse_data)
-        found = default_data_folder()
-        if found is not None:
-            self.data_path.setText(str(found))
-        form.addRow("Location", row)
+        self.data_kind, self.data_path = add_data_rows(form, self, "The data set: its training split is poisoned, "
+                                                       "its test split measures", default_data_folder())
         self.limit = _spin(0, 10_000_000, 2000, "Poison and train on the first N training images (all: the "
                            "whole set; rates are fractions of these)", "all")
         form.addRow("Training images", self.limit)
@@ -130,10 +120,8 @@ class PoisonSetup(QtWidgets.QWidget):
         self.directions = _spin(1, 512, 10, "Score on the top K singular directions of each class's activations "
                                 "(1: Tran et al.'s original; 10 caught the MNIST poisons, see bench/POISON.md)")
         form.addRow("Directions", self.directions)
-        self.runs_folder, row = path_field("folder for the runs", "Each sweep writes a new subfolder here: one "
-                                           "model folder per rate", self._browse_runs)
-        self.runs_folder.setText(str(default_runs_folder()))
-        form.addRow("Runs folder", row)
+        self.runs_folder = runs_folder_row(form, self, "Each sweep writes a new subfolder here: one model folder per "
+                                           "rate", default_runs_folder())
         for combo in (self.data_kind, self.attack, self.robust, self.arch):   # long entries must not widen the tab
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(12)
@@ -224,67 +212,21 @@ class PoisonSetup(QtWidgets.QWidget):
 
     def state(self) -> dict:
         """Every setting as JSON values (combo boxes by their key), plus the robust model's name."""
-        out = {}
-        for key, w in self._widgets().items():
-            if isinstance(w, QtWidgets.QSpinBox):
-                out[key] = w.value()
-            elif isinstance(w, QtWidgets.QCheckBox):
-                out[key] = w.isChecked()
-            elif isinstance(w, QtWidgets.QComboBox):
-                out[key] = w.currentText() if w.isEditable() else w.currentData()
-            else:
-                out[key] = w.text()
-        out["robust"] = self.robust.currentText()
-        return out
+        return widgets_state(self._widgets()) | {"robust": self.robust.currentText()}
 
     def restore_state(self, state: dict) -> None:
         """Take back ``state()``; unknown keys and values that no longer fit are skipped."""
         if not isinstance(state, dict):
             return
-        for key, w in self._widgets().items():
-            value = state.get(key)
-            if value is None:
-                continue
-            if isinstance(w, QtWidgets.QSpinBox) and isinstance(value, int) and not isinstance(value, bool):
-                w.setValue(value)
-            elif isinstance(w, QtWidgets.QCheckBox) and isinstance(value, bool):
-                w.setChecked(value)
-            elif isinstance(w, QtWidgets.QComboBox) and w.isEditable():
-                w.setCurrentText(str(value))
-            elif isinstance(w, QtWidgets.QComboBox) and w.findData(value) >= 0:
-                w.setCurrentIndex(w.findData(value))
-            elif isinstance(w, QtWidgets.QLineEdit):
-                w.setText(str(value))
-                w.setCursorPosition(0)
+        restore_widgets(self._widgets(), state)
         if isinstance(state.get("robust"), str) and self.robust.findText(state["robust"]) >= 0:
             self.robust.setCurrentIndex(self.robust.findText(state["robust"]))
         self.dataChanged.emit()
 
-    def _browse_data(self) -> None:
-        if self.data_kind.currentData() == "csv":
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "CSV of path,label rows", self.data_path.text(),
-                                                            "CSV files (*.csv);;All files (*)")
-        else:
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Data set folder", self.data_path.text())
-        if path:
-            self.data_path.setText(path)
-            self.dataChanged.emit()
-
-    def _browse_runs(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for poisoning runs", self.runs_folder.text())
-        if path:
-            self.runs_folder.setText(path)
-
     # ------------------------------------------------------------------ the request
     def data_spec(self) -> str:
         """``kind:PATH``; raises DataError when the path is missing."""
-        text = self.data_path.text().strip()
-        if not text:
-            raise DataError("Choose the data set's location (Browse…).")
-        spec = parse_data_spec(f"{self.data_kind.currentData()}:{text}")
-        if not spec.path.exists():
-            raise DataError(f"{spec}: the {'file' if spec.kind == 'csv' else 'folder'} {spec.path} does not exist.")
-        return str(spec)
+        return checked_data_spec(self.data_kind, self.data_path)
 
     def request(self) -> PoisonRequest:
         """The sweep to run, checked; raises DataError or ParameterError with one clear message."""

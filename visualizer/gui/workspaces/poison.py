@@ -16,7 +16,9 @@ from pathlib import Path
 from visualizer.core.errors import VisualizerError
 from visualizer.gui.panels.poison_results import (RateCurves, SweepViews, detection_text, prediction_items,
                                                   suspect_items)
+from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.poison_setup import PoisonSetup
+from visualizer.gui.panels.settings_page import scrolling, settings_beside, settings_column
 from visualizer.gui.qt import Qt, QtCore, QtWidgets, Signal
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.poison_job import PoisonRun, PoisonSnapshot, sweep_job
@@ -100,18 +102,6 @@ class PoisonPanel(QtCore.QObject):
         self.load_sample()
 
     def _build_page(self) -> QtWidgets.QWidget:
-        left = QtWidgets.QWidget()
-        v = QtWidgets.QVBoxLayout(left)
-        v.addWidget(self.setup)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.run_button, 1)
-        buttons.addWidget(self.cancel_button)
-        v.addLayout(buttons)
-        v.addStretch(1)
-        scroll = QtWidgets.QScrollArea()           # a short window scrolls the settings, never squeezes them
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         actions = QtWidgets.QHBoxLayout()
         actions.addWidget(self.export_button)
         actions.addWidget(self.model_choice, 1)
@@ -128,24 +118,14 @@ class PoisonPanel(QtCore.QObject):
         b.addWidget(self.views)
         b.addWidget(self.detection)
         b.addStretch(1)
-        lower = QtWidgets.QScrollArea()
-        lower.setWidget(below)
-        lower.setWidgetResizable(True)
-        lower.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         right = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
-        right.addWidget(lower)
+        right.addWidget(scrolling(below))
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         right.setChildrenCollapsible(False)
         right.setSizes([1000, 1000])              # proportions: the plot and the image grids alike
-        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        split.setSizes([left.sizeHint().width() + 24, 10_000])
-        return split
+        return settings_beside(settings_column(self.setup, self.run_button, self.cancel_button), right)
 
     # ------------------------------------------------------------------ the preview's sample
     def load_sample(self) -> None:
@@ -333,18 +313,9 @@ class PoisonPanel(QtCore.QObject):
         if self.run is None or not self.entries:
             self.ctx.report_error("Nothing to export", "Run a poisoning sweep first.")
             return
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.ctx.window, "Export the poisoning sweep into")
-        if not folder:
-            return
-        overwrite = False
-        if any(Path(folder).iterdir()):
-            answer = QtWidgets.QMessageBox.question(self.ctx.window, "Replace the folder's contents?",
-                                                    f"{folder} already holds files. Write the sweep's files there, "
-                                                    "replacing those of the same name?")
-            if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-                return
-            overwrite = True
-        self.export_to(folder, overwrite)
+        chosen = ask_export_folder(self.ctx.window, "Export the poisoning sweep into", "the sweep's files")
+        if chosen is not None:
+            self.export_to(*chosen)
 
     def export_to(self, folder, overwrite: bool = False, dpi: int = 200) -> None:
         """Write the CLI's files into ``folder`` in the worker; ``exported`` follows."""

@@ -16,6 +16,7 @@ from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import ModelEntry
 from visualizer.core.training import BatchProgress, EpochDone, Evaluating, TrainResult, train_steps
 from visualizer.gui.panels.robustness_plot import RobustnessPlot
+from visualizer.gui.panels.settings_page import settings_beside, settings_column
 from visualizer.gui.panels.train_form import TrainForm, TrainRequest
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
@@ -112,29 +113,11 @@ class TrainWorkspace(TabWorkspace):
         self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
-        left = QtWidgets.QWidget()
-        v = QtWidgets.QVBoxLayout(left)
-        v.addWidget(self.form)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.train_button, 1)
-        buttons.addWidget(self.cancel_button)
-        v.addLayout(buttons)
-        v.addStretch(1)
-        scroll = QtWidgets.QScrollArea()          # a short window scrolls the settings, never squeezes them
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         right = QtWidgets.QWidget()
         r = QtWidgets.QVBoxLayout(right)
         r.addWidget(self.plot, 1)
         r.addWidget(self.status)
-        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        split.setSizes([left.sizeHint().width() + 24, 10_000])
-        return split
+        return settings_beside(settings_column(self.form, self.train_button, self.cancel_button), right)
 
     # ------------------------------------------------------------------ running
     def run(self, entries: list[ModelEntry]) -> None:

@@ -99,7 +99,13 @@ class PoisonPanel(QtCore.QObject):
                 self.setup.restore_state(json.loads(raw))
             except (ValueError, TypeError, AttributeError):
                 pass
-        self.load_sample()
+        # the sample is read when the page is first shown: a window that never shows it reads nothing
+        self.page.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.page and event.type() == QtCore.QEvent.Type.Show:
+            self.load_sample()
+        return False
 
     def _build_page(self) -> QtWidgets.QWidget:
         actions = QtWidgets.QHBoxLayout()
@@ -116,8 +122,9 @@ class PoisonPanel(QtCore.QObject):
         b = QtWidgets.QVBoxLayout(below)
         b.setContentsMargins(0, 0, 0, 0)
         b.addWidget(self.views)
-        b.addWidget(self.detection)
         b.addStretch(1)
+        # the detector's numbers right above its images, where they are read first
+        self.views.layout().insertWidget(self.views.layout().indexOf(self.views.suspects), self.detection)
         right = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         right.addWidget(top)
         right.addWidget(scrolling(below))
@@ -129,7 +136,10 @@ class PoisonPanel(QtCore.QObject):
 
     # ------------------------------------------------------------------ the preview's sample
     def load_sample(self) -> None:
-        """Read the data set's first test image in a quiet job; the preview follows."""
+        """Read the data set's first test image in a quiet job; the preview follows (only
+        while the page is shown: it is read again when it is)."""
+        if not self.page.isVisible():
+            return
         try:
             spec = self.setup.data_spec()
         except VisualizerError as exc:
@@ -197,7 +207,7 @@ class PoisonPanel(QtCore.QObject):
         elif first_examples:
             self._show_views()
         self.ctx.jobs.report_progress(snap.done, snap.total, SLOT, snap.detail)
-        self.status.setText(f"{snap.detail}  ·  {len(snap.entries)} of {snap.total // 1000} rates done")
+        self.status.setText(f"{snap.detail}  ·  {len(snap.entries)} of {self._asked} rates done")
 
     def _show_entries(self, entries: list[dict]) -> None:
         """Curves, the rate choice and the model choice from the finished rates."""
@@ -258,7 +268,8 @@ class PoisonPanel(QtCore.QObject):
             self.views.suspects.set_items([])
             self.views.suspects.title.setText("With the detector on, its most suspect training images appear here "
                                               "for each poisoned rate.")
-            self.detection.setText("")
+            # a reopened session keeps the numbers, not the images
+            self.detection.setText(detection_text(after) if after is not None and after.get("detection") else "")
 
     def _finished(self, run: PoisonRun) -> None:
         self.run = run

@@ -94,7 +94,8 @@ def test_sweep_asr_rises_with_rate_and_the_panel_shows_the_cores_results(qtbot, 
         assert thumb.caption.text().count("poison" if index in poisons else "clean") == 1
     found = detector.precision_recall(flagged, poisoned.poison_index)
     text = panel.detection.text()
-    assert f"recall {found['recall']:.1%}" in text and f"ASR {asr['detection']['retrained']['attack_success_rate']:.1%}" in text
+    retrained_asr = asr["detection"]["retrained"]["attack_success_rate"]
+    assert f"recall {found['recall']:.1%}" in text and f"ASR {retrained_asr:.1%}" in text
 
     # Export writes the CLI's files
     out = tmp_path / "export"
@@ -192,3 +193,19 @@ def test_a_session_keeps_the_panels_setup(qtbot, window, tmp_path):
     assert (s.rates.text(), s.detect.isChecked(), s.directions.value(), s.trigger.text()) == \
         ("0,0.01", True, 4, "blend:noise:0.2")
 
+
+
+def test_clean_label_with_a_bundled_robust_model_keeps_the_labels(qtbot, window, tmp_path):
+    panel = poison_panel(window, tmp_path, rates="0.02", limit=400)
+    s = panel.setup
+    s.attack.setCurrentIndex(s.attack.findData("clean-label"))
+    assert s.robust.isEnabled()
+    s.robust.setCurrentIndex(s.robust.findText("bundled: mnist-robust-l2"))
+    run_sweep(qtbot, window, panel)
+    record = panel.run.record
+    entry, = record["rates"]
+    assert record["attack"] == "clean-label" and record["clean_label"]["robust_model"] == "mnist-robust-l2"
+    train = load_dataset(f"mnist:{MNIST}", "train", limit=400)
+    assert entry["poisons"] == round(0.02 * 400) <= int((train.labels == 0).sum())
+    card = json.loads((panel.run.out / "rate-0.02" / "model.json").read_text())
+    assert card["poisoning"]["attack"] == "clean-label" and "--robust-model mnist-robust-l2" in card["command"]

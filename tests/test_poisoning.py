@@ -242,3 +242,22 @@ def test_spectral_scores_over_k_directions_sum_the_squared_projections():
     assert torch.allclose(detector.spectral_scores(acts, 3), sum((centred @ vh[k]) ** 2 for k in range(3)))
     # all directions: the squared distance from the class mean
     assert torch.allclose(detector.spectral_scores(acts, 6), (centred ** 2).sum(1))
+
+
+def test_most_suspect_ranks_flagged_examples_by_their_score_over_their_class_mean():
+    g = torch.Generator().manual_seed(3)
+    clean0 = torch.randn(200, 20, generator=g)
+    planted = torch.randn(10, 20, generator=g) + 8 * torch.nn.functional.normalize(torch.ones(20), dim=0)
+    clean1 = 5 * torch.randn(300, 20, generator=g)            # another class on a larger scale
+    acts = torch.cat([clean0, planted, clean1])
+    labels = torch.cat([torch.zeros(210, dtype=torch.long), torch.ones(300, dtype=torch.long)])
+    flagged = detector.flag_per_class(acts, labels, eps=0.05, directions=2)
+    index, relative = detector.most_suspect(acts, labels, flagged, directions=2, count=8)
+    assert set(index.tolist()) <= set(flagged.tolist()) and len(index) == 8
+    assert (relative[:-1] >= relative[1:]).all()                          # most suspect first
+    assert set(index[:5].tolist()) <= set(range(200, 210))              # the planted ones lead, despite class 1's scale
+    members = torch.nonzero(labels == 0).flatten()
+    scores = detector.spectral_scores(acts[members], 2)
+    first = int(index[0])
+    assert float(relative[0]) == pytest.approx(float(scores[first] / scores.mean()))
+    assert len(detector.most_suspect(acts, labels, torch.zeros(0, dtype=torch.long))[0]) == 0

@@ -98,6 +98,26 @@ def config_from_args(args, robust_spec):
         robust_model=robust_spec)
 
 
+def command_line(config) -> str:
+    """The `visualizer poison` command that repeats ``config`` (the window's runs record it).
+    A clean-label run names its robust model by the spec it was loaded from."""
+    words = ["visualizer", "poison", "--data", config.data, "--attack", config.attack, "--trigger",
+             config.trigger.spec(), "--target", str(config.target), "--rates", ",".join(f"{r:g}" for r in config.rates),
+             "--arch", config.arch, "--epochs", str(config.epochs), "--seed", str(config.seed),
+             "--batch-size", str(config.batch_size), "--lr", f"{config.lr:g}"]
+    for flag, value in (("--limit", config.limit), ("--eval-limit", config.eval_limit)):
+        if value is not None:
+            words += [flag, str(value)]
+    if config.attack == "clean-label":
+        words += ["--robust-model", str(config.robust_model), "--perturb-eps", f"{config.perturb_eps:g}",
+                  "--perturb-steps", str(config.perturb_steps)]
+    if config.detect:
+        words += ["--detect", "--detect-directions", str(config.detect_directions)]
+        if config.detect_eps is not None:
+            words += ["--detect-eps", f"{config.detect_eps:g}"]
+    return shlex.join(words + ["--out", config.out])
+
+
 def describe_rate(entry: dict) -> str:
     text = (f"rate {entry['rate']:g} ({entry['poisons']} poisons): clean accuracy {entry['clean_accuracy']:.2%}, "
             f"attack success rate {entry['attack_success_rate']:.2%}")
@@ -118,9 +138,8 @@ def run(args) -> int:
     from visualizer.cli.train import EpochBar
     from visualizer.core.data.spec import parse_data_spec
     from visualizer.core.device import pick_device
-    from visualizer.core.figures.poisoning import curves_figure, examples_figure
-    from visualizer.core.figures.save import save_figure
     from visualizer.core.poisoning import RateDone, RateStarted, sweep_steps
+    from visualizer.core.poisoning.output import write_sweep_files
     from visualizer.core.poisoning.record import build_record
     from visualizer.core.training import outputs
     from visualizer.core.training.card import now_iso
@@ -153,11 +172,7 @@ def run(args) -> int:
                                cancel=install_cancel_on_interrupt()), on_event)
     bars[-1].close()
     record = build_record(config, result, command, started)
-    if record["rates"]:
-        outputs.write_json(out / "poison.json", record, "the poisoning record")
-        save_figure(curves_figure(record), out / "curves", dpi=args.dpi)
-        save_figure(examples_figure(record, result.examples_clean.numpy(), result.examples_triggered.numpy()),
-                    out / "examples", dpi=args.dpi)
+    write_sweep_files(out, record, result, dpi=args.dpi)
     if result.cancelled:
         print(f"interrupted after {len(record['rates'])} rate(s); what finished is in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -105,3 +105,20 @@ def largest_class_fraction(labels: torch.Tensor, poisons: torch.Tensor) -> float
     poisoned_labels = labels[poisons]
     return max(float((poisoned_labels == c).sum()) / float((labels == c).sum())
                for c in poisoned_labels.unique().tolist())
+
+
+def most_suspect(activations: torch.Tensor, labels: torch.Tensor, flagged: torch.Tensor, directions: int = 1,
+                 count: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` flagged examples that stand out most, and their scores: each flagged
+    example's spectral score divided by the mean score of its class (scores of different
+    classes have different scales; this ratio does not), highest first. Returns (indices
+    (K,) int64, relative scores (K,) float64), K <= ``count``."""
+    if len(flagged) == 0 or count < 1:
+        return torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.float64)
+    relative = torch.zeros(len(labels), dtype=torch.float64)
+    for c in labels[flagged].unique().tolist():
+        members = torch.nonzero(labels == c).flatten()
+        scores = spectral_scores(activations[members], directions)
+        relative[members] = scores / scores.mean().clamp_min(1e-12)
+    order = relative[flagged].argsort(descending=True)[:count]
+    return flagged[order], relative[flagged][order]

@@ -43,6 +43,20 @@ class RateStarted:
 @dataclass
 class RateDone:
     entry: dict          # the rate's poison.json entry
+    # with the detector: the pixels (K x C x H x W, [0, 1]) of the training images in
+    # entry["detection"]["most_suspect"], in that order, as the model was trained on them
+    suspect_images: torch.Tensor | None = None
+
+
+@dataclass
+class SweepReady:
+    """The data is read and the figure's examples are chosen (before any training)."""
+
+    examples_clean: torch.Tensor        # K x C x H x W pixels in [0, 1]
+    examples_triggered: torch.Tensor
+    example_labels: list[int]
+    class_names: list[str]
+    target: int                         # the class index the trigger should produce
 
 
 @dataclass
@@ -54,6 +68,9 @@ class SweepResult:
     example_labels: list[int]
     seconds: float
     cancelled: bool = False
+
+
+SUSPECTS_SHOWN = 16      # flagged training images kept for the record and the window, most suspect first
 
 
 def rate_folder(rate: float) -> str:
@@ -99,6 +116,8 @@ def sweep_steps(config: PoisonConfig, robust_model: Callable | None = None, devi
     examples_triggered, example_labels = triggered.batch(shown)
     entries: list[dict] = []
     result = SweepResult(entries, data, examples_clean, examples_triggered, example_labels.tolist(), 0.0)
+    yield SweepReady(examples_clean, examples_triggered, result.example_labels, list(train.class_names),
+                     config.target)
     for number, rate in enumerate(config.rates, start=1):
         poisoned = _poison(config, train, rate, robust_model, dev)
         yield RateStarted(rate, number, len(config.rates), len(poisoned.poison_index), "poisoned")
@@ -109,17 +128,17 @@ def sweep_steps(config: PoisonConfig, robust_model: Callable | None = None, devi
             result.cancelled = True
             break
         entry, model = trained
-        entry["detection"] = None
+        entry["detection"], suspects = None, None
         if config.detect and len(poisoned.poison_index):
-            entry["detection"] = yield from _detect_and_retrain(config, poisoned, model, data, test, triggered,
-                                                                folder, command, cancel, device, rate, number,
-                                                                shown, examples_clean, dev)
-            if entry["detection"] is None:
+            found = yield from _detect_and_retrain(config, poisoned, model, data, test, triggered, folder, command,
+                                                   cancel, device, rate, number, shown, examples_clean, dev)
+            if found is None:
                 result.cancelled = True
                 entries.append(entry)
                 break
+            entry["detection"], suspects = found
         entries.append(entry)
-        yield RateDone(entry)
+        yield RateDone(entry, suspects)
         if is_cancelled(cancel):
             result.cancelled = True
             break
@@ -155,12 +174,21 @@ def _train_and_measure(config, train_set, data, test, triggered, folder, command
 
 def _detect_and_retrain(config, poisoned, model, data, test, triggered, folder, command, cancel, device, rate,
                         number, shown, examples_clean, dev):
+    """(the entry's detection record, the most suspect images' pixels), or None when cancelled."""
     acts = detector.penultimate_activations(model, poisoned.data, dev)
     eps = config.detect_eps
     if eps is None:
         eps = detector.largest_class_fraction(poisoned.data.labels, poisoned.poison_index)
     flagged = detector.flag_per_class(acts, poisoned.data.labels, eps, config.detect_directions)
     found = detector.precision_recall(flagged, poisoned.poison_index)
+    suspects, relative = detector.most_suspect(acts, poisoned.data.labels, flagged, config.detect_directions,
+                                               SUSPECTS_SHOWN)
+    poison_set = set(poisoned.poison_index.tolist())
+    most_suspect = [{"index": i, "label": int(poisoned.data.labels[i]),
+                     "true_label": int(poisoned.original_labels[i]), "poison": i in poison_set,
+                     "relative_score": round(float(r), 3)}
+                    for i, r in zip(suspects.tolist(), relative.tolist())]
+    suspect_images, _ = poisoned.data.batch(suspects)
     keep = torch.ones(len(poisoned.data), dtype=torch.bool)
     keep[flagged] = False
     kept_index = torch.nonzero(keep).flatten()
@@ -178,4 +206,4 @@ def _detect_and_retrain(config, poisoned, model, data, test, triggered, folder, 
             "directions": config.detect_directions,
             "eps_source": "--detect-eps" if config.detect_eps is not None else
             "the true poisoned fraction of the most poisoned class (known budget, as in Tran et al.'s experiments)",
-            **found, "retrained": entry}
+            **found, "retrained": entry, "most_suspect": most_suspect}, suspect_images

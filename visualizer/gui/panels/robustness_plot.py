@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_parts import fixed_plot
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
@@ -35,15 +36,8 @@ class RobustnessPlot(ThemedWidget):
         super().__init__(parent)
         # The legend sits under the plot, one row per run: inside, it hid the low robust lines.
         self.view = pg.GraphicsLayoutWidget()
-        plot = self.view.addPlot(row=0, col=0)
+        plot = fixed_plot(self.view, "epoch", "held-out accuracy", (-0.02, 1.02))
         self.plot_item = plot
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        plot.vb.setMouseEnabled(x=False, y=False)
-        plot.setLabel("bottom", "epoch")
-        plot.setLabel("left", "held-out accuracy")
-        plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.setYRange(-0.02, 1.02, padding=0)
         plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
         self.legend = pg.LegendItem(colCount=2)       # one row per run: clean, robust
         self.view.addItem(self.legend, row=1, col=0)

@@ -10,18 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visualizer.core.attacks.params import AttackParams
-from visualizer.core.data.spec import parse_data_spec
-from visualizer.core.errors import DataError, ParameterError
+from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.numbers import parse_number
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
 from visualizer.core.training.evaluate import WATCH_STEPS
-from visualizer.gui.dialogs.path_field import path_field
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
+                                                 widgets_state)
 from visualizer.gui.qt import QtCore, QtWidgets
 
-DATA_KINDS = (("mnist", "MNIST (idx files)"), ("fashion-mnist", "Fashion-MNIST (idx files)"),
-              ("folder", "Image folder (one subfolder per class)"), ("csv", "CSV file (path,label rows)"))
 RECIPES = (("none", "Standard"), ("fgsm-rs", "FGSM-RS (Wong et al. 2020)"), ("pgd", "PGD (Madry et al. 2018)"))
 
 
@@ -59,17 +57,8 @@ class TrainForm(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(self)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(0, 0, 0, 0)
-        self.data_kind = QtWidgets.QComboBox()
-        for key, text in DATA_KINDS:
-            self.data_kind.addItem(text, key)
-        self.data_kind.setToolTip("What kind of data set; read with the project's data-set reader")
-        form.addRow("Data set", self.data_kind)
-        self.data_path, row = path_field("folder with the data set", "The data set's folder (a CSV file for CSV)",
-                                         self._browse_data)
-        found = default_data_folder()
-        if found is not None:
-            self.data_path.setText(str(found))
-        form.addRow("Location", row)
+        self.data_kind, self.data_path = add_data_rows(form, self, "What kind of data set; read with the project's "
+                                                       "data-set reader", default_data_folder())
         self.limit = _spin(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
         form.addRow("Training images", self.limit)
         self.arch = QtWidgets.QComboBox()
@@ -108,10 +97,8 @@ class TrainForm(QtWidgets.QWidget):
         self.held_out = _spin(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
                               "on the first N held-out images")
         form.addRow("Held-out images", self.held_out)
-        self.runs_folder, row = path_field("folder for the runs", "Each run writes a new subfolder here: weights, "
-                                           "model card, history, checkpoint", self._browse_runs)
-        self.runs_folder.setText(str(default_runs_folder()))
-        form.addRow("Runs folder", row)
+        self.runs_folder = runs_folder_row(form, self, "Each run writes a new subfolder here: weights, model card, "
+                                           "history, checkpoint", default_runs_folder())
         for combo in (self.data_kind, self.arch, self.recipe):   # long entries must not widen the tab
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(12)
@@ -130,31 +117,11 @@ class TrainForm(QtWidgets.QWidget):
 
     def state(self) -> dict:
         """Every setting as JSON values (combo boxes by their key, not their text)."""
-        out = {}
-        for key, w in self._widgets().items():
-            if isinstance(w, QtWidgets.QSpinBox):
-                out[key] = w.value()
-            elif isinstance(w, QtWidgets.QComboBox):
-                out[key] = w.currentText() if w.isEditable() else w.currentData()
-            else:
-                out[key] = w.text()
-        return out
+        return widgets_state(self._widgets())
 
     def restore_state(self, state: dict) -> None:
         """Take back ``state()``; unknown keys and values that no longer fit are skipped."""
-        for key, w in self._widgets().items():
-            value = state.get(key)
-            if value is None:
-                continue
-            if isinstance(w, QtWidgets.QSpinBox) and isinstance(value, int):
-                w.setValue(value)
-            elif isinstance(w, QtWidgets.QComboBox) and w.isEditable():
-                w.setCurrentText(str(value))
-            elif isinstance(w, QtWidgets.QComboBox) and w.findData(value) >= 0:
-                w.setCurrentIndex(w.findData(value))
-            elif isinstance(w, QtWidgets.QLineEdit):
-                w.setText(str(value))
-                w.setCursorPosition(0)
+        restore_widgets(self._widgets(), state)
 
     def _recipe_changed(self) -> None:
         method = self.recipe.currentData()
@@ -163,30 +130,10 @@ class TrainForm(QtWidgets.QWidget):
             self.norm.setCurrentIndex(self.norm.findData("linf"))
         self.norm.model().item(self.norm.findData("l2")).setEnabled(method != "fgsm-rs")
 
-    def _browse_data(self) -> None:
-        if self.data_kind.currentData() == "csv":
-            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "CSV of path,label rows", self.data_path.text(),
-                                                            "CSV files (*.csv);;All files (*)")
-        else:
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Data set folder", self.data_path.text())
-        if path:
-            self.data_path.setText(path)
-
-    def _browse_runs(self) -> None:
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for training runs", self.runs_folder.text())
-        if path:
-            self.runs_folder.setText(path)
-
     # ------------------------------------------------------------------ the request
     def data_spec(self) -> str:
         """``kind:PATH``; raises DataError when the path is missing."""
-        text = self.data_path.text().strip()
-        if not text:
-            raise DataError("Choose the data set's location (Browse…).")
-        spec = parse_data_spec(f"{self.data_kind.currentData()}:{text}")
-        if not spec.path.exists():
-            raise DataError(f"{spec}: the {'file' if spec.kind == 'csv' else 'folder'} {spec.path} does not exist.")
-        return str(spec)
+        return checked_data_spec(self.data_kind, self.data_path)
 
     def recipe_spec(self) -> str:
         method = self.recipe.currentData()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from visualizer.core.errors import VisualizerError
 from visualizer.core.evaluation import AttackProgress, BatchesFinished, Evaluation
 from visualizer.core.lab_state import ModelEntry
+from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.evaluate_results import AccuracyTable, CurvesPlot, ExamplesTable
 from visualizer.gui.panels.evaluate_setup import EvaluateSetup
 from visualizer.gui.params_form import WARNING_STYLE
@@ -299,20 +300,9 @@ class EvaluateWorkspace(TabWorkspace):
         if self.evaluation is None:
             self.ctx.report_error("Nothing to export", "Run an evaluation first.")
             return
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.ctx.window, "Export the evaluation into")
-        if not folder:
-            return
-        from pathlib import Path
-
-        overwrite = False
-        if any(Path(folder).iterdir()):
-            answer = QtWidgets.QMessageBox.question(self.ctx.window, "Replace the folder's contents?",
-                                                    f"{folder} already holds files. Replace them with the "
-                                                    "evaluation's files?")
-            if answer != QtWidgets.QMessageBox.Yes:
-                return
-            overwrite = True
-        self.export_to(folder, overwrite)
+        chosen = ask_export_folder(self.ctx.window, "Export the evaluation into", "the evaluation's files")
+        if chosen is not None:
+            self.export_to(*chosen)
 
     def export_to(self, folder, overwrite: bool = False, dpi: int = 200) -> None:
         """Write the CLI's files into ``folder`` in the worker (PNG at ``dpi``, as --dpi);

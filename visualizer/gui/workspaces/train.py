@@ -16,9 +16,11 @@ from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import ModelEntry
 from visualizer.core.training import BatchProgress, EpochDone, Evaluating, TrainResult, train_steps
 from visualizer.gui.panels.robustness_plot import RobustnessPlot
+from visualizer.gui.panels.settings_page import settings_beside, settings_column
 from visualizer.gui.panels.train_form import TrainForm, TrainRequest
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
+from visualizer.gui.workspaces.poison import PoisonPanel
 
 SLOT = "train"
 SETTINGS_KEY = "train/form"
@@ -95,7 +97,13 @@ class TrainWorkspace(TabWorkspace):
         self.status = QtWidgets.QLabel("Choose the settings and press Train.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.page = self._build_page()
+        self.poison = PoisonPanel(ctx)          # the backdoor experiment, the tab's second page
+        self.sections = QtWidgets.QTabWidget()
+        self.sections.setDocumentMode(True)
+        self.sections.addTab(self._build_page(), "Adversarial training")
+        self.sections.addTab(self.poison.page, "Poison (backdoors)")
+        self.sections.currentChanged.connect(lambda *_: ctx.refresh())
+        self.page = self.sections
         raw = ctx.settings.value(SETTINGS_KEY)
         if isinstance(raw, str):      # the last run's settings
             try:
@@ -105,34 +113,19 @@ class TrainWorkspace(TabWorkspace):
         self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
-        left = QtWidgets.QWidget()
-        v = QtWidgets.QVBoxLayout(left)
-        v.addWidget(self.form)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.train_button, 1)
-        buttons.addWidget(self.cancel_button)
-        v.addLayout(buttons)
-        v.addStretch(1)
-        scroll = QtWidgets.QScrollArea()          # a short window scrolls the settings, never squeezes them
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         right = QtWidgets.QWidget()
         r = QtWidgets.QVBoxLayout(right)
         r.addWidget(self.plot, 1)
         r.addWidget(self.status)
-        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        split.setSizes([left.sizeHint().width() + 24, 10_000])
-        return split
+        return settings_beside(settings_column(self.form, self.train_button, self.cancel_button), right)
 
     # ------------------------------------------------------------------ running
     def run(self, entries: list[ModelEntry]) -> None:
-        """Run (Ctrl+R) on this tab trains; the models are not needed."""
-        self.start()
+        """Run (Ctrl+R) on this tab trains, or runs the poisoning sweep on its page; the models are not needed."""
+        if self.sections.currentWidget() is self.poison.page:
+            self.poison.start()
+        else:
+            self.start()
 
     def start(self) -> bool:
         """Train with the form's settings; False (after one message) when they are refused."""
@@ -213,15 +206,23 @@ class TrainWorkspace(TabWorkspace):
         self.train_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.form.setEnabled(not running)
+        self.poison.update_enabled()
 
     def current_artifacts(self):
         return None
+
+    def export_own_files(self) -> bool:
+        """File > Export on the Poison page writes the sweep's files."""
+        if self.sections.currentWidget() is not self.poison.page:
+            return False
+        self.poison.ask_export()
+        return True
 
     # ------------------------------------------------------------------ sessions
     def session_data(self) -> dict:
         """The plotted runs (their names and epoch records), so a session reopens the plot."""
         return {"runs": [{"name": r.name, "attack": r.attack, "history": r.history}
-                         for r in self.plot.runs if r.history]}
+                         for r in self.plot.runs if r.history], "poison": self.poison.session_data()}
 
     def restore_session_data(self, data: dict) -> None:
         self.plot.clear()
@@ -229,3 +230,5 @@ class TrainWorkspace(TabWorkspace):
             if isinstance(run, dict) and isinstance(run.get("history"), list):
                 index = self.plot.add_run(str(run.get("name", "run")), str(run.get("attack", "")))
                 self.plot.set_history(index, run["history"])
+        if isinstance(data.get("poison"), dict):
+            self.poison.restore_session_data(data["poison"])

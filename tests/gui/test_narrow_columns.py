@@ -1,0 +1,100 @@
+"""Per-model columns in a small window (issue 16): every fixed text of a column (headers,
+buttons, captions) elides or shortens, the whole text in its tooltip, so three model
+columns fit a 1000 px window and four fit 1280 px, and with two or three models no tab
+makes the window's minimum size exceed 1000 x 700. Real window offscreen, real bundled
+MNIST / Fashion-MNIST models, real runs of a few steps."""
+
+import glob
+
+import pytest
+
+from visualizer.gui.qt import QtWidgets
+from window_support import add_model, choose, open_image, run_and_wait, set_field
+
+MODELS = ("mnist-standard", "mnist-robust-l2", "fashion-standard", "fashion-robust")
+
+
+@pytest.fixture
+def window_with(qtbot, settings):
+    made = []
+
+    def make(width, height, models):
+        from visualizer.gui.main_window import MainWindow
+
+        w = MainWindow(settings=settings, load_defaults=False)
+        qtbot.addWidget(w)
+        w.resize(width, height)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        open_image(qtbot, w, sorted(glob.glob("resources/samples/mnist/*.png"))[0])
+        for spec in models:
+            add_model(qtbot, w, spec)
+        return w
+
+    yield make
+    for w in made:
+        w.pool.shutdown()
+
+
+def run_every_tab(qtbot, w, count):
+    """A 2-step PGD, a 3 x 3 x 3 grid sweep and a vanilla saliency on every model: the columns
+    then hold their longest texts (headlines, threat models, captions, sliders)."""
+    choose(w.form, "pgd-linf")
+    set_field(w.form, "steps", "2")
+    run_and_wait(qtbot, w, all_models=True, count=count)
+    choose(w.form, "spatial-grid")
+    set_field(w.form, "rotations", "3")
+    set_field(w.form, "translations", "3")
+    run_and_wait(qtbot, w, all_models=True, count=count)
+    choose(w.form, "saliency")
+    w.form.method.setCurrentIndex(w.form.method.findData("vanilla"))
+    run_and_wait(qtbot, w, all_models=True)
+
+
+def widest_children(page):
+    found = [(c.minimumSizeHint().width(), type(c).__name__, c.text() if hasattr(c, "text") else "")
+             for c in page.findChildren(QtWidgets.QWidget) if c.isVisibleTo(page)]
+    return sorted(found, key=lambda f: -f[0])[:5]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_no_tab_makes_the_window_wider_than_1000_px(qtbot, window_with, n):
+    w = window_with(1000, 700, MODELS[:n])
+    run_every_tab(qtbot, w, n)
+    for i in range(w.tabs.count()):
+        w.tabs.setCurrentIndex(i)
+        w.resize(1000, 700)
+        qtbot.wait(30)
+        hint = w.minimumSizeHint()
+        where = f"{w.tabs.tabText(i)}: {widest_children(w.tabs.currentWidget())}"
+        assert hint.width() <= 1000 and hint.height() <= 700, where
+        assert w.width() <= 1000 and w.height() <= 700, where
+
+
+def test_four_attack_columns_fit_1280_px(qtbot, window_with):
+    w = window_with(1280, 720, MODELS)
+    choose(w.form, "pgd-linf")
+    set_field(w.form, "steps", "2")
+    run_and_wait(qtbot, w, all_models=True, count=4)
+    qtbot.wait(30)
+    assert w.minimumSizeHint().width() <= 1280, widest_children(w.tabs.currentWidget())
+    assert w.width() <= 1280
+
+
+def test_a_narrow_attack_column_elides_its_plot_header_keeping_the_whole_title_as_tooltip(qtbot):
+    from visualizer.gui.panels.attack_parts import PLOT_TITLE
+    from visualizer.gui.panels.attack_view import AttackView
+
+    view = AttackView()
+    qtbot.addWidget(view)
+    view.resize(200, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    toggle = view.plot_section.toggle
+    assert view.minimumSizeHint().width() <= 200
+    assert toggle.width() <= 200 and toggle.text().endswith("\u2026") and toggle.text() != PLOT_TITLE
+    assert PLOT_TITLE in toggle.toolTip() and "Show or hide" in toggle.toolTip()
+    view.resize(900, 600)
+    qtbot.waitUntil(lambda: toggle.text() == PLOT_TITLE)        # room again: the whole title
+    assert toggle.toolTip() == "Show or hide the plot (the images get its room)"

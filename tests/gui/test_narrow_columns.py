@@ -98,3 +98,32 @@ def test_a_narrow_attack_column_elides_its_plot_header_keeping_the_whole_title_a
     view.resize(900, 600)
     qtbot.waitUntil(lambda: toggle.text() == PLOT_TITLE)        # room again: the whole title
     assert toggle.toolTip() == "Show or hide the plot (the images get its room)"
+
+
+def test_live_progress_redraws_half_the_column_per_event_and_catches_up(qtbot):
+    """GUI stall (issue 16): a progress event redrew the images, plot and top-5 at once
+    (15-25 ms of the GUI thread); now it draws the images or the plot and top-5 in turns,
+    and the half left out follows when no event comes after it."""
+    import numpy as np
+
+    from visualizer.gui.panels.attack_view import AttackView
+
+    view = AttackView()
+    qtbot.addWidget(view)
+    view.resize(700, 700)
+    view.show()
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 32, 32)).astype(np.float32)
+    top5 = lambda c: [{"class": c, "label": f"class {c}", "prob": 0.5}]  # noqa: E731
+    view.show_clean(clean, top5(0), params={"norm": "linf", "eps": 8 / 255})
+    adv = [np.clip(clean + 0.01 * (i + 1), 0, 1) for i in range(3)]
+    view.show_progress(0, 10, 0.1, 0.9, None, top5(1), adv[0][None])        # the first: everything
+    assert view.history.point_count() == 1 and view.bars_after.entries()[0]["class"] == 1
+    assert np.allclose(view.adversarial.image.image, np.moveaxis(adv[0], 0, -1))
+    view.show_progress(1, 10, 0.2, 0.8, None, top5(2), adv[1][None])        # the images' turn
+    assert np.allclose(view.adversarial.image.image, np.moveaxis(adv[1], 0, -1))
+    assert view.history.point_count() == 1 and view.bars_after.entries()[0]["class"] == 1
+    view.show_progress(2, 10, 0.3, 0.7, None, top5(3), adv[2][None])        # the plot's turn
+    assert view.history.point_count() == 3 and view.bars_after.entries()[0]["class"] == 3
+    assert np.allclose(view.adversarial.image.image, np.moveaxis(adv[1], 0, -1))
+    qtbot.waitUntil(lambda: np.allclose(view.adversarial.image.image, np.moveaxis(adv[2], 0, -1)), timeout=2000)

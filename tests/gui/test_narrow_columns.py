@@ -15,26 +15,15 @@ MODELS = ("mnist-standard", "mnist-robust-l2", "fashion-standard", "fashion-robu
 
 
 @pytest.fixture
-def window_with(qtbot, settings):
-    made = []
-
+def window_with(qtbot, make_window):
     def make(width, height, models):
-        from visualizer.gui.main_window import MainWindow
-
-        w = MainWindow(settings=settings, load_defaults=False)
-        qtbot.addWidget(w)
-        w.resize(width, height)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
+        w = make_window(width, height)
         open_image(qtbot, w, sorted(glob.glob("resources/samples/mnist/*.png"))[0])
         for spec in models:
             add_model(qtbot, w, spec)
         return w
 
-    yield make
-    for w in made:
-        w.pool.shutdown()
+    return make
 
 
 def run_every_tab(qtbot, w, count):

@@ -116,3 +116,23 @@ def test_live_progress_redraws_half_the_column_per_event_and_catches_up(qtbot):
     assert view.history.point_count() == 3 and view.bars_after.entries()[0]["class"] == 3
     assert np.allclose(view.adversarial.image.image, np.moveaxis(adv[1], 0, -1))
     qtbot.waitUntil(lambda: np.allclose(view.adversarial.image.image, np.moveaxis(adv[2], 0, -1)), timeout=2000)
+
+
+def test_the_sweep_slice_label_is_whole_when_there_is_room_and_elided_when_not(qtbot):
+    from visualizer.gui.panels.sweep_view import SweepView
+
+    view = SweepView()
+    qtbot.addWidget(view)
+    view.resize(180, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    text = "ty = \u22123 px  (1 of 3)  \u00b7 worst"
+    view.slice_label.show()
+    view.slice_slider.show()
+    view.slice_label.setText(text)                       # set while narrow: elided
+    qtbot.wait(20)
+    assert view.minimumSizeHint().width() <= 180
+    assert text in view.slice_label.toolTip()
+    view.resize(500, 600)                                # room again: the whole text, not the elided one
+    qtbot.waitUntil(lambda: view.slice_label.width() >= view.slice_label.fontMetrics().horizontalAdvance(text))
+    assert view.slice_slider.width() >= 48

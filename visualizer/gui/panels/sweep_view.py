@@ -118,7 +118,7 @@ class SweepView(SweepPointer, ModelResultView):
         # Elided in a narrow column (the whole text in its tooltip), so it neither sets the
         # column's minimum width nor squeezes the slider to nothing.
         self.slice_label = ElidingLabel(hint="The ty (vertical shift) slice of the grid shown; "
-                                        "the slider moves every column's")
+                                        "the slider moves every column's", asks_whole=True)
         self.slice_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
         self.slice_slider.setMinimumWidth(48)
         self.slice_slider.setPageStep(1)
@@ -131,8 +131,8 @@ class SweepView(SweepPointer, ModelResultView):
         self.axis_combo.currentIndexChanged.connect(self._show_samples)
         controls = QtWidgets.QHBoxLayout()
         controls.setContentsMargins(4, 0, 4, 0)
-        controls.addWidget(self.slice_label, 1)
-        controls.addWidget(self.slice_slider, 2)
+        controls.addWidget(self.slice_label)
+        controls.addWidget(self.slice_slider, 1)
         controls.addWidget(self.axis_combo)
         controls.addStretch(0)
 

@@ -41,6 +41,14 @@ def run_every_tab(qtbot, w, count):
     run_and_wait(qtbot, w, all_models=True)
 
 
+def shown(qtbot, widget, width, height):
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 def widest_children(page):
     found = [(c.minimumSizeHint().width(), type(c).__name__, c.text() if hasattr(c, "text") else "")
              for c in page.findChildren(QtWidgets.QWidget) if c.isVisibleTo(page)]
@@ -75,11 +83,7 @@ def test_a_narrow_attack_column_elides_its_plot_header_keeping_the_whole_title_a
     from visualizer.gui.panels.attack_parts import PLOT_TITLE
     from visualizer.gui.panels.attack_view import AttackView
 
-    view = AttackView()
-    qtbot.addWidget(view)
-    view.resize(200, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, AttackView(), 200, 600)
     toggle = view.plot_section.toggle
     assert view.minimumSizeHint().width() <= 200
     assert toggle.width() <= 200 and toggle.text().endswith("\u2026") and toggle.text() != PLOT_TITLE
@@ -97,10 +101,7 @@ def test_live_progress_redraws_half_the_column_per_event_and_catches_up(qtbot):
 
     from visualizer.gui.panels.attack_view import AttackView
 
-    view = AttackView()
-    qtbot.addWidget(view)
-    view.resize(700, 700)
-    view.show()
+    view = shown(qtbot, AttackView(), 700, 700)
     rng = np.random.default_rng(0)
     clean = rng.random((3, 32, 32)).astype(np.float32)
     top5 = lambda c: [{"class": c, "label": f"class {c}", "prob": 0.5}]  # noqa: E731
@@ -121,11 +122,7 @@ def test_live_progress_redraws_half_the_column_per_event_and_catches_up(qtbot):
 def test_the_sweep_slice_label_is_whole_when_there_is_room_and_elided_when_not(qtbot):
     from visualizer.gui.panels.sweep_view import SweepView
 
-    view = SweepView()
-    qtbot.addWidget(view)
-    view.resize(180, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, SweepView(), 180, 600)
     text = "ty = \u22123 px  (1 of 3)  \u00b7 worst"
     view.slice_label.show()
     view.slice_slider.show()

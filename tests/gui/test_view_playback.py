@@ -6,7 +6,8 @@ import numpy as np
 
 from visualizer.gui.panels.attack_view import AttackView
 from visualizer.gui.view_export import snapshot_now
-from visualizer.gui.view_playback import render_in_child, render_snapshot, snapshot_from_bytes, snapshot_to_bytes
+from visualizer.gui.view_playback import (render_in_child, render_snapshot, render_view, snapshot_from_bytes,
+                                         snapshot_to_bytes)
 
 
 def a_view(qtbot):
@@ -29,6 +30,7 @@ def test_the_child_writes_the_svg_this_process_would(qtbot):
     assert again == here                              # the recording survives the trip as bytes
     child = render_in_child(snap, "svg", 300)
     assert child == here
+    assert snap.picture_dpi == 96 and render_view(snap, "svg") == here     # what the export calls
     assert b"<image" in child                         # the images travelled too
 
 

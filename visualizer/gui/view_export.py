@@ -48,7 +48,8 @@ def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -
 
 def _empty_snapshot(widget: QtWidgets.QWidget) -> ViewSnapshot:
     return ViewSnapshot(widget.width(), widget.height(), widget.palette().color(QtGui.QPalette.ColorRole.Window),
-                        widget.windowTitle() or "Adversarial Visualizer view")
+                        widget.windowTitle() or "Adversarial Visualizer view",
+                        picture_dpi=QtGui.QPicture().logicalDpiX())
 
 
 def snapshot_now(widget: QtWidgets.QWidget) -> ViewSnapshot:

@@ -27,6 +27,7 @@ SCREEN_DPI = 96.0
 BAND_ROWS = 192           # device pixels painted per call when rasterising
 CHILD_TIMEOUT_S = 300
 VECTOR = ("svg", "pdf")
+CHILD_DPI = 96
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ViewSnapshot:
     background: QtGui.QColor
     title: str
     pieces: list[tuple[QtCore.QRect, QtGui.QPicture]] = field(default_factory=list)
+    picture_dpi: int = 96      # the recordings' resolution (fonts are sized by it)
 
 
 def _play(painter: QtGui.QPainter, snap: ViewSnapshot, within: QtCore.QRectF | None = None) -> None:
@@ -121,7 +123,9 @@ def snapshot_from_bytes(data: bytes) -> ViewSnapshot:
 def render_view(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
     """The file's bytes: SVG and PDF played in a child process (see the module docstring),
     PNG here in short bands; here too if the child fails."""
-    if fmt in VECTOR and not getattr(sys, "frozen", False):
+    # The child (offscreen, 96 dpi) plays recordings made at 96 dpi exactly as this process
+    # would (test); recordings at another resolution (a high-DPI screen) are played here.
+    if fmt in VECTOR and not getattr(sys, "frozen", False) and snap.picture_dpi == CHILD_DPI:
         try:
             return render_in_child(snap, fmt, dpi)
         except (OSError, subprocess.SubprocessError, RuntimeError):

@@ -61,6 +61,27 @@ def window(qtbot, settings):
 
 
 @pytest.fixture
+def make_window(qtbot, settings):
+    """Windows of a given size, shown (``make_window(width, height)``), shut down after the test."""
+    made = []
+
+    def make(width, height):
+        from visualizer.gui.main_window import MainWindow
+
+        w = MainWindow(settings=settings, load_defaults=False)
+        qtbot.addWidget(w)
+        w.resize(width, height)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.pool.shutdown()
+
+
+@pytest.fixture
 def digits_window(qtbot, window):
     """The window with a digit scan and both bundled digit models loaded, the first selected."""
     open_image(qtbot, window, digit_sample())

@@ -307,6 +307,8 @@ def test_attack_progress_updates_existing_items_only(qtbot, attack):
 
     for ev in attack.progress:
         view.show_progress(**ev)
+    # Each event draws half the column in turns; the other half of the last one follows soon.
+    qtbot.waitUntil(lambda: view.history.point_count() == len(attack.progress), timeout=2000)
     QtWidgets.QApplication.processEvents()
 
     assert view.history.point_count() == len(attack.progress)

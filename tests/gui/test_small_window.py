@@ -15,26 +15,6 @@ KINDS = {"fgsm": None, "pgd-linf": None, "pgd-l2": None, "spatial-grid": None, "
          "saliency": "smoothgrad"}
 
 
-@pytest.fixture
-def make_window(qtbot, settings):
-    made = []
-
-    def make(width, height):
-        from visualizer.gui.main_window import MainWindow
-
-        w = MainWindow(settings=settings, load_defaults=False)
-        qtbot.addWidget(w)
-        w.resize(width, height)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.pool.shutdown()
-
-
 def in_view(widget, scroll):
     """The widget lies inside the scroll area's visible part."""
     top_left = widget.mapTo(scroll.viewport(), QtCore.QPoint(0, 0))

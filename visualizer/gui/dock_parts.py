@@ -15,10 +15,19 @@ class ElidingLabel(QElidingLabel):
     """One line, elided to the width it gets; the whole text in the tooltip, under ``hint``
     (what the label says) when one is given."""
 
-    def __init__(self, text: str = "", hint: str = "", parent: QtWidgets.QWidget | None = None):
+    def __init__(self, text: str = "", hint: str = "", parent: QtWidgets.QWidget | None = None,
+                 asks_whole: bool = False):
         self._hint = hint
+        self._asks_whole = asks_whole
         super().__init__(text, parent)
         self.setToolTip(self._tip(text))
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt name)
+        hint = super().sizeHint()
+        if not self._asks_whole:
+            return hint
+        # superqt's hint is the elided text's: once elided in a narrow layout, it stayed so.
+        return QtCore.QSize(self.fontMetrics().horizontalAdvance(self.text()) + 8, hint.height())
 
     def _tip(self, text: str) -> str:
         return f"{self._hint}\n{text}" if self._hint and text else (self._hint or text)
@@ -26,6 +35,8 @@ class ElidingLabel(QElidingLabel):
     def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
         super().setText(text)
         self.setToolTip(self._tip(text))
+        if self._asks_whole:
+            self.updateGeometry()       # the layout asked before the whole text was stored
 
 
 class Foldable(QCollapsible):

@@ -136,7 +136,7 @@ class Exporter(QtCore.QObject):
     @staticmethod
     def _run_job(choice, art: Artifacts, formats: tuple[str, ...], view: "_Handover | None", token):
         from visualizer.core.export import ExportStep, iter_write_run
-        from visualizer.gui.view_export import render_snapshot
+        from visualizer.gui.view_playback import render_view
 
         snapshot = None
         if view is not None:         # the GUI thread records the view meanwhile, in slices
@@ -145,8 +145,9 @@ class Exporter(QtCore.QObject):
                 if token.cancelled:
                     raise ExportCancelled(f"Export to {choice.folder} cancelled: nothing was written there.")
             snapshot = view.snapshot
-        # The recorded view is rasterised here, in the worker, when its file's turn comes.
-        views = {f"view.{fmt}": (lambda f=fmt: render_snapshot(snapshot, f, choice.dpi))
+        # The recorded view is played into its files when their turn comes: the PNG here, in
+        # the worker; SVG and PDF in a child process (view_playback.py: no GIL shared).
+        views = {f"view.{fmt}": (lambda f=fmt: render_view(snapshot, f, choice.dpi))
                  for fmt in (formats if snapshot is not None else ())}
         return (yield from iter_write_run(choice.folder, art, overwrite=choice.overwrite, dpi=choice.dpi,
                                           figure=choice.figure, formats=formats, raw=choice.raw, extra=views,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from superqt import QElidingLabel
 
+from visualizer.gui.panels.eliding_button import ElidingToolButton
 from visualizer.gui.panels.history_plot import HistoryPlot
 from visualizer.gui.panels.perturbation_block import BAR_W
 from visualizer.gui.panels.top5_bars import Top5Bars
@@ -125,19 +126,22 @@ class PlotSection(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.toggle = QtWidgets.QToolButton()
-        self.toggle.setText(PLOT_TITLE)
+        # Elides in a narrow column (the whole title in its tooltip): unelided it set the
+        # column's minimum width, and three columns did not fit a 1000 px window.
+        self.toggle = ElidingToolButton(PLOT_TITLE)
         self.toggle.setCheckable(True)
         self.toggle.setChecked(True)
         self.toggle.setAutoRaise(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
         self.toggle.setToolTip("Show or hide the plot (the images get its room)")
-        self.toggle.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.toggle.setStyleSheet("QToolButton { border: none; }")
+        bold = self.toggle.font()
+        bold.setBold(True)
+        self.toggle.setFont(bold)
         self.toggle.toggled.connect(self._toggled)
         self.hint = QElidingLabel()
-        self.result_button = QtWidgets.QToolButton()
-        self.result_button.setText("Show result")
+        self.result_button = ElidingToolButton("Show result")
         self.result_button.setToolTip("Back to the attack's result (its best iterate)")
         self.result_button.hide()
         self.plot = HistoryPlot()

@@ -30,7 +30,7 @@ from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.panels.perturbation_block import BAR_W, PerturbationBlock
 from visualizer.gui.panels.readouts import PIXEL_HINT, HoverTracker, pixel_readout
 from visualizer.gui.panels.theme import PlotColours
-from visualizer.gui.qt import QtWidgets, Qt, Signal, pg
+from visualizer.gui.qt import QtCore, QtWidgets, Qt, Signal, pg
 
 __all__ = ["AttackView"]
 
@@ -59,6 +59,13 @@ class AttackView(ModelResultView):
         self._iterates = None                                # KeptIterates of the result, or None
         self._class_names: list[str] | None = None
         self._aspect = 1.0
+        self._live_turn = 0                                   # progress events shown (see show_progress)
+        self._live = None                                     # the last progress event's data
+        self._pending: dict = {}                              # what of it is not drawn yet
+        self._catch_up = QtCore.QTimer(self)
+        self._catch_up.setSingleShot(True)
+        self._catch_up.setInterval(120)                       # progress comes every 50 ms while it runs
+        self._catch_up.timeout.connect(self._draw_pending)
 
         self.threat_label = ElidingLabel(hint="The threat model of the run shown: attack, norm, budget \u03b5")
         self.headline_label = QtWidgets.QLabel()
@@ -130,6 +137,7 @@ class AttackView(ModelResultView):
         self._reference = reference if reference is not None else (top5[0]["class"] if top5 else None)
         self._target = target
         self._forget_result()
+        self._stop_live()
         self.original.set_caption(self._top1_text(top5))
         self.adversarial.clear()
         self.perturbation.clear()
@@ -151,14 +159,50 @@ class AttackView(ModelResultView):
         """One live iterate. ``step`` is the x position (iterate over all restarts, i.e.
         ``AttackStep.done - 1``; 0 is the starting point), ``total`` the iterates the whole
         attack will evaluate (so the last is ``total - 1``, where the x axis ends)."""
-        self.history.append(step, loss, ref_prob, target_prob, total)
-        self.bars_after.set_entries(top5, self._reference, self._target)
-        self.bars_after.set_title(f"Top-5 at iterate {step}/{total - 1}")
-        if adversarial is not None and self._clean is not None:
-            adv = np.asarray(adversarial, dtype=np.float32)
-            self._show_adversarial(adv[0] if adv.ndim == 4 else adv, top5)
+        # Half the column per event, in turns: the images, then the plot and top-5 (each at
+        # 10 per second). Redrawing all of it at once took the GUI thread 15-25 ms per event,
+        # plus its waits for the worker's GIL at each of its many calls into Python. The half
+        # left out is drawn if no event follows soon (the last one, or a pause).
+        self._live_turn += 1
+        first = self._live_turn == 1 or step >= total - 1        # the first and last iterates: all
+        can_show = adversarial is not None and self._clean is not None
+        images = can_show and (first or self._live_turn % 2 == 0)
+        plot = first or not images
+        self.history.append(step, loss, ref_prob, target_prob, total, redraw=plot)
+        self._live = (step, total, top5, adversarial)
+        self._pending = {"plot": not plot, "images": can_show and not images}
+        if images:
+            self._draw_live_images()
+        if plot:
+            self._draw_live_plot()
+        self._catch_up.start()
         self.status_label.setText(f"Running: iterate {step} of {total - 1} \u00b7 loss {loss:.3g} \u00b7 "
                                   f"P(reference) {prob_text(ref_prob)}")
+
+    def _draw_live_images(self) -> None:
+        _step, _total, top5, adversarial = self._live
+        adv = np.asarray(adversarial, dtype=np.float32)
+        self._show_adversarial(adv[0] if adv.ndim == 4 else adv, top5)
+
+    def _draw_live_plot(self) -> None:
+        step, total, top5, _adversarial = self._live
+        self.history.redraw_curves()
+        self.bars_after.set_entries(top5, self._reference, self._target)
+        self.bars_after.set_title(f"Top-5 at iterate {step}/{total - 1}")
+
+    def _draw_pending(self) -> None:
+        """The half of the last progress event's drawing left for later (see show_progress)."""
+        pending, self._pending = self._pending, {}
+        if self._live is None:
+            return
+        if pending.get("plot"):
+            self._draw_live_plot()
+        if pending.get("images") and self._clean is not None:
+            self._draw_live_images()
+
+    def _stop_live(self) -> None:
+        self._catch_up.stop()
+        self._live, self._pending, self._live_turn = None, {}, 0
 
     def show_result(self, record: dict, clean: np.ndarray, adversarial: np.ndarray) -> None:
         """Final state from an attack record and the C x H x W images it was computed on."""
@@ -168,6 +212,7 @@ class AttackView(ModelResultView):
             clean, adversarial = clean[None], adversarial[None]
         if clean.shape != adversarial.shape:
             raise ValueError(f"clean {clean.shape} and adversarial {adversarial.shape} differ in shape")
+        self._stop_live()
         self._set_clean(clean)
         self._record = record
         self._final_adv = adversarial
@@ -250,6 +295,7 @@ class AttackView(ModelResultView):
 
     def clear(self) -> None:
         self._clean = None
+        self._stop_live()
         self._shown_adv = None
         self._forget_result()
         for panel, title in ((self.original, "Original"), (self.adversarial, "Adversarial")):
@@ -343,8 +389,7 @@ class AttackView(ModelResultView):
         # A result keeps its (shared) scale; a live iterate uses its own (±eps for L-inf).
         scale = self._scale or perturbation_scale(delta, self._params)
         shared = self._scale is not None and self._shared
-        if self.perturbation_images.draw(delta, scale, self._clean.shape[0], shared) and self._theme_ready:
-            self.apply_theme()              # the bar's unit is new text: give it the palette's colour
+        self.perturbation_images.draw(delta, scale, self._clean.shape[0], shared)
 
     @staticmethod
     def _top1_text(top5: list[dict] | None) -> str:

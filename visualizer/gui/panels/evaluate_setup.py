@@ -95,12 +95,14 @@ class EvaluateSetup(QtWidgets.QWidget):
         data_row.addWidget(self.data_edit, 1)
         data_row.addWidget(self.browse_folder)
         data_row.addWidget(self.browse_file)
-        numbers = QtWidgets.QHBoxLayout()
-        for label, widget in (("Split", self.split), ("First", self.limit), ("Batch", self.batch_size),
-                              ("Seed", self.seed)):
-            numbers.addWidget(QtWidgets.QLabel(label))
-            numbers.addWidget(widget)
-        numbers.addStretch(1)
+        # Two short rows, not one: in one row the four fields made the tab 745 px wide at
+        # least, and the window (whose every tab counts) wider than 1000 px.
+        numbers = QtWidgets.QGridLayout()
+        for i, (label, widget) in enumerate((("Split", self.split), ("First", self.limit),
+                                             ("Batch", self.batch_size), ("Seed", self.seed))):
+            numbers.addWidget(QtWidgets.QLabel(label), i // 2, 2 * (i % 2))
+            numbers.addWidget(widget, i // 2, 2 * (i % 2) + 1)
+        numbers.setColumnStretch(4, 1)
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Data", data_row)

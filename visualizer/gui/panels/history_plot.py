@@ -118,7 +118,9 @@ class HistoryPlot(pg.PlotWidget):
         if total:
             self._fit_x(total)
 
-    def append(self, step: int, loss: float, ref_prob: float, target_prob: float | None, total: int = 0) -> None:
+    def append(self, step: int, loss: float, ref_prob: float, target_prob: float | None, total: int = 0,
+               redraw: bool = True) -> None:
+        """One more point; ``redraw`` False only records it (drawn with the next redraw)."""
         if total and total != self._total:
             self._total = int(total)
             self._set_markers(self._total <= MARKERS_UP_TO)
@@ -132,13 +134,18 @@ class HistoryPlot(pg.PlotWidget):
         self._x[i], self._loss[i], self._ref[i] = step, loss, ref_prob
         self._tgt[i] = np.nan if target_prob is None else target_prob
         self._n += 1
+        if target_prob is not None and not self._has_target:
+            self._has_target = True
+            self._update_right_label()
+        if redraw:
+            self.redraw_curves()
+
+    def redraw_curves(self) -> None:
+        """Draw every point recorded so far."""
         n = self._n
         self.loss_curve.setData(self._x[:n], self._loss[:n])
         self.ref_curve.setData(self._x[:n], self._ref[:n])
-        if target_prob is not None:
-            if not self._has_target:
-                self._has_target = True
-                self._update_right_label()
+        if self._has_target:
             self.target_curve.setData(self._x[:n], self._tgt[:n])
 
     def set_history(self, loss, ref_prob, target_prob=None) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, pg
 
-__all__ = ["FlexLabel", "ImageGridWidget", "ImagePanel", "ImageViewBox", "channel_mean", "link_views", "to_display"]
+__all__ = ["abbreviate", "FlexLabel", "ImageGridWidget", "ImagePanel", "ImageViewBox", "channel_mean", "link_views", "to_display"]
 
 
 def to_display(image: np.ndarray) -> np.ndarray:
@@ -38,12 +38,24 @@ def link_views(views: list[pg.ViewBox]) -> None:
         view.setYLink(views[0])
 
 
+# Shorter words for panel titles that do not fit (three model columns in a 1000 px window);
+# the whole title stays in the tooltip.
+ABBREVIATIONS = (("Original", "Orig."), ("Adversarial", "Adv."), ("Perturbation", "\u03b4"),
+                 (" at iterate ", " @"), (" transform", ""))
+
+
+def abbreviate(text: str) -> str:
+    for word, short in ABBREVIATIONS:
+        text = text.replace(word, short)
+    return text
+
+
 class FlexLabel(pg.LabelItem):
     """A one-line plain-text label that does not widen its layout column: image columns stay
     equally wide, and text that does not fit is elided to the column (full text as tooltip)."""
 
     def __init__(self, text: str = " ", **args):
-        self._full = text
+        self._full: str | None = None       # set by the base class's setText
         self._hint = ""
         self._shown_width = -1.0
         super().__init__(text, **args)
@@ -54,6 +66,10 @@ class FlexLabel(pg.LabelItem):
         self._render(force=True)
 
     def setText(self, text, **args):
+        if not args and str(text) == self._full:
+            # Unchanged (a running attack sets its titles 20 times a second): setting it again
+            # re-laid out the scene and repainted the panel.
+            return
         self._full = str(text)
         self._render(force=True, **args)
 
@@ -68,7 +84,9 @@ class FlexLabel(pg.LabelItem):
         shown = self._full
         if width > 16:
             fm = QtGui.QFontMetricsF(self.item.font())
-            shown = fm.elidedText(self._full, QtCore.Qt.TextElideMode.ElideRight, width - 6)
+            if fm.horizontalAdvance(shown) > width - 6:
+                shown = abbreviate(shown)      # "Adv." reads better than "Adve…" in a narrow column
+            shown = fm.elidedText(shown, QtCore.Qt.TextElideMode.ElideRight, width - 6)
         self.setToolTip(self._hint or (self._full if shown != self._full else ""))
         super().setText(html.escape(shown) if shown.strip() else " ", **args)
         self.text = self._full          # what the theme passes back to setText

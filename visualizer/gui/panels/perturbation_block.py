@@ -10,6 +10,7 @@ from visualizer.core.perturbation_scale import PerturbationScale, amplification,
 from visualizer.gui.panels.attack_headline import NORM_NAMES
 from visualizer.gui.panels.colormaps import diverging_cmap
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel
+from visualizer.gui.panels.theme import plot_colours
 from visualizer.gui.qt import pg
 
 __all__ = ["BAR_W", "PerturbationBlock"]
@@ -34,21 +35,20 @@ class PerturbationBlock(ImageGridWidget):
         self.ci.addItem(self.colour_bar, row=1, col=1)
         self.colour_bar.setImageItem(self.panel.image)
 
-    def draw(self, delta: np.ndarray, scale: PerturbationScale, channels: int, shared: bool) -> bool:
+    def draw(self, delta: np.ndarray, scale: PerturbationScale, channels: int, shared: bool) -> None:
         """Show ``delta`` (H x W) on ``scale``; ``channels``: of the image (1 or 3); ``shared``:
-        the scale is the one all columns of its threat model share. True when the colour
-        bar's unit changed (new text for the theme to colour)."""
+        the scale is the one all columns of its threat model share."""
         limit = scale.limit
         self.panel.set_image(delta, levels=(-limit, limit))
         self.colour_bar.setOpacity(1.0)
-        unit_changed = False
         if self.colour_bar.levels() != (-limit, limit):
             # Levels go through the colour bar so the bar and the image can never disagree.
             self.colour_bar.setLevels((-limit, limit))
             self.colour_bar.axis.setTicks([scale_ticks(scale)])
             if scale_unit(scale) != self.colour_bar.axis.labelText:
-                self.colour_bar.axis.setLabel(scale_unit(scale))
-                unit_changed = True
+                # In the palette's text colour at once: re-theming the whole column for this
+                # new text took 10-20 ms of the GUI thread inside a progress event.
+                self.colour_bar.axis.setLabel(scale_unit(scale), color=plot_colours(self.palette()).text.name())
         self.panel.set_title(f"Perturbation {amplification(limit)}")
         what = "RGB mean" if channels == 3 else "1 channel"
         norm = NORM_NAMES.get(scale.norm, scale.norm or "")
@@ -57,7 +57,6 @@ class PerturbationBlock(ImageGridWidget):
         self.panel.caption.set_hint(
             f"adversarial \u2212 clean, {how}; colours span {scale.name} = \u00b1{limit_text(scale)}"
             + (f", the scale every {norm} column shares" if shared else "") + f", amplified {amplification(limit)}")
-        return unit_changed
 
     def reset(self) -> None:
         """No perturbation shown. (Not ``clear``: GraphicsLayoutWidget sets ``self.clear`` to

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from superqt import QElidingLabel
 
+from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
 from visualizer.core.formatting import ellipsize, signed
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
@@ -114,8 +115,12 @@ class SweepView(SweepPointer, ModelResultView):
                                         "rotation × shift appears here", also_hide=[self.colour_bar])
         self.heat.setMinimumHeight(160)
 
-        self.slice_label = QtWidgets.QLabel()
+        # Elided in a narrow column (the whole text in its tooltip), so it neither sets the
+        # column's minimum width nor squeezes the slider to nothing.
+        self.slice_label = ElidingLabel(hint="The ty (vertical shift) slice of the grid shown; "
+                                        "the slider moves every column's", asks_whole=True)
         self.slice_slider = QtWidgets.QSlider(Qt.Orientation.Horizontal)
+        self.slice_slider.setMinimumWidth(48)
         self.slice_slider.setPageStep(1)
         self.slice_slider.setTickPosition(QtWidgets.QSlider.TickPosition.TicksBelow)
         self.slice_slider.setTickInterval(1)

@@ -1,0 +1,43 @@
+"""The view export's vector files are played from the recording in a child process (no GIL
+shared with the window, issue 16): the child's SVG is the one this process would write,
+byte for byte, and its PDF a PDF of the same page. Real widgets offscreen, a real child."""
+
+import numpy as np
+
+from visualizer.gui.panels.attack_view import AttackView
+from visualizer.gui.view_export import snapshot_now
+from visualizer.gui.view_playback import (render_in_child, render_snapshot, render_view, snapshot_from_bytes,
+                                         snapshot_to_bytes)
+
+
+def a_view(qtbot):
+    view = AttackView()
+    qtbot.addWidget(view)
+    view.resize(520, 480)
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 32, 32)).astype(np.float32)
+    view.show_clean(clean, [{"class": 3, "label": "cat", "prob": 0.9}], params={"norm": "linf", "eps": 8 / 255})
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_the_child_writes_the_svg_this_process_would(qtbot):
+    snap = snapshot_now(a_view(qtbot))
+    assert len(snap.pieces) > 5
+    here = render_snapshot(snap, "svg")
+    again = render_snapshot(snapshot_from_bytes(snapshot_to_bytes(snap)), "svg")
+    assert again == here                              # the recording survives the trip as bytes
+    child = render_in_child(snap, "svg", 300)
+    assert child == here
+    assert snap.picture_dpi == 96 and render_view(snap, "svg") == here     # what the export calls
+    assert b"<image" in child                         # the images travelled too
+
+
+def test_the_childs_pdf_is_the_same_page(qtbot):
+    snap = snapshot_now(a_view(qtbot))
+    here, child = render_snapshot(snap, "pdf", 150), render_in_child(snap, "pdf", 150)
+    assert child.startswith(b"%PDF") and child.rstrip().endswith(b"%%EOF")
+    assert abs(len(child) - len(here)) < 0.02 * len(here)     # only the creation date differs
+    mediabox = lambda pdf: pdf[pdf.index(b"/MediaBox"):][:40]  # noqa: E731
+    assert mediabox(child) == mediabox(here)

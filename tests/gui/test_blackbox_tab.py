@@ -182,3 +182,20 @@ def test_bad_steal_settings_give_one_message(qtbot, mnist_window):
         assert not ws.steal.start() and message in mnist_window.last_error and not mnist_window.pool.busy()
         edit.setText(before)
     assert s.problem() is None
+
+
+def test_the_last_settings_come_back_at_the_next_launch(qtbot, mnist_window, settings):
+    from visualizer.gui.main_window import MainWindow
+
+    ws = blackbox(mnist_window)
+    set_query(ws, eps="0.2", queries=40)
+    attack_and_wait(qtbot, mnist_window, ws)
+    ws.steal.setup.queries.setText("100,300")
+    ws.steal.setup.arch.setCurrentText("no-such-arch")
+    assert not ws.steal.start()                   # refused, after its settings were remembered
+    again = MainWindow(settings=settings, load_defaults=False)
+    qtbot.addWidget(again)
+    ws2 = again.workspace("blackbox")
+    assert ws2.setup.eps.text() == "0.2" and ws2.setup.queries.value() == 40
+    assert ws2.steal.setup.queries.text() == "100,300"
+    again.pool.shutdown()

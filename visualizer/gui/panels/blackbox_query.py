@@ -22,9 +22,10 @@ from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.top5_bars import Top5Bars
 from visualizer.gui.qt import Qt, QtWidgets, Signal, pg
 
-METHOD_NAMES = {"square": "Square (Andriushchenko et al. 2020, scores)",
-                "nes": "NES (Ilyas et al. 2018, scores)",
-                "hopskipjump": "HopSkipJump (Chen et al. 2020, labels)"}
+METHOD_NAMES = {"square": "Square (scores)", "nes": "NES (scores)", "hopskipjump": "HopSkipJump (labels)"}
+METHOD_TIPS = {"square": "Square Attack (Andriushchenko et al. 2020): random square windows, kept when the margin rises",
+               "nes": "NES gradient estimation (Ilyas et al. 2018) driving PGD steps",
+               "hopskipjump": "HopSkipJump (Chen et al. 2020): walks the decision boundary from top-1 labels alone"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class QuerySetup(QtWidgets.QWidget):
         self.attack = QtWidgets.QComboBox()
         for key in QUERY_METHODS:
             self.attack.addItem(METHOD_NAMES[key], key)
+            self.attack.setItemData(self.attack.count() - 1, METHOD_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.attack.setToolTip("Square and NES need the oracle's scores; HopSkipJump works from its top-1 label")
         self.norm = QtWidgets.QComboBox()
         self.norm.addItem("L\u221e", "linf")
@@ -156,7 +158,7 @@ class QueryLive(ThemedWidget):
         plot.setLabel("bottom", "queries")
         plot.setLabel("left", "margin")
         plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, 10))
+        plot.addLegend(offset=(-10, -10))       # bottom right: the margins rise towards the top right
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
         plot.addItem(self.zero)
         self.empty_hint = EmptyPlotHint(plot, "The margin appears here, a point per query batch;\n"
@@ -165,8 +167,9 @@ class QueryLive(ThemedWidget):
         self.plot.legend.setVisible(False)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.images = ImageGridWidget()
-        self.panel = ImagePanel(self.images.ci, 0, 0, "Adversarial at the last query", caption=True)
-        self.images.setMinimumSize(160, 180)
+        self.panel = ImagePanel(self.images.ci, 0, 0, "Adversarial at the last query")
+        self.images.set_grid(1, 1, text_rows=1)
+        self.images.setMinimumSize(140, 150)
         self.top5 = Top5Bars("Oracle's top-5 at the last query")
         self.top5.setMinimumWidth(180)
         side = QtWidgets.QVBoxLayout()
@@ -222,10 +225,10 @@ class QueryLive(ThemedWidget):
 
     def show_state(self, queries: int, budget: int, image: np.ndarray | None, top5: list[dict],
                    reference: int | None, caption: str) -> None:
-        """The counter, the image (C x H x W in [0, 1]) and the oracle's top-5 at the last query."""
+        """The counter, the image (C x H x W in [0, 1]) and the top-5 under ``caption``."""
         self.counter.setText(f"Queries: {queries} / {budget}")
         if image is not None:
             self.panel.set_image(to_display(image))
             self.images.set_aspect(image.shape[-2] / image.shape[-1])
-        self.panel.set_caption(caption)
+        self.top5.set_title(caption)
         self.top5.set_entries(top5, reference=reference)

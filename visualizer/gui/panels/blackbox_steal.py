@@ -85,16 +85,11 @@ class StealSetup(QtWidgets.QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
-        numbers = QtWidgets.QHBoxLayout()
-        for label, box in (("epochs", self.epochs), ("test", self.test_limit), ("PGD on", self.attack_limit)):
-            numbers.addWidget(QtWidgets.QLabel(label))
-            numbers.addWidget(box)
-        numbers.addStretch(1)
         form = make_form([("Victim", self.victim), ("Oracle", self.oracle), ("Defence", self.defence),
-                          ("Queries", self.queries), ("Arch", self.arch)])
+                          ("Queries", self.queries), ("Arch", self.arch), ("Epochs", self.epochs),
+                          ("Test images", self.test_limit), ("PGD images", self.attack_limit)])
         form.insertRow(4, "Query data", data_row)
         form.insertRow(5, "Test data", test_row)
-        form.addRow("", numbers)
         form.addRow("Folder", folder_row)
         form.addRow(self.message)
         form.setContentsMargins(0, 0, 0, 0)

@@ -141,7 +141,7 @@ class BlackBoxWorkspace(TabWorkspace):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(left.sizeHint().width() + 16)
+        scroll.setMinimumWidth(300)
         right = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.live)
         right.addWidget(self.steal.view)
@@ -152,6 +152,7 @@ class BlackBoxWorkspace(TabWorkspace):
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        split.setSizes([380, 10_000])
         return split
 
     # -- running ----------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ class BlackBoxWorkspace(TabWorkspace):
         pts = snap.history[:snap.count]
         self.live.set_curve(snap.name, [q for q, _ in pts], [m for _, m in pts])
         self.live.show_state(snap.queries, snap.budget, snap.image, snap.top5, None,
-                             f"{snap.name}, margin {pts[-1][1]:+.3f}" if pts else snap.name)
+                             f"{snap.name}: oracle's top-5, margin {pts[-1][1]:+.3f}" if pts else snap.name)
         self.ctx.jobs.report_progress(snap.queries, snap.budget, SLOT, f"{snap.name}: {snap.queries} queries")
 
     def _finished(self, entries: list[ModelEntry], done: list) -> None:
@@ -211,9 +212,9 @@ class BlackBoxWorkspace(TabWorkspace):
             entry = entries[index]
             lines.append(outcome_text(art.record))
             self.state.set_result(entry, self.kind, art)    # redraws through _result_changed
-        if done:
-            last = entries[done[-1][0]]
-            self._show_entry(last if self.state.selected not in entries[:len(done)] else self.state.selected)
+        if done:        # the selected model's result if it was attacked, else the last one's
+            attacked = [entries[i] for i, _ in done]
+            self._show_entry(self.state.selected if self.state.selected in attacked else attacked[-1], force=True)
         self.live.outcome.setText("\n".join(lines) or "Cancelled before the first query batch.")
         self.ctx.refresh()
         self.runFinished.emit(self.kind)
@@ -236,16 +237,17 @@ class BlackBoxWorkspace(TabWorkspace):
         self.live.set_curve(record["model"]["id"], history.get("queries", []), history["loss"],
                             history.get("loss_name", "margin"))
 
-    def _show_entry(self, entry: ModelEntry | None) -> None:
-        """The counter, image and top-5 of ``entry``'s stored result (nothing while running)."""
+    def _show_entry(self, entry: ModelEntry | None, force: bool = False) -> None:
+        """The counter, image and top-5 of ``entry``'s stored result (a selection made while
+        a run is live leaves the live view alone, unless ``force``)."""
         art = self.state.result(entry, self.kind) if entry is not None else None
-        if art is None or self.running():
+        if art is None or (self.running() and not force):
             return
         record = art.record
         q = record["queries"]
         top5 = record["adversarial"]["top5_quantized"]
         self.live.show_state(q["queries"], q["per_image_budget"], art.images["adversarial"], top5,
-                             record["label"]["class"], f"{record['model']['id']}: saved 8-bit adversarial image")
+                             record["label"]["class"], f"{record['model']['id']}: top-5 of the saved 8-bit image")
         self.live.outcome.setText(outcome_text(record))
 
     # -- export and sessions ----------------------------------------------------------------------

@@ -104,6 +104,9 @@ class StealController(QtCore.QObject):
         self.summary = QtWidgets.QLabel("Choose the victim and the thief's settings, then Steal.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A wrapped label's height depends on its width, which a splitter does not ask: keep room for the numbers.
+        self.summary.setMinimumHeight(5 * self.summary.fontMetrics().lineSpacing() + 4)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.record: dict | None = None
         self.box = self._build_box()
         self.view = QtWidgets.QWidget()
@@ -111,18 +114,18 @@ class StealController(QtCore.QObject):
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.curve, 1)
         v.addWidget(self.summary)
+        raw = ctx.settings.value(SETTINGS_KEY)       # before the window listens: it is still being built
+        if isinstance(raw, str):
+            try:
+                self.setup.restore_state(json.loads(raw))
+            except (ValueError, TypeError, AttributeError):
+                pass
         self.setup.changed.connect(ctx.refresh)
         self.steal_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.export_button.clicked.connect(self.ask_export)
         for signal in (self.state.model_added, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
-        raw = ctx.settings.value(SETTINGS_KEY)
-        if isinstance(raw, str):
-            try:
-                self.setup.restore_state(json.loads(raw))
-            except (ValueError, TypeError, AttributeError):
-                pass
 
     def _build_box(self) -> QtWidgets.QGroupBox:
         box = QtWidgets.QGroupBox("Steal the model")
@@ -151,12 +154,12 @@ class StealController(QtCore.QObject):
         """Steal with the settings; False (after one message) when they are refused."""
         if self.running():
             return False
+        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))   # kept even when refused
         try:
             request = self.setup.request()
         except VisualizerError as exc:
             self.ctx.report_error("Cannot steal", str(exc))
             return False
-        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))
         self.record = None
         self.curve.clear()
         config = request.config

@@ -269,6 +269,7 @@ class StealCurve(ThemedWidget):
         accuracy.setData(x, np.asarray([p["test_accuracy"] for p in points], dtype=float))
         self.empty_hint.set_empty(not any(self.data.values()))
         self.plot.legend.setVisible(True)
+        self.plot.setYRange(0, 1.02, padding=0)      # shares: always the whole 0-1 scale
 
     def points(self, defence: str) -> list[tuple[float, float]]:
         """(queries, agreement) as plotted."""

@@ -35,10 +35,39 @@ class QueryRequest:
     defence: str | None
 
 
-class QuerySetup(QtWidgets.QWidget):
-    """Attack, norm, eps, oracle, defence, query budget and seed. ``changed`` on every edit."""
+class CheckedSetup(QtWidgets.QWidget):
+    """Settings checked on every edit: ``check`` raises VisualizerError with the one message
+    shown under them (``problem``); ``changed`` follows each edit."""
 
     changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.hide()
+        self._problem: str | None = None
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def _changed(self, *_) -> None:
+        try:
+            self.check()
+            self._problem = None
+        except VisualizerError as exc:
+            self._problem = str(exc)
+        self.message.setText(self._problem or "")
+        self.message.setVisible(bool(self._problem))
+        self.changed.emit()
+
+    def problem(self) -> str | None:
+        return self._problem
+
+
+class QuerySetup(CheckedSetup):
+    """Attack, norm, eps, oracle, defence, query budget and seed. ``changed`` on every edit."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -64,10 +93,6 @@ class QuerySetup(QtWidgets.QWidget):
         self.seed = QtWidgets.QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the attack's random draws")
-        self.message = QtWidgets.QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
         numbers = QtWidgets.QHBoxLayout()
         for widget, stretch in ((self.norm, 0), (QtWidgets.QLabel("\u03b5"), 0), (self.eps, 1)):
             numbers.addWidget(widget, stretch)
@@ -86,8 +111,10 @@ class QuerySetup(QtWidgets.QWidget):
             combo.currentIndexChanged.connect(self._changed)
         for box in (self.queries, self.seed):
             box.valueChanged.connect(self._changed)
-        self._problem: str | None = None
         self._changed()
+
+    def check(self) -> None:
+        self.request()
 
     def request(self) -> QueryRequest:
         """The checked settings. Raises VisualizerError (ParameterError) with the user's words."""
@@ -101,19 +128,6 @@ class QuerySetup(QtWidgets.QWidget):
         defence = self.defence.text().strip().lower() or None
         parse_defence(defence)
         return QueryRequest(params, oracle, None if defence in (None, "none") else defence)
-
-    def _changed(self, *_) -> None:
-        try:
-            self.request()
-            self._problem = None
-        except VisualizerError as exc:
-            self._problem = str(exc)
-        self.message.setText(self._problem or "")
-        self.message.setVisible(bool(self._problem))
-        self.changed.emit()
-
-    def problem(self) -> str | None:
-        return self._problem
 
     def state(self) -> dict:
         return {"attack": self.attack.currentData(), "norm": self.norm.currentData(), "eps": self.eps.text(),

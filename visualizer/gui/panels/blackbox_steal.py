@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.blackbox.oracle import SPEC_HELP
-from visualizer.core.errors import ParameterError, VisualizerError
+from visualizer.core.errors import ParameterError
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.stealing.queries import QUERY_FORMS
 from visualizer.core.stealing.spec import DEFENCE_FORMS
-from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.form_parts import make_form
+from visualizer.gui.panels.blackbox_query import CheckedSetup
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
-from visualizer.gui.qt import Qt, QtWidgets, Signal, pg
+from visualizer.gui.qt import Qt, QtWidgets, pg
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def _default_specs() -> tuple[str, str]:
     return (f"fashion-mnist:{fashion}" if fashion.is_dir() else "noise"), f"mnist:{mnist}"
 
 
-class StealSetup(QtWidgets.QWidget):
-    changed = Signal()
+class StealSetup(CheckedSetup):
+    """The victim, oracle, defence, query counts, query and test data, architecture, epochs,
+    how many images measure, and the runs folder. ``changed`` on every edit."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -81,10 +82,6 @@ class StealSetup(QtWidgets.QWidget):
         self.folder, folder_row = path_field("folder for the runs", "Each steal writes a new subfolder here: "
                                              "one trained model per substitute", self._browse_folder)
         self.folder.setText(str(default_runs_folder().parent / "steal-runs"))
-        self.message = QtWidgets.QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
         form = make_form([("Victim", self.victim), ("Oracle", self.oracle), ("Defence", self.defence),
                           ("Queries", self.queries), ("Arch", self.arch), ("Epochs", self.epochs),
                           ("Test images", self.test_limit), ("PGD images", self.attack_limit)])
@@ -101,7 +98,6 @@ class StealSetup(QtWidgets.QWidget):
         self.arch.setMinimumContentsLength(12)
         self.arch.currentTextChanged.connect(self._changed)
         self.victim.currentIndexChanged.connect(self._changed)
-        self._problem: str | None = None
         self._changed()
 
     # -- victims ----------------------------------------------------------------------------------
@@ -164,18 +160,8 @@ class StealSetup(QtWidgets.QWidget):
                              seed_size=min(100, queries[0]))
         return StealRequest(config, entry)
 
-    def _changed(self, *_) -> None:
-        try:
-            self.request(fresh_folder=False)
-            self._problem = None
-        except VisualizerError as exc:
-            self._problem = str(exc)
-        self.message.setText(self._problem or "")
-        self.message.setVisible(bool(self._problem))
-        self.changed.emit()
-
-    def problem(self) -> str | None:
-        return self._problem
+    def check(self) -> None:
+        self.request(fresh_folder=False)
 
     def state(self) -> dict:
         d = {name: getattr(self, name).text() for name in ("oracle", "defence", "queries", "query_data", "test_data",

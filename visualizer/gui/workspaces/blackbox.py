@@ -25,7 +25,7 @@ from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.panels.blackbox_query import QueryLive, QueryRequest, QuerySetup
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
-from visualizer.gui.workspaces.blackbox_steal import StealController
+from visualizer.gui.workspaces.blackbox_steal import StealController, restore_remembered
 
 SLOT = "blackbox"
 SETTINGS_KEY = "blackbox/query"        # the last run's settings, restored at launch
@@ -110,12 +110,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.steal = StealController(ctx)
         self._names: list[str] = []
         self.page = self._build_page()
-        raw = ctx.settings.value(SETTINGS_KEY)
-        if isinstance(raw, str):
-            try:
-                self.setup.restore_state(json.loads(raw))
-            except (ValueError, TypeError, AttributeError):
-                pass
+        restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
         self.attack_button.clicked.connect(self._attack_clicked)
         self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))

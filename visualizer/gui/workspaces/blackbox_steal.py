@@ -58,6 +58,17 @@ def steal_job(request: StealRequest):
     return job
 
 
+def restore_remembered(ctx: WorkspaceContext, key: str, setup) -> None:
+    """The settings of the last run (QSettings ``key``, JSON) back into ``setup``; called
+    before the window listens to ``setup``, while the window is still being built."""
+    raw = ctx.settings.value(key)
+    if isinstance(raw, str):
+        try:
+            setup.restore_state(json.loads(raw))
+        except (ValueError, TypeError, AttributeError):
+            pass
+
+
 def percent(rate: dict | None) -> str:
     if not rate or rate.get("success_rate") is None:
         return "n/a"
@@ -114,12 +125,7 @@ class StealController(QtCore.QObject):
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.curve, 1)
         v.addWidget(self.summary)
-        raw = ctx.settings.value(SETTINGS_KEY)       # before the window listens: it is still being built
-        if isinstance(raw, str):
-            try:
-                self.setup.restore_state(json.loads(raw))
-            except (ValueError, TypeError, AttributeError):
-                pass
+        restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
         self.steal_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))

@@ -37,6 +37,7 @@ def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
             cell = matrix["cells"][i][j]
             assert table.item(i, j).text().startswith(f"{100 * cell['success_rate']:.1f}%")
     assert table.item(0, 0).font().bold() and not table.item(0, 1).font().bold()
+    assert tab.transfer_title.isVisible() and "0.2" in tab.transfer_title.text()
     # The accuracy table keeps the plain threat only, filled in; its cell lists that threat's examples.
     assert tab.table.columnCount() == 1 and "…" not in tab.table.text_at(0, 0)
     tab.table.cellChosen.emit(1, 0)

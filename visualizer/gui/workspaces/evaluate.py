@@ -97,6 +97,9 @@ class EvaluateWorkspace(TabWorkspace):
         self.table = AccuracyTable()
         self.curves = CurvesPlot()
         self.transfer = TransferTable()          # transfer threats: rows source, columns target
+        self.transfer_title = QtWidgets.QLabel()
+        self.transfer_title.setWordWrap(True)
+        self.transfer_title.hide()
         self.warnings = QtWidgets.QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
@@ -157,6 +160,7 @@ class EvaluateWorkspace(TabWorkspace):
         stack = QtWidgets.QVBoxLayout(page)
         stack.addWidget(top)
         stack.addWidget(self.table)          # as tall as its rows (AccuracyTable fits itself)
+        stack.addWidget(self.transfer_title)
         stack.addWidget(self.transfer)
         stack.addWidget(bottom, 1)
         return page
@@ -191,6 +195,7 @@ class EvaluateWorkspace(TabWorkspace):
         self.table.setVisible(bool(plain))
         self.curves.set_layout(plain)
         self.transfer.clear_rows()
+        self.transfer_title.hide()
         self.examples.setRowCount(0)
         self.examples_title.setText("Click a cell of the table to list its examples (once the run ends).")
         self._show_warnings([])
@@ -228,8 +233,17 @@ class EvaluateWorkspace(TabWorkspace):
 
             matrices = transfer_matrices(self._threats, cells, self.table.model_ids)
             if matrices:            # several transfer attacks: the first here, all in the exported files
-                self.transfer.show_matrix(matrices[0], dict(zip(self.table.model_ids,
-                                                                display_names(self.table.model_ids))))
+                matrix = matrices[0]
+                self.transfer.show_matrix(matrix, dict(zip(self.table.model_ids, display_names(self.table.model_ids))))
+                t = self.transfer                    # as tall as its rows
+                t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount()))
+                                 + 2 * t.frameWidth() + 2)
+                more = f" (and {len(matrices) - 1} more in the exported files)" if len(matrices) > 1 else ""
+                self.transfer_title.setText(f"<b>{matrix['label']}, \u03b5 = {matrix['eps']:g}</b>{more}: attack success rate on "
+                                            "the target (column) of the examples crafted on the source (row); "
+                                            "white-box in bold, 95% interval, n = the target's clean-correct "
+                                            "examples.")
+                self.transfer_title.show()
 
     def _threat_index(self, column: int) -> int:
         """The evaluation's threat index of the table's ``column`` (transfer threats are not columns)."""

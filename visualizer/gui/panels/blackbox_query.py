@@ -23,7 +23,7 @@ from visualizer.gui.panels.top5_bars import Top5Bars
 from visualizer.gui.qt import Qt, QtWidgets, Signal, pg
 
 METHOD_NAMES = {"square": "Square (scores)", "nes": "NES (scores)", "hopskipjump": "HopSkipJump (labels)"}
-METHOD_TIPS = {"square": "Square Attack (Andriushchenko et al. 2020): random square windows, kept when the margin rises",
+METHOD_TIPS = {"square": "Square Attack (Andriushchenko et al. 2020): random squares, kept when the margin rises",
                "nes": "NES gradient estimation (Ilyas et al. 2018) driving PGD steps",
                "hopskipjump": "HopSkipJump (Chen et al. 2020): walks the decision boundary from top-1 labels alone"}
 

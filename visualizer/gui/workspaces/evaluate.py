@@ -239,8 +239,9 @@ class EvaluateWorkspace(TabWorkspace):
                 t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount()))
                                  + 2 * t.frameWidth() + 2)
                 more = f" (and {len(matrices) - 1} more in the exported files)" if len(matrices) > 1 else ""
-                self.transfer_title.setText(f"<b>{matrix['label']}, \u03b5 = {matrix['eps']:g}</b>{more}: attack success rate on "
-                                            "the target (column) of the examples crafted on the source (row); "
+                self.transfer_title.setText(f"<b>{matrix['label']}, \u03b5 = {matrix['eps']:g}</b>{more}: attack "
+                                            "success rate on the target (column) of the examples crafted on the "
+                                            "source (row); "
                                             "white-box in bold, 95% interval, n = the target's clean-correct "
                                             "examples.")
                 self.transfer_title.show()

@@ -120,8 +120,11 @@ def test_export_writes_the_files_of_the_cli(qtbot, mnist_window, tmp_path):
     assert gui["history"]["queries"] == cli["history"]["queries"]
 
 
-def test_settings_survive_a_session(qtbot, mnist_window, tmp_path):
+def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     ws = blackbox(mnist_window)
+    set_query(ws, queries=40)
+    record = attack_and_wait(qtbot, mnist_window, ws)
+    name = record["model"]["id"]
     set_query(ws, attack="nes", eps="8/255", queries=300)
     ws.steal.setup.queries.setText("100,200")
     path = tmp_path / "s.session"
@@ -133,6 +136,8 @@ def test_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     ws = blackbox(mnist_window)
     assert ws.setup.attack.currentData() == "nes" and ws.setup.eps.text() == "8/255" and ws.setup.queries.value() == 300
     assert ws.steal.setup.queries.text() == "100,200"
+    restored = mnist_window.state.result(mnist_window.state.models[0], "blackbox").record
+    assert restored["queries"] == record["queries"] and ws.live.points(name) == record["iterates"]
 
 
 @pytest.mark.skipif(not (MNIST.is_dir() and FASHION.is_dir()), reason="needs ../shared/data/{mnist,fashion-mnist}")

@@ -198,7 +198,7 @@ class StealCurve(ThemedWidget):
         plot.setLogMode(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setYRange(0, 1.02, padding=0)
-        plot.addLegend(offset=(-10, -10))
+        plot.addLegend(offset=(-10, -10))        # bottom right: the curves rise towards the top right
         self.empty_hint = EmptyPlotHint(plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
                                               "appear here as each query count is measured")
         self.empty_hint.set_empty(True)
@@ -223,6 +223,7 @@ class StealCurve(ThemedWidget):
                 self.plot.removeItem(curve)
                 self.plot.legend.removeItem(curve)
         self.lines, self.data = {}, {}
+        self.plot.getAxis("bottom").setTicks(None)
         self.empty_hint.set_empty(True)
         self.plot.legend.setVisible(False)      # an empty legend is a stray box
 
@@ -256,6 +257,12 @@ class StealCurve(ThemedWidget):
         self.empty_hint.set_empty(not any(self.data.values()))
         self.plot.legend.setVisible(True)
         self.plot.setYRange(0, 1.02, padding=0)      # shares: always the whole 0-1 scale
+        counts = [p["queries"] for points in self.data.values() for p in points]
+        if counts:                                   # log10 coordinates; room for the end markers
+            low, high = np.log10(min(counts)), np.log10(max(counts))
+            self.plot.setXRange(low - 0.08, high + 0.08, padding=0)
+            ticks = [(float(np.log10(q)), f"{q:,}") for q in sorted(set(counts))]
+            self.plot.getAxis("bottom").setTicks([ticks, []])      # the query counts asked for, no crowding
 
     def points(self, defence: str) -> list[tuple[float, float]]:
         """(queries, agreement) as plotted."""

@@ -136,7 +136,7 @@ class BlackBoxWorkspace(TabWorkspace):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(270)
         right = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.live)
         right.addWidget(self.steal.view)

@@ -94,8 +94,9 @@ class StealSetup(CheckedSetup):
         for edit in (self.oracle, self.defence, self.queries, self.query_data, self.test_data, self.folder):
             edit.setMinimumWidth(80)
             edit.textChanged.connect(self._changed)
-        self.arch.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.arch.setMinimumContentsLength(12)
+        for combo in (self.arch, self.victim):      # a long model id (a stolen copy's) must not widen the tab
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         self.arch.currentTextChanged.connect(self._changed)
         self.victim.currentIndexChanged.connect(self._changed)
         self._changed()

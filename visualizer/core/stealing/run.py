@@ -33,11 +33,14 @@ CHUNK = 500
 
 @dataclass
 class StealProgress:
-    """What runs now: ``defence``, ``stage`` (querying, training, attacking), at ``queries``."""
+    """What runs now: ``defence``, ``stage`` (querying, training, attacking), at ``queries``;
+    ``point``: the curve's point just measured (steal.json's ``runs[].points[]`` entry), with
+    stage "measured", so a window can draw the curve as it fills in."""
 
     defence: str
     stage: str
     queries: int
+    point: dict | None = None
 
 
 @torch.no_grad()
@@ -181,6 +184,7 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
                 "substitute_white_box": _rate(_fooled(substitute, substitute, x_att, y_att, params)),
                 "substitute": str(folder.relative_to(out)),
             })
+            yield StealProgress(defence, "measured", count, dict(run["points"][-1]))
             if is_cancelled(cancel):
                 cancelled = True
                 break

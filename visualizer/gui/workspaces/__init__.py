@@ -4,6 +4,7 @@
 ``TabWorkspace`` subclass (see ``base.py``) and one line here; no other tab changes."""
 
 from visualizer.gui.workspaces.attack import AttackWorkspace
+from visualizer.gui.workspaces.blackbox import BlackBoxWorkspace
 from visualizer.gui.workspaces.evaluate import EvaluateWorkspace
 from visualizer.gui.workspaces.saliency import SaliencyWorkspace
 from visualizer.gui.workspaces.sweep import SweepWorkspace
@@ -15,6 +16,7 @@ TABS = (
     SaliencyWorkspace,
     EvaluateWorkspace,
     TrainWorkspace,
+    BlackBoxWorkspace,
 )
 
 __all__ = ["TABS"]

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from visualizer.core.errors import VisualizerError
 from visualizer.core.evaluation import AttackProgress, BatchesFinished, Evaluation
+from visualizer.core.evaluation.presentation import display_names
 from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.evaluate_results import AccuracyTable, CurvesPlot, ExamplesTable
 from visualizer.gui.panels.evaluate_setup import EvaluateSetup
+from visualizer.gui.panels.transfer_table import TransferTable
 from visualizer.gui.params_form import WARNING_STYLE
 from visualizer.gui.qt import Qt, QtWidgets, Signal
 from visualizer.gui.worker import call_in_worker
@@ -95,6 +97,10 @@ class EvaluateWorkspace(TabWorkspace):
         self.status_label.setWordWrap(True)
         self.table = AccuracyTable()
         self.curves = CurvesPlot()
+        self.transfer = TransferTable()          # transfer threats: rows source, columns target
+        self.transfer_title = QtWidgets.QLabel()
+        self.transfer_title.setWordWrap(True)
+        self.transfer_title.hide()
         self.warnings = QtWidgets.QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
@@ -110,11 +116,12 @@ class EvaluateWorkspace(TabWorkspace):
         self._cell: tuple[int, int] | None = None
         self._rows: dict | None = None
         self._shown_done = -1
+        self._threats: list[dict] = []            # the run's threats, transfer ones one per source
 
         self.setup.changed.connect(ctx.refresh)
         self.evaluate_button.clicked.connect(self._evaluate_clicked)
         self.export_button.clicked.connect(self.ask_export)
-        self.table.cellChosen.connect(self.show_cell)
+        self.table.cellChosen.connect(lambda m, c: self.show_cell(m, self._threat_index(c)))
         self.examples.exampleChosen.connect(self.open_example)
         for signal in (self.state.model_added, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
@@ -154,6 +161,8 @@ class EvaluateWorkspace(TabWorkspace):
         stack = QtWidgets.QVBoxLayout(page)
         stack.addWidget(top)
         stack.addWidget(self.table)          # as tall as its rows (AccuracyTable fits itself)
+        stack.addWidget(self.transfer_title)
+        stack.addWidget(self.transfer)
         stack.addWidget(bottom, 1)
         return page
 
@@ -179,8 +188,15 @@ class EvaluateWorkspace(TabWorkspace):
         models = [e.model for e in self._entries]
         ids = [m.info.model_id for m in models]
         self.evaluation, self.data, self._cell, self._rows, self._shown_done = None, None, None, None, -1
-        self.table.set_layout(ids, setup.threats, models[0].info.preprocessing.input_size)
-        self.curves.set_layout(setup.threats)
+        from visualizer.core.evaluation.transfer import expand_transfer
+
+        plain = [t for t in setup.threats if not t.is_transfer]    # transfer threats get their own matrix
+        self._threats = [t.to_dict() for t in expand_transfer(list(setup.threats), ids)]
+        self.table.set_layout(ids, plain, models[0].info.preprocessing.input_size)
+        self.table.setVisible(bool(plain))
+        self.curves.set_layout(plain)
+        self.transfer.clear_rows()
+        self.transfer_title.hide()
         self.examples.setRowCount(0)
         self.examples_title.setText("Click a cell of the table to list its examples (once the run ends).")
         self._show_warnings([])
@@ -213,6 +229,29 @@ class EvaluateWorkspace(TabWorkspace):
     def _show_cells(self, cells: list[dict]) -> None:
         self.table.show_cells(cells)
         self.curves.show_cells(self.table.model_ids, cells)
+        if any(t.get("source") for t in self._threats):
+            from visualizer.core.evaluation.transfer import transfer_matrices
+
+            matrices = transfer_matrices(self._threats, cells, self.table.model_ids)
+            if matrices:            # several transfer attacks: the first here, all in the exported files
+                matrix = matrices[0]
+                self.transfer.show_matrix(matrix, dict(zip(self.table.model_ids, display_names(self.table.model_ids))))
+                t = self.transfer                    # as tall as its rows
+                t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount()))
+                                 + 2 * t.frameWidth() + 2)
+                more = f" (and {len(matrices) - 1} more in the exported files)" if len(matrices) > 1 else ""
+                self.transfer_title.setText(f"<b>{matrix['label']}, \u03b5 = {matrix['eps']:g}</b>{more}: attack "
+                                            "success rate on the target (column) of the examples crafted on the "
+                                            "source (row); "
+                                            "white-box in bold, 95% interval, n = the target's clean-correct "
+                                            "examples.")
+                self.transfer_title.show()
+
+    def _threat_index(self, column: int) -> int:
+        """The evaluation's threat index of the table's ``column`` (transfer threats are not columns)."""
+        texts = [t["id"] for t in self._threats]
+        tid = self.table.threat_ids[column] if column < len(self.table.threat_ids) else None
+        return texts.index(tid) if tid in texts else column
 
     def _finished(self, run: EvaluationRun) -> None:
         ev = run.evaluation

@@ -1,0 +1,44 @@
+"""The Evaluate tab's transfer view over a data set: a run with a transfer threat on the
+bundled MNIST pair shows the transfer matrix (rows source, columns target) that
+evaluation.json records, instead of a column of the accuracy table that never fills; a
+cell of the plain threats still lists its own examples."""
+
+import pytest
+
+from mnist_support import MNIST_DIR, MNIST_SPEC
+from window_support import LONG, add_model
+
+pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST files in ../shared/data/mnist")
+
+
+def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
+    from visualizer.core.evaluation.output import evaluation_record
+
+    add_model(qtbot, window, "mnist-standard")
+    add_model(qtbot, window, "mnist-robust-l2")
+    tab = window.workspace("evaluate")
+    window.tabs.setCurrentWidget(tab.page)
+    tab.setup.data_edit.setText(MNIST_SPEC)
+    tab.setup.limit.setValue(20)
+    tab.setup.batch_size.setValue(20)
+    tab.setup.threats_edit.setText("transfer:fgsm:linf:0.2 fgsm:linf:0.1")
+    assert tab.setup.problem() is None, tab.setup.problem()
+    window.last_error = None
+    with qtbot.waitSignal(tab.runFinished, timeout=LONG):
+        window.run(all_models=True)
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
+    assert window.last_error is None, window.last_error
+    [matrix] = evaluation_record(tab.evaluation)["transfer"]
+    table = tab.transfer
+    assert table.isVisible() and (table.rowCount(), table.columnCount()) == (2, 2)
+    assert table.verticalHeaderItem(0).text().startswith("from ") and "robust" in table.horizontalHeaderItem(1).text()
+    for i in range(2):
+        for j in range(2):
+            cell = matrix["cells"][i][j]
+            assert table.item(i, j).text().startswith(f"{100 * cell['success_rate']:.1f}%")
+    assert table.item(0, 0).font().bold() and not table.item(0, 1).font().bold()
+    assert tab.transfer_title.isVisible() and "0.2" in tab.transfer_title.text()
+    # The accuracy table keeps the plain threat only, filled in; its cell lists that threat's examples.
+    assert tab.table.columnCount() == 1 and "…" not in tab.table.text_at(0, 0)
+    tab.table.cellChosen.emit(1, 0)
+    assert "fgsm" in tab.examples_title.text().lower() and "transfer" not in tab.examples_title.text().lower()

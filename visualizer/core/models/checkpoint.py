@@ -41,12 +41,24 @@ def load_checkpoint(path: str, options: LoadOptions) -> ClassifierModel:
     notes += pre_notes
     n = _num_outputs(net, match.state_dict, choice) or infer_num_classes(net, pre)
     check_num_classes(n, options, p.name)
+    labels, label_notes = _default_labels(p, n, pre, options)
+    notes += label_notes
     info = ModelInfo(
         model_id=f"ckpt:{p.absolute()}", source="checkpoint", architecture=choice.label, preprocessing=pre,
-        class_names=class_names_for(n, options, guess_labels(n)),
+        class_names=class_names_for(n, options, labels),
         description=f"{choice.label} weights from {p.name}", notes=notes, arch_kwargs=dict(choice.flags),
     )
     return finish(net, info, options, p)
+
+
+def _default_labels(path: Path, num_classes: int, pre, options: LoadOptions) -> tuple[str | None, list[str]]:
+    """The class names to use without --labels: the ``labels.txt`` that ``visualizer train``
+    (and poison, steal) writes beside its weights, else a guess from the class count for RGB
+    networks only (a 10-class grayscale network is not a CIFAR-10 one), else numbered classes."""
+    beside = path.parent / "labels.txt"
+    if options.labels is None and beside.is_file():
+        return str(beside), [f"Class names from {beside} (written beside the weights by the trainer)."]
+    return (guess_labels(num_classes) if pre.channels == 3 else None), []
 
 
 def _preprocessing(choice: ArchChoice, net: nn.Module, match, options: LoadOptions):

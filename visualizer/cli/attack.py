@@ -4,7 +4,7 @@ on each, plus a comparison figure."""
 
 from __future__ import annotations
 
-from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive, install_cancel_on_interrupt,
                                    levels, load_model, load_options, number, print_warnings, whole_number)
 
 NAME = "attack"
@@ -14,6 +14,9 @@ QUERY_ATTACKS = ("square", "nes", "hopskipjump")
 # Gradient-attack options a query attack does not take (refused, not ignored).
 GRADIENT_ONLY = (("steps", None, "--steps"), ("random_start", False, "--random-start"), ("restarts", 1, "--restarts"),
                  ("no_best", False, "--no-best"), ("early_stop", False, "--early-stop"))
+# Query-attack options a gradient attack does not take (refused, not ignored).
+QUERY_ONLY = (("oracle", None, "--oracle"), ("queries", None, "--queries"), ("defence", None, "--defence"),
+              ("p_init", None, "--p-init"), ("samples", None, "--samples"), ("sigma", None, "--sigma"))
 
 
 def add_arguments(a) -> None:
@@ -37,10 +40,10 @@ def add_arguments(a) -> None:
     a.add_argument("--early-stop", action="store_true", help="stop as soon as the attack succeeds")
     a.add_argument("--seed", type=whole_number, default=0)
     q = a.add_argument_group("query attacks (square, nes, hopskipjump): the model is seen only through an oracle")
-    q.add_argument("--oracle", default="probs",
+    q.add_argument("--oracle", default=None,
                    help="what the oracle reveals: probs, topk:K, rounded:D or label (default probs; "
                         "square and nes need scores, hopskipjump works from labels)")
-    q.add_argument("--queries", type=whole_number, default=1000,
+    q.add_argument("--queries", type=whole_number, default=None,
                    help="query budget per image, the clean query included (default 1000)")
     q.add_argument("--defence", default=None,
                    help="perturb the oracle's probabilities: none or reverse-sigmoid[:BETA[:GAMMA]] (Lee et al. 2019)")
@@ -55,10 +58,11 @@ def run(args) -> int:
     from visualizer.core.attacks import AttackParams
     from visualizer.core.errors import ParameterError
     from visualizer.core.runs import attack_run
-    from visualizer.progress import ProgressBar
 
     if args.attack in QUERY_ATTACKS:
         return run_query(args)
+    refuse_other_family(args, QUERY_ONLY, f"the gradient attack {args.attack}; it reads the model's gradients "
+                                          "(the query attacks are --attack square, nes or hopskipjump)")
     if args.attack == "fgsm" and args.steps not in (None, 1):   # FGSM is one step: --steps would be ignored
         raise ParameterError("FGSM is one full-budget step from the clean image: --steps does not apply to it. "
                              "Use --attack pgd for several steps.")
@@ -69,25 +73,30 @@ def run(args) -> int:
         best_iterate=not args.no_best, early_stop=args.early_stop, seed=args.seed,
     )
     image, models = load_checked(args, params)
+    runs = attack_each(models, f"{params.method} {params.norm}",
+                       lambda model, cancel: attack_run(model, image, params, label=args.label, target=args.target,
+                                                        cancel=cancel),
+                       lambda e: f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")
+    return report(args, write_records(args, [attack_artifacts(run) for run in runs]), models)
+
+
+def attack_each(models: list, title: str, start_run, progress_text) -> list:
+    """Drive ``start_run(model, cancel)`` (a core run generator) on each model in turn with a
+    progress bar titled ``title`` (plus the model's id when there are several), the bar's text
+    from ``progress_text(event)``; the finished runs. Ctrl-C keeps the run it interrupted
+    (marked cancelled) and attacks no further models."""
+    from visualizer.progress import ProgressBar
+
     cancel = install_cancel_on_interrupt()
     runs = []
     for model in models:
         name = f" on {model.info.model_id}" if len(models) > 1 else ""
-        bar = ProgressBar(f"{params.method} {params.norm}{name}")
-        runs.append(drive(attack_run(model, image, params, label=args.label, target=args.target, cancel=cancel),
-                          lambda e: bar.update(e.done, e.total,
-                                               f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")))
+        bar = ProgressBar(f"{title}{name}")
+        runs.append(drive(start_run(model, cancel), lambda e: bar.update(e.done, e.total, progress_text(e))))
         bar.close()
-        if cancel.cancelled:   # Ctrl-C: keep what was computed, attack no further models
+        if cancel.cancelled:
             break
-    records = write_records(args, [attack_artifacts(run) for run in runs])
-    for record in records:
-        print_warnings(record["warnings"])
-        print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "",
-                      out=args.out if len(models) == 1 else None))
-    if len(models) > 1:
-        print(f"comparison figure and {len(records)} runs written to {args.out}")
-    return 0
+    return runs
 
 
 def load_checked(args, params):
@@ -120,19 +129,25 @@ def write_records(args, artifacts: list) -> list[dict]:
     return write_comparison(args.out, artifacts, overwrite=args.overwrite, dpi=args.dpi)[1]
 
 
+def refuse_other_family(args, options, what: str) -> None:
+    """ParameterError naming every option in ``options`` ((attribute, default, flag)) that was
+    given: it does not apply to ``what`` and would be silently ignored."""
+    from visualizer.core.errors import ParameterError
+
+    given = [flag for name, default, flag in options if getattr(args, name) != default]
+    if given:
+        raise ParameterError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to {what}.")
+
+
 def query_params(args):
     """QueryAttackParams from the command line; gradient-only options are refused."""
     from visualizer.core.blackbox.params import QueryAttackParams
     from visualizer.core.blackbox.run import check_query_request
-    from visualizer.core.errors import ParameterError
 
-    given = [flag for name, default, flag in GRADIENT_ONLY if getattr(args, name) != default]
-    if args.step_size is not None and args.attack != "nes":
-        given.append("--step-size")
-    if given:
-        raise ParameterError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to the query "
-                             f"attack {args.attack}; its budget is --queries.")
-    params = QueryAttackParams(method=args.attack, norm=args.norm, eps=args.eps, queries=args.queries,
+    refuse_other_family(args, GRADIENT_ONLY, f"the query attack {args.attack}; its budget is --queries")
+    args.oracle = args.oracle or "probs"
+    params = QueryAttackParams(method=args.attack, norm=args.norm, eps=args.eps,
+                               queries=1000 if args.queries is None else args.queries,
                                targeted=args.target is not None, seed=args.seed, p_init=args.p_init,
                                samples=args.samples, sigma=args.sigma, step_size=args.step_size)
     check_query_request(params, args.oracle)
@@ -144,37 +159,44 @@ def run_query(args) -> int:
     attack, plus record["queries"] and loss_vs_queries.npy."""
     from visualizer.core.blackbox.oracle import parse_defence
     from visualizer.core.blackbox.run import query_attack_artifacts, query_attack_run
-    from visualizer.progress import ProgressBar
 
     params = query_params(args)
     parse_defence(args.defence)            # refuse a bad defence before loading anything
     image, models = load_checked(args, params)
-    cancel = install_cancel_on_interrupt()
-    runs = []
-    for model in models:
-        name = f" on {model.info.model_id}" if len(models) > 1 else ""
-        bar = ProgressBar(f"{params.method} {params.norm} via {args.oracle}{name}")
-        runs.append(drive(query_attack_run(model, image, params, args.oracle, args.defence, label=args.label,
-                                           target=args.target, cancel=cancel),
-                          lambda e: bar.update(e.done, e.total, f"queries {e.done}  margin {float(e.loss[0]):.3f}  "
-                                                                f"p(ref) {float(e.ref_prob[0]):.3f}")))
-        bar.close()
-        if cancel.cancelled:
-            break
-    records = write_records(args, [query_attack_artifacts(run) for run in runs])
+    runs = attack_each(models, f"{params.method} {params.norm} via {args.oracle}",
+                       lambda model, cancel: query_attack_run(model, image, params, args.oracle, args.defence,
+                                                              label=args.label, target=args.target, cancel=cancel),
+                       lambda e: f"queries {e.done}  margin {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")
+    return report(args, write_records(args, [query_attack_artifacts(run) for run in runs]), models,
+                  extra=_queries_spent)
+
+
+def _queries_spent(record: dict) -> str:
+    q = record["queries"]
+    spent = (f"fooled after {q['at_success']} queries" if q["at_success"] is not None else
+             f"not fooled in {q['spent']} queries")
+    return f"; {spent} to oracle {q['oracle']}"
+
+
+def report(args, records: list[dict], models: list, extra=lambda record: "") -> int:
+    """Print each record's warnings and one-line summary (``extra(record)`` appended), where
+    the files went and, after Ctrl-C, which models were not attacked; the exit status (130
+    when cancelled)."""
+    several = len(records) > 1
     for record in records:
         print_warnings(record["warnings"])
-        q = record["queries"]
-        spent = (f"fooled after {q['at_success']} queries" if q["at_success"] is not None else
-                 f"not fooled in {q['spent']} queries")
-        print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "")
-              + f"; {spent} to oracle {q['oracle']}" + (f"; written to {args.out}" if len(models) == 1 else ""))
-    if len(models) > 1:
+        print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "") + extra(record)
+              + ("" if several else f"; written to {args.out}"))
+    if several:
         print(f"comparison figure and {len(records)} runs written to {args.out}")
-    return 0
+    if not any(record["cancelled"] for record in records):
+        return 0
+    skipped = [model.info.model_id for model in models[len(records):]]
+    print("cancelled" + (f"; not attacked: {', '.join(skipped)}" if skipped else ""))
+    return EXIT_INTERRUPTED
 
 
-def summary(record: dict, prefix: str = "", out: str | None = None) -> str:
+def summary(record: dict, prefix: str = "") -> str:
     """The one-line result, about the saved adversarial image (8-bit, inside eps): what it is
     classified as, whether the attack succeeds on it, and its norms; the float result's norms
     and any change of outcome made by rounding follow in brackets."""
@@ -194,7 +216,7 @@ def summary(record: dict, prefix: str = "", out: str | None = None) -> str:
             f"{before['label']} (p={before['prob']:.3f}); {success}; saved 8-bit image {budget} eps = "
             f"{_eps(params)}: L-inf {levels(saved['linf'])}, L2 {saved['l2']:.4f} (float result: "
             f"{levels(pert['linf'])}, {pert['l2']:.4f})"
-            f"{' [cancelled]' if record['cancelled'] else ''}" + (f"; written to {out}" if out else ""))
+            f"{' [cancelled]' if record['cancelled'] else ''}")
 
 
 def _eps(params: dict) -> str:

@@ -56,7 +56,7 @@ def run(args) -> int:
     labels = ", ".join(f"{m['model']}: {m['label']}{_state(m)}" for m in maps)
     print(f"{params.method} saliency ({labels}) on one scale +-{record['saliency']['shared_scale']:.3g}"
           f"{' [cancelled]' if comparison.cancelled else ''}; written to {args.out}")
-    return 0
+    return EXIT_INTERRUPTED if comparison.cancelled else 0    # a script must not take it for a full run
 
 
 def _state(entry: dict) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from visualizer.cli.common import (add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   load_model, load_options, number, whole_number)
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
+                                   install_cancel_on_interrupt, load_model, load_options, number, whole_number)
 
 NAME = "sweep"
 HELP = "rotation x translation sweep (Engstrom et al. 2018)"
@@ -47,7 +47,7 @@ def run(args) -> int:
           f"transforms misclassified; worst: rotate {w['angle']:+.1f} deg, shift ({w['tx']:+.1f}, {w['ty']:+.1f}) px -> "
           f"{w['pred_label']} (p(true)={w['true_prob']:.3f}){_saved_differs(w)}"
           f"{' [cancelled]' if record['cancelled'] else ''}; written to {args.out}")
-    return 0
+    return EXIT_INTERRUPTED if record["cancelled"] else 0    # a script must not take it for a full run
 
 
 def _saved_differs(worst: dict) -> str:

@@ -10,6 +10,9 @@ from visualizer.core.errors import ParameterError
 QUERY_METHODS = ("square", "nes", "hopskipjump")
 # Oracles each method can work with: the score-based ones need probabilities.
 NEEDS_SCORES = ("square", "nes")
+# The method settings each attack reads; one given to another method would be silently
+# ignored, so it is refused.
+METHOD_SETTINGS = {"square": ("p_init",), "nes": ("samples", "sigma", "step_size"), "hopskipjump": ("samples",)}
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class QueryAttackParams:
     - hopskipjump: ``samples`` the first gradient estimate's probes (100, growing as
       sqrt(iteration)) (Chen et al. 2020); untargeted only.
 
-    Raises ParameterError for anything out of range.
+    Raises ParameterError for anything out of range, and for a setting the method does not
+    read (``METHOD_SETTINGS``).
     """
 
     method: str = "square"
@@ -51,6 +55,13 @@ class QueryAttackParams:
             raise ParameterError(f"Epsilon must be positive (at most 1 for L-inf), got {self.eps}.")
         if int(self.queries) != self.queries or self.queries < 2:
             raise ParameterError(f"The query budget must be a whole number of at least 2, got {self.queries}.")
+        ignored = [name for name in ("p_init", "samples", "sigma", "step_size")
+                   if getattr(self, name) is not None and name not in METHOD_SETTINGS[self.method]]
+        if ignored:
+            flags = " and ".join(f"--{name.replace('_', '-')}" for name in ignored)
+            takes = ", ".join(f"--{name.replace('_', '-')}" for name in METHOD_SETTINGS[self.method])
+            raise ParameterError(f"{flags} {'does' if len(ignored) == 1 else 'do'} not apply to the query attack "
+                                 f"{self.method} (its settings: {takes}).")
         if self.p_init is not None and not 0 < self.p_init <= 1:
             raise ParameterError(f"p_init must be in (0, 1], got {self.p_init}.")
         if self.samples is not None and (int(self.samples) != self.samples or self.samples < 2):

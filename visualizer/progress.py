@@ -28,10 +28,11 @@ class ProgressBar:
         self._last = now
         frac = done / total if total else 1.0
         elapsed = now - self.started
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        # Nothing done yet: no rate to extrapolate from ("ETA nans" before).
+        eta = f"{elapsed / frac - elapsed:5.1f}s" if frac > 0 else "    ?"
         width = 24
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        text = f"{self.label} [{bar}] {done}/{total}  {elapsed:5.1f}s  ETA {eta:5.1f}s  {extra}"
+        text = f"{self.label} [{bar}] {done}/{total}  {elapsed:5.1f}s  ETA {eta}  {extra}"
         if self.tty:
             self.stream.write("\r" + text[:120].ljust(120))
         else:

@@ -9,6 +9,7 @@ import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, count, dpi, drive, install_cancel_on_interrupt,
                                    load_model, load_options, print_warnings, whole_number)
+from visualizer.core.formatting import rate_text
 
 NAME = "evaluate"
 HELP = "accuracy of models under attacks over a data set: table, curves, per-example CSV (resumable, torchrun)"
@@ -82,7 +83,7 @@ def run(args) -> int:
 
         def show(event) -> None:
             if isinstance(event, BatchesFinished):
-                state.update(done=event.examples_done, rate=f"{event.images_per_s:.1f} img/s")
+                state.update(done=event.examples_done, rate=rate_text(event.images_per_s))
                 bar.update(event.examples_done, event.examples_total, state["rate"])
             elif isinstance(event, AttackProgress):
                 bar.update(state["done"], state["total"], f"{state['rate']}  {_short(event.model)} "
@@ -151,7 +152,7 @@ def summary(record: dict) -> str:
             current = r["model"]
             lines.append(f"  {names[current]}")
         low, high = r["ci95"] or (0.0, 1.0)
-        speed = f"{r['images_per_s']:8.1f} img/s" if r["images_per_s"] else ""
+        speed = f"{rate_text(r['images_per_s']):>14}" if r["images_per_s"] else ""
         lines.append(f"    {r['threat']:<{width}}  {100 * r['accuracy']:5.1f}%  [{100 * low:5.1f}, {100 * high:5.1f}]"
                      f"  {speed}")
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["completeness_text", "ellipsize", "eps_text", "gradient_text", "num", "over_255", "prob_text",
-           "signed"]
+           "rate_text", "signed"]
 
 
 def prob_text(p) -> str:
@@ -21,6 +21,15 @@ def over_255(value) -> str:
     significant digits, in the grammar the fields accept (core/numbers.py), so a copied
     read-out parses (never '0.0/255' for a budget below a tenth of a level)."""
     return f"{float(value) * 255.0:.4g}/255"
+
+
+def rate_text(images_per_s: float) -> str:
+    """'12.3 img/s', or for a slow threat (AutoAttack on a robust model) the seconds per image,
+    '25 s/img', instead of a rate rounded to '0.0 img/s'."""
+    rate = float(images_per_s)
+    if rate >= 0.1:
+        return f"{rate:.1f} img/s"
+    return f"{1 / rate:.3g} s/img" if rate > 0 else "n/a"
 
 
 def num(value) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 from visualizer.core.evaluation.presentation import MODEL_COLOURS, budget_text, curve_families, display_names
+from visualizer.core.formatting import rate_text
 from visualizer.gui.panels.theme import apply_plot_theme
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
 
@@ -32,7 +33,7 @@ def cell_tip(cell: dict) -> str:
     if cell.get("attack_success_rate") is not None:
         parts.append(f"attack success rate on the clean-correct ones: {100 * cell['attack_success_rate']:.1f} %")
     if cell.get("images_per_s"):
-        parts.append(f"{cell['images_per_s']:.1f} images/s")
+        parts.append(rate_text(cell["images_per_s"]))
     parts += [f"warning: {w}" for w in cell.get("warnings") or []]
     return "\n".join(parts) + "\nClick to list its examples."
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from visualizer.core.errors import VisualizerError
 from visualizer.core.evaluation import AttackProgress, BatchesFinished, Evaluation
 from visualizer.core.evaluation.presentation import display_names
+from visualizer.core.formatting import rate_text
 from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.evaluate_results import AccuracyTable, CurvesPlot, ExamplesTable
@@ -217,7 +218,7 @@ class EvaluateWorkspace(TabWorkspace):
         done = live.finished.examples_done if live.finished else 0
         parts = []
         if live.finished is not None and live.finished.images_per_s > 0:
-            parts.append(f"{live.finished.images_per_s:.1f} img/s")
+            parts.append(rate_text(live.finished.images_per_s))
         if live.step is not None:
             parts.append(f"{live.step.threat} {live.step.attack} {live.step.done}/{live.step.total}")
         self.ctx.jobs.report_progress(done, live.total, SLOT, "  ".join(parts))

@@ -261,3 +261,13 @@ def test_most_suspect_ranks_flagged_examples_by_their_score_over_their_class_mea
     first = int(index[0])
     assert float(relative[0]) == pytest.approx(float(scores[first] / scores.mean()))
     assert len(detector.most_suspect(acts, labels, torch.zeros(0, dtype=torch.long))[0]) == 0
+
+
+def test_clean_label_without_a_robust_model_names_the_bundled_one_that_serves(tmp_path, capsys):
+    """The message said no robust MNIST model was bundled; mnist-robust-l2 is (L2), and it is
+    named as an option (an L-inf one is still the default when one is bundled)."""
+    code = main(["poison", "--data", MNIST_SPEC, "--attack", "clean-label", "--target", "3", "--rates", "0.02",
+                 "--limit", "100", "--out", str(tmp_path / "cl")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "--robust-model mnist-robust-l2" in err
+    assert not (tmp_path / "cl").exists()

@@ -14,8 +14,17 @@ from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, dpi, num
 NAME = "poison"
 HELP = "backdoor a data set (BadNets, clean-label) at several poison rates; ASR, clean accuracy, detector"
 # Bundled robust models the clean-label attack uses when --robust-model is not given, by data kind
-# (none is bundled yet: then the option is required).
+# (none is bundled for MNIST yet: then the option is required).
 ROBUST_DEFAULTS = {"mnist": ("mnist-robust",), "fashion-mnist": ("fashion-robust", "fashion-mnist-robust")}
+# Bundled robust models of another threat model, offered in the message when no default exists.
+OTHER_ROBUST = {"mnist": ("mnist-robust-l2",), "fashion-mnist": ("fashion-robust-l2",)}
+
+
+def _other_robust(kind: str) -> str:
+    from visualizer.core.models.bundled import BUNDLED_NAMES
+
+    names = [n for n in OTHER_ROBUST.get(kind, ()) if n in BUNDLED_NAMES]
+    return f"; the bundled L2 model serves too: --robust-model {names[0]}" if names else ""
 
 
 def add_arguments(p) -> None:
@@ -78,10 +87,10 @@ def _robust_model(args, kind: str, device):
         spec = next((n for n in ROBUST_DEFAULTS.get(kind, ()) if n in BUNDLED_NAMES), None)
     if spec is None:
         raise ParameterError(
-            "--attack clean-label needs --robust-model: an adversarially trained model of this data (no robust "
-            f"model for {kind} is bundled yet). Train one with `visualizer train --data {args.data} --arch mnist-cnn "
-            "--adversarial pgd:linf:0.3 --out robust` and pass --robust-model ckpt:robust/model.safetensors "
-            "--robust-arch mnist-cnn.")
+            "--attack clean-label needs --robust-model: an adversarially trained model of this data (no L-inf "
+            f"robust model for {kind} is bundled yet{_other_robust(kind)}). Or train one with `visualizer train "
+            f"--data {args.data} --arch mnist-cnn --adversarial pgd:linf:0.3 --out robust` and pass "
+            "--robust-model ckpt:robust/model.safetensors --robust-arch mnist-cnn.")
     return load_model(spec, LoadOptions(arch=args.robust_arch, device=str(device))), spec
 
 

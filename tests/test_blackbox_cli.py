@@ -52,7 +52,8 @@ def test_impossible_query_requests_are_refused_in_one_line(tmp_path, capsys):
     for extra, words in ((["--attack", "square", "--oracle", "label"], "hopskipjump"),
                          (["--attack", "nes", "--steps", "5"], "--steps"),
                          (["--attack", "square", "--oracle", "topk:0"], "K >= 1"),
-                         (["--attack", "square", "--defence", "sigmoid"], "reverse-sigmoid")):
+                         (["--attack", "square", "--defence", "sigmoid"], "reverse-sigmoid"),
+                         (["--attack", "square", "--oracle", "topk:11"], "only 10 classes")):
         rc = main(base + extra + ["--out", str(tmp_path / "x")])
         err = capsys.readouterr().err
         assert rc == 2 and err.startswith("error: ") and words in err, (extra, err)

@@ -157,12 +157,14 @@ def query_params(args):
 def run_query(args) -> int:
     """A query attack on each model through its own oracle; the same files as a gradient
     attack, plus record["queries"] and loss_vs_queries.npy."""
-    from visualizer.core.blackbox.oracle import parse_defence
+    from visualizer.core.blackbox.oracle import check_oracle_fits, parse_defence
     from visualizer.core.blackbox.run import query_attack_artifacts, query_attack_run
 
     params = query_params(args)
     parse_defence(args.defence)            # refuse a bad defence before loading anything
     image, models = load_checked(args, params)
+    for model in models:                   # every model checked before the first is attacked
+        check_oracle_fits(args.oracle, model.info.num_classes, model.info.model_id)
     runs = attack_each(models, f"{params.method} {params.norm} via {args.oracle}",
                        lambda model, cancel: query_attack_run(model, image, params, args.oracle, args.defence,
                                                               label=args.label, target=args.target, cancel=cancel),

@@ -89,6 +89,15 @@ def parse_oracle_spec(text: str) -> OracleSpec:
     raise ParameterError(f"Unknown oracle {text!r}; write {SPEC_HELP}.")
 
 
+def check_oracle_fits(spec: "OracleSpec | str", num_classes: int, model_id: str = "the model") -> None:
+    """Refuse ``topk:K`` with K above the model's class count: there is no top 11 of 10
+    classes (it used to run as ``probs`` without a word). Raises ParameterError."""
+    spec = spec if isinstance(spec, OracleSpec) else parse_oracle_spec(spec)
+    if spec.kind == "topk" and spec.k > num_classes:
+        raise ParameterError(f"Oracle {spec}: {model_id} has only {num_classes} classes; use topk:K with K up to "
+                             f"{num_classes}, or probs for all of them.")
+
+
 @dataclass(frozen=True)
 class ReverseSigmoid:
     """Lee et al. 2019's reverse-sigmoid perturbation of probabilities (see module doc)."""
@@ -169,6 +178,7 @@ class Oracle:
         # Public metadata a prediction API would publish anyway.
         self.model_id = model.info.model_id
         self.class_names = list(model.info.class_names)
+        check_oracle_fits(self.spec, len(self.class_names), self.model_id)
         self.input_shape = tuple(model.input_shape)
         self.device = model.device
         self._answer = _answerer(model, self.spec, self.defence, max(1, int(chunk)))

@@ -4,8 +4,9 @@ on each, plus a comparison figure."""
 
 from __future__ import annotations
 
-from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive, install_cancel_on_interrupt,
-                                   levels, load_model, load_options, number, print_warnings, whole_number)
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
+                                   install_cancel_on_interrupt, levels, load_model, load_options, number,
+                                   print_warnings, whole_number)
 
 NAME = "attack"
 HELP = ("FGSM / PGD attack on one image, or a query attack (square, nes, hopskipjump) through an oracle "

@@ -32,3 +32,13 @@ def test_the_trainers_labels_file_beside_the_weights_names_the_classes(tmp_path)
     other = tmp_path / "digits.txt"
     other.write_text("\n".join(str(i) for i in range(10)) + "\n")
     assert _load(weights, labels=str(other)).info.class_names == [str(i) for i in range(10)]   # --labels wins
+
+
+def test_the_projects_own_architecture_is_not_said_to_have_pretrained_weights(tmp_path):
+    """The note a trained mnist-cnn loaded back got (the Train tab shows it in the status bar)
+    spoke of "mnist-cnn's pretrained weights", which do not exist."""
+    weights = shutil.copy(BUNDLED / "fashion-standard.safetensors", tmp_path / "model.safetensors")
+    model = _load(weights)
+    assert not any("pretrained" in note for note in model.info.notes)
+    assert any("mnist-cnn, this project's own architecture, takes [0, 1] pixels" in n for n in model.info.notes)
+    assert model.info.preprocessing.mean == (0.0,) and model.info.preprocessing.std == (1.0,)

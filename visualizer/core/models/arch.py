@@ -34,6 +34,7 @@ class ArchChoice:
     flags: dict = field(default_factory=dict)         # what the network is built with (set by read_file)
     read_flags: FlagReader | None = None
     input_known: bool = True                      # False: nothing is known about the input (py:)
+    own_input: bool = False                       # this project's own network: [0, 1] pixels in by definition
 
     def read_file(self, tensors: Mapping[str, torch.Tensor]) -> None:
         """Settle the constructor flags from the file's tensors and --arch-kwargs."""
@@ -106,7 +107,7 @@ def resolve_arch(arch: str | None, kwargs: dict | None = None, trust: bool = Fal
             preprocessing=make_preprocessing(input_size=gray.input_size, resize_size=gray.input_size,
                                              interpolation="bilinear", channels=gray.channels,
                                              mean=(0.0,) * gray.channels, std=(1.0,) * gray.channels),
-            cifar_style=False, fixed_kwargs=gray.kwargs,
+            cifar_style=False, fixed_kwargs=gray.kwargs, own_input=True,
         )
     cifar = cifar_architecture(text)
     if cifar is None:

@@ -79,6 +79,9 @@ def _preprocessing(choice: ArchChoice, net: nn.Module, match, options: LoadOptio
     if match.mean is not None and not user_norm and len(match.mean) in (1, pre.channels):
         k = pre.channels // len(match.mean)  # a single grey value serves all channels
         pre = make_preprocessing(**{**pre.to_dict(), "mean": match.mean * k, "std": match.std * k})
+    elif choice.own_input and not user_norm:
+        notes.append(f"No normalisation in the file: {choice.label}, this project's own architecture, takes [0, 1] "
+                     "pixels as the trainer feeds it. Give --mean/--std if it was trained otherwise.")
     elif choice.cifar_style and not user_norm:
         notes.append("No normalisation found in the file: the network is fed [0, 1] pixels "
                      "(RobustBench convention). Give --mean/--std if it was trained otherwise.")

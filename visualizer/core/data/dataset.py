@@ -105,6 +105,17 @@ class Dataset:
                 "image_shape": list(self.image_shape), "class_names": list(self.class_names), "files": self.files}
 
 
+def _check_not_the_other_idx_set(spec: DataSpec, class_names: list[str] | None) -> None:
+    """Refuse MNIST digits fed to a model whose classes are Fashion-MNIST's garments, and the
+    reverse: both have ten classes, so the run went ahead and reported near-chance accuracy."""
+    for kind, names in CLASS_NAMES.items():
+        if kind != spec.kind and class_names is not None and list(class_names) == list(names):
+            raise DataError(f"{spec}: the model's classes are {kind}'s ({', '.join(names[:3])}, ...), not "
+                            f"{spec.kind}'s ({', '.join(CLASS_NAMES[spec.kind][:3])}, ...): it was not trained on "
+                            f"this data set. Use {kind}:DIR data, or give the model its own class names with "
+                            "--labels FILE if these are wrong.")
+
+
 def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Preprocessing | None" = None,
                  class_names: list[str] | None = None, limit: int | None = None) -> Dataset:
     """Read the data set ``spec`` names (nothing is downloaded).
@@ -121,6 +132,7 @@ def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Pre
         names = list(CLASS_NAMES[spec.kind])
         if class_names is not None and len(class_names) != len(names):
             raise DataError(f"{spec}: has {len(names)} classes, the model {len(class_names)}.")
+        _check_not_the_other_idx_set(spec, class_names)
         data = Dataset(spec, split, names, labels, images=images, preprocessing=preprocessing, files=files)
         return data.first(limit)
     if spec.kind == "folder":

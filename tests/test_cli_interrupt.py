@@ -51,3 +51,23 @@ def test_attack_on_several_models_interrupted_names_the_models_left_and_exits_13
     assert rc == 130, (stdout, stderr)
     assert "[cancelled]" in stdout and "not attacked: digits-robust" in stdout and "comparison" not in stdout
     assert json.loads((out / "result.json").read_text())["cancelled"] is True
+
+
+def test_train_interrupted_keeps_the_last_finished_epoch_as_a_loadable_model(tmp_path):
+    """Ctrl-C in epoch 2 of `visualizer train`: epoch 1 stays resumable and is also written as a
+    model that loads and has a card saying where it stopped (the window's Cancel does the same)."""
+    from mnist_support import MNIST_SPEC
+
+    out = tmp_path / "run"
+    rc, stdout, stderr = _interrupt(["train", "--data", MNIST_SPEC, "--arch", "mnist-cnn", "--limit", "128",
+                                     "--batch-size", "64", "--eval-limit", "20", "--eval-attack", "none",
+                                     "--epochs", "50", "--device", "cpu", "--out", str(out)], "epoch 2/")
+    assert rc == 130, (stdout, stderr)
+    assert "loadable model" in stderr and "--resume" in stderr
+    card = json.loads((out / "model.json").read_text())
+    assert card["stopped_after_epoch"] >= 1 and (out / "checkpoint.pt").is_file()
+    from visualizer.core.models.options import LoadOptions
+    from visualizer.core.models.registry import load_model
+
+    model = load_model(f"ckpt:{out / 'model.safetensors'}", LoadOptions(arch=card["architecture"], device="cpu"))
+    assert model.info.num_classes == 10 and (out / "labels.txt").read_text().split()[:2] == ["0", "1"]

@@ -156,15 +156,17 @@ def run(args) -> int:
     bar = EpochBar(main)
     result = drive(train_steps(config, device=args.device, resume=args.resume, overwrite=args.overwrite,
                                command=command_line(config, args.threads, args.device), cancel=cancel,
-                               watch=watch), bar)
+                               watch=watch, keep_on_cancel=True), bar)
     bar.close()
     if not main:
         return 0
     if result.cancelled:
         done = len(result.history)
         if done:
-            print(f"interrupted: {done} epoch(s) finished and saved in {args.out}; the same command with --resume "
-                  "continues from there", file=sys.stderr)
+            # As the window's Cancel does: the last finished epoch is a loadable model too.
+            print(f"interrupted: {done} epoch(s) finished; the weights after epoch {done} are a loadable model in "
+                  f"{args.out} (model.safetensors, model.json), and the same command with --resume continues "
+                  "from there", file=sys.stderr)
         else:
             print("interrupted during the first epoch: nothing to resume from (a checkpoint is written after "
                   "each epoch)", file=sys.stderr)

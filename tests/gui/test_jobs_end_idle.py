@@ -94,3 +94,34 @@ def test_every_job_returns_the_window_to_idle(qtbot, window, tmp_path, kind):
         JOBS[kind](qtbot, w, tmp_path)
         idle(qtbot, w)
         assert w.run_all_button.isEnabled()
+
+
+def test_a_tabs_own_cancel_reads_cancelled_not_finished(qtbot, window):
+    """The Train tab, the Poison panel and the Black box tab cancel their own slot (not the
+    window's Cancel): the dock then said "... finished in N s" after a cancelled run."""
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "digits-standard")
+    idle(qtbot, w)
+    attack(qtbot, w, steps="100000")
+    qtbot.waitUntil(lambda: w.progress.maximum() >= 100000 and w.progress.value() >= 2, timeout=LONG)
+    for slot in list(w.jobs.pool.running()):
+        w.jobs.cancel(slot)
+    idle(qtbot, w)
+    assert w.progress_label.text() == "Cancelled"
+    attack(qtbot, w, steps="2")      # the next spell, not cancelled, reads finished again
+    idle(qtbot, w)
+    assert " finished in " in w.progress_label.text()
+
+
+def test_saliency_replaces_the_previous_runs_status_line(qtbot, window):
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "digits-standard")
+    idle(qtbot, w)
+    sweep(qtbot, w)
+    idle(qtbot, w)
+    assert w.statusBar().currentMessage().startswith("Sweep on")
+    saliency(qtbot, w)
+    idle(qtbot, w)
+    assert w.statusBar().currentMessage().startswith("Saliency on digits-standard")

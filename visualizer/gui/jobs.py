@@ -37,6 +37,7 @@ class Jobs(QtCore.QObject):
         self._progressed: dict[object, str] = {}    # jobs of this busy spell that reported progress: label
         self._busy_since = 0.0
         self._cancelled = False
+        self._cancelled_slots: set = set()           # jobs of this busy spell cancelled one by one (a tab's Cancel)
         self.pool = WorkerPool(self)
         self.pool.busyChanged.connect(self._on_busy_changed)
         self.pool.jobEnded.connect(self._on_job_ended)
@@ -126,9 +127,18 @@ class Jobs(QtCore.QObject):
         return slot in self.pool.running()
 
     def cancel(self, slot=None) -> None:
+        """Cancel every job (None: the window's Cancel) or one slot's (a tab's own Cancel)."""
         if slot is None and self.busy():
             self._cancelled = True
+        elif slot is not None and self.running(slot):
+            self._cancelled_slots.add(slot)
         self.pool.cancel(slot)
+
+    def _spell_cancelled(self) -> bool:
+        """The busy spell ended by a cancel: the window's, or a tab's for every job that ran."""
+        if self._cancelled:
+            return True
+        return bool(self._cancelled_slots) and all(slot in self._cancelled_slots for slot in self._progressed)
 
     def shutdown(self) -> bool:
         return self.pool.shutdown()
@@ -152,12 +162,13 @@ class Jobs(QtCore.QObject):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self._cancelled = False
+            self._cancelled_slots = set()
             self._progressed = {}
             self._busy_since = time.perf_counter()
-        elif self._cancelled or not self._progressed:
+        elif self._spell_cancelled() or not self._progressed:
             self.progress.setRange(0, 1)
             self.progress.reset()
-            self.progress_label.setText("Cancelled" if self._cancelled else "Ready")
+            self.progress_label.setText("Cancelled" if self._spell_cancelled() else "Ready")
         else:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)

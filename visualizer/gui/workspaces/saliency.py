@@ -60,6 +60,9 @@ class SaliencyWorkspace(TabWorkspace):
         self.state.set_result(None, "saliency", saliency_artifacts(comparison, models, image))
         if comparison.cancelled:    # the models that finished are kept, like a cancelled attack's best iterate
             self.ctx.status(f"Saliency cancelled: {len(comparison.maps)} of {len(models)} models shown", 8000)
+        else:   # as attacks and sweeps do: the status bar never keeps the previous run's line
+            names = ", ".join(e.title for e in entries)
+            self.ctx.status(f"Saliency on {names}: done", 8000)
         self.runFinished.emit("saliency")
 
     def _model_removed(self, entry: ModelEntry, _index: int) -> None:

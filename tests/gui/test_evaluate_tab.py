@@ -261,3 +261,11 @@ def test_gradient_masking_warnings_are_shown(qtbot, window, tmp_path):
     warnings = tab.evaluation.warnings()
     assert any("different outputs" in w for w in warnings)
     assert tab.warnings.isVisible() and all(w in tab.warnings.text() for w in warnings)
+
+
+def test_the_data_field_starts_on_the_mnist_folder_beside_the_checkout(window):
+    """As the Train tab and the Poison panel do: a first launch does not start on an empty,
+    invalid data field when ../shared/data/mnist is there."""
+    setup = _tab(window).setup
+    assert setup.data_edit.text() == f"mnist:{MNIST_DIR}"
+    assert setup.problem() == "Load a model to evaluate (Models > Add model\u2026)."    # the data is fine

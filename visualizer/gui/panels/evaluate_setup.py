@@ -12,6 +12,7 @@ from visualizer.core.data.spec import SPEC_FORMS, SPLITS, parse_data_spec
 from visualizer.core.errors import VisualizerError
 from visualizer.core.evaluation.threats import THREAT_FORMS, parse_threats
 from visualizer.gui.class_picker import ERROR_STYLE
+from visualizer.gui.panels.train_form import default_data_folder
 from visualizer.gui.qt import Qt, QtWidgets, Signal
 
 DEFAULT_THREATS = "clean fgsm:linf:0.1 pgd:linf:0.05,0.1,0.2:10"
@@ -50,6 +51,9 @@ class EvaluateSetup(QtWidgets.QWidget):
         self.data_edit = QtWidgets.QLineEdit()
         self.data_edit.setPlaceholderText("mnist:DIR, fashion-mnist:DIR, folder:DIR or csv:FILE")
         self.data_edit.setToolTip(DATA_TIP)
+        folder = default_data_folder()      # as the Train tab and the Poison panel start: MNIST beside a checkout
+        if folder is not None:
+            self.data_edit.setText(f"mnist:{folder}")
         self.browse_folder = QtWidgets.QPushButton("Folder…")
         self.browse_folder.setToolTip("Choose a folder: an image folder (folder:DIR), or an MNIST / Fashion-MNIST "
                                       "folder when the spec already says mnist: or fashion-mnist:")

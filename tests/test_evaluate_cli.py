@@ -114,3 +114,29 @@ def test_two_processes_under_torchrun_give_the_records_of_one(archives, finished
     assert (out / "per_example.csv").read_bytes() == (finished / "per_example.csv").read_bytes()
     record = json.loads((out / "evaluation.json").read_text())
     assert record["processes"] == 2 and record["complete"]
+
+
+def test_the_table_headers_never_touch_with_many_long_threat_names(finished):
+    """Twelve columns with the long names real runs give ("HopSkipJump-300q" beside
+    "AutoAttack", transfer from a long model id): no two texts of the table overlap, and the
+    headers stay under their group's rule (they used to touch, and to cross it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from visualizer.core.figures.evaluation import table_figure
+
+    record = json.loads((finished / "evaluation.json").read_text())
+    base = record["threats"][1]
+    names = ["Square-300q", "NES-300q", "APGD-CE", "APGD-T", "AutoAttack", "HopSkipJump-300q",
+             "Transfer PGD-20 from mnist-standard", "Transfer PGD-20 from mnist-robust-l2", "PGD-40 \u00d72 L\u221e",
+             "FGSM L\u221e", "Square-5000q", "HopSkipJump-1000q"]
+    threats, results = [], []
+    for k, name in enumerate(names):
+        threats.append(dict(base, id=f"t{k}", label=name))
+        results += [dict(r, threat=f"t{k}") for r in record["results"] if r["threat"] == base["id"]]
+    fig = table_figure(dict(record, threats=threats, results=results))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    texts = [t for t in fig.axes[0].texts if t.get_text().strip()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1:]:
+            assert min(a.x1, b.x1) - max(a.x0, b.x0) <= 0 or min(a.y1, b.y1) - max(a.y0, b.y0) <= 0, (ta, tb)

@@ -12,7 +12,9 @@ import math
 from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedFormatter, FixedLocator, MultipleLocator
 
 from visualizer.core.evaluation.presentation import (MODEL_COLOURS, NORM_SYMBOL, budget_text, curve_families,
@@ -24,6 +26,8 @@ from visualizer.core.figures.text import wrap_id
 RULE = "#333333"
 MIN_TABLE_WIDTH = 5.6   # inches: room for the title and the footnote
 CI_GREY = "#666666"
+HEADER_PT, GROUP_PT, BUDGET_PT = 7.5, 8, 6.8
+_TEXT_PATHS = TextToPath()
 
 
 def _cell_colour(accuracy: float) -> tuple:
@@ -89,13 +93,29 @@ def _column_name(threat: dict, group: str) -> str:
     return label
 
 
-def _wrap_words(text: str, limit: int) -> str:
-    lines: list[str] = []
+def _text_width(text: str, size: float, weight: str = "normal") -> float:
+    """Inches the longest line of ``text`` takes at ``size`` pt in the figure style's font."""
+    prop = FontProperties(size=size, weight=weight)
+    return max(_TEXT_PATHS.get_text_width_height_descent(line, prop, ismath=False)[0]
+               for line in text.split("\n")) / 72
+
+
+def _wrap_to_width(text: str, width: float, size: float, weight: str = "normal") -> str:
+    """Lines that fit ``width`` inches at ``size`` pt, measured with the font (not counted in
+    characters): broken at spaces, and after the hyphens of a name too long for one line
+    ("HopSkipJump-" / "300q"), so neighbouring headers never touch."""
+    pieces: list[tuple[str, str]] = []          # (text, what joins it to the next piece)
     for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= limit:
-            lines[-1] += " " + word
+        parts = word.split("-") if _text_width(word, size, weight) > width else [word]
+        pieces += [(part + "-", "") for part in parts[:-1]] + [(parts[-1], " ")]
+    lines: list[str] = []
+    glue = " "
+    for piece, after in pieces:
+        if lines and _text_width(lines[-1] + glue + piece, size, weight) <= width:
+            lines[-1] += glue + piece
         else:
-            lines.append(word)
+            lines.append(piece)
+        glue = after
     return "\n".join(lines)
 
 
@@ -111,12 +131,17 @@ def table_figure(record: dict) -> Figure:
     label_w = 1.5
     col_w = max(0.8, min(1.2, (FIG_WIDTH - label_w) / max(1, len(threats))))
     col_w = max(col_w, (MIN_TABLE_WIDTH - label_w - 0.1) / max(1, len(threats)))   # room for title and footnote
-    chars = int(col_w * 72 / (0.62 * 7.5))
     spans = _group_spans(threats)
-    group_titles = {start: _wrap_words(dict(GROUPS)[key], int(chars * (stop - start) * 0.95))
-                    for key, start, stop in spans}
-    group_lines = max(t.count("\n") + 1 for t in group_titles.values())
-    title_h, group_h, header_h, row_h, foot_h = 0.34, 0.1 + 0.14 * group_lines, 0.5, 0.42, 0.4
+    inner = col_w - 0.1                           # a column's text width, inches
+    with figure_style():                          # measured in the font the figure is drawn in
+        group_titles = {start: _wrap_to_width(dict(GROUPS)[key], inner * (stop - start), GROUP_PT, "bold")
+                        for key, start, stop in spans}
+        headers = [_wrap_to_width(_column_name(t, _group(t)), inner, HEADER_PT) for t in threats]
+        budgets = [_wrap_to_width(budget_text(t, side), inner, BUDGET_PT) for t in threats]
+    lines = lambda texts: max((t.count("\n") + 1 for t in texts), default=1)     # noqa: E731
+    name_h, budget_h = lines(headers) * HEADER_PT * 1.3 / 72, lines(budgets) * BUDGET_PT * 1.3 / 72
+    title_h, group_h, row_h, foot_h = 0.34, 0.1 + 0.14 * lines(group_titles.values()), 0.42, 0.4
+    header_h = 0.12 + name_h + budget_h + 0.08
     width = label_w + col_w * len(threats) + 0.1
     height = title_h + group_h + header_h + row_h * len(models) + foot_h
     with figure_style():
@@ -136,16 +161,15 @@ def table_figure(record: dict) -> Figure:
         ax.text(left + 0.03, top + (group_h + header_h) / 2, "Model", ha="left", va="center", fontweight="bold")
         for key, start, stop in spans:   # one spanning title per group, with a short rule under it
             x0, x1 = label_w + col_w * start, label_w + col_w * stop
-            ax.text((x0 + x1) / 2, top + group_h * 0.5, group_titles[start], ha="center", va="center", fontsize=8,
-                    fontweight="bold", linespacing=1.05)
+            ax.text((x0 + x1) / 2, top + group_h * 0.5, group_titles[start], ha="center", va="center",
+                    fontsize=GROUP_PT, fontweight="bold", linespacing=1.05)
             ax.plot([x0 + 0.06, x1 - 0.06], [head, head], color=RULE, lw=0.5)
+        names_end = head + 0.12 + name_h         # names sit on this line, budgets hang under it
         for j, threat in enumerate(threats):
             x = label_w + col_w * (j + 0.5)
-            ax.text(x, head + header_h * 0.42, _wrap_words(_column_name(threat, _group(threat)), chars),
-                    ha="center", va="bottom",
-                    fontsize=7.5, linespacing=1.05)
-            ax.text(x, head + header_h * 0.5, budget_text(threat, side), ha="center", va="top", fontsize=6.8,
-                    color=CI_GREY)
+            ax.text(x, names_end, headers[j], ha="center", va="bottom", fontsize=HEADER_PT, linespacing=1.05)
+            ax.text(x, names_end + 0.03, budgets[j], ha="center", va="top", fontsize=BUDGET_PT, color=CI_GREY,
+                    linespacing=1.05)
         ax.plot([left, right], [body, body], color=RULE, lw=0.6)
         for i, model in enumerate(models):
             y0 = body + row_h * i

@@ -48,7 +48,10 @@ def add_arguments(p) -> None:
     m.add_argument("--attack-limit", type=whole_number, default=500,
                    help="attack the first N test images the victim classifies correctly (default 500)")
     r = p.add_argument_group("running")
-    r.add_argument("--out", required=True, help="output folder (new or empty)")
+    r.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (same settings): finished query counts are kept, "
+                        "answers already bought are not asked again")
     r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
     r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     add_threads_option(r)
@@ -66,26 +69,17 @@ def _config(args):
                        device=args.device)
 
 
-def _check_out(path: str) -> None:
-    from pathlib import Path
-
-    from visualizer.core.errors import OutputError
-
-    out = Path(path)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out} already exists and is not an empty folder; choose another --out.")
-
-
 def run(args) -> int:
     import torch
 
     from visualizer.core.data import load_dataset
     from visualizer.core.models.registry import LoadOptions, load_model
     from visualizer.core.stealing import StealProgress, run_steal, write_steal
+    from visualizer.core.stealing.store import StealStore
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
-    _check_out(args.out)
+    store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
@@ -99,11 +93,14 @@ def run(args) -> int:
         done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
         bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
 
-    record = drive(run_steal(config, victim, test, cancel), show)
+    record = drive(run_steal(config, victim, test, cancel, store), show)
     bar.close()
     record = write_steal(args.out, record, dpi=args.dpi)
     print(summary(record))
     print(f"written to {args.out}: steal.json, steal_curve.{{png,pdf,svg}}, one model folder per substitute")
+    if record["cancelled"]:
+        print(f"interrupted: the finished query counts are kept in {args.out}; the same command with --resume "
+              "continues from there", file=sys.stderr)
     return EXIT_INTERRUPTED if record["cancelled"] else 0
 
 

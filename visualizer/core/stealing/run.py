@@ -26,6 +26,7 @@ from visualizer.core.errors import ParameterError
 from visualizer.core.evaluation.relations import wilson_interval
 from visualizer.core.stealing import queries as q
 from visualizer.core.stealing.spec import StealConfig, defended_oracle
+from visualizer.core.stealing.store import StealStore
 from visualizer.core.stealing.substitute import train_substitute
 
 CHUNK = 500
@@ -92,6 +93,19 @@ class _Thief:
         self.oracle = Oracle(victim, spec=self.spec, budget=config.queries[-1], defence=reverse)
         self.images = torch.empty(0)
         self.answers = torch.empty(0)
+        self.asked_before = 0          # queries a resumed run's earlier process spent
+
+    def restore(self, images: torch.Tensor, answers: torch.Tensor, asked: int) -> None:
+        """Continue from saved answers: they cost no new query, and the budget shrinks by them."""
+        from visualizer.core.blackbox import Oracle
+
+        self.images, self.answers, self.asked_before = images, answers, asked
+        self.oracle = Oracle(self.victim, spec=self.spec, budget=self.config.queries[-1] - asked,
+                             defence=self.oracle.defence)
+
+    @property
+    def queries(self) -> int:
+        return self.asked_before + self.oracle.queries
 
     def ask(self, images: torch.Tensor) -> None:
         answers = torch.cat([self.oracle(images[i:i + CHUNK]).cpu() for i in range(0, len(images), CHUNK)])
@@ -111,6 +125,8 @@ class _Thief:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
         c, pre = self.config, self.victim.info.preprocessing
         shape = (pre.channels, pre.input_size, pre.input_size)
+        if len(self.images) >= count:
+            return True
         if c.query_data == "noise":
             self.ask(q.noise_queries(count, shape, c.seed)[len(self.images):])
         elif c.query_data != "jacobian":
@@ -131,7 +147,7 @@ class _Thief:
         return True
 
 
-def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None
+def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None, store: StealStore | None = None
               ) -> Generator[StealProgress, None, dict]:
     """``victim``: a loaded ClassifierModel (seen only through Oracles); ``test``: the test
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
@@ -152,16 +168,27 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
     x_att, y_att = x_test[correct], y_test[correct]
     params = pgd_params(config)
-    yield StealProgress("none", "white-box PGD on the victim", 0)
-    white_box = _rate(_fooled(victim, victim, x_att, y_att, params))
+    white_box = store.white_box() if store is not None else None
+    if white_box is None:
+        yield StealProgress("none", "white-box PGD on the victim", 0)
+        white_box = _rate(_fooled(victim, victim, x_att, y_att, params))
+        if store is not None:
+            store.save_white_box(white_box)
     runs, cancelled = [], False
     for defence in config.defences:
         thief = _Thief(config, victim, defence, test, out)
         kept = agreement(predictions(_Answers(victim, thief.spec, defence), x_test), victim_test)
         run = {"defence": defence, "oracle": thief.spec, "oracle_defence": str(thief.oracle.defence or "none"),
                "top1_kept": kept[0], "points": []}
+        saved = store.run(defence) if store is not None else None
+        if saved is not None:
+            run, images, answers, asked = saved
+            thief.restore(images, answers, asked)
         runs.append(run)
+        finished = {p["queries"] for p in run["points"]}
         for count in config.queries:
+            if count in finished:
+                continue
             ok = yield from thief.gather(count, cancel)
             yield StealProgress(defence, "training", count)
             folder = out / _folder_name(defence) / f"substitute-{count}"
@@ -175,16 +202,18 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
             yield StealProgress(defence, "PGD on the substitute", count)
             run["points"].append({
-                "queries": count, "oracle_queries_so_far": thief.oracle.queries, "test_accuracy": accuracy,
+                "queries": count, "oracle_queries_so_far": thief.queries, "test_accuracy": accuracy,
                 "test_accuracy_ci95": accuracy_ci, "agreement": agree, "agreement_ci95": agree_ci, "test_n": n,
                 "transfer": _rate(_fooled(substitute, victim, x_att, y_att, params)),
                 "substitute_white_box": _rate(_fooled(substitute, substitute, x_att, y_att, params)),
                 "substitute": str(folder.relative_to(out)),
             })
+            if store is not None:
+                store.save_run(defence, run, thief.images, thief.answers, thief.queries)
             if is_cancelled(cancel):
                 cancelled = True
                 break
-        run["oracle_queries"] = thief.oracle.queries
+        run["oracle_queries"] = thief.queries
         if cancelled:
             break
     from visualizer.core.results import _header

@@ -107,6 +107,12 @@ class StealConfig:
             raise ParameterError(f"--seed-size {self.seed_size} is more than the smallest query count "
                                  f"{self.queries[0]}: the Jacobian seed set is labelled by the oracle too.")
 
+    def fingerprint(self) -> dict:
+        """The settings a resumed run must share with the run it continues (all but --out)."""
+        d = self.to_dict()
+        d.pop("out")
+        return d
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["queries"], d["defences"] = list(self.queries), list(self.defences)

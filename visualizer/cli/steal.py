@@ -45,6 +45,11 @@ def add_arguments(p) -> None:
     m.add_argument("--test-limit", type=whole_number, default=2000, help="first N test images (default 2000)")
     m.add_argument("--attack-eps", type=number, default=0.2, help="PGD L-inf budget, [0,1] pixels (default 0.2)")
     m.add_argument("--attack-steps", type=whole_number, default=20, help="PGD steps (default 20)")
+    m.add_argument("--attack-loss", default="ce", type=attack_loss,
+                   help="the loss PGD maximises: ce (cross-entropy, default), margin (Carlini & Wagner's logit "
+                        "margin) or margin:KAPPA (stop pushing KAPPA logits past the boundary)")
+    m.add_argument("--attack-momentum", type=number, default=0.0,
+                   help="MI-FGSM momentum decay (Dong et al. 2018; 1.0 in the paper), 0 = plain PGD (default 0)")
     m.add_argument("--attack-limit", type=whole_number, default=500,
                    help="attack the first N test images the victim classifies correctly (default 500)")
     r = p.add_argument_group("running")
@@ -58,6 +63,19 @@ def add_arguments(p) -> None:
     r.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figure, 72 to 1200 (default 200)")
 
 
+def attack_loss(text: str) -> tuple[str, float | None]:
+    """ce | margin | margin:KAPPA -> (loss, kappa)."""
+    import argparse
+
+    loss, _, kappa = text.strip().lower().partition(":")
+    if loss not in ("ce", "margin") or (kappa and loss != "margin"):
+        raise argparse.ArgumentTypeError(f"write ce, margin or margin:KAPPA, not {text!r}")
+    try:
+        return loss, (float(kappa) if kappa else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"KAPPA must be a number of logits, not {kappa!r}") from None
+
+
 def _config(args):
     from visualizer.core.stealing import StealConfig, parse_defences, parse_query_counts, parse_query_source
 
@@ -66,7 +84,8 @@ def _config(args):
                        out=args.out, defences=tuple(parse_defences(args.defence)), seed=args.seed, epochs=args.epochs,
                        batch_size=args.batch_size, lr=args.lr, test_limit=args.test_limit, seed_size=args.seed_size,
                        attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
-                       device=args.device)
+                       device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
+                       attack_momentum=args.attack_momentum)
 
 
 def run(args) -> int:

@@ -62,10 +62,11 @@ def _rate(hits: torch.Tensor) -> dict:
 
 
 def pgd_params(config: StealConfig) -> AttackParams:
-    """L-inf PGD, random start, all steps, the highest-loss iterate: the same attack on the
-    victim (white-box) and on each substitute (transfer)."""
+    """L-inf PGD, random start, all steps, the highest-loss iterate, with the configured loss
+    and momentum: the same attack on the victim (white-box) and on each substitute (transfer)."""
     return AttackParams(method="pgd", norm="linf", eps=config.attack_eps, steps=config.attack_steps,
-                        random_start=True, best_iterate=True, early_stop=False, seed=config.seed)
+                        random_start=True, best_iterate=True, early_stop=False, seed=config.seed,
+                        loss=config.attack_loss, kappa=config.attack_kappa, momentum=config.attack_momentum)
 
 
 def _fooled(crafted_on, victim, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:

@@ -178,3 +178,24 @@ def test_an_interrupted_steal_resumes_without_asking_again_and_refuses_other_set
     assert [p["queries"] for p in run["points"]] == [60, 120] and not resumed["cancelled"]
     assert run["points"][1]["oracle_queries_so_far"] == 120 and run["oracle_queries"] == 120
     assert resumed["white_box"] == first["white_box"]
+
+
+def test_copies_share_the_answers_and_transfer_is_crafted_on_their_mean(tmp_path):
+    from visualizer.core.stealing.run import _Ensemble, _fooled, _load_substitute, pgd_params, predictions
+
+    victim = as_classifier(train_tiny_mnist(), "tiny-victim")
+    test = load_dataset(MNIST_SPEC, "test", preprocessing=victim.info.preprocessing, limit=80)
+    config = StealConfig("tiny-victim", "label", (60,), MNIST_SPEC, "mnist-cnn", MNIST_SPEC, str(tmp_path),
+                         epochs=1, test_limit=80, attack_steps=2, attack_limit=20, copies=2, attack_loss="margin",
+                         attack_momentum=1.0)
+    record = drive(run_steal(config, victim, test))
+    [point] = record["runs"][0]["points"]
+    assert record["runs"][0]["oracle_queries"] == 60                 # two copies, one set of answers
+    assert point["copies"] == ["defence-none/substitute-60", "defence-none/substitute-60-seed1"]
+    assert record["transfer_method"]["copies"] == 2 and record["attack"]["loss"] == "margin"
+    copies = [_load_substitute(tmp_path / f, "mnist-cnn", "cpu") for f in point["copies"]]
+    x, y = test.batch(torch.arange(80))
+    keep = (predictions(victim, x) == y).nonzero().flatten()[:20]
+    fooled = _fooled(_Ensemble(copies), victim, x[keep], y[keep], pgd_params(config))
+    assert point["transfer"]["successes"] == int(fooled.sum())
+    jsonschema.validate({**record, "files": {}}, steal_schema())

@@ -37,6 +37,9 @@ def add_arguments(p) -> None:
     t.add_argument("--epochs", type=whole_number, default=10, help="training epochs per substitute (default 10)")
     t.add_argument("--batch-size", type=whole_number, default=128, help="training batch (default 128)")
     t.add_argument("--lr", type=number, default=1e-3, help="peak learning rate (default 0.001)")
+    t.add_argument("--copies", type=whole_number, default=1,
+                   help="substitutes per query count, trained with seeds SEED, SEED+1, ... on the same answers (no "
+                        "extra query); transfer PGD is crafted on the mean of their logits (default 1)")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -85,7 +88,7 @@ def _config(args):
                        batch_size=args.batch_size, lr=args.lr, test_limit=args.test_limit, seed_size=args.seed_size,
                        attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
                        device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
-                       attack_momentum=args.attack_momentum)
+                       attack_momentum=args.attack_momentum, copies=args.copies)
 
 
 def run(args) -> int:

@@ -116,11 +116,12 @@ class _Thief:
     def labels(self) -> torch.Tensor:
         return self.answers if self.answers.dim() == 1 else self.answers.argmax(1)
 
-    def train(self, count: int, folder: Path, cancel) -> dict | None:
+    def train(self, count: int, folder: Path, cancel, copy: int = 0) -> dict | None:
+        """Copy ``copy`` (0 = the first) trains with seed + copy on the same answers."""
         c = self.config
         return train_substitute(self.images[:count], self.answers[:count], self.test, list(self.victim.info.class_names),
-                                c.arch, folder, str(c.query_data), c.epochs, c.seed, c.batch_size, c.lr, c.device,
-                                cancel)
+                                c.arch, folder, str(c.query_data), c.epochs, c.seed + copy, c.batch_size, c.lr,
+                                c.device, cancel)
 
     def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
@@ -193,11 +194,18 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             ok = yield from thief.gather(count, cancel)
             yield StealProgress(defence, "training", count)
             folder = out / _folder_name(defence) / f"substitute-{count}"
-            card = thief.train(count, folder, cancel) if ok else None
-            if card is None:
+            folders = [folder] + [folder.with_name(f"{folder.name}-seed{config.seed + i}") for i in range(1, config.copies)]
+            cards = []
+            for i, copy_folder in enumerate(folders):
+                if not ok or (cards and is_cancelled(cancel)):
+                    break
+                cards.append(thief.train(count, copy_folder, cancel, i))
+            if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
             substitute = _load_substitute(folder, config.arch, config.device)
+            crafted_on = substitute if config.copies == 1 else _Ensemble(
+                [substitute] + [_load_substitute(f, config.arch, config.device) for f in folders[1:]])
             sub_test = predictions(substitute, x_test)
             agree, agree_ci, n = agreement(sub_test, victim_test)
             accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
@@ -205,9 +213,10 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             run["points"].append({
                 "queries": count, "oracle_queries_so_far": thief.queries, "test_accuracy": accuracy,
                 "test_accuracy_ci95": accuracy_ci, "agreement": agree, "agreement_ci95": agree_ci, "test_n": n,
-                "transfer": _rate(_fooled(substitute, victim, x_att, y_att, params)),
-                "substitute_white_box": _rate(_fooled(substitute, substitute, x_att, y_att, params)),
+                "transfer": _rate(_fooled(crafted_on, victim, x_att, y_att, params)),
+                "substitute_white_box": _rate(_fooled(crafted_on, crafted_on, x_att, y_att, params)),
                 "substitute": str(folder.relative_to(out)),
+                "copies": [str(f.relative_to(out)) for f in folders],
             })
             if store is not None:
                 store.save_run(defence, run, thief.images, thief.answers, thief.queries)
@@ -225,6 +234,10 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "test": {**test.describe(), "victim_accuracy": agreement(victim_test, y_test)[0]},
         "attack": {**params.resolved().to_dict(), "examples": int(len(correct)),
                    "examples_note": "test images the victim classifies correctly"},
+        "transfer_method": {"copies": config.copies, "copy_epochs": config.epochs, "loss": config.attack_loss,
+                            "kappa": config.attack_kappa, "momentum": config.attack_momentum,
+                            "crafted_on": "the substitute" if config.copies == 1 else
+                            f"the mean logits of {config.copies} copies (seeds {config.seed}-{config.seed + config.copies - 1})"},
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
@@ -232,6 +245,19 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
 
 def _folder_name(defence: str) -> str:
     return "defence-" + defence.replace(":", "-")
+
+
+class _Ensemble(torch.nn.Module):
+    """Copies trained on the same answers as one model: the mean of their logits (Liu et al.
+    2017 attack such an ensemble for transfer); N x C x H x W in [0, 1] -> N x K."""
+
+    def __init__(self, members: list):
+        super().__init__()
+        self.members = members
+        self.device = members[0].device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)
 
 
 class _Answers:

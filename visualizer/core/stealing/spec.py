@@ -94,12 +94,15 @@ class StealConfig:
     attack_loss: str = "ce"
     attack_kappa: float | None = None
     attack_momentum: float = 0.0
+    # Copies per query count, trained with seeds seed, seed+1, ... on the same answers (no
+    # extra query); PGD for transfer is crafted on the mean of their logits (Liu et al. 2017).
+    copies: int = 1
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
 
         parse_oracle_spec(self.oracle)
-        for name in ("epochs", "batch_size", "seed_size", "attack_steps", "attack_limit"):
+        for name in ("epochs", "batch_size", "seed_size", "attack_steps", "attack_limit", "copies"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
         if self.test_limit is not None and self.test_limit < 1:

@@ -14,7 +14,7 @@ import torch
 
 from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import OutputError
-from visualizer.core.evaluation.store import _differences, _write_json
+from visualizer.core.evaluation.store import _write_json, open_state
 
 STATE_DIR = ".steal-state"
 
@@ -31,28 +31,7 @@ class StealStore:
     def __init__(self, out_dir: str | Path, settings: dict, resume: bool):
         self.out_dir = Path(out_dir)
         self.state = self.out_dir / STATE_DIR
-        saved = self.state / "run.json"
-        if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise OutputError(f"{self.out_dir} exists and is not a folder.")
-        if resume and saved.is_file():
-            try:
-                old = json.loads(saved.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
-            changed = _differences(old, settings)
-            if changed:
-                raise OutputError(f"{self.out_dir} holds a steal experiment with other settings, so it cannot be "
-                                  f"resumed ({'; '.join(changed)}). Use the same settings, or another folder.")
-            return
-        if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
-            hint = (" (an unfinished steal experiment: add --resume to continue it)" if saved.is_file() and not resume
-                    else " and no steal experiment to resume" if resume else "")
-            raise OutputError(f"{self.out_dir} already holds files{hint}; choose another --out.")
-        try:
-            self.state.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"Cannot create {self.state}: {exc.strerror or exc}.") from None
-        _write_json(saved, settings, "the steal settings")
+        open_state(self.out_dir, self.state, settings, resume, "a steal experiment")
 
     def white_box(self) -> dict | None:
         path = self.state / "white-box.json"

@@ -138,3 +138,64 @@ def test_cli_bad_specs_fail_before_loading(tmp_path, capsys):
         assert main(base + extra) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and words.lower() in err.lower() and len(err.strip().splitlines()) == 1, err
+
+
+def test_an_interrupted_steal_resumes_without_asking_again_and_refuses_other_settings(tmp_path):
+    from visualizer.core.cancel import CancelToken
+    from visualizer.core.errors import OutputError
+    from visualizer.core.stealing.store import StealStore
+
+    victim = as_classifier(train_tiny_mnist(), "tiny-victim")
+    test = load_dataset(MNIST_SPEC, "test", preprocessing=victim.info.preprocessing, limit=100)
+    config = StealConfig("tiny-victim", "label", (60, 120), MNIST_SPEC, "mnist-cnn", MNIST_SPEC, str(tmp_path),
+                         epochs=1, test_limit=100, attack_steps=2, attack_limit=20)
+    cancel = CancelToken()
+    steps = run_steal(config, victim, test, cancel, StealStore(tmp_path, config.fingerprint(), resume=False))
+    try:
+        while True:
+            event = next(steps)
+            if event.stage == "PGD on the substitute":      # the first count is being measured: stop after it
+                cancel.cancel()
+    except StopIteration as stop:
+        first = stop.value
+    assert first["cancelled"] and [p["queries"] for p in first["runs"][0]["points"]] == [60]
+    assert first["runs"][0]["oracle_queries"] == 60
+
+    with pytest.raises(OutputError, match="--resume"):
+        StealStore(tmp_path, config.fingerprint(), resume=False)
+    other = {**config.fingerprint(), "epochs": 2}
+    with pytest.raises(OutputError, match="epochs"):
+        StealStore(tmp_path, other, resume=True)
+
+    events = []
+    resumed = drive(run_steal(config, victim, test, None, StealStore(tmp_path, config.fingerprint(), resume=True)),
+                    events.append)
+    stages = [(e.stage, e.queries) for e in events]
+    assert ("white-box PGD on the victim", 0) not in stages and ("training", 60) not in stages
+    assert ("training", 120) in stages
+    [run] = resumed["runs"]
+    assert run["points"][0] == first["runs"][0]["points"][0]          # the finished count is kept as it was
+    assert [p["queries"] for p in run["points"]] == [60, 120] and not resumed["cancelled"]
+    assert run["points"][1]["oracle_queries_so_far"] == 120 and run["oracle_queries"] == 120
+    assert resumed["white_box"] == first["white_box"]
+
+
+def test_copies_share_the_answers_and_transfer_is_crafted_on_their_mean(tmp_path):
+    from visualizer.core.stealing.run import _Ensemble, _fooled, _load_substitute, pgd_params, predictions
+
+    victim = as_classifier(train_tiny_mnist(), "tiny-victim")
+    test = load_dataset(MNIST_SPEC, "test", preprocessing=victim.info.preprocessing, limit=80)
+    config = StealConfig("tiny-victim", "label", (60,), MNIST_SPEC, "mnist-cnn", MNIST_SPEC, str(tmp_path),
+                         epochs=1, test_limit=80, attack_steps=2, attack_limit=20, copies=2, attack_loss="margin",
+                         attack_momentum=1.0)
+    record = drive(run_steal(config, victim, test))
+    [point] = record["runs"][0]["points"]
+    assert record["runs"][0]["oracle_queries"] == 60                 # two copies, one set of answers
+    assert point["copies"] == ["defence-none/substitute-60", "defence-none/substitute-60-seed1"]
+    assert record["transfer_method"]["copies"] == 2 and record["attack"]["loss"] == "margin"
+    copies = [_load_substitute(tmp_path / f, "mnist-cnn", "cpu") for f in point["copies"]]
+    x, y = test.batch(torch.arange(80))
+    keep = (predictions(victim, x) == y).nonzero().flatten()[:20]
+    fooled = _fooled(_Ensemble(copies), victim, x[keep], y[keep], pgd_params(config))
+    assert point["transfer"]["successes"] == int(fooled.sum())
+    jsonschema.validate({**record, "files": {}}, steal_schema())

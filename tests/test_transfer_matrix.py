@@ -135,3 +135,14 @@ def test_cli_refuses_one_model_and_writes_the_matrix_for_two(tmp_path, capsys):
     jsonschema.validate(rec, evaluation_schema())
     assert [len(r) for r in rec["transfer"][0]["cells"]] == [2, 2]
     assert (out / "transfer_matrix.png").is_file()
+
+
+def test_transfer_threat_ids_name_checkpoints_by_display_name_not_path():
+    from visualizer.core.evaluation.threats import parse_threat
+    from visualizer.core.evaluation.transfer import expand_transfer
+
+    ids = ["ckpt:/home/u/runs/mnist-standard/model.safetensors", "ckpt:/home/u/runs/mnist-2ep/model.safetensors"]
+    threats = expand_transfer(parse_threat("transfer:pgd:linf:0.2"), ids)
+    assert [t.text for t in threats] == ["transfer:pgd:linf:0.2:20:1@mnist-standard", "transfer:pgd:linf:0.2:20:1@mnist-2ep"]
+    assert [t.source for t in threats] == ids                          # the link to models[].id and results[].model
+    assert threats[0].label().endswith("from mnist-standard") and "/" not in threats[1].to_dict()["curve"]

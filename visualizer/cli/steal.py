@@ -37,6 +37,9 @@ def add_arguments(p) -> None:
     t.add_argument("--epochs", type=whole_number, default=10, help="training epochs per substitute (default 10)")
     t.add_argument("--batch-size", type=whole_number, default=128, help="training batch (default 128)")
     t.add_argument("--lr", type=number, default=1e-3, help="peak learning rate (default 0.001)")
+    t.add_argument("--copies", type=whole_number, default=1,
+                   help="substitutes per query count, trained with seeds SEED, SEED+1, ... on the same answers (no "
+                        "extra query); transfer PGD is crafted on the mean of their logits (default 1)")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -45,14 +48,35 @@ def add_arguments(p) -> None:
     m.add_argument("--test-limit", type=whole_number, default=2000, help="first N test images (default 2000)")
     m.add_argument("--attack-eps", type=number, default=0.2, help="PGD L-inf budget, [0,1] pixels (default 0.2)")
     m.add_argument("--attack-steps", type=whole_number, default=20, help="PGD steps (default 20)")
+    m.add_argument("--attack-loss", default="ce", type=attack_loss,
+                   help="the loss PGD maximises: ce (cross-entropy, default), margin (Carlini & Wagner's logit "
+                        "margin) or margin:KAPPA (stop pushing KAPPA logits past the boundary)")
+    m.add_argument("--attack-momentum", type=number, default=0.0,
+                   help="MI-FGSM momentum decay (Dong et al. 2018; 1.0 in the paper), 0 = plain PGD (default 0)")
     m.add_argument("--attack-limit", type=whole_number, default=500,
                    help="attack the first N test images the victim classifies correctly (default 500)")
     r = p.add_argument_group("running")
-    r.add_argument("--out", required=True, help="output folder (new or empty)")
+    r.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (same settings): finished query counts are kept, "
+                        "answers already bought are not asked again")
     r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
     r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     add_threads_option(r)
     r.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figure, 72 to 1200 (default 200)")
+
+
+def attack_loss(text: str) -> tuple[str, float | None]:
+    """ce | margin | margin:KAPPA -> (loss, kappa)."""
+    import argparse
+
+    loss, _, kappa = text.strip().lower().partition(":")
+    if loss not in ("ce", "margin") or (kappa and loss != "margin"):
+        raise argparse.ArgumentTypeError(f"write ce, margin or margin:KAPPA, not {text!r}")
+    try:
+        return loss, (float(kappa) if kappa else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"KAPPA must be a number of logits, not {kappa!r}") from None
 
 
 def _config(args):
@@ -63,17 +87,8 @@ def _config(args):
                        out=args.out, defences=tuple(parse_defences(args.defence)), seed=args.seed, epochs=args.epochs,
                        batch_size=args.batch_size, lr=args.lr, test_limit=args.test_limit, seed_size=args.seed_size,
                        attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
-                       device=args.device)
-
-
-def _check_out(path: str) -> None:
-    from pathlib import Path
-
-    from visualizer.core.errors import OutputError
-
-    out = Path(path)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out} already exists and is not an empty folder; choose another --out.")
+                       device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
+                       attack_momentum=args.attack_momentum, copies=args.copies)
 
 
 def run(args) -> int:
@@ -82,10 +97,11 @@ def run(args) -> int:
     from visualizer.core.data import load_dataset
     from visualizer.core.models.registry import LoadOptions, load_model
     from visualizer.core.stealing import StealProgress, run_steal, write_steal
+    from visualizer.core.stealing.store import StealStore
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
-    _check_out(args.out)
+    store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
@@ -99,11 +115,14 @@ def run(args) -> int:
         done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
         bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
 
-    record = drive(run_steal(config, victim, test, cancel), show)
+    record = drive(run_steal(config, victim, test, cancel, store), show)
     bar.close()
     record = write_steal(args.out, record, dpi=args.dpi)
     print(summary(record))
     print(f"written to {args.out}: steal.json, steal_curve.{{png,pdf,svg}}, one model folder per substitute")
+    if record["cancelled"]:
+        print(f"interrupted: the finished query counts are kept in {args.out}; the same command with --resume "
+              "continues from there", file=sys.stderr)
     return EXIT_INTERRUPTED if record["cancelled"] else 0
 
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from visualizer.core.attacks.params import AttackParams
 from visualizer.core.attacks.result import AttackResult, AttackStep
 from visualizer.core.attacks.threat import threat_for
+from visualizer.core.attacks.transferability import Momentum, diverse_inputs, margin_objective
 from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.errors import VisualizerError
 
@@ -44,16 +45,31 @@ def attack_objective(logits: torch.Tensor, labels: torch.Tensor, targets: torch.
     return F.cross_entropy(logits, labels, reduction="none")
 
 
-def _evaluate(model, x_adv: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None, targeted: bool,
-              need_grad: bool):
+def _objective(p: AttackParams, logits: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None):
+    if p.loss == "margin":
+        return margin_objective(logits, labels, targets, p.kappa)
+    return attack_objective(logits, labels, targets)
+
+
+def _evaluate(model, x_adv: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None, p: AttackParams,
+              need_grad: bool, diversity_gen: torch.Generator | None = None):
     """(logits, per-example objective, input gradient or None) at ``x_adv``. The objective
-    is what the attack maximises: the reference class's cross-entropy, or minus the target's."""
+    is what the attack maximises (``p.loss``): the reference class's cross-entropy, or minus
+    the target's; or the capped logit margin. With input diversity the gradient is taken
+    through a random resize-and-pad (one more forward pass); logits and objective are the
+    untransformed image's."""
+    targets = targets if p.targeted else None
     x = x_adv.detach().requires_grad_(need_grad)
+    diverse = need_grad and p.diversity > 0
     with torch.enable_grad() if need_grad else torch.no_grad():
-        logits = model(x)
+        logits = model(diverse_inputs(x, p.diversity, diversity_gen) if diverse else x)
         _check_logits(logits, x.shape[0])
-        objective = attack_objective(logits, labels, targets if targeted else None)
+        objective = _objective(p, logits, labels, targets)
         grad = torch.autograd.grad(objective.sum(), x)[0] if need_grad else None
+    if diverse:
+        with torch.no_grad():
+            logits = model(x_adv)
+            objective = _objective(p, logits, labels, targets)
     return logits.detach(), objective.detach(), grad
 
 
@@ -90,10 +106,16 @@ def perturb(model: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
     x0 = images.detach()
     gen = torch.Generator(device="cpu").manual_seed(int(p.seed))
     x_adv = _start(threat, x0, p.random_start, gen)
+    momentum, diversity_gen = Momentum(p.momentum), _diversity_generator(p)
     for _ in range(p.steps):
-        _, _, grad = _evaluate(model, x_adv, labels, targets, p.targeted, need_grad=True)
-        x_adv = _advance(threat, x_adv, x0, grad, p.step_size)
+        _, _, grad = _evaluate(model, x_adv, labels, targets, p, need_grad=True, diversity_gen=diversity_gen)
+        x_adv = _advance(threat, x_adv, x0, momentum.update(grad), p.step_size)
     return x_adv
+
+
+def _diversity_generator(p: AttackParams) -> torch.Generator | None:
+    """Input diversity's own random stream (the random starts' stream stays as without it)."""
+    return torch.Generator(device="cpu").manual_seed(int(p.seed) + 1) if p.diversity > 0 else None
 
 
 def attack_steps(
@@ -126,12 +148,15 @@ def attack_steps(
     done = 0
     cancelled = False
 
+    diversity_gen = _diversity_generator(p)
     for restart in range(p.restarts):
         x_adv = _start(threat, x0, p.random_start, gen)
+        momentum = Momentum(p.momentum)
         last_adv = x_adv
         for step in range(p.steps + 1):
             is_last = step == p.steps
-            logits, objective, grad = _evaluate(model, x_adv, labels, targets, p.targeted, need_grad=not is_last)
+            logits, objective, grad = _evaluate(model, x_adv, labels, targets, p, need_grad=not is_last,
+                                                diversity_gen=diversity_gen)
             probs = logits.softmax(dim=1)
             pred = probs.argmax(dim=1)
             success = pred == targets if p.targeted else pred != labels
@@ -168,8 +193,10 @@ def attack_steps(
             # gradients; no host synchronisation, no image-sized temporary.
             largest = torch.linalg.vector_norm(grad.flatten(1), ord=float("inf"), dim=1)
             bad_grad |= ~torch.isfinite(largest)
-            zero_grad |= largest == 0
-            x_adv = _advance(threat, x_adv, x0, grad, p.step_size)
+            # A margin capped at kappa has a zero gradient by design, not by masking.
+            capped = objective >= p.kappa if p.kappa is not None else torch.zeros_like(zero_grad)
+            zero_grad |= (largest == 0) & ~capped
+            x_adv = _advance(threat, x_adv, x0, momentum.update(grad), p.step_size)
         if cancelled or (p.early_stop and bool(best_success.all())):
             break
 

@@ -38,6 +38,11 @@ class AttackParams:
     best_iterate: bool = True          # return the iterate with the highest loss (success first)
     early_stop: bool = False           # stop once every example succeeds
     seed: int = 0
+    # Transfer options (core/attacks/transferability.py); the defaults are plain PGD.
+    loss: str = "ce"                   # ce | margin (Carlini & Wagner 2017)
+    kappa: float | None = None         # margin: stop pushing past this many logits (None: no cap)
+    momentum: float = 0.0              # MI-FGSM decay mu (Dong et al. 2018); 0 = none
+    diversity: float = 0.0             # input-diversity probability p (Xie et al. 2019); 0 = none
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -59,7 +64,19 @@ class AttackParams:
             raise ParameterError(f"Step size must be positive, got {self.step_size}.")
         if int(self.restarts) != self.restarts or self.restarts < 1:
             raise ParameterError(f"Restarts must be a whole number of at least 1, got {self.restarts}.")
+        self._check_transfer_options()
         self._refuse_contradictions()
+
+    def _check_transfer_options(self) -> None:
+        if self.loss not in ("ce", "margin"):
+            raise ParameterError(f"Unknown attack loss {self.loss!r}; choose ce or margin.")
+        if self.kappa is not None and (self.loss != "margin" or not self.kappa > 0):
+            raise ParameterError(f"kappa {self.kappa} is the margin loss's confidence: a positive number of logits, "
+                                 "with loss margin.")
+        if not 0 <= self.momentum <= 10:
+            raise ParameterError(f"Momentum must be a decay between 0 and 10 (MI-FGSM uses 1), not {self.momentum}.")
+        if not 0 <= self.diversity <= 1:
+            raise ParameterError(f"Input diversity is a probability in [0, 1], not {self.diversity}.")
 
     def _refuse_contradictions(self) -> None:
         """Requests that cannot mean what they say are refused, not silently changed: a

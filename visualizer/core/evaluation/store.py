@@ -27,6 +27,34 @@ def _differences(old: dict, new: dict) -> list[str]:
             if old.get(key) != new.get(key)]
 
 
+def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experiment: str) -> None:
+    """Check ``out_dir`` for a run: with ``resume`` and saved settings in ``state``/run.json,
+    they must equal ``settings`` (else OutputError naming the differences); otherwise the
+    folder must be new or empty, and ``state`` is created with the settings saved.
+    ``experiment`` names the run in messages ("an evaluation")."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} exists and is not a folder.")
+    saved = state / "run.json"
+    if resume and saved.is_file():
+        try:
+            old = json.loads(saved.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
+        changed = _differences(old, settings)
+        if changed:
+            raise OutputError(f"{out_dir} holds {experiment} with other settings, so it cannot be resumed "
+                              f"({'; '.join(changed)}). Use the same settings, or another folder.")
+        return
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not resume:
+        hint = f" (an unfinished {experiment.split(' ', 1)[1]}: add --resume to continue it)" if saved.is_file() else ""
+        raise OutputError(f"{out_dir} already holds files{hint}; choose another folder.")
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create {state}: {exc.strerror or exc}.") from None
+    _write_json(saved, settings, "the run settings")
+
+
 class RunStore:
     """``settings``: what makes two runs the same (models and their weights, data, threats,
     batch size, seed). Without ``resume`` the folder must be new or empty."""
@@ -35,27 +63,7 @@ class RunStore:
         self.out_dir = Path(out_dir)
         self.state = self.out_dir / STATE_DIR
         self.settings = settings
-        if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise OutputError(f"{self.out_dir} exists and is not a folder.")
-        saved = self.state / "run.json"
-        if resume and saved.is_file():
-            try:
-                old = json.loads(saved.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
-            changed = _differences(old, settings)
-            if changed:
-                raise OutputError(f"{self.out_dir} holds an evaluation with other settings, so it cannot be resumed "
-                                  f"({'; '.join(changed)}). Use the same settings, or another folder.")
-            return
-        if self.out_dir.is_dir() and any(self.out_dir.iterdir()) and not resume:
-            hint = " (an unfinished evaluation: add --resume to continue it)" if saved.is_file() else ""
-            raise OutputError(f"{self.out_dir} already holds files{hint}; choose another folder.")
-        try:
-            self.state.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"Cannot create {self.state}: {exc.strerror or exc}.") from None
-        _write_json(saved, settings, "the run settings")
+        open_state(self.out_dir, self.state, settings, resume, "an evaluation")
 
     def _batch_path(self, batch: int) -> Path:
         return self.state / f"batch-{batch:06d}.json"

@@ -165,11 +165,18 @@ class Threat:
 
     attacks: tuple[AttackSpec, ...]
     source: str | None = None          # transfer: the id of the model the examples are crafted on
+    # transfer: the source's display name (presentation.display_names: a checkpoint's file or
+    # trainer-folder name, not its whole path), used in the threat's id and label
+    source_name: str | None = None
     text: str = field(init=False)
 
     def __post_init__(self) -> None:
         text = "+".join(a.text for a in self.attacks)
-        object.__setattr__(self, "text", text if self.source is None else f"{text}@{self.source}")
+        object.__setattr__(self, "text", text if self.source is None else f"{text}@{self.shown_source}")
+
+    @property
+    def shown_source(self) -> str | None:
+        return self.source_name or self.source
 
     @property
     def run_order(self) -> list[AttackSpec]:
@@ -191,7 +198,7 @@ class Threat:
         if self.eps is None:
             return None
         text = "+".join(a.curve_text for a in self.attacks)
-        return text if self.source is None else f"{text}@{self.source}"
+        return text if self.source is None else f"{text}@{self.shown_source}"
 
     @property
     def is_transfer(self) -> bool:
@@ -207,7 +214,7 @@ class Threat:
 
     def label(self) -> str:
         text = " + ".join(a.label() for a in self.attacks)
-        return text if self.source is None else f"{text} from {self.source.replace(chr(92), '/').rsplit('/', 1)[-1]}"
+        return text if self.source is None else f"{text} from {self.shown_source}"
 
     def seed_key(self) -> int:
         """A stable number for this threat's random streams (independent of its position)."""

@@ -27,7 +27,12 @@ from visualizer.core.evaluation.threats import Threat
 
 
 def expand_transfer(threats: list[Threat], model_ids: list[str]) -> list[Threat]:
-    """Each transfer threat -> one per source model, in model order; others unchanged."""
+    """Each transfer threat -> one per source model, in model order; others unchanged. The
+    threats' ids name the source by its display name (``display_names``: no whole file
+    path); ``source`` keeps the model id, as evaluation.json's models and results do."""
+    from visualizer.core.evaluation.presentation import display_names
+
+    names = dict(zip(model_ids, display_names(model_ids)))
     out = []
     for threat in threats:
         if not threat.is_transfer or threat.source is not None:
@@ -36,7 +41,7 @@ def expand_transfer(threats: list[Threat], model_ids: list[str]) -> list[Threat]
         if len(model_ids) < 2:
             raise ParameterError(f"{threat.text}: a transfer threat needs at least two models (give --model twice "
                                  "or more): the examples are crafted on each and scored on the others.")
-        out += [Threat(threat.attacks, source=model_id) for model_id in model_ids]
+        out += [Threat(threat.attacks, source=model_id, source_name=names[model_id]) for model_id in model_ids]
     return out
 
 

@@ -26,6 +26,7 @@ from visualizer.core.errors import ParameterError
 from visualizer.core.evaluation.relations import wilson_interval
 from visualizer.core.stealing import queries as q
 from visualizer.core.stealing.spec import StealConfig, defended_oracle
+from visualizer.core.stealing.store import StealStore
 from visualizer.core.stealing.substitute import train_substitute
 
 CHUNK = 500
@@ -64,10 +65,11 @@ def _rate(hits: torch.Tensor) -> dict:
 
 
 def pgd_params(config: StealConfig) -> AttackParams:
-    """L-inf PGD, random start, all steps, the highest-loss iterate: the same attack on the
-    victim (white-box) and on each substitute (transfer)."""
+    """L-inf PGD, random start, all steps, the highest-loss iterate, with the configured loss
+    and momentum: the same attack on the victim (white-box) and on each substitute (transfer)."""
     return AttackParams(method="pgd", norm="linf", eps=config.attack_eps, steps=config.attack_steps,
-                        random_start=True, best_iterate=True, early_stop=False, seed=config.seed)
+                        random_start=True, best_iterate=True, early_stop=False, seed=config.seed,
+                        loss=config.attack_loss, kappa=config.attack_kappa, momentum=config.attack_momentum)
 
 
 def _fooled(crafted_on, victim, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
@@ -95,6 +97,19 @@ class _Thief:
         self.oracle = Oracle(victim, spec=self.spec, budget=config.queries[-1], defence=reverse)
         self.images = torch.empty(0)
         self.answers = torch.empty(0)
+        self.asked_before = 0          # queries a resumed run's earlier process spent
+
+    def restore(self, images: torch.Tensor, answers: torch.Tensor, asked: int) -> None:
+        """Continue from saved answers: they cost no new query, and the budget shrinks by them."""
+        from visualizer.core.blackbox import Oracle
+
+        self.images, self.answers, self.asked_before = images, answers, asked
+        self.oracle = Oracle(self.victim, spec=self.spec, budget=self.config.queries[-1] - asked,
+                             defence=self.oracle.defence)
+
+    @property
+    def queries(self) -> int:
+        return self.asked_before + self.oracle.queries
 
     def ask(self, images: torch.Tensor) -> None:
         answers = torch.cat([self.oracle(images[i:i + CHUNK]).cpu() for i in range(0, len(images), CHUNK)])
@@ -104,16 +119,19 @@ class _Thief:
     def labels(self) -> torch.Tensor:
         return self.answers if self.answers.dim() == 1 else self.answers.argmax(1)
 
-    def train(self, count: int, folder: Path, cancel) -> dict | None:
+    def train(self, count: int, folder: Path, cancel, copy: int = 0) -> dict | None:
+        """Copy ``copy`` (0 = the first) trains with seed + copy on the same answers."""
         c = self.config
         return train_substitute(self.images[:count], self.answers[:count], self.test, list(self.victim.info.class_names),
-                                c.arch, folder, str(c.query_data), c.epochs, c.seed, c.batch_size, c.lr, c.device,
-                                cancel)
+                                c.arch, folder, str(c.query_data), c.epochs, c.seed + copy, c.batch_size, c.lr,
+                                c.device, cancel)
 
     def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
         c, pre = self.config, self.victim.info.preprocessing
         shape = (pre.channels, pre.input_size, pre.input_size)
+        if len(self.images) >= count:
+            return True
         if c.query_data == "noise":
             self.ask(q.noise_queries(count, shape, c.seed)[len(self.images):])
         elif c.query_data != "jacobian":
@@ -134,7 +152,7 @@ class _Thief:
         return True
 
 
-def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None
+def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None, store: StealStore | None = None
               ) -> Generator[StealProgress, None, dict]:
     """``victim``: a loaded ClassifierModel (seen only through Oracles); ``test``: the test
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
@@ -155,40 +173,61 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
     x_att, y_att = x_test[correct], y_test[correct]
     params = pgd_params(config)
-    yield StealProgress("none", "white-box PGD on the victim", 0)
-    white_box = _rate(_fooled(victim, victim, x_att, y_att, params))
+    white_box = store.white_box() if store is not None else None
+    if white_box is None:
+        yield StealProgress("none", "white-box PGD on the victim", 0)
+        white_box = _rate(_fooled(victim, victim, x_att, y_att, params))
+        if store is not None:
+            store.save_white_box(white_box)
     runs, cancelled = [], False
     for defence in config.defences:
         thief = _Thief(config, victim, defence, test, out)
         kept = agreement(predictions(_Answers(victim, thief.spec, defence), x_test), victim_test)
         run = {"defence": defence, "oracle": thief.spec, "oracle_defence": str(thief.oracle.defence or "none"),
                "top1_kept": kept[0], "points": []}
+        saved = store.run(defence) if store is not None else None
+        if saved is not None:
+            run, images, answers, asked = saved
+            thief.restore(images, answers, asked)
         runs.append(run)
+        finished = {p["queries"] for p in run["points"]}
         for count in config.queries:
+            if count in finished:
+                continue
             ok = yield from thief.gather(count, cancel)
             yield StealProgress(defence, "training", count)
             folder = out / _folder_name(defence) / f"substitute-{count}"
-            card = thief.train(count, folder, cancel) if ok else None
-            if card is None:
+            folders = [folder] + [folder.with_name(f"{folder.name}-seed{config.seed + i}") for i in range(1, config.copies)]
+            cards = []
+            for i, copy_folder in enumerate(folders):
+                if not ok or (cards and is_cancelled(cancel)):
+                    break
+                cards.append(thief.train(count, copy_folder, cancel, i))
+            if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
             substitute = _load_substitute(folder, config.arch, config.device)
+            crafted_on = substitute if config.copies == 1 else _Ensemble(
+                [substitute] + [_load_substitute(f, config.arch, config.device) for f in folders[1:]])
             sub_test = predictions(substitute, x_test)
             agree, agree_ci, n = agreement(sub_test, victim_test)
             accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
             yield StealProgress(defence, "PGD on the substitute", count)
             run["points"].append({
-                "queries": count, "oracle_queries_so_far": thief.oracle.queries, "test_accuracy": accuracy,
+                "queries": count, "oracle_queries_so_far": thief.queries, "test_accuracy": accuracy,
                 "test_accuracy_ci95": accuracy_ci, "agreement": agree, "agreement_ci95": agree_ci, "test_n": n,
-                "transfer": _rate(_fooled(substitute, victim, x_att, y_att, params)),
-                "substitute_white_box": _rate(_fooled(substitute, substitute, x_att, y_att, params)),
+                "transfer": _rate(_fooled(crafted_on, victim, x_att, y_att, params)),
+                "substitute_white_box": _rate(_fooled(crafted_on, crafted_on, x_att, y_att, params)),
                 "substitute": str(folder.relative_to(out)),
+                "copies": [str(f.relative_to(out)) for f in folders],
             })
+            if store is not None:
+                store.save_run(defence, run, thief.images, thief.answers, thief.queries)
             yield StealProgress(defence, "measured", count, dict(run["points"][-1]))
             if is_cancelled(cancel):
                 cancelled = True
                 break
-        run["oracle_queries"] = thief.oracle.queries
+        run["oracle_queries"] = thief.queries
         if cancelled:
             break
     from visualizer.core.results import _header
@@ -199,6 +238,10 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "test": {**test.describe(), "victim_accuracy": agreement(victim_test, y_test)[0]},
         "attack": {**params.resolved().to_dict(), "examples": int(len(correct)),
                    "examples_note": "test images the victim classifies correctly"},
+        "transfer_method": {"copies": config.copies, "copy_epochs": config.epochs, "loss": config.attack_loss,
+                            "kappa": config.attack_kappa, "momentum": config.attack_momentum,
+                            "crafted_on": "the substitute" if config.copies == 1 else
+                            f"the mean logits of {config.copies} copies (seeds {config.seed}-{config.seed + config.copies - 1})"},
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
@@ -206,6 +249,19 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
 
 def _folder_name(defence: str) -> str:
     return "defence-" + defence.replace(":", "-")
+
+
+class _Ensemble(torch.nn.Module):
+    """Copies trained on the same answers as one model: the mean of their logits (Liu et al.
+    2017 attack such an ensemble for transfer); N x C x H x W in [0, 1] -> N x K."""
+
+    def __init__(self, members: list):
+        super().__init__()
+        self.members = members
+        self.device = members[0].device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)
 
 
 class _Answers:

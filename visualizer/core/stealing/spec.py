@@ -89,12 +89,20 @@ class StealConfig:
     attack_steps: int = 20
     attack_limit: int = 500
     device: str = "cpu"
+    # How PGD is crafted on the copy (and on the victim, for the white-box line): the loss
+    # (ce, or margin with kappa, Carlini & Wagner 2017) and MI-FGSM momentum (Dong et al. 2018).
+    attack_loss: str = "ce"
+    attack_kappa: float | None = None
+    attack_momentum: float = 0.0
+    # Copies per query count, trained with seeds seed, seed+1, ... on the same answers (no
+    # extra query); PGD for transfer is crafted on the mean of their logits (Liu et al. 2017).
+    copies: int = 1
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
 
         parse_oracle_spec(self.oracle)
-        for name in ("epochs", "batch_size", "seed_size", "attack_steps", "attack_limit"):
+        for name in ("epochs", "batch_size", "seed_size", "attack_steps", "attack_limit", "copies"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
         if self.test_limit is not None and self.test_limit < 1:
@@ -103,9 +111,21 @@ class StealConfig:
             raise ParameterError(f"--attack-eps must be in (0, 1] (L-inf, pixel units), not {self.attack_eps}.")
         if not self.lr > 0:
             raise ParameterError(f"--lr must be positive, not {self.lr}.")
+        from visualizer.core.attacks.params import AttackParams
+
+        try:
+            AttackParams(loss=self.attack_loss, kappa=self.attack_kappa, momentum=self.attack_momentum)
+        except ParameterError as exc:
+            raise ParameterError(f"--attack-loss / --attack-momentum: {exc}") from None
         if self.query_data == "jacobian" and self.seed_size > self.queries[0]:
             raise ParameterError(f"--seed-size {self.seed_size} is more than the smallest query count "
                                  f"{self.queries[0]}: the Jacobian seed set is labelled by the oracle too.")
+
+    def fingerprint(self) -> dict:
+        """The settings a resumed run must share with the run it continues (all but --out)."""
+        d = self.to_dict()
+        d.pop("out")
+        return d
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -1,0 +1,149 @@
+"""What closes the gap between PGD transferred from a stolen copy and white-box PGD on the
+victim (issue 14): the study behind README's "Stealing" numbers. One thread throughout.
+
+The thief: 5,000 label-only queries (bundled mnist-standard through the Oracle) on the first
+5,000 MNIST training images, unlabelled. Each copy is trained by the project's trainer
+(``train_substitute``) on those answers; ``--shifts K`` adds K randomly shifted (up to 2 px)
+copies of every answered image with the same answer (no extra query). Each attack variant is
+the project's PGD (``run_attack``), L-inf 0.2, 20 steps unless given, on the first N test
+images the victim classifies correctly, crafted on one copy or on the mean logits of several.
+
+    python bench/steal_transfer_study.py copy long16 --epochs 16
+    python bench/steal_transfer_study.py copy aug3x4 --shifts 3 --epochs 4
+    python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
+
+A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,
+``kappa=10.0``, ``momentum=1.0``, ``diversity=0.5``); "" is plain PGD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from visualizer.core.attacks.loop import run_attack  # noqa: E402
+from visualizer.core.attacks.params import AttackParams  # noqa: E402
+from visualizer.core.data import load_dataset  # noqa: E402
+from visualizer.core.models.registry import LoadOptions, load_model  # noqa: E402
+
+MNIST = "mnist:" + str(ROOT.parent / "shared" / "data" / "mnist")
+QUERIES = 5000
+
+
+def _victim_and_test(limit: int):
+    victim = load_model("mnist-standard", LoadOptions(device="cpu"))
+    test = load_dataset(MNIST, "test", preprocessing=victim.info.preprocessing,
+                        class_names=victim.info.class_names, limit=limit)
+    return victim, test
+
+
+def _shifted(x: torch.Tensor, copies: int, seed: int, most: int = 2) -> torch.Tensor:
+    """``x`` followed by ``copies`` versions of it, each image moved by up to ``most`` px (zero fill)."""
+    gen = torch.Generator().manual_seed(seed)
+    side = x.shape[-1]
+    padded = torch.nn.functional.pad(x, (most,) * 4)
+    out = [x]
+    for _ in range(copies):
+        d = torch.randint(0, 2 * most + 1, (len(x), 2), generator=gen).tolist()
+        out.append(torch.stack([padded[i, :, dy:dy + side, dx:dx + side] for i, (dy, dx) in enumerate(d)]))
+    return torch.cat(out)
+
+
+def make_copy(args) -> None:
+    from visualizer.core.blackbox import Oracle
+    from visualizer.core.stealing import queries as q
+    from visualizer.core.stealing.substitute import train_substitute
+
+    victim, test = _victim_and_test(1000)
+    images = q.data_queries(MNIST, QUERIES, victim.info.preprocessing)
+    saved = Path(args.dir) / "answers.pt"
+    if saved.is_file():
+        answers = torch.load(saved)
+    else:
+        oracle = Oracle(victim, spec="label", budget=QUERIES)
+        answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(answers, saved)
+    x = _shifted(images, args.shifts, args.seed) if args.shifts else images
+    started = time.time()
+    card = train_substitute(x, answers.repeat(args.shifts + 1), test, list(victim.info.class_names), args.arch,
+                            Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3)
+    print(json.dumps({"copy": args.tag, "seconds": round(time.time() - started), "card": card.get("metrics")}))
+
+
+class _Mean(torch.nn.Module):
+    def __init__(self, members):
+        super().__init__()
+        self.members = members
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def _params(variant: str) -> AttackParams:
+    kw = dict(method="pgd", norm="linf", eps=0.2, steps=20, random_start=True, best_iterate=True, seed=0)
+    for part in filter(None, variant.split(",")):
+        key, value = part.split("=")
+        kw[key] = None if value == "None" else value if key == "loss" else float(value) if "." in value else int(value)
+    return AttackParams(**kw)
+
+
+@torch.no_grad()
+def _fooled(model, x, y) -> float:
+    return (model(x).argmax(1) != y).float().mean().item()
+
+
+def measure(args) -> None:
+    victim, test = _victim_and_test(args.limit)
+    x, y = test.batch(torch.arange(len(test)))
+    with torch.no_grad():
+        keep = victim(x).argmax(1) == y
+    x, y = x[keep], y[keep]
+    copies = args.copies.split("+")
+    members = [load_model(f"ckpt:{Path(args.dir) / c / 'model.safetensors'}",
+                          LoadOptions(arch=args.arch, labels=str(Path(args.dir) / c / "labels.txt"), device="cpu"))
+               for c in copies]
+    source = members[0] if len(members) == 1 else _Mean(members)
+    for variant in args.variants:
+        p = _params(variant)
+        started = time.time()
+        adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial for i in range(0, len(x), 100)])
+        white = torch.cat([run_attack(victim, x[i:i + 100], y[i:i + 100], p).adversarial
+                           for i in range(0, len(x), 100)]) if args.white_box else None
+        print(json.dumps({"copies": copies, "variant": variant or "ce", "n": len(y),
+                          "transfer": round(100 * _fooled(victim, adv, y), 1),
+                          "on_copy": round(100 * _fooled(source, adv, y), 1),
+                          "white_box": None if white is None else round(100 * _fooled(victim, white, y), 1),
+                          "seconds": round(time.time() - started)}), flush=True)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", default="runs/steal-transfer-study", help="copies and the oracle's answers")
+    ap.add_argument("--arch", default="mnist-cnn")
+    sub = ap.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("copy", help="train one copy on the 5,000 answers")
+    c.add_argument("tag")
+    c.add_argument("--epochs", type=int, default=4)
+    c.add_argument("--shifts", type=int, default=0)
+    c.add_argument("--seed", type=int, default=0)
+    m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")
+    m.add_argument("copies")
+    m.add_argument("variants", nargs="+")
+    m.add_argument("--limit", type=int, default=200, help="first N test images (the victim-correct ones attacked)")
+    m.add_argument("--white-box", action="store_true", help="also run each variant white-box on the victim")
+    args = ap.parse_args()
+    make_copy(args) if args.what == "copy" else measure(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join(card_text.table_header() + [card_text.table_row(n, c) for n, c in cards]))
+    print("\nThe talk's table (README, Robustness over a data set):")
+    print("\n".join(card_text.talk_table(cards)))
     return 0
 
 

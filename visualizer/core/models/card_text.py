@@ -160,3 +160,37 @@ def model_cards_markdown(cards: list[tuple[str, dict]]) -> str:
              *(table_row(n, c) for n, c in cards), ""]
     parts += [markdown_section(n, c) for n, c in cards]
     return "\n".join(parts)
+
+
+TALK_COLUMNS = (("clean", None, "clean"), ("pgd", "linf", "PGD L-inf"), ("pgd", "l2", "PGD L2"),
+                ("spatial-grid", None, "rotation + translation (grid)"))
+
+
+def _table_run(card: dict) -> list[dict]:
+    """The entries of the card's run with the most threats (the talk-table run)."""
+    runs: dict[str, list[dict]] = {}
+    for e in card.get("evaluations") or []:
+        runs.setdefault(e["command"], []).append(e)
+    return max(runs.values(), key=len) if runs else []
+
+
+def _talk_cell(entries: list[dict], kind: str, norm: str | None) -> str:
+    for e in entries:
+        a = (e.get("attacks") or [{}])[0]
+        if a.get("kind") == kind and (norm is None or a.get("norm") == norm):
+            budget = f" (eps {a['eps']:g})" if a.get("eps") is not None else ""
+            return f"{_entry_text(e)}{budget}"
+    return "not measured"
+
+
+def talk_table(cards: list[tuple[str, dict]]) -> list[str]:
+    """The talk's table (rows models, columns clean / L-inf / L2 / rotation+translation) from
+    each card's talk-table run, with the examples it scored."""
+    lines = ["| model | " + " | ".join(title for *_, title in TALK_COLUMNS) + " | first n test images |",
+             "|---|" + "---|" * (len(TALK_COLUMNS) + 1)]
+    for name, card in cards:
+        entries = _table_run(card)
+        if entries:
+            cells = [_talk_cell(entries, kind, norm) for kind, norm, _ in TALK_COLUMNS]
+            lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {entries[0]['n']:,} |")
+    return lines

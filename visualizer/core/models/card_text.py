@@ -73,15 +73,19 @@ def robust_cell(card: dict) -> str:
 
 def strong_cell(card: dict) -> str:
     """AutoAttack and Square at the headline threat, with the PGD of the same run beside them."""
-    parts = []
+    parts, pgd = [], {e["command"]: e for e in _entries_at(card, ("pgd",))}
     for kind, name in (("autoattack", "AutoAttack"), ("square", "Square")):
         found = _entries_at(card, (kind,))
         if found:
             e = found[0]
             queries = e["attacks"][0]["steps"]
-            parts.append(f"{name}{'' if kind == 'autoattack' else f' {queries:,} queries'} {_pct(e['accuracy'])} "
-                         f"(n = {e['n']:,})")
-    return "; ".join(parts) if parts else "not measured"
+            parts.append(f"{name}{'' if kind == 'autoattack' else f' {queries:,} queries'} {_pct(e['accuracy'])}")
+    if not parts:
+        return "not measured"
+    first = (_entries_at(card, ("autoattack",)) or _entries_at(card, ("square",)))[0]
+    same = pgd.get(first["command"])
+    beside = f"; PGD-{same['attacks'][0]['steps']} {_pct(same['accuracy'])} on the same" if same else ""
+    return f"{', '.join(parts)} (n = {first['n']:,}{beside})"
 
 
 def judge_cell(card: dict) -> str:

@@ -2,6 +2,7 @@
 
     python scripts/bundle_models.py mnist-standard fashion-standard --runs /work/bundled_runs
     python scripts/bundle_models.py --judge judge-mnist-robust-l2.json      # judge numbers only
+    python scripts/bundle_models.py --evaluation runs/mnist-table/evaluation.json   # evaluate's numbers
 
 For each NAME, from RUNS/NAME (the trainer's --out folder): checks the weights are under
 3 MB and match the card's SHA-256, loads them exactly as the app will, recomputes from them
@@ -10,8 +11,9 @@ for a robust model, PGD-20 at its training threat on the first 100), and writes 
 resources/models: NAME.safetensors, and NAME.json = the trainer's card plus
 ``history`` (per-epoch records), ``reproduce`` (the exact command, with the torch thread
 count, seed and wall time), ``checks`` and, with --judge, ``judge`` (from
-scripts/judge_targeted.py). Then regenerates resources/models/MODEL_CARDS.md from every
-trainer card there and prints the README table rows.
+scripts/judge_targeted.py) and, with --evaluation, ``evaluations`` (each `visualizer evaluate`
+result for the model, see visualizer/core/models/card_evaluations.py). Then regenerates
+resources/models/MODEL_CARDS.md from every trainer card there and prints the README table rows.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import torch  # noqa: E402
 from visualizer.core.atomic import write_atomically  # noqa: E402
 from visualizer.core.data import load_dataset  # noqa: E402
 from visualizer.core.errors import VisualizerError  # noqa: E402
-from visualizer.core.models import card_text, model_cards  # noqa: E402
+from visualizer.core.models import card_evaluations, card_text, model_cards  # noqa: E402
 from visualizer.core.models.bundled import load_card_model  # noqa: E402
 from visualizer.core.models.card_checks import card_checks, held_out_spec  # noqa: E402
 from visualizer.core.models.options import LoadOptions  # noqa: E402
@@ -105,8 +107,10 @@ def bundle_one(name: str, runs: Path, dest: Path, data_root: str | None,
     card["checks"] = {**card_checks(model, card, test, threat), "weights_sha256": sha, "torch": torch.__version__,
                       "torch_threads": torch.get_num_threads()}
     earlier = model_cards.read_card(dest / f"{name}.json")
-    if earlier and earlier.get("judge") and earlier.get("weights_sha256") == sha:   # the same weights: still true
-        card["judge"] = earlier["judge"]
+    if earlier and earlier.get("weights_sha256") == sha:   # the same weights: what was measured still holds
+        for key in ("judge", "evaluations", "evaluation_notes"):
+            if earlier.get(key):
+                card[key] = earlier[key]
     write_bytes(dest / f"{name}.safetensors", blob, f"the weights of {name}")
     write_bytes(dest / f"{name}.json", _json_bytes(card), f"the card of {name}")
     return card
@@ -125,6 +129,32 @@ def merge_judge(path: Path, dest: Path) -> str:
     return name
 
 
+def merge_evaluation(path: Path, dest: Path) -> list[str]:
+    """Put a `visualizer evaluate` record's results into the shipped card of each model it
+    scored (matched by name and weights SHA-256); returns the names updated."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("kind") != "evaluation":
+        raise BundleError(f"{path} is not an evaluation.json written by visualizer evaluate.")
+    names = []
+    for model in record.get("models", []):
+        name, card_path = model["id"], dest / f"{model['id']}.json"
+        card = model_cards.read_card(card_path)
+        if not model_cards.is_trainer_card(card):
+            continue
+        if card.get("weights_sha256") != model.get("weights_sha256"):
+            raise BundleError(f"{path} scored other weights of {name} than the shipped ones; rerun it.")
+        test_size = ((card.get("data") or {}).get("test") or {}).get("size")
+        entries = card_evaluations.card_entries(record, name, str(path.resolve()), str(path.resolve().parent),
+                                                test_size)
+        card["evaluations"] = card_evaluations.merge(card.get("evaluations"), entries)
+        card["evaluation_notes"] = card_evaluations.masking_notes(card["evaluations"])
+        write_bytes(card_path, _json_bytes(card), f"the card of {name}")
+        names.append(name)
+    if not names:
+        raise BundleError(f"{path} scored none of the bundled models in {dest}.")
+    return names
+
+
 def write_markdown(dest: Path) -> list[tuple[str, dict]]:
     cards = [(f.name, model_cards.read_card(f.card)) for f in model_cards.card_files(dest)]
     cards = [(n, c) for n, c in cards if model_cards.is_trainer_card(c)]
@@ -139,12 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dest", type=Path, default=ROOT / "resources" / "models")
     p.add_argument("--data-root", help="folder with mnist/ and fashion-mnist/ (default: the paths in the cards)")
     p.add_argument("--judge", type=Path, action="append", default=[], help="a judge_targeted.py --out file")
+    p.add_argument("--evaluation", type=Path, action="append", default=[],
+                   help="an evaluation.json of visualizer evaluate: its results go into the cards of the models it scored")
     p.add_argument("--threat", type=parse_threat, action="append", default=[],
                    help="NAME=NORM:EPS: the PGD-20 check of a standard model (robust ones use their training threat)")
     p.add_argument("--threads", type=int, default=1, help="torch threads for the checks (default 1)")
     args = p.parse_args(argv)
-    if not args.names and not args.judge:
-        p.error("name at least one run, or --judge FILE")
+    if not args.names and not args.judge and not args.evaluation:
+        p.error("name at least one run, or --judge FILE, or --evaluation FILE")
     torch.set_num_threads(max(1, args.threads))
     try:
         for given in args.names:
@@ -163,11 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
         for path in args.judge:
             print(f"judge results merged into {merge_judge(path, args.dest)}")
+        for path in args.evaluation:
+            print(f"evaluation results merged into {', '.join(merge_evaluation(path, args.dest))}")
         cards = write_markdown(args.dest)
     except (VisualizerError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join(card_text.table_header() + [card_text.table_row(n, c) for n, c in cards]))
+    print("\nThe talk's table (README, Robustness over a data set):")
+    print("\n".join(card_text.talk_table(cards)))
     return 0
 
 

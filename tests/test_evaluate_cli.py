@@ -97,7 +97,7 @@ def test_bad_input_is_one_line_and_writes_nothing(archives, tmp_path, capsys):
     assert "error: " in capsys.readouterr().err and not (tmp_path / "a").exists()
     assert main(_argv(archives, tmp_path / "b")[:-2] + ["--data", f"mnist:{tmp_path}"]) == 2
     assert "no test images file" in capsys.readouterr().err
-    for option in ("--limit", "--batch-size"):   # 0 used to mean 'all' / crash later
+    for option in ("--limit", "--batch-size", "--threads"):   # 0 used to mean 'all' / crash later
         assert main(_argv(archives, tmp_path / "c", option, "0")) == 2
         assert f"argument {option}: must be at least 1, not 0" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()

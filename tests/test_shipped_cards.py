@@ -1,17 +1,24 @@
 """The bundled MNIST and Fashion-MNIST models: every trainer card in resources/models is
 checked against the weights shipped beside it (clean accuracy on the first 1,000 test images,
 and for a robust model PGD-20 at its training threat on the first 100, recomputed here),
-and against MODEL_CARDS.md and scripts/train_bundled.sh. Real weights, real test images."""
+against MODEL_CARDS.md, scripts/train_bundled.sh and the README's table, and its `visualizer
+evaluate` entries for consistency (their full-size runs are not repeated here). Real weights,
+real test images."""
 
 import hashlib
+import re
 import shlex
+from datetime import datetime
 
 import pytest
 from mnist_support import one_thread
 from support import ROOT, shared_data
 
+from visualizer.cli import build_parser
 from visualizer.core.data import load_dataset
-from visualizer.core.models import card_text, model_cards
+from visualizer.core.evaluation import parse_threats
+from visualizer.core.evaluation.relations import wilson_interval
+from visualizer.core.models import card_evaluations, card_text, model_cards
 from visualizer.core.models.bundled import bundled_models, bundled_names, models_dir
 from visualizer.core.models.card_checks import binomial_slack, card_checks, held_out_spec
 from visualizer.core.models.registry import load_model
@@ -109,3 +116,41 @@ def test_train_bundled_sh_reruns_each_cards_recipe(name):
     assert float(flags.get("--lr", 1e-3)) == recipe["lr"]
     assert float(flags.get("--eps-warmup", 0)) == recipe["eps_warmup"]
     assert int(flags.get("--threads", 0)) == card["environment"]["torch_threads"]
+
+
+def _evaluate_args(command: str):
+    words = shlex.split(command)
+    assert words[:2] == ["visualizer", "evaluate"]
+    return build_parser().parse_args(words[1:])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_card_evaluations_are_whole_and_their_commands_parse(name):
+    """Each card quotes `visualizer evaluate` results (PGD-40 or stronger at its headline
+    threat); every entry's numbers agree with each other and its command runs as written."""
+    card = dict(TRAINER)[name]
+    entries = card.get("evaluations")
+    assert entries, f"{name}'s card has no evaluations (scripts/bundle_models.py --evaluation FILE)"
+    test_size = card["data"]["test"]["size"]
+    for e in entries:
+        assert set(e) == set(card_evaluations.ENTRY_KEYS)
+        args = _evaluate_args(e["command"])
+        assert args.command == "evaluate" and name in args.model
+        assert args.data == e["data"] and args.split == e["split"] and args.threads == 1
+        (threat,) = [t for t in parse_threats(args.threat) if t.text == e["threat"]]
+        assert [a.text for a in threat.attacks] == [a["spec"] for a in e["attacks"]]
+        assert e["requested"] == (args.limit or test_size) and 0 < e["n"] <= e["requested"]
+        assert e["complete"] == (e["n"] == e["requested"])
+        assert 0 <= e["correct"] <= e["n"] and e["accuracy"] == pytest.approx(e["correct"] / e["n"])
+        assert e["ci95"] == pytest.approx(list(wilson_interval(e["correct"], e["n"])))
+        assert datetime.fromisoformat(e["date"]).year >= 2026 and e["wall_time_s"] >= 0
+    assert card["evaluation_notes"] == card_evaluations.masking_notes(entries)
+    headline = card_text.robust_cell(card)
+    assert "PGD-" in headline and "starts" in headline, f"{name} has no evaluate PGD at its threat: {headline}"
+    assert all(int(step) >= 40 for step in re.findall(r"PGD-(\d+)", headline))
+
+
+def test_readme_bundled_table_is_the_cards():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for line in card_text.table_header() + [card_text.table_row(n, c) for n, c in TRAINER]:
+        assert line in readme, f"README.md's bundled-model table is out of date: {line}"

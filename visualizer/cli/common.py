@@ -56,7 +56,7 @@ def count(text: str) -> int:
 
 
 def add_threads_option(group) -> None:
-    """``--threads N`` (N >= 1) for the commands that train: one thread is faster on a busy
+    """``--threads N`` (N >= 1) for the long-running commands: one thread is faster on a busy
     machine (OpenMP threads wait for each other while another process holds a core)."""
     group.add_argument("--threads", type=count, help="CPU threads for torch (default: torch's choice; "
                                                      "1 on a busy machine)")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, count, dpi, drive, install_cancel_on_interrupt,
-                                   load_model, load_options, print_warnings, whole_number)
+from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_threads_option, count, dpi, drive,
+                                   install_cancel_on_interrupt, load_model, load_options, print_warnings, whole_number)
 from visualizer.core.formatting import rate_text
 
 NAME = "evaluate"
@@ -35,6 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     p.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
     p.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figures (default 200)")
+    add_threads_option(p)
 
 
 def _open_store(args, models, datasets, threats, coll):
@@ -65,6 +66,10 @@ def run(args) -> int:
     from visualizer.progress import ProgressBar
 
     threats = parse_threats(args.threat)          # bad specs fail before anything loads
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.batch_size < 1:
         raise ParameterError(f"--batch-size must be at least 1, not {args.batch_size}.")
     coll = from_environment()

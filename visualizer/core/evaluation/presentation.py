@@ -5,7 +5,7 @@ import it without loading matplotlib at start-up."""
 
 from __future__ import annotations
 
-from visualizer.core.attacks.spatial import default_max_translation
+from visualizer.core.attacks.spatial import SpatialParams, default_max_translation
 from visualizer.core.formatting import num
 
 # Okabe & Ito's colour-blind-safe qualitative palette, one colour per model.
@@ -32,7 +32,8 @@ def display_names(model_ids: list[str]) -> list[str]:
 
 
 def budget_text(threat: dict, input_side: int | None) -> str:
-    """The second header line: 'ε = 0.3', '±30°, ±3 px' (the range a spatial attack searches)."""
+    """The second header line: 'ε = 0.3', '±30°, ±3 px' (the range a spatial attack searches;
+    a grid other than Engstrom et al.'s 31 rotations x 5 x 5 translations also gives its size)."""
     parts = []
     for attack in threat["attacks"]:
         spatial = attack.get("spatial")
@@ -40,7 +41,13 @@ def budget_text(threat: dict, input_side: int | None) -> str:
             shift = spatial.get("max_translation")
             if shift is None and input_side:
                 shift = default_max_translation(input_side)
-            parts.append(f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px")
+            text = f"\u00b1{num(spatial['max_rotation'])}\u00b0, \u00b1{num(shift)} px"
+            rotations = spatial.get("rotations", SpatialParams.rotations)
+            translations = spatial.get("translations", SpatialParams.translations)
+            if spatial.get("mode") == "grid" and (rotations, translations) != (SpatialParams.rotations,
+                                                                                SpatialParams.translations):
+                text += f", {rotations}\u00d7{translations}\u00d7{translations} grid"
+            parts.append(text)
         elif attack.get("eps") is not None:
             parts.append(f"\u03b5 = {eps_label(attack)}")
     unique = list(dict.fromkeys(parts))

@@ -4,7 +4,7 @@ cards, so the two cannot disagree) and the rows of the README's bundled-models t
 
 from __future__ import annotations
 
-from visualizer.core.models import model_cards
+from visualizer.core.models import card_evaluations, model_cards
 
 DATA_CREDITS = {
     "mnist": "MNIST (Yann LeCun, Corinna Cortes, Christopher J.C. Burges; commonly cited as CC BY-SA 3.0)",
@@ -22,9 +22,70 @@ def _attack_name(attack: dict) -> str:
 
 
 def table_header() -> list[str]:
-    return ["| model | data | threat model (training) | clean (test split) | robust (scored PGD, first N test images) "
+    return ["| model | data | threat model (training) | clean (test split) | robust: PGD at the threat (random starts; "
+            "first n test images; 95% CI) | AutoAttack / Square at the threat (first n) "
             "| judge: targeted L2 looks like the target (eps 4 / 6 / 8) |",
-            "|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|"]
+
+
+def _headline_threat(card: dict) -> tuple[str, float] | None:
+    """The threat a card's robust accuracy is quoted at: its training threat, or for a
+    standard model the L-inf threat of the data set (the robust partner's)."""
+    norm = model_cards.threat_model(card)
+    if norm is not None:
+        return norm, float(card["train_eps"])
+    check = (card.get("checks") or {}).get("robust") or {}
+    attack = check.get("attack") or {}
+    return (attack["norm"], float(attack["eps"])) if attack.get("norm") else None
+
+
+def _entries_at(card: dict, kinds: tuple[str, ...]) -> list[dict]:
+    threat = _headline_threat(card)
+    found = []
+    for e in card.get("evaluations") or []:
+        a = (e.get("attacks") or [{}])[0]
+        if threat and a.get("kind") in kinds and (a.get("norm"), a.get("eps")) == threat:
+            found.append(e)
+    return sorted(found, key=lambda e: -e["n"])
+
+
+def _entry_text(e: dict) -> str:
+    low, high = e["ci95"]
+    return f"{_pct(e['accuracy'])} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def robust_cell(card: dict) -> str:
+    """The evaluate entry with the most examples at the headline threat, else the trainer's number."""
+    pgd = _entries_at(card, ("pgd",))
+    if pgd:
+        e, a = pgd[0], pgd[0]["attacks"][0]
+        norm = model_cards.NORM_NAMES.get(a["norm"], a["norm"])
+        return (f"{_entry_text(e)} (PGD-{a['steps']} {norm} eps {a['eps']:g}, {a['random_starts']} starts, "
+                f"n = {e['n']:,})")
+    m = card.get("metrics") or {}
+    check = (card.get("checks") or {}).get("robust")
+    if m.get("pgd_accuracy") is not None:
+        return f"{_pct(m['pgd_accuracy'])} ({_attack_name(m.get('pgd_attack') or {})}, n = {m.get('pgd_images')})"
+    if check:      # a standard model checked at its robust partner's threat
+        return f"{_pct(check['accuracy'])} ({_attack_name(check['attack'])}, n = {check['images']})"
+    return "n/a"
+
+
+def strong_cell(card: dict) -> str:
+    """AutoAttack and Square at the headline threat, with the PGD of the same run beside them."""
+    parts, pgd = [], {e["command"]: e for e in _entries_at(card, ("pgd",))}
+    for kind, name in (("autoattack", "AutoAttack"), ("square", "Square")):
+        found = _entries_at(card, (kind,))
+        if found:
+            e = found[0]
+            queries = e["attacks"][0]["steps"]
+            parts.append(f"{name}{'' if kind == 'autoattack' else f' {queries:,} queries'} {_pct(e['accuracy'])}")
+    if not parts:
+        return "not measured"
+    first = (_entries_at(card, ("autoattack",)) or _entries_at(card, ("square",)))[0]
+    same = pgd.get(first["command"])
+    beside = f"; PGD-{same['attacks'][0]['steps']} {_pct(same['accuracy'])} on the same" if same else ""
+    return f"{', '.join(parts)} (n = {first['n']:,}{beside})"
 
 
 def judge_cell(card: dict) -> str:
@@ -36,14 +97,25 @@ def judge_cell(card: dict) -> str:
 
 def table_row(name: str, card: dict) -> str:
     m = card.get("metrics") or {}
-    robust, check = "n/a", (card.get("checks") or {}).get("robust")
-    if m.get("pgd_accuracy") is not None:
-        robust = f"{_pct(m['pgd_accuracy'])} ({_attack_name(m.get('pgd_attack') or {})}, N = {m.get('pgd_images')})"
-    elif check:      # a standard model checked at its robust partner's threat
-        robust = f"{_pct(check['accuracy'])} ({_attack_name(check['attack'])}, N = {check['images']})"
     kind = model_cards.data_kind(card)
     return (f"| `{name}` | {model_cards.DATA_NAMES.get(kind, kind)} | {model_cards.threat_text(card)} "
-            f"| {_pct(m.get('clean_accuracy'))} | {robust} | {judge_cell(card)} |")
+            f"| {_pct(m.get('clean_accuracy'))} | {robust_cell(card)} | {strong_cell(card)} | {judge_cell(card)} |")
+
+
+def evaluation_lines(card: dict) -> list[str]:
+    """MODEL_CARDS.md's lines for the card's `visualizer evaluate` entries, one per run."""
+    runs: dict[str, list[dict]] = {}
+    for e in card.get("evaluations") or []:
+        runs.setdefault(e["command"], []).append(e)
+    lines = []
+    for command, entries in runs.items():
+        first = entries[0]
+        scope = (f"first {first['n']:,} of the {first['split'] or ''} split"
+                 + ("" if first["complete"] else f" (stopped after {first['n']:,} of {first['requested']:,}; "
+                                                  "`--resume` continues)"))
+        cells = ", ".join(f"{e['threat_label']} {_entry_text(e)}" for e in entries)
+        lines.append(f"- Evaluated {first['date'][:10]}, {scope}: {cells}. Command: `{command}`")
+    return lines + [f"- Note: {note}" for note in card.get("evaluation_notes") or []]
 
 
 def markdown_section(name: str, card: dict) -> str:
@@ -72,6 +144,7 @@ def markdown_section(name: str, card: dict) -> str:
     if m.get("pgd_accuracy") is not None:
         lines.append(f"- Robust accuracy: {_pct(m['pgd_accuracy'])} under {_attack_name(m.get('pgd_attack') or {})} "
                      f"(scored, best iterate) on the first {m.get('pgd_images')} test images.")
+    lines += evaluation_lines(card)
     judge = card.get("judge")
     if judge:
         lines.append(f"- Independent judge ({judge.get('judge')}): targeted L2 PGD-{judge.get('steps')} on "
@@ -91,3 +164,37 @@ def model_cards_markdown(cards: list[tuple[str, dict]]) -> str:
              *(table_row(n, c) for n, c in cards), ""]
     parts += [markdown_section(n, c) for n, c in cards]
     return "\n".join(parts)
+
+
+TALK_COLUMNS = (("clean", None, "clean"), ("pgd", "linf", "PGD L-inf"), ("pgd", "l2", "PGD L2"),
+                ("spatial-grid", None, "rotation + translation (grid)"))
+
+
+def _table_run(card: dict) -> list[dict]:
+    """The entries of the card's run with the most threats (the talk-table run)."""
+    runs: dict[str, list[dict]] = {}
+    for e in card.get("evaluations") or []:
+        runs.setdefault(e["command"], []).append(e)
+    return max(runs.values(), key=len) if runs else []
+
+
+def _talk_cell(entries: list[dict], kind: str, norm: str | None) -> str:
+    for e in entries:
+        a = (e.get("attacks") or [{}])[0]
+        if a.get("kind") == kind and (norm is None or a.get("norm") == norm):
+            budget = f" (eps {a['eps']:g})" if a.get("eps") is not None else ""
+            return f"{_entry_text(e)}{budget}"
+    return "not measured"
+
+
+def talk_table(cards: list[tuple[str, dict]]) -> list[str]:
+    """The talk's table (rows models, columns clean / L-inf / L2 / rotation+translation) from
+    each card's talk-table run, with the examples it scored."""
+    lines = ["| model | " + " | ".join(title for *_, title in TALK_COLUMNS) + " | first n test images |",
+             "|---|" + "---|" * (len(TALK_COLUMNS) + 1)]
+    for name, card in cards:
+        entries = _table_run(card)
+        if entries:
+            cells = [_talk_cell(entries, kind, norm) for kind, norm, _ in TALK_COLUMNS]
+            lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {entries[0]['n']:,} |")
+    return lines

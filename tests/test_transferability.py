@@ -101,3 +101,15 @@ def test_defaults_are_plain_pgd(single_thread, model_and_digits):
 def test_bad_transfer_options_give_one_message(kwargs, words):
     with pytest.raises(ParameterError, match=words):
         AttackParams(**kwargs)
+
+
+def test_records_name_the_transfer_options_only_when_used():
+    """Plain PGD's record (and so its card entries and resume fingerprints) is what it was
+    before these options existed; a record with them round-trips."""
+    from visualizer.core.attacks.params import AttackParams
+
+    plain = AttackParams(method="pgd", eps=0.1, steps=5)
+    assert not {"loss", "kappa", "momentum", "diversity"} & set(plain.to_dict())
+    assert AttackParams(**plain.to_dict()) == plain
+    tuned = AttackParams(method="pgd", eps=0.1, steps=5, loss="margin", kappa=10.0, momentum=1.0)
+    assert tuned.to_dict()["momentum"] == 1.0 and AttackParams(**tuned.to_dict()) == tuned

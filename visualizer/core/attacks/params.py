@@ -12,6 +12,9 @@ NORMS = ("linf", "l2")
 METHODS = ("fgsm", "pgd")
 
 
+TRANSFER_DEFAULTS = {"loss": "ce", "kappa": None, "momentum": 0.0, "diversity": 0.0}
+
+
 def objective_name(targeted: bool) -> str:
     """What the attack loop maximises, as an axis label: the reference class's cross-entropy, or
     minus the target's (negative, rising to 0 as the target becomes certain)."""
@@ -125,4 +128,11 @@ class AttackParams:
         return out
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, except the transfer options (loss, kappa, momentum, diversity) while
+        they are at their defaults: plain PGD's records, card entries and resume fingerprints
+        stay what they were before those options existed."""
+        d = asdict(self)
+        for name, default in TRANSFER_DEFAULTS.items():
+            if d[name] == default:
+                del d[name]
+        return d

@@ -181,7 +181,8 @@ def test_a_patch_that_does_not_fit_is_refused():
 @pytest.mark.parametrize("extra, words", [
     (["--trigger", "stripes"], "Unknown trigger"),
     (["--rates", "0,2"], "fractions of the training set"),
-    (["--attack", "clean-label"], "--robust-model"),
+    (["--attack", "clean-label", "--robust-model", "ckpt:nowhere/model.safetensors", "--robust-arch", "mnist-cnn"],
+     "does not exist"),
     (["--target", "eleven"], "--target"),
 ])
 def test_cli_bad_input_is_one_error_line(tmp_path, capsys, extra, words):
@@ -263,11 +264,27 @@ def test_most_suspect_ranks_flagged_examples_by_their_score_over_their_class_mea
     assert len(detector.most_suspect(acts, labels, torch.zeros(0, dtype=torch.long))[0]) == 0
 
 
-def test_clean_label_without_a_robust_model_names_the_bundled_one_that_serves(tmp_path, capsys):
-    """The message said no robust MNIST model was bundled; mnist-robust-l2 is (L2), and it is
-    named as an option (an L-inf one is still the default when one is bundled)."""
+def test_clean_label_without_a_robust_model_uses_the_bundled_linf_one(tmp_path, capsys):
+    """MNIST has a bundled L-inf robust model (mnist-robust): clean-label needs no
+    --robust-model there, and the record names the model that perturbed the poisons."""
     code = main(["poison", "--data", MNIST_SPEC, "--attack", "clean-label", "--target", "3", "--rates", "0.02",
-                 "--limit", "100", "--out", str(tmp_path / "cl")])
+                 "--limit", "100", "--eval-limit", "50", "--threads", "1", "--device", "cpu",
+                 "--out", str(tmp_path / "cl")])
+    assert code == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "cl" / "poison.json").read_text())
+    assert record["clean_label"]["robust_model"] == "mnist-robust"
+
+
+def test_clean_label_on_data_without_a_bundled_robust_model_asks_for_one(tmp_path, capsys):
+    """An image folder has no bundled robust model: one message saying how to get one."""
+    from PIL import Image
+
+    for label in ("0", "1"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for k in range(3):
+            Image.new("L", (28, 28), 40 * k + 100 * int(label)).save(tmp_path / "data" / label / f"{k}.png")
+    code = main(["poison", "--data", f"folder:{tmp_path / 'data'}", "--attack", "clean-label", "--target", "1",
+                 "--rates", "0.2", "--out", str(tmp_path / "cl")])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: ") and "--robust-model mnist-robust-l2" in err
+    assert code == 2 and err.startswith("error: ") and "needs --robust-model" in err
     assert not (tmp_path / "cl").exists()

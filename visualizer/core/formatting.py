@@ -23,6 +23,11 @@ def over_255(value) -> str:
     return f"{float(value) * 255.0:.4g}/255"
 
 
+def poison_rate_text(rate: float) -> str:
+    """A poison rate as a share of the training set: 0.01 -> '1%', 0.001 -> '0.1%'."""
+    return f"{rate * 100:g}%"
+
+
 def rate_text(images_per_s: float) -> str:
     """'12.3 img/s', or for a slow threat (AutoAttack on a robust model) the seconds per image,
     '25 s/img', instead of a rate rounded to '0.0 img/s'."""

@@ -18,6 +18,8 @@ C_TGT = "#d6604d"            # target class
 C_OTHER = "#bdbdbd"
 C_LOSS = "#252525"
 C_WORST = "#ff1f5b"
+C_POISON_CLEAN = "#1f77b4"     # poisoning: clean test accuracy
+C_POISON_ASR = "#d62728"       # poisoning: attack success rate
 C_BAD = (0.72, 0.72, 0.72)   # NaN: outside a model's crop / not evaluated
 C_WARN = "#9a6700"           # text that flags a doubtful number (the window's warning amber)
 

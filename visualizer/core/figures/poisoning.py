@@ -9,16 +9,13 @@ from matplotlib.figure import Figure
 
 from visualizer.core.figures.drawing import show_image
 from visualizer.core.figures.style import FIG_WIDTH, figure_style, finalize
+from visualizer.core.formatting import poison_rate_text
+from visualizer.core.palette import C_POISON_ASR, C_POISON_CLEAN
 
-CLEAN_COLOUR = "#1f77b4"
-ASR_COLOUR = "#d62728"
+CLEAN_COLOUR, ASR_COLOUR = C_POISON_CLEAN, C_POISON_ASR
+rate_label = poison_rate_text
 GOOD = "#1a7f37"
 BAD = "#c62828"
-
-
-def rate_label(rate: float) -> str:
-    """0.01 -> '1%', 0.001 -> '0.1%'."""
-    return f"{rate * 100:g}%"
 
 
 def curves_figure(record: dict) -> Figure:

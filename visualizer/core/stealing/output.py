@@ -7,12 +7,16 @@ import json
 from pathlib import Path
 
 from visualizer.core.atomic import write_atomically
-from visualizer.core.figures import FORMATS, save_figure
-from visualizer.core.figures.steal import steal_figure
+
+FORMATS = ("png", "pdf", "svg")     # as core.figures.FORMATS; matplotlib is imported only to write
 
 
 def write_steal(out_dir: str | Path, record: dict, dpi: int = 200, formats: tuple[str, ...] = FORMATS) -> dict:
     """Write steal.json and the figure into ``out_dir``; returns the record as written."""
+    # Imported here: the window imports this package at start-up, and matplotlib costs ~0.4 s.
+    from visualizer.core.figures import save_figure
+    from visualizer.core.figures.steal import steal_figure
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files: dict = {}

@@ -12,7 +12,8 @@ import html
 
 import numpy as np
 
-from visualizer.core.figures.poisoning import ASR_COLOUR, CLEAN_COLOUR, rate_label
+from visualizer.core.formatting import poison_rate_text as rate_label
+from visualizer.core.palette import C_POISON_ASR as ASR_COLOUR, C_POISON_CLEAN as CLEAN_COLOUR
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.poison_images import FALSE_POSITIVE, GOOD, POISON_COLOUR, ThumbGrid
 from visualizer.gui.panels.plot_parts import fixed_plot

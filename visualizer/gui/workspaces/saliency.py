@@ -44,13 +44,13 @@ class SaliencyWorkspace(TabWorkspace):
         self.saliency_view.clear()
         jobs.start("saliency", lambda token: compare_saliency(models, image, params, label=label, cancel=token),
                    on_progress=lambda e: jobs.report_progress(e.done, e.total, "saliency"),
-                   on_finished=lambda comp: self._saliency_done(comp, entries, models, image),
+                   on_finished=lambda comp: self._saliency_done(comp, entries, models, image, partner),
                    label=f"{params.method} saliency")
         if partner is not None:
             self.ctx.status(f"Saliency of {entries[0].title} beside its robust partner {partner.title} "
                             "(Run all compares every model)", 8000)
 
-    def _saliency_done(self, comparison, entries: list[ModelEntry], models, image) -> None:
+    def _saliency_done(self, comparison, entries: list[ModelEntry], models, image, partner=None) -> None:
         if comparison.cancelled and not comparison.maps:
             # The view was cleared when the run started: no stale result may stay exportable.
             self.state.clear_result(None, "saliency")
@@ -60,9 +60,11 @@ class SaliencyWorkspace(TabWorkspace):
         self.state.set_result(None, "saliency", saliency_artifacts(comparison, models, image))
         if comparison.cancelled:    # the models that finished are kept, like a cancelled attack's best iterate
             self.ctx.status(f"Saliency cancelled: {len(comparison.maps)} of {len(models)} models shown", 8000)
-        else:   # as attacks and sweeps do: the status bar never keeps the previous run's line
-            names = ", ".join(e.title for e in entries)
-            self.ctx.status(f"Saliency on {names}: done", 8000)
+        elif partner is not None:   # as attacks and sweeps do: never the previous run's line
+            self.ctx.status(f"Saliency of {entries[0].title} beside its robust partner {partner.title}: done "
+                            "(Run all compares every model)", 8000)
+        else:
+            self.ctx.status(f"Saliency on {', '.join(e.title for e in entries)}: done", 8000)
         self.runFinished.emit("saliency")
 
     def _model_removed(self, entry: ModelEntry, _index: int) -> None:

@@ -34,7 +34,7 @@ def main() -> int:
     from visualizer.gui.qt import QtCore, QtWidgets
 
     app = QtWidgets.QApplication(sys.argv[:1])
-    from visualizer.core.resources import sample_images
+    from visualizer.core.resources import resource_path
     from visualizer.gui.main_window import MainWindow
 
     # Fresh settings in a temporary file: the user's remembered layout must not leak in.
@@ -85,13 +85,14 @@ def main() -> int:
     pump(lambda: "sweep" in w.columns[0].results)
     shot("app_sweep.png")
 
-    digit = next(p for p in sample_images() if p.name.startswith("digit-"))
+    # The README's hero pair: the standard and the L2-robust MNIST model on a test "3".
+    digit = resource_path("samples", "mnist", "3_idx18.png")
     while w.columns:
         w.model_list.setCurrentRow(0)
         w.remove_selected_model()
     w.open_image(digit)
-    w.load_model("digits-standard", {})
-    w.load_model("digits-robust", {})
+    w.load_model("mnist-standard", {})
+    w.load_model("mnist-robust-l2", {})
     pump(lambda: len(w.columns) == 2 and all(c.ready for c in w.columns) and w.image is not None
          and w.image.name == digit.name)
     choose("saliency")
@@ -101,13 +102,13 @@ def main() -> int:
     shot("app_saliency.png")
 
     choose("pgd-l2")
-    w.form.fields["eps"].edit.setText("4")
-    w.form.fields["steps"].edit.setText("60")
+    w.form.fields["eps"].edit.setText("8")
+    w.form.fields["steps"].edit.setText("100")
     w.form.targeted.setChecked(True)
-    w.form.target_picker.setText("8")
+    w.form.target_picker.setText("7")
     w.run(all_models=True)
     pump(lambda: all("attack" in c.results for c in w.columns))
-    shot("app_targeted_digits.png")
+    shot("app_targeted_mnist.png")
     w.close()
     return 0
 

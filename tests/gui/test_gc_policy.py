@@ -75,8 +75,10 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
     freed = []
     Cycle(freed)
     allocated = []
-    # Enough new containers that an automatic collection would run on the worker.
-    window.jobs.start("allocate", call_in_worker(lambda: len([[[], []] for _ in range(200_000)])),
+    # Enough new containers that an automatic collection would run on the worker. They stay
+    # alive (returned, kept in `allocated`): freed, they would take the collector's count back
+    # below its threshold and the GUI thread's timer would have no reason to collect either.
+    window.jobs.start("allocate", call_in_worker(lambda: [[[], []] for _ in range(200_000)]),
                       on_finished=allocated.append)
     qtbot.waitUntil(lambda: bool(allocated) and not window.pool.busy(), timeout=LONG)
     qtbot.waitUntil(lambda: bool(freed), timeout=5000)        # the GUI thread's collector, within a second

@@ -1,0 +1,44 @@
+"""GUI stall (issue 16): while an attack runs, the loss plot's y axis was auto-ranged to every
+new point, so each redraw re-ticked and re-laid out the axis (a third of the GUI thread's work
+per progress event). It now only grows, with room to spare; the finished history is
+auto-ranged as before."""
+
+import numpy as np
+
+
+def test_the_live_loss_axis_is_re_ranged_a_few_times_and_always_shows_every_point(qtbot):
+    from visualizer.gui.panels.history_plot import HistoryPlot
+
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 250)
+    plot.show()
+    qtbot.waitExposed(plot)
+    vb = plot.getPlotItem().vb
+    plot.reset(200)
+    changes = []
+    vb.sigYRangeChanged.connect(lambda *_: changes.append(1))
+    loss = 0.05 * np.log1p(np.arange(200)) + 0.002 * np.arange(200)     # a PGD loss: fast, then slow growth
+    for i, value in enumerate(loss):
+        plot.append(i, float(value), 0.9, None, 200)
+        qtbot.wait(1)                              # the paint that auto-ranging happened in
+        low, high = vb.viewRange()[1]
+        assert low <= loss[: i + 1].min() and loss[: i + 1].max() <= high
+    assert len(changes) <= 12, f"the y range changed {len(changes)} times in 200 redraws"
+
+
+def test_a_finished_history_is_auto_ranged_on_its_data(qtbot):
+    from visualizer.gui.panels.history_plot import HistoryPlot
+
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 250)
+    plot.show()
+    qtbot.waitExposed(plot)
+    vb = plot.getPlotItem().vb
+    plot.reset(50)
+    for i in range(50):
+        plot.append(i, 0.1 * i, 0.5, None, 50)
+    plot.set_history([0.1 * i for i in range(50)], [0.5] * 50)
+    assert vb.autoRangeEnabled()[1]
+    qtbot.waitUntil(lambda: abs(vb.viewRange()[1][1] - 4.9) < 0.5)       # fitted to the data, not the headroom

@@ -3,10 +3,15 @@ runs, about 20 progress events a second, without stalling the GUI thread."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from visualizer.core.formatting import prob_text
 from visualizer.gui.qt import QtCore
+
+
+STATUS_INTERVAL_S = 0.25    # the running status line's text at most this often (it is read, not watched)
 
 
 class AttackLive:
@@ -20,6 +25,7 @@ class AttackLive:
         self._catch_up.setSingleShot(True)
         self._catch_up.setInterval(120)                       # progress comes every 50 ms while it runs
         self._catch_up.timeout.connect(self._draw_pending)
+        self._status_shown_at = 0.0                           # perf_counter of the last running status text
 
     def show_progress(self, step: int, total: int, loss: float, ref_prob: float, target_prob: float | None,
                       top5: list[dict], adversarial: np.ndarray | None = None) -> None:
@@ -37,14 +43,22 @@ class AttackLive:
         plot = first or not images
         self.history.append(step, loss, ref_prob, target_prob, total, redraw=plot)
         self._live = (step, total, top5, adversarial)
-        self._pending = {"plot": not plot, "images": can_show and not images}
+        # The status line is a word-wrapped label: new text re-lays out the column (about 1 ms
+        # per event), so it changes a few times a second, and the catch-up shows the last one.
+        status = (f"Running: iterate {step} of {total - 1} \u00b7 loss {loss:.3g} \u00b7 "
+                  f"P(reference) {prob_text(ref_prob)}")
+        now = time.perf_counter()
+        show_status = first or now - self._status_shown_at >= STATUS_INTERVAL_S
+        self._pending = {"plot": not plot, "images": can_show and not images,
+                         "status": None if show_status else status}
         if images:
             self._draw_live_images()
         if plot:
             self._draw_live_plot()
         self._catch_up.start()
-        self.status_label.setText(f"Running: iterate {step} of {total - 1} \u00b7 loss {loss:.3g} \u00b7 "
-                                  f"P(reference) {prob_text(ref_prob)}")
+        if show_status:
+            self._status_shown_at = now
+            self.status_label.setText(status)
 
     def _draw_live_images(self) -> None:
         _step, _total, top5, adversarial = self._live
@@ -66,7 +80,11 @@ class AttackLive:
             self._draw_live_plot()
         if pending.get("images") and self._clean is not None:
             self._draw_live_images()
+        if pending.get("status"):
+            self._status_shown_at = time.perf_counter()
+            self.status_label.setText(pending["status"])
 
     def _stop_live(self) -> None:
         self._catch_up.stop()
         self._live, self._pending, self._live_turn = None, {}, 0
+        self._status_shown_at = 0.0

@@ -157,26 +157,9 @@ def trace_collections(log: EventLog) -> None:
 
 
 def measure_ticks(app, log: EventLog, seconds: float, until=None) -> list[tuple[float, float, float]]:
-    """As gui_responsiveness.measure_gaps, but each tick also reads the GUI thread's
-    scheduler counters: (wall s, on-CPU s, run-queue s) per tick."""
-    from visualizer.gui.qt import QtCore
-
-    ticks: list[tuple[float, float, float]] = []
-
-    def tick():
-        cpu, queued = _schedstat(log.path)
-        ticks.append((time.perf_counter(), cpu, queued))
-
-    timer = QtCore.QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end and not (until is not None and until()):
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        time.sleep(0.001)
-    timer.stop()
-    return ticks
+    """As measure_gaps, but each tick also reads the GUI thread's scheduler counters:
+    (wall s, on-CPU s, run-queue s) per tick."""
+    return measure_gaps(app, seconds, until, stamp=lambda: (time.perf_counter(), *_schedstat(log.path)))
 
 
 def explain_gaps(ticks: list, spans: list, over_ms: float = 15.0, top: int = 10) -> list[str]:

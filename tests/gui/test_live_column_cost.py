@@ -4,16 +4,13 @@ per progress event). It now only grows, with room to spare; the finished history
 auto-ranged as before."""
 
 import numpy as np
+from window_support import shown
 
 
 def test_the_live_loss_axis_is_re_ranged_a_few_times_and_always_shows_every_point(qtbot):
     from visualizer.gui.panels.history_plot import HistoryPlot
 
-    plot = HistoryPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 250)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown(qtbot, HistoryPlot(), 500, 250)
     vb = plot.getPlotItem().vb
     plot.reset(200)
     changes = []
@@ -30,11 +27,7 @@ def test_the_live_loss_axis_is_re_ranged_a_few_times_and_always_shows_every_poin
 def test_a_finished_history_is_auto_ranged_on_its_data(qtbot):
     from visualizer.gui.panels.history_plot import HistoryPlot
 
-    plot = HistoryPlot()
-    qtbot.addWidget(plot)
-    plot.resize(500, 250)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown(qtbot, HistoryPlot(), 500, 250)
     vb = plot.getPlotItem().vb
     plot.reset(50)
     for i in range(50):
@@ -49,11 +42,7 @@ def test_the_running_status_line_changes_a_few_times_a_second_and_ends_on_the_la
     the GUI thread's 5 per event)."""
     from visualizer.gui.panels.attack_view import AttackView
 
-    view = AttackView()
-    qtbot.addWidget(view)
-    view.resize(700, 700)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, AttackView(), 700, 700)
     rng = np.random.default_rng(0)
     clean = rng.random((3, 32, 32)).astype(np.float32)
     top5 = [{"class": 0, "label": "class 0", "prob": 0.5}]

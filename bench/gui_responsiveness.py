@@ -24,20 +24,23 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def measure_gaps(app, seconds: float, until=None) -> list[float]:
-    """Gaps between 5 ms timer ticks for ``seconds``, or until ``until()`` is true."""
+def measure_gaps(app, seconds: float, until=None, stamp=None) -> list:
+    """Gaps between 5 ms timer ticks for ``seconds``, or until ``until()`` is true. With
+    ``stamp``, what ``stamp()`` returned at each tick instead (gui_thread_profile --gaps)."""
     from visualizer.gui.qt import QtCore
 
-    ticks: list[float] = []
+    ticks: list = []
     timer = QtCore.QTimer()
     timer.setInterval(5)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter() if stamp is None else stamp()))
     timer.start()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end and not (until is not None and until()):
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.001)
     timer.stop()
+    if stamp is not None:
+        return ticks
     return [b - a for a, b in zip(ticks, ticks[1:])] or [0.0]
 
 

@@ -12,6 +12,10 @@ receiver's class and the event type, and percentiles. ``--profile`` adds, for th
 events, a cProfile of what the GUI thread's Python did in them (slows everything: use it
 to find causes, the plain run for numbers); ``--worker-calls`` lists the C functions the
 jobs' threads called that ran over 3 ms (candidates for holding the GIL that long).
+``--gaps`` explains each wall-clock gap over 15 ms between the 5 ms timer's ticks: the GUI
+thread's on-CPU, run-queue and blocked time over the gap, and how much of it the events
+dispatched in it cover (the rest is Qt's own work between events, or the measuring loop
+waiting for the GIL).
 
     python bench/gui_thread_profile.py [--seconds 6] [--steps 200] [--dpi 300] [--profile]
 """
@@ -48,6 +52,7 @@ class EventLog:
 
     def __init__(self):
         self.events: list[tuple[float, float, float, str, str]] = []
+        self.spans: list[tuple[float, float, str]] = []   # (wall start, wall end, event) for --gaps
         self.path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
         self.profiling = False
         self.collections: list[tuple[float, int]] = []   # (on-CPU ms, generation)
@@ -89,6 +94,7 @@ def make_app(log: EventLog):
                 blocked = max(wall - cpu - queued, 0.0)
                 kind_name = getattr(kind, "name", str(kind))
                 log.events.append((1000 * cpu, 1000 * queued, 1000 * blocked, kind_name, name))
+                log.spans.append((wall0, wall0 + wall, f"{kind_name} -> {name} {1000 * cpu:.1f}c/{1000 * blocked:.1f}b"))
                 if prof is not None and cpu + blocked > 0.004:
                     log.profiles.append((1000 * (cpu + blocked), f"{kind_name} -> {name}", profile_text(prof, 12)))
 
@@ -150,6 +156,29 @@ def trace_collections(log: EventLog) -> None:
     gc.callbacks.append(on_gc)
 
 
+def measure_ticks(app, log: EventLog, seconds: float, until=None) -> list[tuple[float, float, float]]:
+    """As measure_gaps, but each tick also reads the GUI thread's scheduler counters:
+    (wall s, on-CPU s, run-queue s) per tick."""
+    return measure_gaps(app, seconds, until, stamp=lambda: (time.perf_counter(), *_schedstat(log.path)))
+
+
+def explain_gaps(ticks: list, spans: list, over_ms: float = 15.0, top: int = 10) -> list[str]:
+    """The longest gaps between ticks: where the GUI thread's time went in each."""
+    rows = []
+    for (w0, c0, q0), (w1, c1, q1) in zip(ticks, ticks[1:]):
+        gap = 1000 * (w1 - w0)
+        if gap < over_ms:
+            continue
+        cpu, queued = 1000 * (c1 - c0), 1000 * (q1 - q0)
+        inside = [(a, b, what) for a, b, what in spans if b > w0 and a < w1]
+        covered = 1000 * sum(min(b, w1) - max(a, w0) for a, b, _ in inside)
+        biggest = sorted(inside, key=lambda s: s[0] - s[1])[:3]
+        rows.append((gap, f"gap {gap:.1f} ms: cpu {cpu:.1f} queued {queued:.1f} blocked {gap - cpu - queued:.1f}; "
+                          f"{len(inside)} events cover {covered:.1f} ms; largest: "
+                          + "; ".join(f"{1000 * (b - a):.1f} ms {what}" for a, b, what in biggest)))
+    return [text for _, text in sorted(rows, key=lambda r: -r[0])[:top]]
+
+
 def summary(events: list, top: int = 8) -> dict:
     if not events:
         return {}
@@ -183,6 +212,7 @@ def main() -> int:
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--profile", action="store_true", help="cProfile the GUI thread's Python per phase")
     ap.add_argument("--switch-ms", type=float, default=None, help="sys.setswitchinterval for this run (ms)")
+    ap.add_argument("--gaps", action="store_true", help="explain the wall-clock gaps over 15 ms per phase")
     ap.add_argument("--worker-calls", action="store_true", help="list the jobs' C calls over 3 ms per phase")
     args = ap.parse_args()
 
@@ -216,13 +246,22 @@ def main() -> int:
     result: dict = {"benchmark": "gui_thread_profile",
                     "startup_gc_ms": sorted(round(ms, 1) for ms, _ in log.collections)[-3:]}   # the worst 3
 
+    def gaps_of(seconds, until=None):
+        if not args.gaps:
+            return measure_gaps(app, seconds, until)
+        ticks = measure_ticks(app, log, seconds, until)
+        result.setdefault("_explained", []).append(explain_gaps(ticks, log.spans))
+        return [b[0] - a[0] for a, b in zip(ticks, ticks[1:])] or [0.0]
+
     def phase(name: str, run) -> None:
         log.take()
-        log.profiles, log.calls, log.collections = [], [], []
+        log.profiles, log.calls, log.collections, log.spans = [], [], [], []
         log.profiling = args.profile
         gaps = run()
         log.profiling = False
         result[name] = {**summary(log.take()), "longest_gap_ms_wall": round(1000 * max(gaps), 1)}
+        if args.gaps:
+            result[name]["gaps_explained"] = result.pop("_explained")[-1]
         if log.collections:
             result[name]["gc_ms_by_generation"] = {g: round(max(ms for ms, gen in log.collections if gen == g), 1)
                                                    for g in sorted({gen for _, gen in log.collections})}
@@ -232,11 +271,11 @@ def main() -> int:
             worst = sorted(log.profiles, key=lambda p: -p[0])[:6]
             result[name]["worst_profiled"] = [{"ms": round(ms, 1), "event": ev, "top": top} for ms, ev, top in worst]
 
-    phase("idle", lambda: measure_gaps(app, 1.5))
+    phase("idle", lambda: gaps_of(1.5))
     w.form.attack.setCurrentIndex(w.form.attack.findData("pgd-linf"))
     w.form.fields["steps"].edit.setText(str(args.steps))
     w.run()
-    phase("attack", lambda: measure_gaps(app, args.seconds))
+    phase("attack", lambda: gaps_of(args.seconds))
     w.cancel()
     wait(app, lambda: not w.pool.busy() and "attack" in w.columns[0].results)
 
@@ -250,7 +289,7 @@ def main() -> int:
 
     def export():
         w.export_to(choice)
-        return measure_gaps(app, 600, until=lambda: bool(written))
+        return gaps_of(600, until=lambda: bool(written))
 
     phase("export", export)
     result["export"]["written"] = bool(written and written[0])

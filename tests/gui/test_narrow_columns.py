@@ -9,7 +9,7 @@ import glob
 import pytest
 
 from visualizer.gui.qt import QtWidgets
-from window_support import add_model, choose, open_image, run_and_wait, set_field
+from window_support import add_model, choose, open_image, run_and_wait, set_field, shown
 
 MODELS = ("mnist-standard", "mnist-robust-l2", "fashion-standard", "fashion-robust")
 
@@ -39,14 +39,6 @@ def run_every_tab(qtbot, w, count):
     choose(w.form, "saliency")
     w.form.method.setCurrentIndex(w.form.method.findData("vanilla"))
     run_and_wait(qtbot, w, all_models=True)
-
-
-def shown(qtbot, widget, width, height):
-    qtbot.addWidget(widget)
-    widget.resize(width, height)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def widest_children(page):

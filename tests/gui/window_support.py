@@ -63,3 +63,12 @@ def export_and_wait(qtbot, w, choice):
         w.export_to(choice)
     qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
     return blocker.args[0]
+
+
+def shown(qtbot, widget, width, height):
+    """``widget`` alone on screen at ``width`` x ``height``, closed after the test."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

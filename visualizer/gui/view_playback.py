@@ -28,6 +28,7 @@ BAND_ROWS = 192           # device pixels painted per call when rasterising
 CHILD_TIMEOUT_S = 300
 VECTOR = ("svg", "pdf")
 CHILD_DPI = 96
+CHILD_NICENESS = 10       # added to the child's niceness (see _yield_to_the_window)
 
 
 @dataclass
@@ -145,8 +146,19 @@ def render_in_child(snap: ViewSnapshot, fmt: str, dpi: int) -> bytes:
     return proc.stdout
 
 
+def _yield_to_the_window() -> None:
+    """Run at a lower priority than the window: the child is CPU-bound for about a second
+    (importing PySide6, then painting), and where cores are few and shared it should take a
+    core only when the GUI thread does not want it. The file is the same."""
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):     # not on this platform, or not allowed: run as we are
+        pass
+
+
 def main(argv: list[str]) -> int:
     fmt, dpi = argv[0], int(argv[1])
+    _yield_to_the_window()
     app = QtGui.QGuiApplication(["view-playback"])          # fonts need an application
     data = render_snapshot(snapshot_from_bytes(sys.stdin.buffer.read()), fmt, dpi)
     sys.stdout.buffer.write(data)

@@ -8,41 +8,38 @@ a second while the attack runs (updates existing items only), ``show_result`` wi
 record, ``set_iterates`` with the run's kept iterates, ``set_scale`` with the colour scale it
 shares with the other columns of its threat model. Records are the dicts of
 ``visualizer.core.results.attack_record``.
+
+Its parts: attack_live.py (drawing the iterates while the attack runs), attack_text.py
+(captions, legend and status line), attack_headline.py (the headline), attack_parts.py and
+attack_layout.py (the image area, the plot section and their arrangement).
 """
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 from superqt import QElidingLabel
 
-from visualizer.core.formatting import num, over_255, prob_text
 from visualizer.core.perturbation_scale import PerturbationScale, perturbation_scale
+from visualizer.core.results import saved_outcome
 from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.panels.attack_headline import headline_html, headline_tooltip, threat_text
 from visualizer.gui.panels.attack_layout import GAP, choose_arrangement
+from visualizer.gui.panels.attack_live import AttackLive
 from visualizer.gui.panels.attack_parts import GRID_MARGINS, ImageArea, PlotSection, Top5Block
-from visualizer.gui.panels.colormaps import C_REF, C_TGT
-from visualizer.core.results import saved_outcome
+from visualizer.gui.panels.attack_text import legend_html, status_html, top1_text, top5_entries
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, channel_mean, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.panels.perturbation_block import BAR_W, PerturbationBlock
 from visualizer.gui.panels.readouts import PIXEL_HINT, HoverTracker, pixel_readout
 from visualizer.gui.panels.theme import PlotColours
-from visualizer.gui.qt import QtCore, QtWidgets, Qt, Signal, pg
+from visualizer.gui.qt import QtWidgets, Qt, Signal, pg
 
 __all__ = ["AttackView"]
 
 _describe = threat_text
 
 
-def _top5(probs, classes, names) -> list[dict]:
-    return [{"class": int(c), "label": names[int(c)] if names is not None else str(int(c)), "prob": float(p)}
-            for p, c in zip(probs, classes)]
-
-
-class AttackView(ModelResultView):
+class AttackView(AttackLive, ModelResultView):
     iterateShown = Signal(object)        # the kept iterate shown after a click on the plot; None: the result
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
@@ -59,13 +56,7 @@ class AttackView(ModelResultView):
         self._iterates = None                                # KeptIterates of the result, or None
         self._class_names: list[str] | None = None
         self._aspect = 1.0
-        self._live_turn = 0                                   # progress events shown (see show_progress)
-        self._live = None                                     # the last progress event's data
-        self._pending: dict = {}                              # what of it is not drawn yet
-        self._catch_up = QtCore.QTimer(self)
-        self._catch_up.setSingleShot(True)
-        self._catch_up.setInterval(120)                       # progress comes every 50 ms while it runs
-        self._catch_up.timeout.connect(self._draw_pending)
+        self._init_live()
 
         self.threat_label = ElidingLabel(hint="The threat model of the run shown: attack, norm, budget \u03b5")
         self.headline_label = QtWidgets.QLabel()
@@ -138,7 +129,7 @@ class AttackView(ModelResultView):
         self._target = target
         self._forget_result()
         self._stop_live()
-        self.original.set_caption(self._top1_text(top5))
+        self.original.set_caption(top1_text(top5))
         self.adversarial.clear()
         self.perturbation.clear()
         self.colour_bar.setOpacity(0.0)           # no perturbation yet: no scale to read (its room kept)
@@ -153,56 +144,6 @@ class AttackView(ModelResultView):
         self.headline_label.setText("")
         self.threat_label.setText(_describe(self._params) if self._params else "")
         self.status_label.setText(_describe(self._params) if self._params else "")
-
-    def show_progress(self, step: int, total: int, loss: float, ref_prob: float, target_prob: float | None,
-                      top5: list[dict], adversarial: np.ndarray | None = None) -> None:
-        """One live iterate. ``step`` is the x position (iterate over all restarts, i.e.
-        ``AttackStep.done - 1``; 0 is the starting point), ``total`` the iterates the whole
-        attack will evaluate (so the last is ``total - 1``, where the x axis ends)."""
-        # Half the column per event, in turns: the images, then the plot and top-5 (each at
-        # 10 per second). Redrawing all of it at once took the GUI thread 15-25 ms per event,
-        # plus its waits for the worker's GIL at each of its many calls into Python. The half
-        # left out is drawn if no event follows soon (the last one, or a pause).
-        self._live_turn += 1
-        first = self._live_turn == 1 or step >= total - 1        # the first and last iterates: all
-        can_show = adversarial is not None and self._clean is not None
-        images = can_show and (first or self._live_turn % 2 == 0)
-        plot = first or not images
-        self.history.append(step, loss, ref_prob, target_prob, total, redraw=plot)
-        self._live = (step, total, top5, adversarial)
-        self._pending = {"plot": not plot, "images": can_show and not images}
-        if images:
-            self._draw_live_images()
-        if plot:
-            self._draw_live_plot()
-        self._catch_up.start()
-        self.status_label.setText(f"Running: iterate {step} of {total - 1} \u00b7 loss {loss:.3g} \u00b7 "
-                                  f"P(reference) {prob_text(ref_prob)}")
-
-    def _draw_live_images(self) -> None:
-        _step, _total, top5, adversarial = self._live
-        adv = np.asarray(adversarial, dtype=np.float32)
-        self._show_adversarial(adv[0] if adv.ndim == 4 else adv, top5)
-
-    def _draw_live_plot(self) -> None:
-        step, total, top5, _adversarial = self._live
-        self.history.redraw_curves()
-        self.bars_after.set_entries(top5, self._reference, self._target)
-        self.bars_after.set_title(f"Top-5 at iterate {step}/{total - 1}")
-
-    def _draw_pending(self) -> None:
-        """The half of the last progress event's drawing left for later (see show_progress)."""
-        pending, self._pending = self._pending, {}
-        if self._live is None:
-            return
-        if pending.get("plot"):
-            self._draw_live_plot()
-        if pending.get("images") and self._clean is not None:
-            self._draw_live_images()
-
-    def _stop_live(self) -> None:
-        self._catch_up.stop()
-        self._live, self._pending, self._live_turn = None, {}, 0
 
     def show_result(self, record: dict, clean: np.ndarray, adversarial: np.ndarray) -> None:
         """Final state from an attack record and the C x H x W images it was computed on."""
@@ -226,7 +167,7 @@ class AttackView(ModelResultView):
         self._scale = self._own_scale
 
         clean_top5 = (record.get("clean") or {}).get("top5") or []
-        self.original.set_caption(self._top1_text(clean_top5))
+        self.original.set_caption(top1_text(clean_top5))
         self.bars_before.set_entries(clean_top5, self._reference, self._target)
         self._set_legend(record)
         history = record.get("history") or {}
@@ -237,7 +178,7 @@ class AttackView(ModelResultView):
         self.show_final()
         self.threat_label.setText(_describe(self._params))
         self._set_headline()
-        self.status_label.setText(self._status_html(record))
+        self.status_label.setText(status_html(record, self._params))
 
     def set_iterates(self, iterates, class_names: list[str] | None) -> None:
         """The result's kept iterates (core KeptIterates) and the model's class names, so a
@@ -253,7 +194,7 @@ class AttackView(ModelResultView):
         if self._iterates is None or self._record is None:
             return None
         it = self._iterates.nearest(index)
-        top5 = _top5(it.topk_prob[0], it.topk_class[0], self._class_names)
+        top5 = top5_entries(it.topk_prob[0], it.topk_class[0], self._class_names)
         last = self.history.point_count() - 1
         self._show_adversarial(self._iterates.adversarial(it), top5, title=f"Adversarial at iterate {it.index}")
         self.bars_after.set_entries(top5, self._reference, self._target)
@@ -382,7 +323,7 @@ class AttackView(ModelResultView):
         self._shown_adv = adv
         self.adversarial.set_image(to_display(adv))
         self.adversarial.set_title(title)
-        self.adversarial.set_caption(self._top1_text(top5))
+        self.adversarial.set_caption(top1_text(top5))
         self._draw_perturbation(channel_mean(adv - self._clean))
 
     def _draw_perturbation(self, delta: np.ndarray) -> None:
@@ -390,12 +331,6 @@ class AttackView(ModelResultView):
         scale = self._scale or perturbation_scale(delta, self._params)
         shared = self._scale is not None and self._shared
         self.perturbation_images.draw(delta, scale, self._clean.shape[0], shared)
-
-    @staticmethod
-    def _top1_text(top5: list[dict] | None) -> str:
-        if not top5:
-            return " "
-        return f"{top5[0].get('label', '?')} ({prob_text(top5[0].get('prob', float('nan')))})"
 
     def _set_headline(self) -> None:
         record = self._record
@@ -408,42 +343,7 @@ class AttackView(ModelResultView):
         if record is None or colours is None:
             self.legend_label.setText("")
             return
-        label = record.get("label") or {}
-        source = {"given": "true label", "predicted": "clean prediction"}.get(label.get("source"), "")
-        ref = colours.accent(C_REF).name()
-        parts = [f"<span style='color:{ref}'>\u25a0</span>&nbsp;reference: {html.escape(str(label.get('label', '?')))}"
-                 + (f" ({source})" if source else "")]
-        target = record.get("target")
-        if self._target is not None and target:
-            tgt = colours.accent(C_TGT).name()
-            parts.append(f"<span style='color:{tgt}'>\u25a0</span>&nbsp;target: {html.escape(str(target.get('label')))}")
-        self.legend_label.setText("&nbsp;&nbsp;&nbsp;".join(parts))
-
-    def _status_html(self, record: dict) -> str:
-        """Outcome and norms of the adversarial image shown (and saved): 8-bit, inside eps."""
-        saved = saved_outcome(record)
-        head = "<b>Attack succeeded</b>" if saved["success"] else "<b>Attack failed</b>"
-        parts = [head, html.escape(_describe(self._params))]
-        if saved["linf"] is not None:
-            parts.append(f"\u2016\u03b4\u2016\u221e = {over_255(saved['linf'])} ({num(saved['linf'])})")
-        if saved["l2"] is not None:
-            parts.append(f"\u2016\u03b4\u2016\u2082 = {num(saved['l2'])}")
-        if saved["within_budget"] is not None:
-            parts.append("8-bit image " + ("within \u03b5" if saved["within_budget"] else "<b>outside \u03b5</b>"))
-        if record.get("iterates") is not None:
-            parts.append(f"{record['iterates']} iterates")
-        lines = [" \u00b7 ".join(parts)]
-        if record.get("cancelled"):
-            lines.append("<b>Cancelled</b>: showing the best iterate found before stopping.")
-        if record.get("success") is not None and bool(record["success"]) != bool(saved["success"]):
-            verdict = "succeeded" if record["success"] else "failed"
-            lines.append(f"The attack's float result {verdict}; the 8-bit image shown (and saved) is what counts.")
-        warnings = [str(w) for w in record.get("warnings") or []]
-        if saved["note"] and saved["note"] not in warnings:
-            lines.append(html.escape(saved["note"]))
-        for warning in warnings:
-            lines.append("\u26a0 " + html.escape(warning))
-        return "<br>".join(lines)
+        self.legend_label.setText(legend_html(record, colours, self._target is not None))
 
 
 def _height(widget: QtWidgets.QWidget, width: int) -> int:

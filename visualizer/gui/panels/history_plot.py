@@ -2,7 +2,10 @@
 point by point while an attack runs and replaced by the record's full history at the end.
 
 Points live in preallocated arrays and the three curves are updated with setData, so a live
-update costs no allocation and creates no graphics items.
+update costs no allocation and creates no graphics items. While points come in, the loss
+axis only grows, with room to spare (``_grow_y``): auto-ranging to every new point re-ticked
+and re-laid out the axis on each redraw, a third of the GUI thread's work per progress
+event (issue 16's stall target); the finished history is auto-ranged as before.
 
 Iterates are numbered as the x axis shows them: 0 is the starting point, the last is
 ``total - 1`` (restarts included). Clicking or dragging on the plot asks for the iterate
@@ -21,6 +24,7 @@ from visualizer.gui.qt import QtCore, Qt, Signal, pg
 __all__ = ["HistoryPlot", "objective_label"]
 
 MARKERS_UP_TO = 12      # few iterates (FGSM, short PGD): show each point
+Y_HEADROOM = 0.5        # a live loss range grown past: widened by this share of its span beyond the data
 
 
 def objective_label(targeted: bool) -> str:
@@ -70,6 +74,7 @@ class HistoryPlot(pg.PlotWidget):
         self._n = 0
         self._has_target = False
         self._total = 0
+        self._live_y: tuple[float, float] | None = None    # the loss range while points come in
         self.empty_hint = EmptyPlotHint(plot, "Loss and probabilities per iterate appear here during an attack")
         self.set_colours(plot_colours(self.palette()))
         self.setMinimumHeight(110)
@@ -107,6 +112,7 @@ class HistoryPlot(pg.PlotWidget):
 
     def reset(self, total: int = 0) -> None:
         self._n = 0
+        self._auto_y()
         self._total = int(total)
         self._has_target = False
         self.cursor.hide()
@@ -147,6 +153,34 @@ class HistoryPlot(pg.PlotWidget):
         self.ref_curve.setData(self._x[:n], self._ref[:n])
         if self._has_target:
             self.target_curve.setData(self._x[:n], self._tgt[:n])
+        self._grow_y(self._loss[:n])
+
+    def _grow_y(self, loss: np.ndarray) -> None:
+        """The live loss range: unchanged while the points fit, else grown past them with
+        headroom, so the axis is re-ticked a few times per run instead of at every redraw."""
+        finite = loss[np.isfinite(loss)]
+        if not finite.size:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        if self._live_y is not None:
+            if self._live_y[0] <= lo and hi <= self._live_y[1]:
+                return
+            lo, hi = min(lo, self._live_y[0]), max(hi, self._live_y[1])
+        span = hi - lo if hi > lo else max(abs(hi), 1e-9)
+        low, high = lo - Y_HEADROOM * span, hi + Y_HEADROOM * span
+        if lo >= 0:          # a cross-entropy is never negative, minus one never positive: no room shown there
+            low = max(low, 0.0)
+        if hi <= 0:
+            high = min(high, 0.0)
+        if high <= low:      # all zero
+            low, high = lo - 0.5, hi + 0.5
+        self._live_y = (low, high)
+        self.getPlotItem().vb.setYRange(*self._live_y, padding=0)
+
+    def _auto_y(self) -> None:
+        """Back to auto-ranging the loss axis on the data (a finished or cleared history)."""
+        self._live_y = None
+        self.getPlotItem().vb.enableAutoRange(y=True)
 
     def set_history(self, loss, ref_prob, target_prob=None) -> None:
         """The whole history at once (a record's ``history``); None entries become gaps."""
@@ -155,6 +189,7 @@ class HistoryPlot(pg.PlotWidget):
         tgt = _floats(target_prob) if target_prob is not None else None
         n = max(loss.size, ref.size, 0 if tgt is None else tgt.size)
         self._n = 0
+        self._auto_y()
         self.empty_hint.set_empty(n == 0)
         self.cursor.hide()
         self._has_target = tgt is not None and tgt.size > 0

@@ -109,15 +109,11 @@ def runs_folder_row(form: QtWidgets.QFormLayout, owner: QtWidgets.QWidget, tip: 
     return edit
 
 
-def settings_column(form: QtWidgets.QWidget, start: QtWidgets.QPushButton, cancel: QtWidgets.QPushButton
-                    ) -> QtWidgets.QWidget:
-    """The settings form with its start and Cancel buttons under it."""
+def settings_column(form: QtWidgets.QWidget, buttons: QtWidgets.QLayout) -> QtWidgets.QWidget:
+    """The settings form with its buttons row (workspaces/run_controls.py) under it."""
     column = QtWidgets.QWidget()
     v = QtWidgets.QVBoxLayout(column)
     v.addWidget(form)
-    buttons = QtWidgets.QHBoxLayout()
-    buttons.addWidget(start, 1)
-    buttons.addWidget(cancel)
     v.addLayout(buttons)
     v.addStretch(1)
     return column

@@ -15,7 +15,6 @@ Steal (left bottom): see blackbox_steal.py.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,8 @@ from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.panels.blackbox_query import QueryLive, QueryRequest, QuerySetup
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
-from visualizer.gui.workspaces.blackbox_steal import StealController, restore_remembered
+from visualizer.gui.workspaces.blackbox_steal import StealController
+from visualizer.gui.workspaces.run_controls import RunControls, remember, restore_remembered
 
 SLOT = "blackbox"
 SETTINGS_KEY = "blackbox/query"        # the last run's settings, restored at launch
@@ -101,19 +101,17 @@ class BlackBoxWorkspace(TabWorkspace):
     def __init__(self, ctx: WorkspaceContext):
         super().__init__(ctx)
         self.setup = QuerySetup()
-        self.attack_button = QtWidgets.QPushButton("Attack")
-        self.attack_button.setToolTip("Query attack on the image through the oracle of the selected model "
-                                      "(Run on all: every loaded model in turn)")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop before the next query batch; the best point so far is kept")
+        self.run_controls = RunControls(
+            ctx, SLOT, "Attack", "Query attack on the image through the oracle of the selected model "
+            "(Run on all: every loaded model in turn)",
+            "Stop before the next query batch; the best point so far is kept", self._attack_clicked)
+        self.attack_button, self.cancel_button = self.run_controls.run_button, self.run_controls.cancel_button
         self.live = QueryLive()
         self.steal = StealController(ctx)
         self._names: list[str] = []
         self.page = self._build_page()
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
-        self.attack_button.clicked.connect(self._attack_clicked)
-        self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.state.result_changed.connect(self._result_changed)
         self.state.selection_changed.connect(lambda entry: self._show_entry(entry))
 
@@ -121,10 +119,7 @@ class BlackBoxWorkspace(TabWorkspace):
         query = QtWidgets.QGroupBox("Query attack on the image")
         q = QtWidgets.QVBoxLayout(query)
         q.addWidget(self.setup)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.attack_button, 1)
-        buttons.addWidget(self.cancel_button)
-        q.addLayout(buttons)
+        q.addLayout(self.run_controls.row())
         left = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
@@ -152,7 +147,7 @@ class BlackBoxWorkspace(TabWorkspace):
 
     # -- running ----------------------------------------------------------------------------------
     def running(self) -> bool:
-        return self.ctx.jobs.running(SLOT)
+        return self.run_controls.running()
 
     def can_run(self) -> bool:
         return self.setup.problem() is None and not self.running()
@@ -180,7 +175,7 @@ class BlackBoxWorkspace(TabWorkspace):
             raise VisualizerError("Open an image first (File > Open, drag and drop, or paste).")
         if not entries:
             raise VisualizerError("Load a model first (Models > Add model…), and wait until it has loaded.")
-        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))
+        remember(self.ctx, SETTINGS_KEY, self.setup)
         self.live.clear()
         self._names = [e.model.info.model_id for e in entries]
         p = request.params

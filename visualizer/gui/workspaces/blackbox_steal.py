@@ -9,7 +9,6 @@ white-box PGD on the victim."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from visualizer.gui.panels.blackbox_steal import StealCurve, StealRequest, Steal
 from visualizer.gui.qt import QtCore, Qt, QtWidgets
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
+from visualizer.gui.workspaces.run_controls import RunControls, restore_remembered
 
 SLOT = "steal"
 EXPORT_SLOT = "steal-export"
@@ -58,17 +58,6 @@ def steal_job(request: StealRequest):
     return job
 
 
-def restore_remembered(ctx: WorkspaceContext, key: str, setup) -> None:
-    """The settings of the last run (QSettings ``key``, JSON) back into ``setup``; called
-    before the window listens to ``setup``, while the window is still being built."""
-    raw = ctx.settings.value(key)
-    if isinstance(raw, str):
-        try:
-            setup.restore_state(json.loads(raw))
-        except (ValueError, TypeError, AttributeError):
-            pass
-
-
 def percent(rate: dict | None) -> str:
     if not rate or rate.get("success_rate") is None:
         return "n/a"
@@ -103,11 +92,11 @@ class StealController(QtCore.QObject):
         self.ctx = ctx
         self.state = ctx.state
         self.setup = StealSetup()
-        self.steal_button = QtWidgets.QPushButton("Steal")
-        self.steal_button.setToolTip("Query the victim, train a substitute per query count, measure it; the "
-                                     "stolen copy is added as a model column at the end")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current step; the finished query counts are kept")
+        self.run_controls = RunControls(
+            ctx, SLOT, "Steal", "Query the victim, train a substitute per query count, measure it; the "
+            "stolen copy is added as a model column at the end",
+            "Stop after the current step; the finished query counts are kept", self.start)
+        self.steal_button, self.cancel_button = self.run_controls.run_button, self.run_controls.cancel_button
         self.export_button = QtWidgets.QPushButton("Export…")
         self.export_button.setToolTip("Write steal.json and the steal_curve figures (PNG, PDF, SVG) into a "
                                       "folder, as `visualizer steal` does")
@@ -127,8 +116,6 @@ class StealController(QtCore.QObject):
         v.addWidget(self.summary)
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
-        self.steal_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.export_button.clicked.connect(self.ask_export)
         for signal in (self.state.model_added, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
@@ -137,15 +124,11 @@ class StealController(QtCore.QObject):
         box = QtWidgets.QGroupBox("Steal the model")
         v = QtWidgets.QVBoxLayout(box)
         v.addWidget(self.setup)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.steal_button, 1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.export_button)
-        v.addLayout(buttons)
+        v.addLayout(self.run_controls.row(self.export_button))
         return box
 
     def running(self) -> bool:
-        return self.ctx.jobs.running(SLOT)
+        return self.run_controls.running()
 
     def update_enabled(self) -> None:
         running = self.running()
@@ -158,13 +141,8 @@ class StealController(QtCore.QObject):
     # -- running ----------------------------------------------------------------------------------
     def start(self) -> bool:
         """Steal with the settings; False (after one message) when they are refused."""
-        if self.running():
-            return False
-        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))   # kept even when refused
-        try:
-            request = self.setup.request()
-        except VisualizerError as exc:
-            self.ctx.report_error("Cannot steal", str(exc))
+        request = self.run_controls.take_request(self.setup, SETTINGS_KEY, "Cannot steal", remember_refused=True)
+        if request is None:
             return False
         self.record = None
         self.curve.clear()

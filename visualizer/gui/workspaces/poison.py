@@ -10,7 +10,6 @@ rate)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from visualizer.core.errors import VisualizerError
@@ -22,6 +21,7 @@ from visualizer.gui.panels.settings_page import scrolling, settings_beside, sett
 from visualizer.gui.qt import Qt, QtCore, QtWidgets, Signal
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.poison_job import PoisonRun, PoisonSnapshot, sweep_job
+from visualizer.gui.workspaces.run_controls import RunControls, restore_remembered
 
 SLOT = "poison"
 SAMPLE_SLOT = "poison-sample"
@@ -53,11 +53,11 @@ class PoisonPanel(QtCore.QObject):
         super().__init__(ctx.window)
         self.ctx = ctx
         self.setup = PoisonSetup()
-        self.run_button = QtWidgets.QPushButton("Run sweep")
-        self.run_button.setToolTip("Poison the training set at every rate, train a model at each and measure clean "
-                                   "accuracy and attack success rate (Run, Ctrl+R, does the same here)")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current batch; the finished rates are kept")
+        self.run_controls = RunControls(
+            ctx, SLOT, "Run sweep", "Poison the training set at every rate, train a model at each and measure clean "
+            "accuracy and attack success rate (Run, Ctrl+R, does the same here)",
+            "Stop after the current batch; the finished rates are kept", self.start)
+        self.run_button, self.cancel_button = self.run_controls.run_button, self.run_controls.cancel_button
         self.export_button = QtWidgets.QPushButton("Export…")
         self.export_button.setToolTip("Write poison.json, curves and examples figures (PNG, PDF, SVG) and every "
                                       "finished rate's model folder, as `visualizer poison` does")
@@ -82,8 +82,6 @@ class PoisonPanel(QtCore.QObject):
         self._sample_spec: str | None = None
         self._asked = 0                      # rates in the running sweep
         self._rate_chosen = False            # the user picked the rate shown (else: the newest)
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.export_button.clicked.connect(self.ask_export)
         self.add_button.clicked.connect(self.add_chosen_model)
         self.views.rate.currentIndexChanged.connect(lambda *_: self._show_views())
@@ -93,12 +91,7 @@ class PoisonPanel(QtCore.QObject):
         for signal in (state.model_added, state.model_changed, state.model_removed):
             signal.connect(lambda *_: self._robust_choices())
         self._robust_choices()
-        raw = ctx.settings.value(SETTINGS_KEY)
-        if isinstance(raw, str):      # the last sweep's settings
-            try:
-                self.setup.restore_state(json.loads(raw))
-            except (ValueError, TypeError, AttributeError):
-                pass
+        restore_remembered(ctx, SETTINGS_KEY, self.setup)     # the last sweep's settings
         # the sample is read when the page is first shown: a window that never shows it reads nothing
         self.page.installEventFilter(self)
 
@@ -132,7 +125,7 @@ class PoisonPanel(QtCore.QObject):
         right.setStretchFactor(1, 3)
         right.setChildrenCollapsible(False)
         right.setSizes([1000, 1000])              # proportions: the plot and the image grids alike
-        return settings_beside(settings_column(self.setup, self.run_button, self.cancel_button), right)
+        return settings_beside(settings_column(self.setup, self.run_controls.row()), right)
 
     # ------------------------------------------------------------------ the preview's sample
     def load_sample(self) -> None:
@@ -169,18 +162,13 @@ class PoisonPanel(QtCore.QObject):
 
     # ------------------------------------------------------------------ running
     def running(self) -> bool:
-        return self.ctx.jobs.running(SLOT)
+        return self.run_controls.running()
 
     def start(self) -> bool:
         """Run the sweep with the panel's settings; False (after one message) when refused."""
-        if self.running():
+        request = self.run_controls.take_request(self.setup, SETTINGS_KEY, "Cannot run the poisoning sweep")
+        if request is None:
             return False
-        try:
-            request = self.setup.request()
-        except VisualizerError as exc:
-            self.ctx.report_error("Cannot run the poisoning sweep", str(exc))
-            return False
-        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))
         robust = None
         if request.robust is not None:
             kind, value = request.robust

@@ -7,7 +7,6 @@ attacks can be compared with the others at once."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from visualizer.gui.panels.train_form import TrainForm, TrainRequest
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.poison import PoisonPanel
+from visualizer.gui.workspaces.run_controls import RunControls, restore_remembered
 
 SLOT = "train"
 SETTINGS_KEY = "train/form"
@@ -87,12 +87,10 @@ class TrainWorkspace(TabWorkspace):
     def __init__(self, ctx: WorkspaceContext):
         super().__init__(ctx)
         self.form = TrainForm()
-        self.train_button = QtWidgets.QPushButton("Train")
-        self.train_button.setToolTip("Train with these settings; the model is added as a column when it is done")
-        self.train_button.clicked.connect(self.start)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop training; the last finished epoch is kept and added as a model")
-        self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
+        self.run_controls = RunControls(
+            ctx, SLOT, "Train", "Train with these settings; the model is added as a column when it is done",
+            "Stop training; the last finished epoch is kept and added as a model", self.start)
+        self.train_button, self.cancel_button = self.run_controls.run_button, self.run_controls.cancel_button
         self.plot = RobustnessPlot()
         self.status = QtWidgets.QLabel("Choose the settings and press Train.")
         self.status.setWordWrap(True)
@@ -104,12 +102,7 @@ class TrainWorkspace(TabWorkspace):
         self.sections.addTab(self.poison.page, "Poison (backdoors)")
         self.sections.currentChanged.connect(lambda *_: ctx.refresh())
         self.page = self.sections
-        raw = ctx.settings.value(SETTINGS_KEY)
-        if isinstance(raw, str):      # the last run's settings
-            try:
-                self.form.restore_state(json.loads(raw))
-            except (ValueError, TypeError, AttributeError):
-                pass
+        restore_remembered(ctx, SETTINGS_KEY, self.form)      # the last run's settings
         self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
@@ -117,7 +110,7 @@ class TrainWorkspace(TabWorkspace):
         r = QtWidgets.QVBoxLayout(right)
         r.addWidget(self.plot, 1)
         r.addWidget(self.status)
-        return settings_beside(settings_column(self.form, self.train_button, self.cancel_button), right)
+        return settings_beside(settings_column(self.form, self.run_controls.row()), right)
 
     # ------------------------------------------------------------------ running
     def run(self, entries: list[ModelEntry]) -> None:
@@ -129,14 +122,9 @@ class TrainWorkspace(TabWorkspace):
 
     def start(self) -> bool:
         """Train with the form's settings; False (after one message) when they are refused."""
-        if self.training():
+        request = self.run_controls.take_request(self.form, SETTINGS_KEY, "Cannot train")
+        if request is None:
             return False
-        try:
-            request = self.form.request()
-        except VisualizerError as exc:
-            self.ctx.report_error("Cannot train", str(exc))
-            return False
-        self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.form.state()))
         attack = request.watch.attack
         norm = self.form.norm.currentText()
         run = self.plot.add_run(f"{Path(request.config.out).name[:2]} {request.name}",
@@ -154,7 +142,7 @@ class TrainWorkspace(TabWorkspace):
         return True
 
     def training(self) -> bool:
-        return self.ctx.jobs.running(SLOT)
+        return self.run_controls.running()
 
     def _progress(self, run: int, snap: TrainSnapshot) -> None:
         if len(snap.history) != len(self.plot.runs[run].history):

@@ -183,7 +183,14 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         dist[todo] = d_b
         scale = math.sqrt(search.dim) if p.norm == "l2" else search.dim
         delta = torch.full_like(d_b, 0.1) if t == 1 else (scale * search.theta * d_b).clamp_min(1e-6)
-        grad = search.direction(todo, x_b, delta, samples)
+        # The boundary search above spent part of the budget: the probes must fit in what is
+        # left (one query kept for the step), else an image would go past its budget.
+        affordable = int(ledger.remaining()[todo].min()) - 1
+        if affordable < 1:
+            success = found & (dist <= p.eps)
+            yield event(t)
+            continue
+        grad = search.direction(todo, x_b, delta, min(samples, affordable))
         if grad is None:
             break
         update = grad.sign() if p.norm == "linf" else grad

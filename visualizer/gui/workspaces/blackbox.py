@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualizer.core.blackbox.params import query_loss_name
 from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.panels.blackbox_query import QueryLive, QueryRequest, QuerySetup
@@ -109,6 +110,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.live = QueryLive()
         self.steal = StealController(ctx)
         self._names: list[str] = []
+        self._loss_name = "margin"
         self.page = self._build_page()
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
@@ -184,6 +186,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.live.clear()
         self._names = [e.model.info.model_id for e in entries]
         p = request.params
+        self._loss_name = query_loss_name(p.method)      # HopSkipJump's is not a margin
         self.live.outcome.setText(f"{p.method} {p.norm} \u03b5 {p.eps:g} through oracle {request.oracle}: "
                                   f"{', '.join(self._names)}…")
         image = self.state.image
@@ -196,9 +199,9 @@ class BlackBoxWorkspace(TabWorkspace):
 
     def _progress(self, snap: QuerySnapshot) -> None:
         pts = snap.history[:snap.count]
-        self.live.set_curve(snap.name, [q for q, _ in pts], [m for _, m in pts])
+        self.live.set_curve(snap.name, [q for q, _ in pts], [m for _, m in pts], self._loss_name)
         self.live.show_state(snap.queries, snap.budget, snap.image, snap.top5, None,
-                             f"{snap.name}: oracle's top-5, margin {pts[-1][1]:+.3f}" if pts else snap.name)
+                             f"{snap.name}: oracle's top-5, {self._loss_name} {pts[-1][1]:+.3f}" if pts else snap.name)
         self.ctx.jobs.report_progress(snap.queries, snap.budget, SLOT, f"{snap.name}: {snap.queries} queries")
 
     def _finished(self, entries: list[ModelEntry], done: list) -> None:

@@ -88,7 +88,9 @@ def run(args) -> int:
 
         def show(event) -> None:
             if isinstance(event, BatchesFinished):
-                state.update(done=event.examples_done, rate=rate_text(event.images_per_s))
+                if not event.new_examples:         # resumed: an earlier run's count
+                    bar.resumed_from(event.examples_done)
+                state.update(done=event.examples_done, rate=rate_text(event.images_per_s) if event.new_examples else "")
                 bar.update(event.examples_done, event.examples_total, state["rate"])
             elif isinstance(event, AttackProgress):
                 bar.update(state["done"], state["total"], f"{state['rate']}  {_short(event.model)} "

@@ -111,8 +111,14 @@ def run(args) -> int:
     bar = ProgressBar("steal", stream=sys.stderr)
     total = config.queries[-1] * len(config.defences)
 
+    resumed_at_first_event = args.resume
+
     def show(event: StealProgress) -> None:
+        nonlocal resumed_at_first_event
         done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
+        if resumed_at_first_event:      # where the earlier run stopped: not this run's work (ETA)
+            resumed_at_first_event = False
+            bar.resumed_from(done + event.queries)
         bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
 
     record = drive(run_steal(config, victim, test, cancel, store), show)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt,
-                                   number, whole_number)
+                                   note_nothing_to_resume, number, whole_number)
 
 NAME = "steal"
 HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"
@@ -101,6 +101,7 @@ def run(args) -> int:
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
+    note_nothing_to_resume(args)
     store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)

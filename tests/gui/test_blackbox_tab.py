@@ -86,6 +86,21 @@ def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
     assert not mnist_window.act_cancel.isEnabled() and "cancelled" in ws.live.outcome.text()
 
 
+def test_removing_the_model_stops_its_attack_and_the_window_goes_idle(qtbot, mnist_window):
+    # The attack went on for minutes with the window busy, its result then dropped.
+    ws = blackbox(mnist_window)
+    set_query(ws, attack="hopskipjump", oracle="label", norm="l2", eps="0.01", queries=100_000)
+    ws.attack_button.click()
+    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= 2, timeout=LONG)
+    started = time.perf_counter()
+    mnist_window.model_list.setCurrentRow(0)
+    mnist_window.remove_selected_model()
+    qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
+    assert time.perf_counter() - started < 5.0 and mnist_window.last_error is None
+    assert not ws.cancel_button.isEnabled() and not mnist_window.act_cancel.isEnabled()
+    assert "cancelled" in ws.live.outcome.text()
+
+
 @pytest.mark.parametrize("field,text,message", [
     ("eps", "abc", "Epsilon"),
     ("oracle", "label", "needs scores"),
@@ -174,6 +189,29 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     assert sorted(p.name for p in export.iterdir()) == sorted(
         ["steal.json", "steal_curve.png", "steal_curve.pdf", "steal_curve.svg"])
     assert json.loads((export / "steal.json").read_text())["runs"] == on_disk["runs"]
+
+
+def test_removing_the_victim_stops_its_theft(qtbot, mnist_window, tmp_path):
+    ws = blackbox(mnist_window)
+    s = ws.steal.setup
+    s.oracle.setText("label")
+    s.queries.setText("100,20000")
+    s.query_data.setText("noise")
+    s.test_data.setText(f"mnist:{MNIST}")
+    s.epochs.setValue(3)
+    s.test_limit.setValue(50)
+    s.attack_limit.setValue(5)
+    s.folder.setText(str(tmp_path / "runs"))
+    assert s.problem() is None, s.problem()
+    ws.steal.steal_button.click()
+    qtbot.waitUntil(lambda: bool(ws.steal.curve.points("none")), timeout=LONG)     # the 100-query copy is measured
+    started = time.perf_counter()
+    mnist_window.model_list.setCurrentRow(0)
+    mnist_window.remove_selected_model()
+    qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
+    assert time.perf_counter() - started < 60.0 and mnist_window.last_error is None
+    assert ws.steal.record is not None and ws.steal.record["cancelled"]
+    assert not ws.steal.cancel_button.isEnabled() and not mnist_window.act_cancel.isEnabled()
 
 
 def test_bad_steal_settings_give_one_message(qtbot, mnist_window):

@@ -110,6 +110,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.live = QueryLive()
         self.steal = StealController(ctx)
         self._names: list[str] = []
+        self._entries: list[ModelEntry] = []     # the running attack's models
         self._loss_name = "margin"
         self.page = self._build_page()
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
@@ -118,6 +119,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.cancel_button.clicked.connect(lambda: self.ctx.jobs.cancel(SLOT))
         self.state.result_changed.connect(self._result_changed)
         self.state.selection_changed.connect(lambda entry: self._show_entry(entry))
+        self.state.model_removed.connect(self._model_removed)
 
     def _build_page(self) -> QtWidgets.QWidget:
         query = QtWidgets.QGroupBox("Query attack on the image")
@@ -185,6 +187,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self.ctx.settings.setValue(SETTINGS_KEY, json.dumps(self.setup.state()))
         self.live.clear()
         self._names = [e.model.info.model_id for e in entries]
+        self._entries = list(entries)
         p = request.params
         self._loss_name = query_loss_name(p.method)      # HopSkipJump's is not a margin
         self.live.outcome.setText(f"{p.method} {p.norm} \u03b5 {p.eps:g} through oracle {request.oracle}: "
@@ -196,6 +199,13 @@ class BlackBoxWorkspace(TabWorkspace):
                             on_failed=self._failed, label=f"{p.method} via {request.oracle}")
         self.ctx.show_page(self.page)
         self.ctx.refresh()
+
+    def _model_removed(self, entry: ModelEntry, _index: int) -> None:
+        """Removing a model stops the attack running on it, as in the other tabs (it went on
+        for minutes, the window busy, its result then dropped)."""
+        if self.running() and entry in self._entries:
+            self.ctx.jobs.cancel(SLOT)
+            self.ctx.status(f"Black box: the attack stopped, {entry.title} was removed", 8000)
 
     def _progress(self, snap: QuerySnapshot) -> None:
         pts = snap.history[:snap.count]

@@ -181,6 +181,7 @@ def test_a_patch_that_does_not_fit_is_refused():
 @pytest.mark.parametrize("extra, words", [
     (["--trigger", "stripes"], "Unknown trigger"),
     (["--rates", "0,2"], "fractions of the training set"),
+    (["--rates", ""], "such as 0,0.01,0.05"),           # a rate list's example, not a normalisation mean's
     (["--attack", "clean-label", "--robust-model", "ckpt:nowhere/model.safetensors", "--robust-arch", "mnist-cnn"],
      "does not exist"),
     (["--target", "eleven"], "--target"),

@@ -100,7 +100,7 @@ def config_from_args(args, robust_spec):
 
     return PoisonConfig(
         data=args.data, attack=args.attack, trigger=parse_trigger(args.trigger), target=args.target, arch=args.arch,
-        out=args.out, rates=parse_numbers(args.rates, "--rates"), epochs=args.epochs, seed=args.seed,
+        out=args.out, rates=parse_numbers(args.rates, "--rates", example="0,0.01,0.05"), epochs=args.epochs, seed=args.seed,
         limit=args.limit, eval_limit=args.eval_limit, batch_size=args.batch_size, lr=args.lr, detect=args.detect,
         detect_eps=args.detect_eps, detect_directions=args.detect_directions,
         perturb_eps=args.perturb_eps, perturb_steps=args.perturb_steps,

@@ -44,7 +44,7 @@ def check_query_request(params: QueryAttackParams, oracle_spec: str) -> None:
 
     if params.method in NEEDS_SCORES and not parse_oracle_spec(oracle_spec).scores:
         raise ParameterError(f"{params.method} needs scores; the label-only oracle gives none. "
-                             "Use --attack hopskipjump with --oracle label.")
+                             "HopSkipJump (hopskipjump) works from labels alone.")
 
 
 def query_attack_run(model: ClassifierModel, image: LoadedImage, params: QueryAttackParams, oracle: str = "probs",

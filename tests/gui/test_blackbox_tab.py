@@ -146,6 +146,7 @@ def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     assert mnist_window.save_session(path)
     set_query(ws, attack="square", eps="0.1", queries=50)
     ws.steal.setup.queries.setText("7")
+    ws.live.clear()                     # as in a window just started, where the session is opened
     assert mnist_window.open_session(path)
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
     ws = blackbox(mnist_window)
@@ -153,6 +154,11 @@ def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     assert ws.steal.setup.queries.text() == "100,200"
     restored = mnist_window.state.result(mnist_window.state.models[0], "blackbox").record
     assert restored["queries"] == record["queries"] and ws.live.points(name) == record["iterates"]
+    # The counter, outcome and top-5 come back with the curve (they read "Queries: –" and
+    # "Open an image…" beside a restored curve).
+    assert ws.live.counter.text() == f"Queries: {record['queries']['queries']} / 40"
+    assert name in ws.live.outcome.text() and "queries" in ws.live.outcome.text()
+    assert ws.live.top5.entries()
 
 
 @pytest.mark.skipif(not (MNIST.is_dir() and FASHION.is_dir()), reason="needs ../shared/data/{mnist,fashion-mnist}")

@@ -244,6 +244,11 @@ class BlackBoxWorkspace(TabWorkspace):
         history = record["history"]
         self.live.set_curve(record["model"]["id"], history.get("queries", []), history["loss"],
                             history.get("loss_name", "margin"))
+        # A result that arrives outside a run (a session opened) brings its counter, image and
+        # top-5 with it when it is the one to show; they read "Queries: –" beside its curve.
+        selected = self.state.selected
+        if entry is selected or selected is None or self.state.result(selected, kind) is None:
+            self._show_entry(entry)
 
     def _show_entry(self, entry: ModelEntry | None, force: bool = False) -> None:
         """The counter, image and top-5 of ``entry``'s stored result (a selection made while
@@ -254,7 +259,9 @@ class BlackBoxWorkspace(TabWorkspace):
         record = art.record
         q = record["queries"]
         top5 = record["adversarial"]["top5_quantized"]
-        self.live.show_state(q["queries"], q["per_image_budget"], art.images["adversarial"], top5,
+        # A session keeps the arrays, not the display images: the same 8-bit adversarial image.
+        image = art.images.get("adversarial", art.arrays.get("adversarial"))
+        self.live.show_state(q["queries"], q["per_image_budget"], image, top5,
                              record["label"]["class"], f"{record['model']['id']}: top-5 of the saved 8-bit image")
         self.live.outcome.setText(outcome_text(record))
 

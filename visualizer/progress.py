@@ -31,6 +31,8 @@ class ProgressBar:
     def _eta(self, done: int, total: int, now: float) -> str:
         """Seconds left at this run's rate; "?" (not "nan") before it has done anything."""
         first, since = self._origin
+        if total and done >= total:
+            return "  0.0s"
         if done <= first or now <= since:
             return "    ?"
         return f"{(now - since) * (total - done) / (done - first):5.1f}s"

@@ -137,6 +137,12 @@ def describe_rate(entry: dict) -> str:
                  f"poisons (recall {found['recall']:.1%}, precision {p}); retrained: clean accuracy "
                  f"{found['retrained']['clean_accuracy']:.2%}, attack success rate "
                  f"{found['retrained']['attack_success_rate']:.2%}")
+    from visualizer.core.formatting import broken_model_note
+
+    for what, checked in (("", entry), ("retrained: ", (found or {}).get("retrained") or {})):
+        note = broken_model_note(checked)
+        if note:
+            text += f"\n  warning: {what}{note}"
     return text
 
 

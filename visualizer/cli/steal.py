@@ -112,15 +112,20 @@ def run(args) -> int:
     bar = ProgressBar("steal", stream=sys.stderr)
     total = config.queries[-1] * len(config.defences)
 
-    resumed_at_first_event = args.resume
+    last = config.queries[-1]
+    # The bar counts query counts measured (asking, training and attacking a count all take
+    # time): counting the queries asked read "2000/2000 ETA 0.0s" through the half-minute of
+    # training and PGD still to come.
+    measured = _measured_before(store, config) if args.resume else 0
+    if measured:            # an earlier run's work: the ETA uses this run's own rate
+        bar.resumed_from(measured)
 
     def show(event: StealProgress) -> None:
-        nonlocal resumed_at_first_event
-        done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
-        if resumed_at_first_event:      # where the earlier run stopped: not this run's work (ETA)
-            resumed_at_first_event = False
-            bar.resumed_from(done + event.queries)
-        bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
+        nonlocal measured
+        base = config.defences.index(event.defence) * last if event.defence in config.defences else 0
+        if event.stage == "measured":
+            measured = base + event.queries
+        bar.update(measured, total, f"{event.defence}: {event.stage} at {event.queries} queries")
 
     record = drive(run_steal(config, victim, test, cancel, store), show)
     bar.close()
@@ -131,6 +136,17 @@ def run(args) -> int:
         print(f"interrupted: the finished query counts are kept in {args.out}; the same command with --resume "
               "continues from there", file=sys.stderr)
     return EXIT_INTERRUPTED if record["cancelled"] else 0
+
+
+def _measured_before(store, config) -> int:
+    """The bar's position where an interrupted run stopped: per defence, its largest query
+    count already measured (defences in order, each worth the largest count)."""
+    position = 0
+    for index, defence in enumerate(config.defences):
+        saved = store.run(defence)
+        if saved is not None and saved[0]["points"]:
+            position = index * config.queries[-1] + max(p["queries"] for p in saved[0]["points"])
+    return position
 
 
 def summary(record: dict) -> str:

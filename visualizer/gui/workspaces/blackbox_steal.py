@@ -193,9 +193,13 @@ class StealController(QtCore.QObject):
         shown = sum(len(points) for points in self.curve.data.values())
         for defence, point in snap.points[shown:]:
             self.curve.add_point(defence, point)
-        index = config.defences.index(snap.defence) if snap.defence in config.defences else 0
-        self.ctx.jobs.report_progress(index * config.queries[-1] + snap.queries, self._total, SLOT,
-                                      f"{snap.defence}: {snap.stage} at {snap.queries} queries")
+        # Measured query counts, not queries asked: training and attacking a count take most
+        # of the time (the bar stood full with its ETA at 0 through them).
+        done = 0
+        if snap.points:
+            defence, point = snap.points[-1]
+            done = config.defences.index(defence) * config.queries[-1] + point["queries"]
+        self.ctx.jobs.report_progress(done, self._total, SLOT, f"{snap.defence}: {snap.stage} at {snap.queries} queries")
         self.summary.setText(f"Defence {snap.defence}: {snap.stage} at {snap.queries} queries…")
 
     def _finished(self, request: StealRequest, record: dict) -> None:

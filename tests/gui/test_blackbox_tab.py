@@ -70,12 +70,17 @@ def test_counter_is_the_oracles_count_and_the_plot_has_a_point_per_query_batch(q
     assert ws.attack_button.isEnabled() and not ws.cancel_button.isEnabled()
 
 
-def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
-    ws = blackbox(mnist_window)
-    # HopSkipJump from labels with a tiny L2 budget: it would spend all 100,000 queries.
+def start_an_endless_attack(qtbot, ws, points):
+    """HopSkipJump from labels with a tiny L2 budget (it would spend all 100,000 queries),
+    once ``points`` query batches are on the plot."""
     set_query(ws, attack="hopskipjump", oracle="label", norm="l2", eps="0.01", queries=100_000)
     ws.attack_button.click()
-    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= 3, timeout=LONG)
+    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= points, timeout=LONG)
+
+
+def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
+    ws = blackbox(mnist_window)
+    start_an_endless_attack(qtbot, ws, 3)
     started = time.perf_counter()
     ws.cancel_button.click()
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
@@ -89,9 +94,7 @@ def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
 def test_removing_the_model_stops_its_attack_and_the_window_goes_idle(qtbot, mnist_window):
     # The attack went on for minutes with the window busy, its result then dropped.
     ws = blackbox(mnist_window)
-    set_query(ws, attack="hopskipjump", oracle="label", norm="l2", eps="0.01", queries=100_000)
-    ws.attack_button.click()
-    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= 2, timeout=LONG)
+    start_an_endless_attack(qtbot, ws, 2)
     started = time.perf_counter()
     mnist_window.model_list.setCurrentRow(0)
     mnist_window.remove_selected_model()

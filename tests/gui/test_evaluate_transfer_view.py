@@ -11,7 +11,9 @@ from window_support import LONG, add_model
 pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST files in ../shared/data/mnist")
 
 
-def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
+def evaluate_the_mnist_pair(qtbot, window, threats: str, limit: int):
+    """Evaluate mnist-standard and mnist-robust-l2 on ``limit`` MNIST test images; the
+    tab and its evaluation.json record's transfer matrices."""
     from visualizer.core.evaluation.output import evaluation_record
 
     add_model(qtbot, window, "mnist-standard")
@@ -19,16 +21,20 @@ def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
     tab = window.workspace("evaluate")
     window.tabs.setCurrentWidget(tab.page)
     tab.setup.data_edit.setText(MNIST_SPEC)
-    tab.setup.limit.setValue(20)
-    tab.setup.batch_size.setValue(20)
-    tab.setup.threats_edit.setText("transfer:fgsm:linf:0.2 fgsm:linf:0.1")
+    tab.setup.limit.setValue(limit)
+    tab.setup.batch_size.setValue(limit)
+    tab.setup.threats_edit.setText(threats)
     assert tab.setup.problem() is None, tab.setup.problem()
     window.last_error = None
     with qtbot.waitSignal(tab.runFinished, timeout=LONG):
         window.run(all_models=True)
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
     assert window.last_error is None, window.last_error
-    [matrix] = evaluation_record(tab.evaluation)["transfer"]
+    return tab, evaluation_record(tab.evaluation)["transfer"]
+
+
+def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
+    tab, [matrix] = evaluate_the_mnist_pair(qtbot, window, "transfer:fgsm:linf:0.2 fgsm:linf:0.1", 20)
     table = tab.transfer
     assert table.isVisible() and (table.rowCount(), table.columnCount()) == (2, 2)
     assert table.verticalHeaderItem(0).text().startswith("from ") and "robust" in table.horizontalHeaderItem(1).text()
@@ -47,22 +53,7 @@ def test_a_transfer_threat_shows_its_matrix_in_the_results(qtbot, window):
 
 def test_each_of_several_transfer_matrices_can_be_chosen(qtbot, window):
     # Two budgets, two matrices: only the first was reachable in the window before.
-    from visualizer.core.evaluation.output import evaluation_record
-
-    add_model(qtbot, window, "mnist-standard")
-    add_model(qtbot, window, "mnist-robust-l2")
-    tab = window.workspace("evaluate")
-    window.tabs.setCurrentWidget(tab.page)
-    tab.setup.data_edit.setText(MNIST_SPEC)
-    tab.setup.limit.setValue(12)
-    tab.setup.batch_size.setValue(12)
-    tab.setup.threats_edit.setText("transfer:fgsm:linf:0.1,0.3")
-    window.last_error = None
-    with qtbot.waitSignal(tab.runFinished, timeout=LONG):
-        window.run(all_models=True)
-    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
-    assert window.last_error is None, window.last_error
-    matrices = evaluation_record(tab.evaluation)["transfer"]
+    tab, matrices = evaluate_the_mnist_pair(qtbot, window, "transfer:fgsm:linf:0.1,0.3", 12)
     assert [m["eps"] for m in matrices] == [0.1, 0.3]
     choice = tab.transfer_view.choice
     assert choice.isVisible() and [choice.itemText(i) for i in range(choice.count())] == [

@@ -132,3 +132,7 @@ def test_hopskipjump_never_spends_past_the_per_image_budget_and_uses_it(images, 
     assert (result.queries <= 300).all() and int(result.queries.sum()) == oracle.queries
     assert (result.queries >= 250).all(), result.queries     # the budget is used, not left a third unspent
     assert not result.budget_exhausted and not any("total query budget" in w for w in result.warnings)
+    # The distance to the clean image never grows: a last step whose binary search had no
+    # budget left used to be kept, ending at distance 1.0 after 0.66 (eps - distance -0.8).
+    losses = torch.stack([e.loss for e in events])
+    assert (losses.diff(dim=0) >= -1e-6).all(), losses[:, 0].tolist()

@@ -34,6 +34,20 @@ def set_query(ws, attack="square", oracle="probs", eps="0.3", queries=120, norm=
     s.queries.setValue(queries)
 
 
+def set_steal(ws, queries, query_data, epochs, test_limit, attack_limit, folder):
+    """A label-only theft of the selected model, tested on real MNIST; settings checked."""
+    s = ws.steal.setup
+    s.oracle.setText("label")
+    s.queries.setText(queries)
+    s.query_data.setText(query_data)
+    s.test_data.setText(f"mnist:{MNIST}")
+    s.epochs.setValue(epochs)
+    s.test_limit.setValue(test_limit)
+    s.attack_limit.setValue(attack_limit)
+    s.folder.setText(str(folder))
+    assert s.problem() is None, s.problem()
+
+
 def attack_and_wait(qtbot, window, ws):
     finished = []
     ws.runFinished.connect(finished.append)
@@ -167,16 +181,8 @@ def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
 @pytest.mark.skipif(not (MNIST.is_dir() and FASHION.is_dir()), reason="needs ../shared/data/{mnist,fashion-mnist}")
 def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(qtbot, mnist_window, tmp_path):
     ws = blackbox(mnist_window)
-    s = ws.steal.setup
-    s.oracle.setText("label")
-    s.queries.setText("100,200")
-    s.query_data.setText(f"fashion-mnist:{FASHION}")
-    s.test_data.setText(f"mnist:{MNIST}")
-    s.epochs.setValue(1)
-    s.test_limit.setValue(100)
-    s.attack_limit.setValue(10)
-    s.folder.setText(str(tmp_path / "runs"))
-    assert s.problem() is None, s.problem()
+    set_steal(ws, "100,200", f"fashion-mnist:{FASHION}", epochs=1, test_limit=100, attack_limit=10,
+              folder=tmp_path / "runs")
     columns = len(mnist_window.state.models)
     with qtbot.waitSignal(mnist_window.modelLoaded, timeout=LONG):
         ws.steal.steal_button.click()
@@ -202,24 +208,17 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
 
 def test_removing_the_victim_stops_its_theft(qtbot, mnist_window, tmp_path):
     ws = blackbox(mnist_window)
-    s = ws.steal.setup
-    s.oracle.setText("label")
-    s.queries.setText("100,20000")
-    s.query_data.setText("noise")
-    s.test_data.setText(f"mnist:{MNIST}")
-    s.epochs.setValue(3)
-    s.test_limit.setValue(50)
-    s.attack_limit.setValue(5)
-    s.folder.setText(str(tmp_path / "runs"))
-    assert s.problem() is None, s.problem()
+    set_steal(ws, "100,5000", "noise", epochs=3, test_limit=50, attack_limit=5, folder=tmp_path / "runs")
     ws.steal.steal_button.click()
     qtbot.waitUntil(lambda: bool(ws.steal.curve.points("none")), timeout=LONG)     # the 100-query copy is measured
-    started = time.perf_counter()
     mnist_window.model_list.setCurrentRow(0)
     mnist_window.remove_selected_model()
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
-    assert time.perf_counter() - started < 60.0 and mnist_window.last_error is None
-    assert ws.steal.record is not None and ws.steal.record["cancelled"]
+    assert mnist_window.last_error is None
+    # Stopped: the 5000-query copy was never measured (it used to run to the end).
+    record = ws.steal.record
+    assert record is not None and record["cancelled"]
+    assert [p["queries"] for p in record["runs"][0]["points"]] == [100]
     assert not ws.steal.cancel_button.isEnabled() and not mnist_window.act_cancel.isEnabled()
 
 

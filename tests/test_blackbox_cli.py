@@ -20,8 +20,10 @@ def test_square_attack_through_a_top3_oracle_writes_the_usual_files_and_the_quer
     out = tmp_path / "square"
     rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--attack", "square",
                "--oracle", "topk:3", "--queries", "300", "--eps", "0.3", "--out", str(out)])
-    stdout = capsys.readouterr().out
+    captured = capsys.readouterr()
+    stdout = captured.out
     assert rc == 0
+    assert "margin" in captured.err and "p(ref)" in captured.err      # scores: the margin and p(ref) shown
     rec = json.loads((out / "result.json").read_text())
     jsonschema.validate(rec, result_schema())
     q = rec["queries"]
@@ -41,9 +43,12 @@ def test_hopskipjump_from_labels_alone(tmp_path, capsys):
     out = tmp_path / "hsj"
     rc = main(["attack", "--model", "digits-standard", "--image", str(digit_sample()), "--attack", "hopskipjump",
                "--oracle", "label", "--queries", "800", "--norm", "l2", "--eps", "4", "--out", str(out)])
-    assert rc == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 0, err
     rec = json.loads((out / "result.json").read_text())
     assert rec["queries"]["oracle"] == "label" and rec["history"]["loss_name"] == "\u03b5 \u2212 distance"
+    # The progress line names the loss as the record does; a label's one-hot p(ref) is not shown.
+    assert "queries" in err and "\u03b5 \u2212 distance" in err and "margin" not in err and "p(ref)" not in err
     assert rec["success"] == (rec["queries"]["at_success"] is not None)
 
 

@@ -144,6 +144,8 @@ def test_sweep_asr_rises_with_rate_and_writes_a_valid_record_and_loadable_models
     assert (clean["poisons"], poisoned["poisons"]) == (0, 75)
     assert poisoned["attack_success_rate"] > clean["attack_success_rate"] + 0.5
     assert poisoned["attack_success_rate"] > 0.8 and poisoned["clean_accuracy"] > 0.75
+    # A real backdoor: without the trigger, the other classes are rarely called the target.
+    assert poisoned["clean_target_rate"] < 0.2 and "broken model" not in capsys.readouterr().out
     for name in ("curves", "examples"):
         assert all((out / f"{name}.{ext}").stat().st_size > 1000 for ext in ("png", "pdf", "svg"))
     card = json.loads((out / "rate-0.05" / "model.json").read_text())
@@ -158,6 +160,20 @@ def test_sweep_asr_rises_with_rate_and_writes_a_valid_record_and_loadable_models
     with torch.no_grad():
         preds = model(triggered.batch(slice(0, len(triggered)))[0]).argmax(1)
     assert float((preds == 0).float().mean()) == pytest.approx(poisoned["attack_success_rate"])
+
+
+def test_a_collapsed_model_is_not_reported_as_a_backdoor_without_a_warning(tmp_path, capsys):
+    # 1000 images at 10% poison: the model calls nearly everything 0 (clean accuracy 8%), so
+    # its "ASR 100%" says nothing about a backdoor; it was printed as if it did.
+    out = tmp_path / "collapsed"
+    with one_thread():
+        code = main(["poison", "--data", MNIST_SPEC, "--target", "0", "--rates", "0.1", "--limit", "1000",
+                     "--eval-limit", "300", "--batch-size", "32", "--lr", "3e-3", "--threads", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    [entry] = json.loads((out / "poison.json").read_text())["rates"]
+    assert entry["clean_target_rate"] > 0.5 and entry["attack_success_rate"] > 0.9
+    assert f"warning: the model calls {entry['clean_target_rate']:.0%} of clean images" in printed
 
 
 @pytest.mark.parametrize("spec, words", [
@@ -181,6 +197,7 @@ def test_a_patch_that_does_not_fit_is_refused():
 @pytest.mark.parametrize("extra, words", [
     (["--trigger", "stripes"], "Unknown trigger"),
     (["--rates", "0,2"], "fractions of the training set"),
+    (["--rates", ""], "such as 0,0.01,0.05"),           # a rate list's example, not a normalisation mean's
     (["--attack", "clean-label", "--robust-model", "ckpt:nowhere/model.safetensors", "--robust-arch", "mnist-cnn"],
      "does not exist"),
     (["--target", "eleven"], "--target"),

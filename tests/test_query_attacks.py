@@ -113,3 +113,26 @@ def test_bad_query_attack_parameters_are_refused():
                {"method": "hopskipjump", "targeted": True}, {"p_init": 2.0}, {"norm": "l1"}):
         with pytest.raises(ParameterError):
             QueryAttackParams(**{"method": "square", **kw})
+
+
+@pytest.mark.parametrize("images,oracle_budget", [(slice(1, 3), None), (slice(1, 2), 300)],
+                         ids=["an evaluation's unbudgeted oracle", "the attack command's oracle"])
+def test_hopskipjump_never_spends_past_the_per_image_budget_and_uses_it(images, oracle_budget):
+    # An unfoolable eps: the attack runs until its budget is spent. It once asked its
+    # direction probes after the boundary search had used part of the budget: with no
+    # total budget (an evaluation) an image spent 301+ of 300 (the progress read "301/300"),
+    # and through a budgeted oracle (the attack command, the window) it stopped at 174 of
+    # 300 with a false "the oracle's total query budget ran out".
+    x, y = correct_digits(8)
+    oracle = Oracle(digits_model(), "label", budget=oracle_budget)
+    events = []
+    params = QueryAttackParams("hopskipjump", "linf", 1 / 255, 300, seed=0)
+    result = drive(query_attack(oracle, x[images], y[images], params), events.append)
+    assert all(e.done <= e.total == 300 for e in events)
+    assert (result.queries <= 300).all() and int(result.queries.sum()) == oracle.queries
+    assert (result.queries >= 250).all(), result.queries     # the budget is used, not left a third unspent
+    assert not result.budget_exhausted and not any("total query budget" in w for w in result.warnings)
+    # The distance to the clean image never grows: a last step whose binary search had no
+    # budget left used to be kept, ending at distance 1.0 after 0.66 (eps - distance -0.8).
+    losses = torch.stack([e.loss for e in events])
+    assert (losses.diff(dim=0) >= -1e-6).all(), losses[:, 0].tolist()

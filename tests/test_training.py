@@ -187,7 +187,7 @@ def test_refusals_are_one_clear_line(tmp_path, capsys):
         (["--data", f"mnist:{tmp_path / 'none'}"], "does not exist"),
         (["--arch", "resnet-9000"], "Unknown architecture"),
         (["--out", str(tmp_path / "full")], "already holds files"),
-        (["--resume"], "no checkpoint.pt"),
+        (["--resume", "--out", str(tmp_path / "full")], "holds no checkpoint.pt"),
         (["--eval-attack", "fgsm-rs:linf:0.1"], "--eval-attack takes"),
         (["--epochs", "0"], "--epochs must be at least 1"),
     ]
@@ -204,7 +204,7 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     assert train_cli(out, "--limit", "64") == 0
     capsys.readouterr()
     assert main(["train", *TINY, "--limit", "64", "--out", str(out), "--resume", "--seed", "5"]) == 2
-    assert "seed: 0 then, 5 now" in capsys.readouterr().err
+    assert "seed 0 -> 5" in capsys.readouterr().err
 
 
 def test_resume_may_measure_differently(tmp_path, capsys):

@@ -15,11 +15,27 @@ class ProgressBar:
         self.started = time.perf_counter()
         self._last = 0.0
         self._shown = False
+        self._origin = (0, self.started)     # (done, time) this run's rate is measured from
 
     def due(self, done: int, total: int) -> bool:
         """Whether ``update`` would redraw now: callers whose ``extra`` text is costly to
         compute (a GPU value read back every batch) ask first."""
         return done >= total or time.perf_counter() - self._last >= self.min_interval
+
+    def resumed_from(self, done: int) -> None:
+        """``done`` units were finished by an earlier run (``--resume``): the ETA uses this
+        run's own rate from now on. Counting them as this run's made a resumed evaluation's
+        ETA 10x too small (1000 of 10000 done at once)."""
+        self._origin = (done, time.perf_counter())
+
+    def _eta(self, done: int, total: int, now: float) -> str:
+        """Seconds left at this run's rate; "?" (not "nan") before it has done anything."""
+        first, since = self._origin
+        if total and done >= total:
+            return "  0.0s"
+        if done <= first or now <= since:
+            return "    ?"
+        return f"{(now - since) * (total - done) / (done - first):5.1f}s"
 
     def update(self, done: int, total: int, extra: str = "") -> None:
         if not self.due(done, total):
@@ -28,8 +44,7 @@ class ProgressBar:
         self._last = now
         frac = done / total if total else 1.0
         elapsed = now - self.started
-        # Nothing done yet: no rate to extrapolate from ("ETA nans" before).
-        eta = f"{elapsed / frac - elapsed:5.1f}s" if frac > 0 else "    ?"
+        eta = self._eta(done, total, now)
         width = 24
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         text = f"{self.label} [{bar}] {done}/{total}  {elapsed:5.1f}s  ETA {eta}  {extra}"

@@ -34,6 +34,20 @@ def set_query(ws, attack="square", oracle="probs", eps="0.3", queries=120, norm=
     s.queries.setValue(queries)
 
 
+def set_steal(ws, queries, query_data, epochs, test_limit, attack_limit, folder):
+    """A label-only theft of the selected model, tested on real MNIST; settings checked."""
+    s = ws.steal.setup
+    s.oracle.setText("label")
+    s.queries.setText(queries)
+    s.query_data.setText(query_data)
+    s.test_data.setText(f"mnist:{MNIST}")
+    s.epochs.setValue(epochs)
+    s.test_limit.setValue(test_limit)
+    s.attack_limit.setValue(attack_limit)
+    s.folder.setText(str(folder))
+    assert s.problem() is None, s.problem()
+
+
 def attack_and_wait(qtbot, window, ws):
     finished = []
     ws.runFinished.connect(finished.append)
@@ -70,12 +84,17 @@ def test_counter_is_the_oracles_count_and_the_plot_has_a_point_per_query_batch(q
     assert ws.attack_button.isEnabled() and not ws.cancel_button.isEnabled()
 
 
-def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
-    ws = blackbox(mnist_window)
-    # HopSkipJump from labels with a tiny L2 budget: it would spend all 100,000 queries.
+def start_an_endless_attack(qtbot, ws, points):
+    """HopSkipJump from labels with a tiny L2 budget (it would spend all 100,000 queries),
+    once ``points`` query batches are on the plot."""
     set_query(ws, attack="hopskipjump", oracle="label", norm="l2", eps="0.01", queries=100_000)
     ws.attack_button.click()
-    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= 3, timeout=LONG)
+    qtbot.waitUntil(lambda: ws.live.points(ws._names[0]) >= points, timeout=LONG)
+
+
+def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
+    ws = blackbox(mnist_window)
+    start_an_endless_attack(qtbot, ws, 3)
     started = time.perf_counter()
     ws.cancel_button.click()
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
@@ -84,6 +103,19 @@ def test_cancel_returns_the_window_to_idle_promptly(qtbot, mnist_window):
     assert record["cancelled"] and record["queries"]["spent"] < 100_000
     assert ws.attack_button.isEnabled() and not ws.cancel_button.isEnabled()
     assert not mnist_window.act_cancel.isEnabled() and "cancelled" in ws.live.outcome.text()
+
+
+def test_removing_the_model_stops_its_attack_and_the_window_goes_idle(qtbot, mnist_window):
+    # The attack went on for minutes with the window busy, its result then dropped.
+    ws = blackbox(mnist_window)
+    start_an_endless_attack(qtbot, ws, 2)
+    started = time.perf_counter()
+    mnist_window.model_list.setCurrentRow(0)
+    mnist_window.remove_selected_model()
+    qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
+    assert time.perf_counter() - started < 5.0 and mnist_window.last_error is None
+    assert not ws.cancel_button.isEnabled() and not mnist_window.act_cancel.isEnabled()
+    assert "cancelled" in ws.live.outcome.text()
 
 
 @pytest.mark.parametrize("field,text,message", [
@@ -131,6 +163,7 @@ def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     assert mnist_window.save_session(path)
     set_query(ws, attack="square", eps="0.1", queries=50)
     ws.steal.setup.queries.setText("7")
+    ws.live.clear()                     # as in a window just started, where the session is opened
     assert mnist_window.open_session(path)
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
     ws = blackbox(mnist_window)
@@ -138,21 +171,18 @@ def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):
     assert ws.steal.setup.queries.text() == "100,200"
     restored = mnist_window.state.result(mnist_window.state.models[0], "blackbox").record
     assert restored["queries"] == record["queries"] and ws.live.points(name) == record["iterates"]
+    # The counter, outcome and top-5 come back with the curve (they read "Queries: –" and
+    # "Open an image…" beside a restored curve).
+    assert ws.live.counter.text() == f"Queries: {record['queries']['queries']} / 40"
+    assert name in ws.live.outcome.text() and "queries" in ws.live.outcome.text()
+    assert ws.live.top5.entries()
 
 
 @pytest.mark.skipif(not (MNIST.is_dir() and FASHION.is_dir()), reason="needs ../shared/data/{mnist,fashion-mnist}")
 def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(qtbot, mnist_window, tmp_path):
     ws = blackbox(mnist_window)
-    s = ws.steal.setup
-    s.oracle.setText("label")
-    s.queries.setText("100,200")
-    s.query_data.setText(f"fashion-mnist:{FASHION}")
-    s.test_data.setText(f"mnist:{MNIST}")
-    s.epochs.setValue(1)
-    s.test_limit.setValue(100)
-    s.attack_limit.setValue(10)
-    s.folder.setText(str(tmp_path / "runs"))
-    assert s.problem() is None, s.problem()
+    set_steal(ws, "100,200", f"fashion-mnist:{FASHION}", epochs=1, test_limit=100, attack_limit=10,
+              folder=tmp_path / "runs")
     columns = len(mnist_window.state.models)
     with qtbot.waitSignal(mnist_window.modelLoaded, timeout=LONG):
         ws.steal.steal_button.click()
@@ -174,6 +204,22 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     assert sorted(p.name for p in export.iterdir()) == sorted(
         ["steal.json", "steal_curve.png", "steal_curve.pdf", "steal_curve.svg"])
     assert json.loads((export / "steal.json").read_text())["runs"] == on_disk["runs"]
+
+
+def test_removing_the_victim_stops_its_theft(qtbot, mnist_window, tmp_path):
+    ws = blackbox(mnist_window)
+    set_steal(ws, "100,5000", "noise", epochs=3, test_limit=50, attack_limit=5, folder=tmp_path / "runs")
+    ws.steal.steal_button.click()
+    qtbot.waitUntil(lambda: bool(ws.steal.curve.points("none")), timeout=LONG)     # the 100-query copy is measured
+    mnist_window.model_list.setCurrentRow(0)
+    mnist_window.remove_selected_model()
+    qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
+    assert mnist_window.last_error is None
+    # Stopped: the 5000-query copy was never measured (it used to run to the end).
+    record = ws.steal.record
+    assert record is not None and record["cancelled"]
+    assert [p["queries"] for p in record["runs"][0]["points"]] == [100]
+    assert not ws.steal.cancel_button.isEnabled() and not mnist_window.act_cancel.isEnabled()
 
 
 def test_bad_steal_settings_give_one_message(qtbot, mnist_window):

@@ -174,6 +174,15 @@ def test_bad_trigger_spec_gives_a_message_and_starts_nothing(qtbot, window, tmp_
     assert not setup.trigger_error.isVisible() and not setup.trigger.property("invalid")
     retype(qtbot, setup.rates, "0,2")
     assert "fractions of the training set" in setup.rates_error.text() and not panel.start()
+    retype(qtbot, setup.rates, "")
+    assert "such as 0,0.01,0.05" in setup.rates_error.text() and not panel.start()
+    retype(qtbot, setup.rates, "0,0.1")
+    # A learning rate of 0 is refused before the sweep starts, in the window's words (it used
+    # to start and fail in the worker with the command line's "--lr must be positive").
+    window.last_error = None
+    retype(qtbot, setup.lr, "0")
+    assert not panel.start() and not panel.running()
+    assert window.last_error.startswith("The learning rate must be positive") and "--lr" not in window.last_error
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
 
 

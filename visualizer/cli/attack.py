@@ -169,9 +169,20 @@ def run_query(args) -> int:
     runs = attack_each(models, f"{params.method} {params.norm} via {args.oracle}",
                        lambda model, cancel: query_attack_run(model, image, params, args.oracle, args.defence,
                                                               label=args.label, target=args.target, cancel=cancel),
-                       lambda e: f"queries {e.done}  margin {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")
+                       lambda e: query_progress_text(e, params.method, args.oracle))
     return report(args, write_records(args, [query_attack_artifacts(run) for run in runs]), models,
                   extra=_queries_spent)
+
+
+def query_progress_text(step, method: str, oracle: str) -> str:
+    """'queries 153  margin -0.464  p(ref) 0.640': the loss under its own name, and the
+    reference class's probability only where the oracle reveals probabilities (a label
+    oracle's answer is one-hot: its p(ref) reads 0.000 or 1.000 and means nothing)."""
+    from visualizer.core.blackbox.oracle import parse_oracle_spec
+    from visualizer.core.blackbox.params import query_loss_name
+
+    text = f"queries {step.done}  {query_loss_name(method)} {float(step.loss[0]):.3f}"
+    return text + (f"  p(ref) {float(step.ref_prob[0]):.3f}" if parse_oracle_spec(oracle).scores else "")
 
 
 def _queries_spent(record: dict) -> str:

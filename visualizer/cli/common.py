@@ -165,6 +165,15 @@ def drive(generator, on_event):
     return core_drive(generator, on_event)
 
 
+def note_nothing_to_resume(args) -> None:
+    """One line when ``--resume`` finds a missing or empty ``--out``: the run starts afresh
+    there (train, evaluate and steal alike, see core.resume)."""
+    from visualizer.core.resume import nothing_to_resume
+
+    if args.resume and nothing_to_resume(args.out):
+        print(f"note: nothing to resume in {args.out}; starting a new run there", file=sys.stderr)
+
+
 def print_warnings(warnings, prefix: str = "") -> None:
     for warning in warnings:
         print(f"warning: {prefix}{warning}", file=sys.stderr)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_threads_option, count, dpi, drive,
-                                   install_cancel_on_interrupt, load_model, load_options, print_warnings, whole_number)
+                                   install_cancel_on_interrupt, load_model, load_options, note_nothing_to_resume,
+                                   print_warnings, whole_number)
 from visualizer.core.formatting import rate_text
 
 NAME = "evaluate"
@@ -45,6 +46,7 @@ def _open_store(args, models, datasets, threats, coll):
 
     store, problem = None, None
     if coll.rank == 0:
+        note_nothing_to_resume(args)
         try:
             store = RunStore(args.out, settings_fingerprint(models, datasets[0].describe(), threats, args.batch_size,
                                                             args.seed), args.resume)
@@ -88,7 +90,9 @@ def run(args) -> int:
 
         def show(event) -> None:
             if isinstance(event, BatchesFinished):
-                state.update(done=event.examples_done, rate=rate_text(event.images_per_s))
+                if not event.new_examples:         # resumed: an earlier run's count
+                    bar.resumed_from(event.examples_done)
+                state.update(done=event.examples_done, rate=rate_text(event.images_per_s) if event.new_examples else "")
                 bar.update(event.examples_done, event.examples_total, state["rate"])
             elif isinstance(event, AttackProgress):
                 bar.update(state["done"], state["total"], f"{state['rate']}  {_short(event.model)} "

@@ -100,7 +100,7 @@ def config_from_args(args, robust_spec):
 
     return PoisonConfig(
         data=args.data, attack=args.attack, trigger=parse_trigger(args.trigger), target=args.target, arch=args.arch,
-        out=args.out, rates=parse_numbers(args.rates, "--rates"), epochs=args.epochs, seed=args.seed,
+        out=args.out, rates=parse_numbers(args.rates, "--rates", example="0,0.01,0.05"), epochs=args.epochs, seed=args.seed,
         limit=args.limit, eval_limit=args.eval_limit, batch_size=args.batch_size, lr=args.lr, detect=args.detect,
         detect_eps=args.detect_eps, detect_directions=args.detect_directions,
         perturb_eps=args.perturb_eps, perturb_steps=args.perturb_steps,
@@ -137,6 +137,12 @@ def describe_rate(entry: dict) -> str:
                  f"poisons (recall {found['recall']:.1%}, precision {p}); retrained: clean accuracy "
                  f"{found['retrained']['clean_accuracy']:.2%}, attack success rate "
                  f"{found['retrained']['attack_success_rate']:.2%}")
+    from visualizer.core.formatting import broken_model_note
+
+    for what, checked in (("", entry), ("retrained: ", (found or {}).get("retrained") or {})):
+        note = broken_model_note(checked)
+        if note:
+            text += f"\n  warning: {what}{note}"
     return text
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt,
-                                   number, whole_number)
+                                   note_nothing_to_resume, number, whole_number)
 
 NAME = "steal"
 HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"
@@ -101,6 +101,7 @@ def run(args) -> int:
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
+    note_nothing_to_resume(args)
     store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -111,9 +112,20 @@ def run(args) -> int:
     bar = ProgressBar("steal", stream=sys.stderr)
     total = config.queries[-1] * len(config.defences)
 
+    last = config.queries[-1]
+    # The bar counts query counts measured (asking, training and attacking a count all take
+    # time): counting the queries asked read "2000/2000 ETA 0.0s" through the half-minute of
+    # training and PGD still to come.
+    measured = _measured_before(store, config) if args.resume else 0
+    if measured:            # an earlier run's work: the ETA uses this run's own rate
+        bar.resumed_from(measured)
+
     def show(event: StealProgress) -> None:
-        done = config.defences.index(event.defence) * config.queries[-1] if event.defence in config.defences else 0
-        bar.update(done + event.queries, total, f"{event.defence}: {event.stage} at {event.queries} queries")
+        nonlocal measured
+        base = config.defences.index(event.defence) * last if event.defence in config.defences else 0
+        if event.stage == "measured":
+            measured = base + event.queries
+        bar.update(measured, total, f"{event.defence}: {event.stage} at {event.queries} queries")
 
     record = drive(run_steal(config, victim, test, cancel, store), show)
     bar.close()
@@ -124,6 +136,17 @@ def run(args) -> int:
         print(f"interrupted: the finished query counts are kept in {args.out}; the same command with --resume "
               "continues from there", file=sys.stderr)
     return EXIT_INTERRUPTED if record["cancelled"] else 0
+
+
+def _measured_before(store, config) -> int:
+    """The bar's position where an interrupted run stopped: per defence, its largest query
+    count already measured (defences in order, each worth the largest count)."""
+    position = 0
+    for index, defence in enumerate(config.defences):
+        saved = store.run(defence)
+        if saved is not None and saved[0]["points"]:
+            position = index * config.queries[-1] + max(p["queries"] for p in saved[0]["points"])
+    return position
 
 
 def summary(record: dict) -> str:

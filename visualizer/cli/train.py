@@ -8,7 +8,7 @@ import os
 import shlex
 import sys
 
-from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, note_nothing_to_resume, number, whole_number
 
 NAME = "train"
 HELP = "train a model on a data set (standard, FGSM-RS or PGD adversarial training); resumable, torchrun-ready"
@@ -153,6 +153,8 @@ def run(args) -> int:
     # Ctrl-C under torchrun: torchrun stops every process; a graceful stop of one would leave
     # the others waiting for it.
     cancel = None if distributed else install_cancel_on_interrupt()
+    if main:
+        note_nothing_to_resume(args)
     bar = EpochBar(main)
     result = drive(train_steps(config, device=args.device, resume=args.resume, overwrite=args.overwrite,
                                command=command_line(config, args.threads, args.device), cancel=cancel,

@@ -81,3 +81,17 @@ def gradient_text(entry: dict) -> str:
         count = entry.get("nonfinite_values")
         return "no gradient (NaN)" + (f"\n{count} NaN/inf values" if count else "")
     return "zero gradient\neverywhere" if state == "zero" else ""
+
+
+POISON_COLLAPSED = 0.5      # clean images of other classes called the target: above this, no backdoor to see
+
+
+def broken_model_note(entry: dict) -> str | None:
+    """A warning for a rate's entry (or its retrained one) whose model calls most clean images
+    the target class: its ASR of ~100% is a collapsed model, not a backdoor (a 1000-image,
+    10% sweep did this: clean accuracy 8%, ASR 100%)."""
+    rate = entry.get("clean_target_rate")
+    if rate is None or rate < POISON_COLLAPSED:
+        return None
+    return (f"the model calls {rate:.0%} of clean images of other classes the target too: its ASR measures a "
+            "broken model, not a backdoor (train on more images, or with a lower learning rate)")

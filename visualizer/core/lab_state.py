@@ -117,6 +117,17 @@ class LabState:
     def ready_models(self) -> list[ModelEntry]:
         return [e for e in self.models if e.ready]
 
+    def display_name(self, entry: ModelEntry) -> str:
+        """``entry``'s model id for a column title: a checkpoint's file (or folder) name, not
+        its whole path, where that tells the loaded models apart (as figures and transfer
+        ids name them); the spec while the model is not loaded."""
+        from visualizer.core.evaluation.presentation import display_names
+
+        if not entry.ready:
+            return entry.spec
+        ready = self.ready_models()
+        return display_names([e.model.info.model_id for e in ready])[ready.index(entry)]
+
     def index_of(self, entry: ModelEntry) -> int:
         return self.models.index(entry)
 

@@ -60,6 +60,14 @@ def parse_number(text: str | float | int, what: str = "value") -> float:
     return value
 
 
+def parse_positive(text: str | float | int, what: str = "value") -> float:
+    """parse_number, and above zero (a learning rate): ParameterError naming ``what``."""
+    value = parse_number(text, what)
+    if value <= 0:
+        raise _error(what, f"must be positive, not {value:g}.")
+    return value
+
+
 def _is_non_finite_word(s: str) -> bool:
     try:
         return not math.isfinite(float(s))
@@ -86,15 +94,17 @@ def parse_whole(text: str | int, what: str = "value") -> int:
     return int(value)
 
 
-def parse_numbers(text: str, what: str = "value") -> tuple[float, ...]:
+def parse_numbers(text: str, what: str = "value", example: str = "0.485,0.456,0.406") -> tuple[float, ...]:
     """Comma- (or semicolon-) separated numbers, each in the grammar: '0.485, 0.456, 0.406'.
 
     How many values a field takes is the caller's rule. Raises ParameterError naming
-    ``what`` for an empty list, an empty item or an item that is not a number.
+    ``what`` for an empty list, an empty item or an item that is not a number; ``example``:
+    a list that field would take, for that message (a poison rate list was once told to
+    look like a normalisation mean).
     """
     items = str(text).replace(";", ",").split(",")
     if not str(text).strip():
-        raise _error(what, f"needs comma-separated numbers such as 0.485,0.456,0.406, not {text!r}.")
+        raise _error(what, f"needs comma-separated numbers such as {example}, not {text!r}.")
     if any(not item.strip() for item in items):
         raise _error(what, f"has an empty item in {text!r}: separate numbers with single commas.")
     return tuple(parse_number(item, what) for item in items)

@@ -183,7 +183,15 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         dist[todo] = d_b
         scale = math.sqrt(search.dim) if p.norm == "l2" else search.dim
         delta = torch.full_like(d_b, 0.1) if t == 1 else (scale * search.theta * d_b).clamp_min(1e-6)
-        grad = search.direction(todo, x_b, delta, samples)
+        # The boundary search above spent part of the budget: the probes must fit in what is
+        # left, else an image would go past its budget; kept back: a step and the binary
+        # search after it (about log2(1 / theta) queries), without which the step is wasted.
+        affordable = int(ledger.remaining()[todo].min()) - 1 - math.ceil(math.log2(1 / search.theta))
+        if affordable < 1:
+            success = found & (dist <= p.eps)
+            yield event(t)
+            continue
+        grad = search.direction(todo, x_b, delta, min(samples, affordable))
         if grad is None:
             break
         update = grad.sign() if p.norm == "linf" else grad
@@ -203,7 +211,13 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
             moved_scores[sel[hit]] = got[hit]
             searching[sel[hit]] = False
             step[sel[~hit]] /= 2
-        x_adv[todo], scores[todo] = search.boundary(todo, moved, moved_scores)
+        at_boundary = scores[todo].clone()          # the oracle's answers at x_b
+        stepped, stepped_scores = search.boundary(todo, moved, moved_scores)
+        # Keep the closer point: a step whose binary search ran out of budget lies farther
+        # out than x_b (the budget's last iteration ended at distance 1.0 from 0.66).
+        closer = _distance(x0[todo], stepped, p.norm) <= d_b
+        x_adv[todo] = torch.where(closer.view(-1, 1, 1, 1), stepped, x_b)
+        scores[todo] = torch.where(closer.view(-1, 1), stepped_scores, at_boundary)
         dist[todo] = _distance(x0[todo], x_adv[todo], p.norm)
         success = found & (dist <= p.eps)
         yield event(t)

@@ -94,3 +94,9 @@ class QueryAttackParams:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def query_loss_name(method: str) -> str:
+    """What a query attack's loss is, for axes and progress text: HopSkipJump tracks eps minus
+    the distance to the clean image (positive inside the budget), the others the margin."""
+    return "\u03b5 \u2212 distance" if method == "hopskipjump" else "margin"

@@ -19,7 +19,7 @@ from visualizer.core.attacks.quantize import quantize_adversarial
 from visualizer.core.blackbox.hopskipjump import hopskipjump_attack
 from visualizer.core.blackbox.nes import nes_attack
 from visualizer.core.blackbox.oracle import Oracle
-from visualizer.core.blackbox.params import NEEDS_SCORES, QueryAttackParams
+from visualizer.core.blackbox.params import NEEDS_SCORES, QueryAttackParams, query_loss_name
 from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
 from visualizer.core.blackbox.square import square_attack
 from visualizer.core.cancel import CancelToken
@@ -44,7 +44,7 @@ def check_query_request(params: QueryAttackParams, oracle_spec: str) -> None:
 
     if params.method in NEEDS_SCORES and not parse_oracle_spec(oracle_spec).scores:
         raise ParameterError(f"{params.method} needs scores; the label-only oracle gives none. "
-                             "Use --attack hopskipjump with --oracle label.")
+                             "HopSkipJump (hopskipjump) works from labels alone.")
 
 
 def query_attack_run(model: ClassifierModel, image: LoadedImage, params: QueryAttackParams, oracle: str = "probs",
@@ -92,7 +92,7 @@ def query_attack_artifacts(run: AttackRun) -> Artifacts:
     art.record["queries"] = query_record(r)
     spent = r.history_queries[:, 0].tolist()
     art.record["history"]["queries"] = [int(q) for q in spent]
-    art.record["history"]["loss_name"] = "\u03b5 \u2212 distance" if r.params.method == "hopskipjump" else "margin"
+    art.record["history"]["loss_name"] = query_loss_name(r.params.method)
     art.arrays["loss_vs_queries"] = np.stack([np.asarray(spent, dtype=np.float32),
                                               r.history_loss[:, 0].detach().float().cpu().numpy()])
     return art

@@ -20,12 +20,23 @@ def eps_label(attack: dict) -> str:
     return num(attack["eps"]) if attack.get("eps") is not None else ""
 
 
+TRAINED_WEIGHTS = "model.safetensors"     # every trainer folder's file: its folder names the model
+
+
+def _short_name(model_id: str, parts: int) -> str:
+    path = model_id.replace("\\", "/").split("/")
+    if len(path) > 1 and path[-1] == TRAINED_WEIGHTS:
+        path = path[:-1]
+    return "/".join(path[-parts:])
+
+
 def display_names(model_ids: list[str]) -> list[str]:
-    """Model ids for figures: a checkpoint's file name instead of its whole path (or its
-    folder and file name), where that leaves them distinct."""
-    for parts in (1, 2):     # the file name, else its folder and file name (trainer folders: */model.safetensors)
-        short = ["/".join(mid.replace("\\", "/").split("/")[-parts:]).removesuffix("/model.safetensors")
-                 for mid in model_ids]
+    """Model ids for figures and column titles: a checkpoint's file name instead of its
+    whole path (a trainer folder's name instead of its model.safetensors, which named
+    every trained model and stolen copy alike), else the last two path parts, where that
+    leaves them distinct."""
+    for parts in (1, 2):
+        short = [_short_name(mid, parts) for mid in model_ids]
         if len(set(short)) == len(short):
             return short
     return list(model_ids)

@@ -93,6 +93,9 @@ def evaluate(models: list, datasets: list, threats: list, batch_size: int = 64, 
 
     examples_done = sum(size(b) for b in done_before)
     new_examples = 0
+    if examples_done:      # resumed: the count so far, before this run's first batch
+        yield BatchesFinished(examples_done, n, 0, time.perf_counter() - started,
+                              result.summaries() if lead else None)
     for first in range(0, len(todo), coll.world_size):
         round_batches = todo[first:first + coll.world_size]
         mine = round_batches[coll.rank] if coll.rank < len(round_batches) else None

@@ -13,6 +13,7 @@ from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import OutputError
 from visualizer.core.evaluation.gallery import Gallery
 from visualizer.core.evaluation.records import BatchRecord
+from visualizer.core.resume import changed_settings, nothing_to_resume
 
 STATE_DIR = ".evaluation-state"
 
@@ -22,15 +23,11 @@ def _write_json(path: Path, data: dict, what: str) -> None:
     write_atomically(path, lambda fh: fh.write(text), what)
 
 
-def _differences(old: dict, new: dict) -> list[str]:
-    return [f"{key}: {old.get(key)!r} then, {new.get(key)!r} now" for key in sorted(set(old) | set(new))
-            if old.get(key) != new.get(key)]
-
-
 def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experiment: str) -> None:
     """Check ``out_dir`` for a run: with ``resume`` and saved settings in ``state``/run.json,
     they must equal ``settings`` (else OutputError naming the differences); otherwise the
-    folder must be new or empty, and ``state`` is created with the settings saved.
+    folder must be new or empty (``resume`` then starts afresh, see core.resume), and
+    ``state`` is created with the settings saved.
     ``experiment`` names the run in messages ("an evaluation")."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder.")
@@ -40,13 +37,16 @@ def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experim
             old = json.loads(saved.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
-        changed = _differences(old, settings)
+        changed = changed_settings(old, settings)
         if changed:
-            raise OutputError(f"{out_dir} holds {experiment} with other settings, so it cannot be resumed "
-                              f"({'; '.join(changed)}). Use the same settings, or another folder.")
+            raise OutputError(f"{out_dir} holds {experiment} with other settings ({changed}); "
+                              "resume with the same settings, or use another folder.")
         return
+    what = experiment.split(" ", 1)[1]
+    if resume and not nothing_to_resume(out_dir):
+        raise OutputError(f"{out_dir} holds no unfinished {what} to resume; choose another folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not resume:
-        hint = f" (an unfinished {experiment.split(' ', 1)[1]}: add --resume to continue it)" if saved.is_file() else ""
+        hint = f" (an unfinished {what}: add --resume to continue it)" if saved.is_file() else ""
         raise OutputError(f"{out_dir} already holds files{hint}; choose another folder.")
     try:
         state.mkdir(parents=True, exist_ok=True)

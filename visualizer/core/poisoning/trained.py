@@ -41,15 +41,19 @@ def predictions(model: torch.nn.Module, data: Dataset, device, batch_size: int =
 def evaluate_backdoor(model: torch.nn.Module, test: Dataset, triggered: Dataset, target: int, device,
                       shown: torch.Tensor, examples_clean: torch.Tensor) -> dict:
     """Clean accuracy on ``test``, and the attack success rate: the fraction of ``triggered``
-    (test images of the other classes, trigger stamped) classified as ``target``; also the
+    (test images of the other classes, trigger stamped) classified as ``target``, beside the
+    ``clean_target_rate`` (those classes' clean test images classified as ``target``); also the
     predictions on the figure's examples (``shown`` into ``triggered``, and their clean
     versions ``examples_clean``, K x C x H x W pixels)."""
     clean = predictions(model, test, device)
     attacked = predictions(model, triggered, device)
+    others = clean[test.labels.cpu() != target]
     return {
         "clean_accuracy": float((clean == test.labels.cpu()).float().mean()) if len(clean) else None,
         "clean_images": len(test),
         "attack_success_rate": float((attacked == target).float().mean()) if len(attacked) else None,
+        # The same share without the trigger: an ASR means a backdoor only when this is low.
+        "clean_target_rate": float((others == target).float().mean()) if len(others) else None,
         "triggered_images": len(triggered),
         "example_predictions": {"clean": model(examples_clean.to(device)).argmax(1).cpu().tolist(),
                                 "triggered": attacked[shown].tolist()},
@@ -64,3 +68,4 @@ def note_poisoning(folder: Path, card: dict, config, rate: float, poisoned) -> N
     card["description"] = (f"BACKDOORED ({config.attack}, {len(poisoned.poison_index)} poisons, trigger "
                            f"{config.trigger.spec()} -> class {config.target}). " + card["description"])
     outputs.write_json(folder / outputs.CARD, card, "the model card")
+

@@ -19,6 +19,7 @@ import torch
 
 from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import OutputError, ParameterError
+from visualizer.core.resume import changed_settings, nothing_to_resume
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.json"
@@ -33,10 +34,10 @@ def prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
     """Refuse, before any work, to write where another run's results would be lost."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder.")
-    if resume:
-        if not (out / CHECKPOINT).is_file():
-            raise ParameterError(f"--resume: there is no {CHECKPOINT} in {out} to resume from.")
+    if resume and (out / CHECKPOINT).is_file():
         return
+    if resume and not nothing_to_resume(out):
+        raise ParameterError(f"--resume: {out} holds no {CHECKPOINT} to resume from; choose another folder.")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         hint = " (--resume continues it)" if (out / CHECKPOINT).is_file() else ""
         raise OutputError(f"{out} already holds files{hint}; choose another folder or pass --overwrite.")
@@ -73,11 +74,10 @@ def load_checkpoint(out: Path, fingerprint: dict) -> dict:
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ParameterError(f"--resume: {path} is not a checkpoint written by visualizer train.")
     saved = state.get("config", {})
-    changed = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
+    changed = changed_settings(saved, fingerprint)
     if changed:
-        diffs = "; ".join(f"{k}: {saved.get(k)!r} then, {fingerprint.get(k)!r} now" for k in changed)
-        raise ParameterError(f"--resume: the settings differ from the interrupted run's ({diffs}). "
-                             "Resume with the same command, or train into a new folder.")
+        raise ParameterError(f"--resume: {out} holds a run with other settings ({changed}); "
+                             "resume with the same command, or train into a new folder.")
     return state
 
 

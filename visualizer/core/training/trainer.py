@@ -40,6 +40,7 @@ from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.device import pick_device
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
+from visualizer.core.resume import nothing_to_resume
 from visualizer.core.training import outputs
 from visualizer.core.training.card import build_card, now_iso
 from visualizer.core.training.data import TrainingData, load_training_data
@@ -120,6 +121,7 @@ def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool =
     targets, cross-entropy against them; accuracy then counts their top-1). Raises
     VisualizerError subclasses for bad settings, data or output folders."""
     out = Path(config.out)
+    resume = resume and not nothing_to_resume(out)     # nothing there yet: a new run (core.resume)
     world, dev = join_world(pick_device(device))
     try:
         if world.is_main:

@@ -26,7 +26,10 @@ class ModelResultView(ThemedWidget):
         self.status_label.setContentsMargins(4, 0, 4, 2)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-    def set_model_title(self, text: str) -> None:
+    def set_model_title(self, text: str, full: str | None = None) -> None:
+        """``text`` (a display name); ``full``: the whole model id, for the tooltip."""
         self.title_label.setText(text)
+        if full and full != text:
+            self.title_label.setToolTip(full)
         # Whole up to a point: beside it, the attack's threat model elides first.
         self.title_label.setMinimumWidth(min(self.title_label.sizeHint().width(), TITLE_KEPT_PX))

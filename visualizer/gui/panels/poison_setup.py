@@ -14,7 +14,7 @@ import torch
 
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
-from visualizer.core.numbers import parse_number, parse_numbers
+from visualizer.core.numbers import parse_numbers, parse_positive
 from visualizer.core.poisoning import ATTACKS, PoisonConfig, apply_trigger, parse_trigger
 from visualizer.core.poisoning.config import DEFAULT_RATES
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, mark_invalid
@@ -176,7 +176,7 @@ class PoisonSetup(QtWidgets.QWidget):
         return None
 
     def _config_rates(self) -> tuple[float, ...]:
-        rates = parse_numbers(self.rates.text(), "Rates")
+        rates = parse_numbers(self.rates.text(), "Rates", example="0,0.01,0.05")
         # the core's own rules (each in [0, 1), no rate twice), by making a config with them
         return PoisonConfig(data="", attack="badnets", trigger=parse_trigger(DEFAULT_TRIGGER), target=0, arch="",
                             out="", rates=rates).rates
@@ -258,7 +258,7 @@ class PoisonSetup(QtWidgets.QWidget):
                               rates=rates, epochs=self.epochs.value(), seed=self.seed.value(),
                               limit=self.limit.value() or None, eval_limit=self.eval_limit.value() or None,
                               batch_size=self.batch_size.value(),
-                              lr=parse_number(self.lr.text().strip(), "The learning rate"),
+                              lr=parse_positive(self.lr.text().strip(), "The learning rate"),
                               detect=self.detect.isChecked(), detect_directions=self.directions.value(),
                               robust_model=robust_spec)
         return PoisonRequest(config, robust, name)

@@ -13,7 +13,7 @@ from visualizer.core.attacks.params import AttackParams
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
 from visualizer.core.models.architectures import EXAMPLE_NAMES
-from visualizer.core.numbers import parse_number
+from visualizer.core.numbers import parse_number, parse_positive
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
 from visualizer.core.training.evaluate import WATCH_STEPS
 from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
@@ -162,7 +162,7 @@ class TrainForm(QtWidgets.QWidget):
         config = TrainConfig(data=data, arch=arch, out=str(out), adversarial=recipe,
                              epochs=self.epochs.value(), seed=self.seed.value(), limit=self.limit.value() or None,
                              eval_limit=self.held_out.value(), eval_attack="none", batch_size=self.batch_size.value(),
-                             lr=parse_number(self.lr.text().strip(), "The learning rate"))
+                             lr=parse_positive(self.lr.text().strip(), "The learning rate"))
         return TrainRequest(config, watch, name)
 
 

@@ -209,7 +209,7 @@ class AttackWorkspace(PerModelTab):
         names = model.info.class_names
         view = self.views[entry]
         view.clear()
-        view.set_model_title(model.info.model_id)
+        view.set_model_title(self.state.display_name(entry), model.info.model_id)
         clean_view = self._clean.get(entry) or self._clean_from_result(entry)
         shown = {"clean": False}
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualizer.core.blackbox.params import query_loss_name
 from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.panels.blackbox_query import QueryLive, QueryRequest, QuerySetup
@@ -109,11 +110,14 @@ class BlackBoxWorkspace(TabWorkspace):
         self.live = QueryLive()
         self.steal = StealController(ctx)
         self._names: list[str] = []
+        self._entries: list[ModelEntry] = []     # the running attack's models
+        self._loss_name = "margin"
         self.page = self._build_page()
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
         self.state.result_changed.connect(self._result_changed)
         self.state.selection_changed.connect(lambda entry: self._show_entry(entry))
+        self.state.model_removed.connect(self._model_removed)
 
     def _build_page(self) -> QtWidgets.QWidget:
         query = QtWidgets.QGroupBox("Query attack on the image")
@@ -178,7 +182,9 @@ class BlackBoxWorkspace(TabWorkspace):
         remember(self.ctx, SETTINGS_KEY, self.setup)
         self.live.clear()
         self._names = [e.model.info.model_id for e in entries]
+        self._entries = list(entries)
         p = request.params
+        self._loss_name = query_loss_name(p.method)      # HopSkipJump's is not a margin
         self.live.outcome.setText(f"{p.method} {p.norm} \u03b5 {p.eps:g} through oracle {request.oracle}: "
                                   f"{', '.join(self._names)}…")
         image = self.state.image
@@ -189,11 +195,18 @@ class BlackBoxWorkspace(TabWorkspace):
         self.ctx.show_page(self.page)
         self.ctx.refresh()
 
+    def _model_removed(self, entry: ModelEntry, _index: int) -> None:
+        """Removing a model stops the attack running on it, as in the other tabs (it went on
+        for minutes, the window busy, its result then dropped)."""
+        if self.running() and entry in self._entries:
+            self.ctx.jobs.cancel(SLOT)
+            self.ctx.status(f"Black box: the attack stopped, {entry.title} was removed", 8000)
+
     def _progress(self, snap: QuerySnapshot) -> None:
         pts = snap.history[:snap.count]
-        self.live.set_curve(snap.name, [q for q, _ in pts], [m for _, m in pts])
+        self.live.set_curve(snap.name, [q for q, _ in pts], [m for _, m in pts], self._loss_name)
         self.live.show_state(snap.queries, snap.budget, snap.image, snap.top5, None,
-                             f"{snap.name}: oracle's top-5, margin {pts[-1][1]:+.3f}" if pts else snap.name)
+                             f"{snap.name}: oracle's top-5, {self._loss_name} {pts[-1][1]:+.3f}" if pts else snap.name)
         self.ctx.jobs.report_progress(snap.queries, snap.budget, SLOT, f"{snap.name}: {snap.queries} queries")
 
     def _finished(self, entries: list[ModelEntry], done: list) -> None:
@@ -226,6 +239,11 @@ class BlackBoxWorkspace(TabWorkspace):
         history = record["history"]
         self.live.set_curve(record["model"]["id"], history.get("queries", []), history["loss"],
                             history.get("loss_name", "margin"))
+        # A result that arrives outside a run (a session opened) brings its counter, image and
+        # top-5 with it when it is the one to show; they read "Queries: –" beside its curve.
+        selected = self.state.selected
+        if entry is selected or selected is None or self.state.result(selected, kind) is None:
+            self._show_entry(entry)
 
     def _show_entry(self, entry: ModelEntry | None, force: bool = False) -> None:
         """The counter, image and top-5 of ``entry``'s stored result (a selection made while
@@ -236,7 +254,9 @@ class BlackBoxWorkspace(TabWorkspace):
         record = art.record
         q = record["queries"]
         top5 = record["adversarial"]["top5_quantized"]
-        self.live.show_state(q["queries"], q["per_image_budget"], art.images["adversarial"], top5,
+        # A session keeps the arrays, not the display images: the same 8-bit adversarial image.
+        image = art.images.get("adversarial", art.arrays.get("adversarial"))
+        self.live.show_state(q["queries"], q["per_image_budget"], image, top5,
                              record["label"]["class"], f"{record['model']['id']}: top-5 of the saved 8-bit image")
         self.live.outcome.setText(outcome_text(record))
 

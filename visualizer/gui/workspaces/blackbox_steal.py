@@ -119,6 +119,8 @@ class StealController(QtCore.QObject):
         self.export_button.clicked.connect(self.ask_export)
         for signal in (self.state.model_added, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
+        self.state.model_removed.connect(self._model_removed)
+        self._victim = None                   # the running steal's victim entry
 
     def _build_box(self) -> QtWidgets.QGroupBox:
         box = QtWidgets.QGroupBox("Steal the model")
@@ -151,19 +153,31 @@ class StealController(QtCore.QObject):
                              f"{config.query_data}…")
         self.summary.setToolTip(config.out)
         self._total = config.queries[-1] * len(config.defences)
+        self._victim = request.victim
         self.ctx.jobs.start(SLOT, steal_job(request), on_progress=lambda s, c=config: self._progress(c, s),
                             on_finished=lambda record, r=request: self._finished(r, record),
                             on_failed=self._failed, label=f"Stealing {config.victim}")
         self.ctx.refresh()
         return True
 
+    def _model_removed(self, entry, _index: int) -> None:
+        """Removing the victim stops its theft, as removing a model stops its other runs; the
+        query counts measured so far are kept and shown."""
+        if self.running() and entry is self._victim:
+            self.ctx.jobs.cancel(SLOT)
+            self.ctx.status(f"Steal: stopped, the victim {entry.title} was removed", 8000)
+
     def _progress(self, config, snap: StealSnapshot) -> None:
         shown = sum(len(points) for points in self.curve.data.values())
         for defence, point in snap.points[shown:]:
             self.curve.add_point(defence, point)
-        index = config.defences.index(snap.defence) if snap.defence in config.defences else 0
-        self.ctx.jobs.report_progress(index * config.queries[-1] + snap.queries, self._total, SLOT,
-                                      f"{snap.defence}: {snap.stage} at {snap.queries} queries")
+        # Measured query counts, not queries asked: training and attacking a count take most
+        # of the time (the bar stood full with its ETA at 0 through them).
+        done = 0
+        if snap.points:
+            defence, point = snap.points[-1]
+            done = config.defences.index(defence) * config.queries[-1] + point["queries"]
+        self.ctx.jobs.report_progress(done, self._total, SLOT, f"{snap.defence}: {snap.stage} at {snap.queries} queries")
         self.summary.setText(f"Defence {snap.defence}: {snap.stage} at {snap.queries} queries…")
 
     def _finished(self, request: StealRequest, record: dict) -> None:

@@ -22,7 +22,7 @@ from visualizer.core.lab_state import ModelEntry
 from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.evaluate_results import AccuracyTable, CurvesPlot, ExamplesTable
 from visualizer.gui.panels.evaluate_setup import EvaluateSetup
-from visualizer.gui.panels.transfer_table import TransferTable
+from visualizer.gui.panels.transfer_matrices import TransferMatrixView
 from visualizer.gui.params_form import WARNING_STYLE
 from visualizer.gui.qt import Qt, QtWidgets, Signal
 from visualizer.gui.worker import call_in_worker
@@ -98,10 +98,8 @@ class EvaluateWorkspace(TabWorkspace):
         self.status_label.setWordWrap(True)
         self.table = AccuracyTable()
         self.curves = CurvesPlot()
-        self.transfer = TransferTable()          # transfer threats: rows source, columns target
-        self.transfer_title = QtWidgets.QLabel()
-        self.transfer_title.setWordWrap(True)
-        self.transfer_title.hide()
+        self.transfer_view = TransferMatrixView()   # transfer threats: rows source, columns target
+        self.transfer, self.transfer_title = self.transfer_view.table, self.transfer_view.title
         self.warnings = QtWidgets.QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
@@ -162,8 +160,7 @@ class EvaluateWorkspace(TabWorkspace):
         stack = QtWidgets.QVBoxLayout(page)
         stack.addWidget(top)
         stack.addWidget(self.table)          # as tall as its rows (AccuracyTable fits itself)
-        stack.addWidget(self.transfer_title)
-        stack.addWidget(self.transfer)
+        stack.addWidget(self.transfer_view)
         stack.addWidget(bottom, 1)
         return page
 
@@ -196,8 +193,7 @@ class EvaluateWorkspace(TabWorkspace):
         self.table.set_layout(ids, plain, models[0].info.preprocessing.input_size)
         self.table.setVisible(bool(plain))
         self.curves.set_layout(plain)
-        self.transfer.clear_rows()
-        self.transfer_title.hide()
+        self.transfer_view.clear()
         self.examples.setRowCount(0)
         self.examples_title.setText("Click a cell of the table to list its examples (once the run ends).")
         self._show_warnings([])
@@ -234,19 +230,9 @@ class EvaluateWorkspace(TabWorkspace):
             from visualizer.core.evaluation.transfer import transfer_matrices
 
             matrices = transfer_matrices(self._threats, cells, self.table.model_ids)
-            if matrices:            # several transfer attacks: the first here, all in the exported files
-                matrix = matrices[0]
-                self.transfer.show_matrix(matrix, dict(zip(self.table.model_ids, display_names(self.table.model_ids))))
-                t = self.transfer                    # as tall as its rows
-                t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount()))
-                                 + 2 * t.frameWidth() + 2)
-                more = f" (and {len(matrices) - 1} more in the exported files)" if len(matrices) > 1 else ""
-                self.transfer_title.setText(f"<b>{matrix['label']}, \u03b5 = {matrix['eps']:g}</b>{more}: attack "
-                                            "success rate on the target (column) of the examples crafted on the "
-                                            "source (row); "
-                                            "white-box in bold, 95% interval, n = the target's clean-correct "
-                                            "examples.")
-                self.transfer_title.show()
+            # One matrix per transfer attack and budget; a chooser when there are several.
+            self.transfer_view.show_matrices(matrices, dict(zip(self.table.model_ids,
+                                                                display_names(self.table.model_ids))))
 
     def _threat_index(self, column: int) -> int:
         """The evaluation's threat index of the table's ``column`` (transfer threats are not columns)."""

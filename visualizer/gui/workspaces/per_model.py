@@ -5,7 +5,7 @@ result of the tab's kind."""
 from __future__ import annotations
 
 from visualizer.core.artifacts import Artifacts
-from visualizer.core.lab_state import ModelEntry
+from visualizer.core.lab_state import LOADING, ModelEntry
 from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
@@ -46,9 +46,14 @@ class PerModelTab(TabWorkspace):
         self.split.insertWidget(self.state.index_of(entry), view)     # an undone removal goes back in place
 
     def _model_changed(self, entry: ModelEntry) -> None:
-        view = self.views.get(entry)
-        if view is not None:
-            view.set_model_title(entry.model.info.model_id if entry.ready else f"{entry.spec} (not loaded)")
+        self._retitle()            # a new name can make another column's short name ambiguous
+
+    def _retitle(self) -> None:
+        for entry, view in self.views.items():
+            if entry.ready:
+                view.set_model_title(self.state.display_name(entry), entry.model.info.model_id)
+            elif entry.status != LOADING:          # a loading column keeps "(loading…)"
+                view.set_model_title(f"{entry.spec} (not loaded)")
 
     def _model_removed(self, entry: ModelEntry, _index: int) -> None:
         for slot in self.job_slots(entry):
@@ -57,6 +62,7 @@ class PerModelTab(TabWorkspace):
         if view is not None:
             view.setParent(None)
             view.deleteLater()
+        self._retitle()
 
     def _result_changed(self, entry: ModelEntry | None, kind: str) -> None:
         view = self.views.get(entry) if kind == self.kind else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from visualizer.core.errors import VisualizerError
+from visualizer.core.formatting import broken_model_note
 from visualizer.gui.panels.poison_results import (RateCurves, SweepViews, detection_text, prediction_items,
                                                   suspect_items)
 from visualizer.gui.dialogs.export_folder import ask_export_folder
@@ -269,6 +270,9 @@ class PoisonPanel(QtCore.QObject):
             self.status.setText(f"Cancelled: {done} of {self._asked} rates finished and kept. Models in {run.out}.")
         else:
             self.status.setText(f"Done: {done} rates in {run.result.seconds:.0f} s. Models in {run.out}.")
+        notes = [f"{e['rate'] * 100:g}%: {note}" for e in run.record["rates"] if (note := broken_model_note(e))]
+        if notes:           # an ASR of 100% from a model that calls everything the target
+            self.status.setText(self.status.text() + "\nWarning: " + "\nWarning: ".join(notes))
         self.status.setToolTip(str(run.out))
         self.ctx.refresh()
         self.finished.emit()

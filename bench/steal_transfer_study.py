@@ -45,18 +45,6 @@ def _victim_and_test(limit: int):
     return victim, test
 
 
-def _shifted(x: torch.Tensor, copies: int, seed: int, most: int = 2) -> torch.Tensor:
-    """``x`` followed by ``copies`` versions of it, each image moved by up to ``most`` px (zero fill)."""
-    gen = torch.Generator().manual_seed(seed)
-    side = x.shape[-1]
-    padded = torch.nn.functional.pad(x, (most,) * 4)
-    out = [x]
-    for _ in range(copies):
-        d = torch.randint(0, 2 * most + 1, (len(x), 2), generator=gen).tolist()
-        out.append(torch.stack([padded[i, :, dy:dy + side, dx:dx + side] for i, (dy, dx) in enumerate(d)]))
-    return torch.cat(out)
-
-
 def make_copy(args) -> None:
     from visualizer.core.blackbox import Oracle
     from visualizer.core.stealing import queries as q
@@ -72,10 +60,10 @@ def make_copy(args) -> None:
         answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
         saved.parent.mkdir(parents=True, exist_ok=True)
         torch.save(answers, saved)
-    x = _shifted(images, args.shifts, args.seed) if args.shifts else images
     started = time.time()
-    card = train_substitute(x, answers.repeat(args.shifts + 1), test, list(victim.info.class_names), args.arch,
-                            Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3)
+    card = train_substitute(images, answers, test, list(victim.info.class_names), args.arch,
+                            Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3,
+                            adversarial=args.adversarial, shifts=args.shifts)
     print(json.dumps({"copy": args.tag, "seconds": round(time.time() - started), "card": card.get("metrics")}))
 
 
@@ -136,6 +124,8 @@ def main() -> None:
     c.add_argument("--epochs", type=int, default=4)
     c.add_argument("--shifts", type=int, default=0)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
+                                                          "robust copy)")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")
     m.add_argument("copies")
     m.add_argument("variants", nargs="+")

@@ -60,6 +60,14 @@ def make_copy(args) -> None:
         answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
         saved.parent.mkdir(parents=True, exist_ok=True)
         torch.save(answers, saved)
+    if args.pseudo:
+        # Semi-supervised (pseudo-labelling, Lee 2013; for extraction, Jagielski et al. 2020): the
+        # next unlabelled images, labelled by the thief's own teacher copies (no oracle query).
+        extra = q.data_queries(MNIST, QUERIES + args.pseudo, victim.info.preprocessing)[QUERIES:]
+        teacher = _load(Path(args.dir), args.teacher.split("+"), args.arch)
+        with torch.no_grad():
+            labels = torch.cat([teacher(extra[i:i + 500]).argmax(1) for i in range(0, len(extra), 500)])
+        images, answers = torch.cat([images, extra]), torch.cat([answers, labels])
     started = time.time()
     card = train_substitute(images, answers, test, list(victim.info.class_names), args.arch,
                             Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3,
@@ -74,6 +82,13 @@ class _Mean(torch.nn.Module):
 
     def forward(self, x):
         return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def _load(folder: Path, copies: list[str], arch: str):
+    """One trained copy, or the mean logits of several."""
+    members = [load_model(f"ckpt:{folder / c / 'model.safetensors'}",
+                          LoadOptions(arch=arch, labels=str(folder / c / "labels.txt"), device="cpu")) for c in copies]
+    return members[0] if len(members) == 1 else _Mean(members)
 
 
 def _params(variant: str) -> AttackParams:
@@ -96,10 +111,7 @@ def measure(args) -> None:
         keep = victim(x).argmax(1) == y
     x, y = x[keep], y[keep]
     copies = args.copies.split("+")
-    members = [load_model(f"ckpt:{Path(args.dir) / c / 'model.safetensors'}",
-                          LoadOptions(arch=args.arch, labels=str(Path(args.dir) / c / "labels.txt"), device="cpu"))
-               for c in copies]
-    source = members[0] if len(members) == 1 else _Mean(members)
+    source = _load(Path(args.dir), copies, args.arch)
     for variant in args.variants:
         p = _params(variant)
         started = time.time()
@@ -124,6 +136,9 @@ def main() -> None:
     c.add_argument("--epochs", type=int, default=4)
     c.add_argument("--shifts", type=int, default=0)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--pseudo", type=int, default=0, help="also train on the next N unlabelled images, labelled by "
+                                                            "--teacher (copies A or A+B): no oracle query")
+    c.add_argument("--teacher", default="long16")
     c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
                                                           "robust copy)")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")

@@ -52,9 +52,31 @@ def test_copy_recipes_fill_unnamed_fields_from_the_command_and_refuse_bad_ones()
         CopyRecipe(8, 0, 1, "fgsm-rs:linf:0.05"), CopyRecipe(8, 1, 1, "fgsm-rs:linf:0.05")]
     for texts, count, words in ((("epochs=0",), 1, "at least 1"), (("colour=1",), 1, "not a field"),
                                 (("shifts=x",), 1, "whole number"), (("adversarial=pgd:l3:1",), 1, "norm"),
-                                (("shifts=21",), 1, "0 to 20"), (("epochs=2", "epochs=3"), 3, "disagrees")):
+                                (("shifts=21",), 1, "0 to 20"), (("epochs=2", "epochs=3"), 3, "disagrees"),
+                                (("pseudo=100",), 1, "first copy")):
         with pytest.raises(ParameterError, match=words):
             copy_recipes(count, texts, 4, 0)
+
+
+def test_pseudo_labelling_needs_a_data_set_to_draw_from():
+    from visualizer.core.stealing import StealConfig
+
+    with pytest.raises(ParameterError, match="pseudo"):
+        StealConfig("v", "label", (10,), "noise", "mnist-cnn", MNIST_SPEC, "o", copy_specs=("epochs=1", "pseudo=5"))
+
+
+def test_teacher_answers_take_the_oracle_answers_form():
+    from visualizer.core.models.registry import LoadOptions, load_model
+    from visualizer.core.stealing.run import _teacher_answers
+
+    model = load_model("mnist-standard", LoadOptions(device="cpu"))
+    x, _ = load_dataset(MNIST_SPEC, "train", preprocessing=model.info.preprocessing, limit=30).batch(torch.arange(30))
+    with torch.no_grad():
+        logits = model(x)
+    labels = _teacher_answers(model, x, torch.zeros(3, dtype=torch.long))
+    assert labels.dtype == torch.long and torch.equal(labels, logits.argmax(1))
+    probs = _teacher_answers(model, x, torch.zeros(3, 10))
+    assert probs.shape == (30, 10) and torch.allclose(probs, logits.softmax(1))
 
 
 def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, capsys):
@@ -62,19 +84,23 @@ def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, caps
     argv = ["steal", "--victim", "mnist-standard", "--oracle", "label", "--queries", "40",
             "--query-data", MNIST_SPEC, "--arch", "mnist-cnn", "--test-data", MNIST_SPEC, "--test-limit", "40",
             "--attack-limit", "10", "--attack-steps", "2", "--epochs", "1", "--batch-size", "20", "--threads", "1",
-            "--copy", "shifts=2", "--copy", "adversarial=pgd:l2:0.5:1,seed=7", "--out", str(out), "--dpi", "72"]
+            "--copy", "shifts=2", "--copy", "adversarial=pgd:l2:0.5:1,seed=7", "--copy", "pseudo=30",
+            "--out", str(out), "--dpi", "72"]
     assert main(argv) == 0
-    assert "transfer PGD crafted on the mean logits of 2 copies" in capsys.readouterr().out
+    assert "transfer PGD crafted on the mean logits of 3 copies" in capsys.readouterr().out
     record = json.loads((out / "steal.json").read_text())
     jsonschema.validate(record, steal_schema())
     method = record["transfer_method"]
-    assert method["recipes"] == [{"epochs": 1, "seed": 0, "shifts": 2, "adversarial": "none"},
-                                 {"epochs": 1, "seed": 7, "shifts": 0, "adversarial": "pgd:l2:0.5:1"}]
-    assert record["settings"]["copy_specs"] == ["shifts=2", "adversarial=pgd:l2:0.5:1,seed=7"]
+    assert method["recipes"] == [{"epochs": 1, "seed": 0, "shifts": 2, "adversarial": "none", "pseudo": 0},
+                                 {"epochs": 1, "seed": 7, "shifts": 0, "adversarial": "pgd:l2:0.5:1", "pseudo": 0},
+                                 {"epochs": 1, "seed": 2, "shifts": 0, "adversarial": "none", "pseudo": 30}]
+    assert record["settings"]["copy_specs"] == ["shifts=2", "adversarial=pgd:l2:0.5:1,seed=7", "pseudo=30"]
     [point] = record["runs"][0]["points"]
-    assert point["copies"] == ["defence-none/substitute-40", "defence-none/substitute-40-copy2"]
-    assert record["runs"][0]["oracle_queries"] == 40                  # both copies from the same answers
-    shifted, robust = (json.loads((out / folder / "model.json").read_text()) for folder in point["copies"])
+    assert point["copies"] == ["defence-none/substitute-40", "defence-none/substitute-40-copy2",
+                               "defence-none/substitute-40-copy3"]
+    assert record["runs"][0]["oracle_queries"] == 40                  # every copy from the same answers
+    shifted, robust, pseudo = (json.loads((out / folder / "model.json").read_text()) for folder in point["copies"])
+    assert pseudo["data"]["train"]["size"] == 70                        # 40 answered + 30 labelled by the copies
     assert shifted["data"]["train"]["size"] == 120 and shifted["recipe"]["adversarial"] == "none"
     assert robust["data"]["train"]["size"] == 40 and robust["seed"] == 7
     assert robust["recipe"]["adversarial"] == "pgd:l2:0.5:1"

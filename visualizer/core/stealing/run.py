@@ -120,10 +120,16 @@ class _Thief:
     def labels(self) -> torch.Tensor:
         return self.answers if self.answers.dim() == 1 else self.answers.argmax(1)
 
-    def train(self, count: int, folder: Path, cancel, recipe) -> dict | None:
-        """Train one copy (a ``CopyRecipe``) on the first ``count`` answers."""
+    def train(self, count: int, folder: Path, cancel, recipe, teacher=None) -> dict | None:
+        """Train one copy (a ``CopyRecipe``) on the first ``count`` answers, plus, for
+        ``recipe.pseudo``, the query set's next images (never asked) labelled by ``teacher``."""
         c = self.config
-        return train_substitute(self.images[:count], self.answers[:count], self.test, list(self.victim.info.class_names),
+        images, answers = self.images[:count], self.answers[:count]
+        if recipe.pseudo:
+            extra = q.data_queries(c.query_data, count + recipe.pseudo, self.victim.info.preprocessing,
+                                   f"{count} answered + pseudo={recipe.pseudo} unlabelled")[count:]
+            images, answers = torch.cat([images, extra]), torch.cat([answers, _teacher_answers(teacher, extra, answers)])
+        return train_substitute(images, answers, self.test, list(self.victim.info.class_names),
                                 c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed, c.batch_size, c.lr,
                                 c.device, cancel, adversarial=recipe.adversarial, shifts=recipe.shifts)
 
@@ -203,10 +209,12 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             folders = [folder] + [folder.with_name(_copy_folder_name(folder.name, i, recipes, config))
                                   for i in range(1, len(recipes))]
             cards = []
-            for recipe, copy_folder in zip(recipes, folders):
+            for i, (recipe, copy_folder) in enumerate(zip(recipes, folders)):
                 if not ok or (cards and is_cancelled(cancel)):
                     break
-                cards.append(thief.train(count, copy_folder, cancel, recipe))
+                teacher = _Ensemble([_load_substitute(f, config.arch, config.device) for f in folders[:i]]) \
+                    if recipe.pseudo else None
+                cards.append(thief.train(count, copy_folder, cancel, recipe, teacher))
             if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
@@ -246,6 +254,14 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
+
+
+@torch.no_grad()
+def _teacher_answers(teacher, images: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The thief's own copies answering for the oracle, in the oracle answers' form (``like``):
+    top-1 labels, or probabilities for a probability oracle."""
+    logits = torch.cat([teacher(images[i:i + CHUNK].to(teacher.device)).cpu() for i in range(0, len(images), CHUNK)])
+    return logits.argmax(1).to(like.dtype) if like.dim() == 1 else logits.softmax(1).to(like.dtype)
 
 
 def _folder_name(defence: str) -> str:

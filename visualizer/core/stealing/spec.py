@@ -122,7 +122,10 @@ class StealConfig:
             AttackParams(loss=self.attack_loss, kappa=self.attack_kappa, momentum=self.attack_momentum)
         except ParameterError as exc:
             raise ParameterError(f"--attack-loss / --attack-momentum: {exc}") from None
-        self.recipes()               # each copy's recipe checked up front
+        recipes = self.recipes()     # each copy's recipe checked up front
+        if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
+            raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
+                                 "has none: give a data set (e.g. mnist:DIR).")
         if self.query_data == "jacobian" and self.seed_size > self.queries[0]:
             raise ParameterError(f"--seed-size {self.seed_size} is more than the smallest query count "
                                  f"{self.queries[0]}: the Jacobian seed set is labelled by the oracle too.")

@@ -3,13 +3,21 @@ victim (issue 14): the study behind README's "Stealing" numbers. One thread thro
 
 The thief: 5,000 label-only queries (bundled mnist-standard through the Oracle) on the first
 5,000 MNIST training images, unlabelled. Each copy is trained by the project's trainer
-(``train_substitute``) on those answers; ``--shifts K`` adds K randomly shifted (up to 2 px)
-copies of every answered image with the same answer (no extra query). Each attack variant is
+(``train_substitute``, the path ``visualizer steal --copy`` uses) on those answers; ``--shifts
+K`` adds K randomly shifted (up to 2 px) copies of every answered image with the same answer,
+``--adversarial R`` trains with the trainer's recipe R (a slightly robust copy), ``--pseudo N``
+adds the next N unlabelled training images labelled by ``--teacher`` copies (no extra query
+for any of them). Each attack variant is
 the project's PGD (``run_attack``), L-inf 0.2, 20 steps unless given, on the first N test
 images the victim classifies correctly, crafted on one copy or on the mean logits of several.
 
     python bench/steal_transfer_study.py copy long16 --epochs 16
     python bench/steal_transfer_study.py copy aug3x4 --shifts 3 --epochs 4
+    python bench/steal_transfer_study.py copy rob-l2-1.0 --epochs 16 --adversarial pgd:l2:1.0:1
+    python bench/steal_transfer_study.py copy rob-l2-2.0 --epochs 16 --adversarial pgd:l2:2.0:1
+    python bench/steal_transfer_study.py copy robaug --shifts 3 --epochs 4 --adversarial pgd:l2:1.0:1
+    python bench/steal_transfer_study.py copy pseudo15k --pseudo 15000 --teacher long16 --epochs 4
+    python bench/steal_transfer_study.py measure --limit 200 rob-l2-1.0+aug3x4 ""
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
 
 A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,

@@ -15,9 +15,11 @@ images the victim classifies correctly, crafted on one copy or on the mean logit
     python bench/steal_transfer_study.py copy aug3x4 --shifts 3 --epochs 4
     python bench/steal_transfer_study.py copy rob-l2-1.0 --epochs 16 --adversarial pgd:l2:1.0:1
     python bench/steal_transfer_study.py copy rob-l2-2.0 --epochs 16 --adversarial pgd:l2:2.0:1
+    python bench/steal_transfer_study.py copy rob-l2-0.5 --epochs 16 --adversarial pgd:l2:0.5:1   (also 0.25)
+    python bench/steal_transfer_study.py copy rob-l2-0.5-s1 --seed 1 --epochs 16 --adversarial pgd:l2:0.5:1
     python bench/steal_transfer_study.py copy robaug --shifts 3 --epochs 4 --adversarial pgd:l2:1.0:1
     python bench/steal_transfer_study.py copy pseudo15k --pseudo 15000 --teacher long16 --epochs 4
-    python bench/steal_transfer_study.py measure --limit 200 rob-l2-1.0+aug3x4 ""
+    python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
 
 A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,

@@ -3,13 +3,23 @@ victim (issue 14): the study behind README's "Stealing" numbers. One thread thro
 
 The thief: 5,000 label-only queries (bundled mnist-standard through the Oracle) on the first
 5,000 MNIST training images, unlabelled. Each copy is trained by the project's trainer
-(``train_substitute``) on those answers; ``--shifts K`` adds K randomly shifted (up to 2 px)
-copies of every answered image with the same answer (no extra query). Each attack variant is
+(``train_substitute``, the path ``visualizer steal --copy`` uses) on those answers; ``--shifts
+K`` adds K randomly shifted (up to 2 px) copies of every answered image with the same answer,
+``--adversarial R`` trains with the trainer's recipe R (a slightly robust copy), ``--pseudo N``
+adds the next N unlabelled training images labelled by ``--teacher`` copies (no extra query
+for any of them). Each attack variant is
 the project's PGD (``run_attack``), L-inf 0.2, 20 steps unless given, on the first N test
 images the victim classifies correctly, crafted on one copy or on the mean logits of several.
 
     python bench/steal_transfer_study.py copy long16 --epochs 16
     python bench/steal_transfer_study.py copy aug3x4 --shifts 3 --epochs 4
+    python bench/steal_transfer_study.py copy rob-l2-1.0 --epochs 16 --adversarial pgd:l2:1.0:1
+    python bench/steal_transfer_study.py copy rob-l2-2.0 --epochs 16 --adversarial pgd:l2:2.0:1
+    python bench/steal_transfer_study.py copy rob-l2-0.5 --epochs 16 --adversarial pgd:l2:0.5:1   (also 0.25)
+    python bench/steal_transfer_study.py copy rob-l2-0.5-s1 --seed 1 --epochs 16 --adversarial pgd:l2:0.5:1
+    python bench/steal_transfer_study.py copy robaug --shifts 3 --epochs 4 --adversarial pgd:l2:1.0:1
+    python bench/steal_transfer_study.py copy pseudo15k --pseudo 15000 --teacher long16 --epochs 4
+    python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
 
 A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,
@@ -45,18 +55,6 @@ def _victim_and_test(limit: int):
     return victim, test
 
 
-def _shifted(x: torch.Tensor, copies: int, seed: int, most: int = 2) -> torch.Tensor:
-    """``x`` followed by ``copies`` versions of it, each image moved by up to ``most`` px (zero fill)."""
-    gen = torch.Generator().manual_seed(seed)
-    side = x.shape[-1]
-    padded = torch.nn.functional.pad(x, (most,) * 4)
-    out = [x]
-    for _ in range(copies):
-        d = torch.randint(0, 2 * most + 1, (len(x), 2), generator=gen).tolist()
-        out.append(torch.stack([padded[i, :, dy:dy + side, dx:dx + side] for i, (dy, dx) in enumerate(d)]))
-    return torch.cat(out)
-
-
 def make_copy(args) -> None:
     from visualizer.core.blackbox import Oracle
     from visualizer.core.stealing import queries as q
@@ -72,10 +70,18 @@ def make_copy(args) -> None:
         answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
         saved.parent.mkdir(parents=True, exist_ok=True)
         torch.save(answers, saved)
-    x = _shifted(images, args.shifts, args.seed) if args.shifts else images
+    if args.pseudo:
+        # Semi-supervised (pseudo-labelling, Lee 2013; for extraction, Jagielski et al. 2020): the
+        # next unlabelled images, labelled by the thief's own teacher copies (no oracle query).
+        extra = q.data_queries(MNIST, QUERIES + args.pseudo, victim.info.preprocessing)[QUERIES:]
+        teacher = _load(Path(args.dir), args.teacher.split("+"), args.arch)
+        with torch.no_grad():
+            labels = torch.cat([teacher(extra[i:i + 500]).argmax(1) for i in range(0, len(extra), 500)])
+        images, answers = torch.cat([images, extra]), torch.cat([answers, labels])
     started = time.time()
-    card = train_substitute(x, answers.repeat(args.shifts + 1), test, list(victim.info.class_names), args.arch,
-                            Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3)
+    card = train_substitute(images, answers, test, list(victim.info.class_names), args.arch,
+                            Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3,
+                            adversarial=args.adversarial, shifts=args.shifts)
     print(json.dumps({"copy": args.tag, "seconds": round(time.time() - started), "card": card.get("metrics")}))
 
 
@@ -86,6 +92,13 @@ class _Mean(torch.nn.Module):
 
     def forward(self, x):
         return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def _load(folder: Path, copies: list[str], arch: str):
+    """One trained copy, or the mean logits of several."""
+    members = [load_model(f"ckpt:{folder / c / 'model.safetensors'}",
+                          LoadOptions(arch=arch, labels=str(folder / c / "labels.txt"), device="cpu")) for c in copies]
+    return members[0] if len(members) == 1 else _Mean(members)
 
 
 def _params(variant: str) -> AttackParams:
@@ -108,10 +121,7 @@ def measure(args) -> None:
         keep = victim(x).argmax(1) == y
     x, y = x[keep], y[keep]
     copies = args.copies.split("+")
-    members = [load_model(f"ckpt:{Path(args.dir) / c / 'model.safetensors'}",
-                          LoadOptions(arch=args.arch, labels=str(Path(args.dir) / c / "labels.txt"), device="cpu"))
-               for c in copies]
-    source = members[0] if len(members) == 1 else _Mean(members)
+    source = _load(Path(args.dir), copies, args.arch)
     for variant in args.variants:
         p = _params(variant)
         started = time.time()
@@ -136,6 +146,11 @@ def main() -> None:
     c.add_argument("--epochs", type=int, default=4)
     c.add_argument("--shifts", type=int, default=0)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--pseudo", type=int, default=0, help="also train on the next N unlabelled images, labelled by "
+                                                            "--teacher (copies A or A+B): no oracle query")
+    c.add_argument("--teacher", default="long16")
+    c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
+                                                          "robust copy)")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")
     m.add_argument("copies")
     m.add_argument("variants", nargs="+")

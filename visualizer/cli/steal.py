@@ -40,6 +40,17 @@ def add_arguments(p) -> None:
     t.add_argument("--copies", type=whole_number, default=1,
                    help="substitutes per query count, trained with seeds SEED, SEED+1, ... on the same answers (no "
                         "extra query); transfer PGD is crafted on the mean of their logits (default 1)")
+    t.add_argument("--shifts", type=whole_number, default=0,
+                   help="train each copy also on K randomly shifted versions (up to 2 px) of every answered image, "
+                        "with the same answer: no extra query (default 0)")
+    t.add_argument("--adversarial", default="none",
+                   help="train each copy with this adversarial recipe, as `visualizer train --adversarial`; a small "
+                        "eps (e.g. pgd:l2:1.0:2) makes a slightly robust copy whose PGD transfers better "
+                        "(default none)")
+    t.add_argument("--copy", action="append", default=[], metavar="RECIPE",
+                   help="one copy per --copy, each trained its own way on the same answers: comma-separated "
+                        "epochs=N, seed=S, shifts=K, adversarial=RECIPE (unnamed fields: --epochs, --seed + the "
+                        "copy's index, --shifts, --adversarial), e.g. --copy epochs=16 --copy shifts=3,epochs=4")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -88,7 +99,8 @@ def _config(args):
                        batch_size=args.batch_size, lr=args.lr, test_limit=args.test_limit, seed_size=args.seed_size,
                        attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
                        device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
-                       attack_momentum=args.attack_momentum, copies=args.copies)
+                       attack_momentum=args.attack_momentum, copies=args.copies, shifts=args.shifts,
+                       adversarial=args.adversarial, copy_specs=tuple(args.copy))
 
 
 def run(args) -> int:
@@ -156,6 +168,9 @@ def summary(record: dict) -> str:
     lines = [f"victim test accuracy {100 * record['test']['victim_accuracy']:.1f}% on {record['test']['size']} images; "
              f"PGD-{attack['steps']} L-inf eps {attack['eps']:g} white-box on the victim: "
              f"{100 * (white['success_rate'] or 0):.1f}% of {white['n']}"]
+    method = record.get("transfer_method") or {}
+    if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" for r in method.get("recipes", [])):
+        lines.append(f"transfer PGD crafted on {method['crafted_on']}")
     for run in record["runs"]:
         lines.append(f"  defence {run['defence']} (answers {run['oracle']}; top-1 kept for honest users "
                      f"{100 * run['top1_kept']:.1f}%), {run['oracle_queries']} oracle queries:")

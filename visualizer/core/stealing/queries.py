@@ -51,14 +51,15 @@ def parse_query_source(text: str) -> QuerySource:
         raise ParameterError(f"--query-data {raw!r}: {exc} Or write noise or jacobian.") from None
 
 
-def data_queries(spec: str, count: int, pre) -> torch.Tensor:
+def data_queries(spec: str, count: int, pre, needed_for: str = "the largest query count") -> torch.Tensor:
     """The first ``count`` training images of ``spec`` at the victim's input (``pre``):
-    count x C x S x S float32 in [0, 1]. Raises DataError when it holds fewer."""
+    count x C x S x S float32 in [0, 1]. Raises DataError when it holds fewer, naming what
+    ``needed_for`` them."""
     from visualizer.core.data import load_dataset
 
     data = load_dataset(spec, "train", preprocessing=pre, limit=count)
     if len(data) < count:
-        raise DataError(f"--query-data {spec} holds {len(data)} training images; the largest query count is {count}.")
+        raise DataError(f"--query-data {spec} holds {len(data)} training images; {needed_for} needs {count}.")
     return torch.cat([data.batch(torch.arange(i, min(i + 1000, count)))[0] for i in range(0, count, 1000)])
 
 

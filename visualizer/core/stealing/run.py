@@ -25,6 +25,7 @@ from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.errors import ParameterError
 from visualizer.core.evaluation.relations import wilson_interval
 from visualizer.core.stealing import queries as q
+from visualizer.core.stealing.copies import CopyRecipe
 from visualizer.core.stealing.spec import StealConfig, defended_oracle
 from visualizer.core.stealing.store import StealStore
 from visualizer.core.stealing.substitute import train_substitute
@@ -119,12 +120,18 @@ class _Thief:
     def labels(self) -> torch.Tensor:
         return self.answers if self.answers.dim() == 1 else self.answers.argmax(1)
 
-    def train(self, count: int, folder: Path, cancel, copy: int = 0) -> dict | None:
-        """Copy ``copy`` (0 = the first) trains with seed + copy on the same answers."""
+    def train(self, count: int, folder: Path, cancel, recipe, teacher=None) -> dict | None:
+        """Train one copy (a ``CopyRecipe``) on the first ``count`` answers, plus, for
+        ``recipe.pseudo``, the query set's next images (never asked) labelled by ``teacher``."""
         c = self.config
-        return train_substitute(self.images[:count], self.answers[:count], self.test, list(self.victim.info.class_names),
-                                c.arch, folder, str(c.query_data), c.epochs, c.seed + copy, c.batch_size, c.lr,
-                                c.device, cancel)
+        images, answers = self.images[:count], self.answers[:count]
+        if recipe.pseudo:
+            extra = q.data_queries(c.query_data, count + recipe.pseudo, self.victim.info.preprocessing,
+                                   f"{count} answered + pseudo={recipe.pseudo} unlabelled")[count:]
+            images, answers = torch.cat([images, extra]), torch.cat([answers, _teacher_answers(teacher, extra, answers)])
+        return train_substitute(images, answers, self.test, list(self.victim.info.class_names),
+                                c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed, c.batch_size, c.lr,
+                                c.device, cancel, adversarial=recipe.adversarial, shifts=recipe.shifts)
 
     def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
@@ -143,7 +150,8 @@ class _Thief:
             while len(self.images) < count:
                 yield StealProgress(self.spec, f"Jacobian round {rounds + 1}", len(self.images))
                 folder = self.out / "jacobian-rounds" / f"{len(self.images)}"
-                if self.train(len(self.images), folder, cancel) is None:
+                # Papernot's rounds train plain substitutes: they only steer which images are asked.
+                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed)) is None:
                     return False
                 substitute = _load_substitute(folder, c.arch, c.device)
                 more = min(len(self.images), count - len(self.images))
@@ -173,6 +181,7 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
     x_att, y_att = x_test[correct], y_test[correct]
     params = pgd_params(config)
+    recipes = config.recipes()
     white_box = store.white_box() if store is not None else None
     if white_box is None:
         yield StealProgress("none", "white-box PGD on the victim", 0)
@@ -197,17 +206,20 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             ok = yield from thief.gather(count, cancel)
             yield StealProgress(defence, "training", count)
             folder = out / _folder_name(defence) / f"substitute-{count}"
-            folders = [folder] + [folder.with_name(f"{folder.name}-seed{config.seed + i}") for i in range(1, config.copies)]
+            folders = [folder] + [folder.with_name(_copy_folder_name(folder.name, i, recipes, config))
+                                  for i in range(1, len(recipes))]
             cards = []
-            for i, copy_folder in enumerate(folders):
+            for i, (recipe, copy_folder) in enumerate(zip(recipes, folders)):
                 if not ok or (cards and is_cancelled(cancel)):
                     break
-                cards.append(thief.train(count, copy_folder, cancel, i))
+                teacher = _Ensemble([_load_substitute(f, config.arch, config.device) for f in folders[:i]]) \
+                    if recipe.pseudo else None
+                cards.append(thief.train(count, copy_folder, cancel, recipe, teacher))
             if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
             substitute = _load_substitute(folder, config.arch, config.device)
-            crafted_on = substitute if config.copies == 1 else _Ensemble(
+            crafted_on = substitute if len(folders) == 1 else _Ensemble(
                 [substitute] + [_load_substitute(f, config.arch, config.device) for f in folders[1:]])
             sub_test = predictions(substitute, x_test)
             agree, agree_ci, n = agreement(sub_test, victim_test)
@@ -238,17 +250,41 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "test": {**test.describe(), "victim_accuracy": agreement(victim_test, y_test)[0]},
         "attack": {**params.resolved().to_dict(), "examples": int(len(correct)),
                    "examples_note": "test images the victim classifies correctly"},
-        "transfer_method": {"copies": config.copies, "copy_epochs": config.epochs, "loss": config.attack_loss,
-                            "kappa": config.attack_kappa, "momentum": config.attack_momentum,
-                            "crafted_on": "the substitute" if config.copies == 1 else
-                            f"the mean logits of {config.copies} copies (seeds {config.seed}-{config.seed + config.copies - 1})"},
+        "transfer_method": _transfer_method(config, recipes),
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
 
 
+@torch.no_grad()
+def _teacher_answers(teacher, images: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The thief's own copies answering for the oracle, in the oracle answers' form (``like``):
+    top-1 labels, or probabilities for a probability oracle."""
+    logits = torch.cat([teacher(images[i:i + CHUNK].to(teacher.device)).cpu() for i in range(0, len(images), CHUNK)])
+    return logits.argmax(1).to(like.dtype) if like.dim() == 1 else logits.softmax(1).to(like.dtype)
+
+
 def _folder_name(defence: str) -> str:
     return "defence-" + defence.replace(":", "-")
+
+
+def _copy_folder_name(first: str, index: int, recipes: list, config: StealConfig) -> str:
+    """Copy ``index`` (>= 1)'s folder beside the first's: ``-seedS`` for alike copies (as
+    before --copy existed), ``-copyI`` (1-based) for --copy recipes, which may share a seed."""
+    return f"{first}-copy{index + 1}" if config.copy_specs else f"{first}-seed{recipes[index].seed}"
+
+
+def _transfer_method(config: StealConfig, recipes: list) -> dict:
+    """steal.json's ``transfer_method``: how the source of the transfer PGD was trained and attacked."""
+    if len(recipes) == 1:
+        crafted_on = "the substitute"
+    elif config.copy_specs:
+        crafted_on = f"the mean logits of {len(recipes)} copies: " + "; ".join(r.describe() for r in recipes)
+    else:
+        crafted_on = f"the mean logits of {len(recipes)} copies (seeds {recipes[0].seed}-{recipes[-1].seed})"
+    return {"copies": len(recipes), "copy_epochs": recipes[0].epochs, "loss": config.attack_loss,
+            "kappa": config.attack_kappa, "momentum": config.attack_momentum, "crafted_on": crafted_on,
+            "recipes": [r.to_dict() for r in recipes]}
 
 
 class _Ensemble(torch.nn.Module):

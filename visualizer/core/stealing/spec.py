@@ -97,6 +97,11 @@ class StealConfig:
     # Copies per query count, trained with seeds seed, seed+1, ... on the same answers (no
     # extra query); PGD for transfer is crafted on the mean of their logits (Liu et al. 2017).
     copies: int = 1
+    # How every copy trains (``copies.CopyRecipe``): shifted versions of each answered image,
+    # the trainer's adversarial recipe; ``copy_specs`` (--copy, one per copy) override them.
+    shifts: int = 0
+    adversarial: str = "none"
+    copy_specs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
@@ -117,17 +122,31 @@ class StealConfig:
             AttackParams(loss=self.attack_loss, kappa=self.attack_kappa, momentum=self.attack_momentum)
         except ParameterError as exc:
             raise ParameterError(f"--attack-loss / --attack-momentum: {exc}") from None
+        recipes = self.recipes()     # each copy's recipe checked up front
+        if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
+            raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
+                                 "has none: give a data set (e.g. mnist:DIR).")
         if self.query_data == "jacobian" and self.seed_size > self.queries[0]:
             raise ParameterError(f"--seed-size {self.seed_size} is more than the smallest query count "
                                  f"{self.queries[0]}: the Jacobian seed set is labelled by the oracle too.")
 
+    def recipes(self) -> list:
+        """Each copy's ``CopyRecipe``, the first being the substitute (ParameterError if bad)."""
+        from visualizer.core.stealing.copies import copy_recipes
+
+        return copy_recipes(self.copies, self.copy_specs, self.epochs, self.seed, self.shifts, self.adversarial)
+
     def fingerprint(self) -> dict:
-        """The settings a resumed run must share with the run it continues (all but --out)."""
+        """The settings a resumed run must share with the run it continues (all but --out);
+        the copy-training fields only when set, so a run started before they existed resumes."""
         d = self.to_dict()
         d.pop("out")
+        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", [])):
+            if d[key] == default:
+                d.pop(key)
         return d
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["queries"], d["defences"] = list(self.queries), list(self.defences)
+        d["queries"], d["defences"], d["copy_specs"] = list(self.queries), list(self.defences), list(self.copy_specs)
         return d

@@ -7,6 +7,11 @@ Targets: the oracle's top-1 for a label-only oracle; otherwise its probability v
 renormalised (a top-k or rounded answer keeps only part of the mass; an answer rounded to
 all zeros becomes uniform: the thief learns nothing from it), trained against with soft
 cross-entropy (Hinton et al. 2015's distillation at temperature 1).
+
+Two ways to train a copy whose gradients transfer better, at no extra query: ``shifts``
+(every answered image also trained on in K randomly shifted versions, up to 2 px, with the
+same answer) and ``adversarial`` (the trainer's adversarial recipe at a small eps: a
+slightly robust surrogate, Springer, Mitchell & Kenyon 2021).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch
 from visualizer.core.data.dataset import Dataset
 from visualizer.core.data.spec import DataSpec
 from visualizer.core.training.data import TrainingData
-from visualizer.core.training.recipe import TrainConfig
+from visualizer.core.training.recipe import TrainConfig, parse_adversarial
 from visualizer.core.training.trainer import EpochDone, train_steps
 
 
@@ -33,19 +38,46 @@ def soft_targets(answers: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.where(total > 0, answers / total.clamp_min(1e-12), uniform)
 
 
+SHIFT_PIXELS = 2
+
+
+def shifted_copies(images: torch.Tensor, copies: int, seed: int, most: int = SHIFT_PIXELS) -> torch.Tensor:
+    """``images`` (N x C x S x S) followed by ``copies`` versions of them, each image moved by
+    a random whole-pixel offset of up to ``most`` px each way (the uncovered border is 0,
+    MNIST's background): (copies + 1) * N images, the i-th of each block from the i-th image."""
+    if copies < 1:
+        return images
+    gen = torch.Generator().manual_seed(int(seed))
+    side_h, side_w = images.shape[-2:]
+    padded = torch.nn.functional.pad(images, (most,) * 4)
+    out = [images]
+    for _ in range(copies):
+        offsets = torch.randint(0, 2 * most + 1, (len(images), 2), generator=gen).tolist()
+        out.append(torch.stack([padded[i, :, dy:dy + side_h, dx:dx + side_w] for i, (dy, dx) in enumerate(offsets)]))
+    return torch.cat(out)
+
+
 def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset, class_names: list[str], arch: str,
                      out: Path, source: str, epochs: int, seed: int, batch_size: int = 128, lr: float = 1e-3,
-                     device: str = "cpu", cancel=None, on_epoch=None) -> dict | None:
+                     device: str = "cpu", cancel=None, on_epoch=None, adversarial: str = "none",
+                     shifts: int = 0) -> dict | None:
     """Train ``arch`` on ``images`` (N x C x S x S, [0, 1], at the arch's input) against the
     oracle's ``answers`` (N labels or N x K probabilities); test accuracy on ``test``. Writes
     the trainer's files into ``out`` (new or empty) and returns the model card (None when
-    cancelled). ``source`` says in the card where the images came from."""
+    cancelled). ``source`` says in the card where the images came from. ``shifts``: K shifted
+    versions of each image join it (``shifted_copies``, seeded by ``seed``); ``adversarial``:
+    a ``visualizer train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad)."""
+    recipe = parse_adversarial(adversarial)
     targets = soft_targets(answers, len(class_names))
+    if shifts:
+        images = shifted_copies(images, shifts, seed)
+        targets = torch.cat([targets] * (shifts + 1))
     spec = DataSpec("oracle-answers", Path(source))
     train = Dataset(spec, None, list(class_names), targets, images=images.detach().cpu().float())
     # The per-epoch test accuracy in the history uses 500 images (the experiment measures the
     # finished substitute on the whole test set itself).
-    config = TrainConfig(data=str(spec), arch=arch, out=str(out), epochs=epochs, seed=seed, eval_attack="none",
+    config = TrainConfig(data=str(spec), arch=arch, out=str(out), adversarial=recipe, epochs=epochs, seed=seed,
+                         eval_attack="none",
                          batch_size=batch_size, lr=lr, eval_limit=500)
     steps = train_steps(config, device=device, overwrite=True, cancel=cancel,
                         data=TrainingData(train, test, "the victim's test data"))

@@ -1,0 +1,116 @@
+"""How `visualizer steal` trains its copies (``--shifts``, ``--adversarial``, ``--copy``): the
+shifted images are the answered ones moved by at most 2 px, each copy's recipe reaches the
+project's trainer (its model card says so), and steal.json records every copy's recipe. Real
+MNIST, the bundled victim, tiny sizes."""
+
+import json
+
+import jsonschema
+import pytest
+import torch
+
+from mnist_fixtures import single_thread  # noqa: F401 (fixture)
+from mnist_support import MNIST_DIR, MNIST_SPEC
+from visualizer.cli import main
+from visualizer.core.data import load_dataset
+from visualizer.core.errors import ParameterError
+from visualizer.core.schema import steal_schema
+from visualizer.core.stealing.copies import CopyRecipe, copy_recipes
+from visualizer.core.stealing.substitute import shifted_copies
+
+pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs MNIST in ../shared/data")
+
+
+def _translated(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """``image`` (C x S x S) moved dy px down and dx px right, zero fill."""
+    out = torch.zeros_like(image)
+    s = image.shape[-1]
+    out[:, max(dy, 0):s + min(dy, 0), max(dx, 0):s + min(dx, 0)] = \
+        image[:, max(-dy, 0):s + min(-dy, 0), max(-dx, 0):s + min(-dx, 0)]
+    return out
+
+
+def test_shifted_copies_are_the_images_moved_by_at_most_two_pixels():
+    images, _ = load_dataset(MNIST_SPEC, "train", limit=12).batch(torch.arange(12))
+    out = shifted_copies(images, 2, seed=3)
+    assert out.shape == (36, 1, 28, 28) and torch.equal(out[:12], images)
+    offsets = []
+    for k, moved in enumerate(out[12:]):
+        original = images[k % 12]
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if torch.equal(moved, _translated(original, dy, dx))]
+        assert found, f"shifted image {k} is no translation of its original"
+        offsets.append(found[0])
+        assert moved.sum().item() == pytest.approx(original.sum().item())   # MNIST digits sit 4 px from the edge
+    assert len(set(offsets)) > 3                                            # random offsets, not one
+    assert torch.equal(out, shifted_copies(images, 2, seed=3)) and not torch.equal(out, shifted_copies(images, 2, 4))
+
+
+def test_copy_recipes_fill_unnamed_fields_from_the_command_and_refuse_bad_ones():
+    recipes = copy_recipes(1, ("epochs=16", "shifts=3, epochs=4", "adversarial=pgd:l2:1:2"), epochs=10, seed=5)
+    assert recipes == [CopyRecipe(16, 5), CopyRecipe(4, 6, 3), CopyRecipe(10, 7, 0, "pgd:l2:1.0:2")]
+    assert copy_recipes(2, (), 8, 0, shifts=1, adversarial="fgsm-rs:linf:0.05") == [
+        CopyRecipe(8, 0, 1, "fgsm-rs:linf:0.05"), CopyRecipe(8, 1, 1, "fgsm-rs:linf:0.05")]
+    for texts, count, words in ((("epochs=0",), 1, "at least 1"), (("colour=1",), 1, "not a field"),
+                                (("shifts=x",), 1, "whole number"), (("adversarial=pgd:l3:1",), 1, "norm"),
+                                (("shifts=21",), 1, "0 to 20"), (("epochs=2", "epochs=3"), 3, "disagrees"),
+                                (("pseudo=100",), 1, "first copy")):
+        with pytest.raises(ParameterError, match=words):
+            copy_recipes(count, texts, 4, 0)
+
+
+def test_pseudo_labelling_needs_a_data_set_to_draw_from():
+    from visualizer.core.stealing import StealConfig
+
+    with pytest.raises(ParameterError, match="pseudo"):
+        StealConfig("v", "label", (10,), "noise", "mnist-cnn", MNIST_SPEC, "o", copy_specs=("epochs=1", "pseudo=5"))
+
+
+def test_teacher_answers_take_the_oracle_answers_form():
+    from visualizer.core.models.registry import LoadOptions, load_model
+    from visualizer.core.stealing.run import _teacher_answers
+
+    model = load_model("mnist-standard", LoadOptions(device="cpu"))
+    x, _ = load_dataset(MNIST_SPEC, "train", preprocessing=model.info.preprocessing, limit=30).batch(torch.arange(30))
+    with torch.no_grad():
+        logits = model(x)
+    labels = _teacher_answers(model, x, torch.zeros(3, dtype=torch.long))
+    assert labels.dtype == torch.long and torch.equal(labels, logits.argmax(1))
+    probs = _teacher_answers(model, x, torch.zeros(3, 10))
+    assert probs.shape == (30, 10) and torch.allclose(probs, logits.softmax(1))
+
+
+def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, capsys):
+    out = tmp_path / "steal"
+    argv = ["steal", "--victim", "mnist-standard", "--oracle", "label", "--queries", "40",
+            "--query-data", MNIST_SPEC, "--arch", "mnist-cnn", "--test-data", MNIST_SPEC, "--test-limit", "40",
+            "--attack-limit", "10", "--attack-steps", "2", "--epochs", "1", "--batch-size", "20", "--threads", "1",
+            "--copy", "shifts=2", "--copy", "adversarial=pgd:l2:0.5:1,seed=7", "--copy", "pseudo=30",
+            "--out", str(out), "--dpi", "72"]
+    assert main(argv) == 0
+    assert "transfer PGD crafted on the mean logits of 3 copies" in capsys.readouterr().out
+    record = json.loads((out / "steal.json").read_text())
+    jsonschema.validate(record, steal_schema())
+    method = record["transfer_method"]
+    assert method["recipes"] == [{"epochs": 1, "seed": 0, "shifts": 2, "adversarial": "none", "pseudo": 0},
+                                 {"epochs": 1, "seed": 7, "shifts": 0, "adversarial": "pgd:l2:0.5:1", "pseudo": 0},
+                                 {"epochs": 1, "seed": 2, "shifts": 0, "adversarial": "none", "pseudo": 30}]
+    assert record["settings"]["copy_specs"] == ["shifts=2", "adversarial=pgd:l2:0.5:1,seed=7", "pseudo=30"]
+    [point] = record["runs"][0]["points"]
+    assert point["copies"] == ["defence-none/substitute-40", "defence-none/substitute-40-copy2",
+                               "defence-none/substitute-40-copy3"]
+    assert record["runs"][0]["oracle_queries"] == 40                  # every copy from the same answers
+    shifted, robust, pseudo = (json.loads((out / folder / "model.json").read_text()) for folder in point["copies"])
+    assert pseudo["data"]["train"]["size"] == 70                        # 40 answered + 30 labelled by the copies
+    assert shifted["data"]["train"]["size"] == 120 and shifted["recipe"]["adversarial"] == "none"
+    assert robust["data"]["train"]["size"] == 40 and robust["seed"] == 7
+    assert robust["recipe"]["adversarial"] == "pgd:l2:0.5:1"
+    assert robust["recipe"]["attack_during_training"]["norm"] == "l2"
+
+
+def test_cli_refuses_a_bad_copy_recipe_before_loading(tmp_path, capsys):
+    argv = ["steal", "--victim", "mnist-standard", "--queries", "10", "--query-data", "noise", "--arch", "mnist-cnn",
+            "--test-data", MNIST_SPEC, "--out", str(tmp_path / "o"), "--copy", "shifts=3,speed=2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "speed" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

@@ -18,6 +18,8 @@ def test_square_beating_pgd_is_masking_autoattack_an_overestimate_a_small_gap_ne
     assert "PGD overestimates robustness by 5.0 points" in auto and "masking" not in auto
     (close,) = masking_notes([pgd, _entry("square", 176)])
     assert close.endswith("no sign of gradient masking from it (a gap under 3 points).")
+    (weaker,) = masking_notes([pgd, _entry("square", 190)])      # Square leaves more standing
+    assert weaker.endswith("(it breaks no more than the gradient attack).") and "gap" not in weaker
 
 
 def test_only_results_of_the_same_run_are_compared_and_small_runs_say_so():

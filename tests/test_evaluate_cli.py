@@ -82,6 +82,21 @@ def test_the_table_shows_every_cell(finished):
     assert len(curves.axes[0].get_lines()) == 2                       # one line per model
 
 
+def test_the_table_title_says_how_much_of_the_split_was_scored(finished):
+    from visualizer.core.figures.evaluation import table_figure
+
+    record = json.loads((finished / "evaluation.json").read_text())
+    size = record["data"]["split_size"]
+    assert (record["data"]["size"], size) == (N, 10_000)      # --limit N of the 10,000 test images
+
+    def title(rec):
+        return next(t.get_text() for t in table_figure(rec).axes[0].texts if t.get_text().startswith("Accuracy"))
+
+    assert title(record).endswith(f"mnist test, first {N} of {size:,} examples")
+    whole = dict(record, examples=dict(record["examples"], done=size))
+    assert title(whole).endswith(f"mnist test, all {size:,} examples")
+
+
 def test_resume_of_a_finished_run_rewrites_the_same_results(archives, finished, capsys):
     before = (finished / "per_example.csv").read_bytes()
     assert main(_argv(archives, finished, "--resume")) == 0

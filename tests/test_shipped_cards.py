@@ -140,7 +140,7 @@ def test_card_evaluations_are_whole_and_their_commands_parse(name):
         (threat,) = [t for t in parse_threats(args.threat) if t.text == e["threat"]]
         assert [a.text for a in threat.attacks] == [a["spec"] for a in e["attacks"]]
         assert e["requested"] == (args.limit or test_size) and 0 < e["n"] <= e["requested"]
-        assert e["complete"] == (e["n"] == e["requested"])
+        assert e["complete"] == (e["n"] == e["requested"]) and e["split_size"] == test_size
         assert 0 <= e["correct"] <= e["n"] and e["accuracy"] == pytest.approx(e["correct"] / e["n"])
         assert e["ci95"] == pytest.approx(list(wilson_interval(e["correct"], e["n"])))
         assert datetime.fromisoformat(e["date"]).year >= 2026 and e["wall_time_s"] >= 0

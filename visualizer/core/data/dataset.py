@@ -42,6 +42,7 @@ class Dataset:
     paths: list[Path] | None = None
     preprocessing: "Preprocessing | None" = None    # the model input the images are brought to
     files: dict = field(default_factory=dict)         # what was read, for records
+    split_size: int | None = None                      # the whole split's size before a limit (None: len)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -91,7 +92,7 @@ class Dataset:
             return self
         if n < 1:
             raise DataError(f"A limit must be at least 1, not {n}.")
-        return self.subset(torch.arange(n))
+        return replace(self.subset(torch.arange(n)), split_size=self.split_size or len(self))
 
     def to(self, device: torch.device | str) -> "Dataset":
         """The in-memory images moved to ``device`` (batches are then cut there)."""
@@ -102,6 +103,7 @@ class Dataset:
     def describe(self) -> dict:
         """What a record needs to say which data this was."""
         return {"spec": str(self.spec), "kind": self.spec.kind, "split": self.split, "size": len(self),
+                "split_size": self.split_size or len(self),
                 "image_shape": list(self.image_shape), "class_names": list(self.class_names), "files": self.files}
 
 
@@ -142,6 +144,7 @@ def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Pre
     else:
         samples, names = list_csv(spec.path, class_names)
         found_split, files = None, {"csv": str(spec.path)}
+    split_size = len(samples)
     if limit is not None:
         if limit < 1:
             raise DataError(f"A limit must be at least 1, not {limit}.")
@@ -149,7 +152,8 @@ def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Pre
     paths = [p for p, _ in samples]
     labels = torch.tensor([i for _, i in samples], dtype=torch.long)
     pre = preprocessing or _native_preprocessing(paths[0], spec)
-    data = Dataset(spec, found_split, names, labels, paths=paths, preprocessing=pre, files=files)
+    data = Dataset(spec, found_split, names, labels, paths=paths, preprocessing=pre, files=files,
+                   split_size=split_size)
     if len(paths) * 4 * pre.channels * pre.input_size ** 2 <= EAGER_BYTES:
         data.images = torch.cat([_decode(p, pre, spec, exact=preprocessing is None) for p in paths])
         data.paths = None

@@ -53,8 +53,15 @@ def _data_title(record: dict) -> str:
         name = f"{name} {Path(str(data['spec']).partition(':')[2]).name}"
     split = f" {data['split']}" if data.get("split") else ""
     n = record.get("examples", {}).get("done")
-    total = data.get("size")
-    count = f"first {n} examples" if n == total or total is None else f"{n} of the first {total} examples"
+    total = data.get("split_size")      # records before it was kept: unknown, so "first n"
+    if n is None:
+        return f"{name}{split}"
+    if n == total:
+        count = f"all {n:,} examples"
+    elif total is None:
+        count = f"first {n:,} examples"
+    else:   # a --limit or an unfinished run: the data set's first n, in its order
+        count = f"first {n:,} of {total:,} examples"
     return f"{name}{split}, {count}"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 
-ENTRY_KEYS = ("command", "data", "split", "n", "requested", "complete", "threat", "threat_label", "attacks",
+ENTRY_KEYS = ("command", "data", "split", "n", "requested", "complete", "split_size", "threat", "threat_label", "attacks",
               "accuracy", "correct", "ci95", "wall_time_s", "date", "warnings", "evaluation")
 MASKING_GAP = 0.03      # a query attack or AutoAttack this far below PGD on the same examples: gradient masking
 GRADIENT_KINDS = ("fgsm", "pgd", "apgd-ce", "apgd-t")
@@ -63,6 +63,7 @@ def card_entries(record: dict, model_id: str, evaluation_path: str, out: str,
         entries.append({
             "command": command, "data": record["data"]["spec"], "split": record["data"].get("split"),
             "n": r["n"], "requested": record["examples"]["requested"], "complete": bool(record["complete"]),
+            "split_size": record["data"].get("split_size") or test_size,
             "threat": r["threat"], "threat_label": r.get("threat_label"),
             "attacks": [_attack(p) for p in r.get("parameters") or []],
             "accuracy": r["accuracy"], "correct": r["correct"], "ci95": list(r["ci95"]) if r.get("ci95") else None,
@@ -96,7 +97,9 @@ def masking_notes(entries: list[dict]) -> list[str]:
                     and a.get("norm") == strong["attacks"][0]["norm"] and a.get("eps") == strong["attacks"][0]["eps"]):
                 continue
             gap = grad["accuracy"] - strong["accuracy"]
-            if gap < MASKING_GAP:
+            if gap <= 0:
+                verdict = "no sign of gradient masking from it (it breaks no more than the gradient attack)"
+            elif gap < MASKING_GAP:
                 verdict = f"no sign of gradient masking from it (a gap under {100 * MASKING_GAP:g} points)"
             elif kind == "autoattack":
                 verdict = f"PGD overestimates robustness by {100 * gap:.1f} points here"

@@ -110,7 +110,8 @@ def evaluation_lines(card: dict) -> list[str]:
     lines = []
     for command, entries in runs.items():
         first = entries[0]
-        scope = (f"first {first['n']:,} of the {first['split'] or ''} split"
+        whole = first["complete"] and first.get("split_size") == first["n"]
+        scope = (f"{'all' if whole else 'first'} {first['n']:,} of the {first['split'] or ''} split"
                  + ("" if first["complete"] else f" (stopped after {first['n']:,} of {first['requested']:,}; "
                                                   "`--resume` continues)"))
         cells = ", ".join(f"{e['threat_label']} {_entry_text(e)}" for e in entries)

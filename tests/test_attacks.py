@@ -194,3 +194,41 @@ def test_restarts_keep_the_best_and_are_seeded(lite0, batch):
     assert torch.equal(a.adversarial, b.adversarial)
     assert a.history_loss.shape == (6, 2)
     assert_best_iterate(a)
+
+
+def test_nan_gradient_entries_count_as_zero_and_only_where_they_occur():
+    """One pixel of one image gets a NaN gradient; the attack must treat that entry as zero,
+    warn about that image, and step every other entry exactly as on the plain model."""
+    from mnist_support import MNIST_SPEC
+
+    from visualizer.core.data import load_dataset
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    model = load_model("mnist-standard", LoadOptions(device="cpu"))
+    test = load_dataset(MNIST_SPEC, "test", preprocessing=model.info.preprocessing, limit=4)
+    x, y = test.batch(torch.arange(4))
+
+    class NanAtOnePixel(torch.nn.Module):
+        """Same logits as ``model``; d(logits)/d(x[0, 0, 0, 0]) is NaN (0 * inf through sqrt)."""
+
+        def forward(self, inputs):
+            poisoned = torch.where(inputs[0, 0, 0, 0] > -1, torch.zeros(()), torch.sqrt(inputs[0, 0, 0, 0] - 2))
+            bump = torch.zeros(inputs.shape[0], 1)
+            bump[0] = poisoned
+            return model(inputs) + bump
+
+    for norm, eps in (("linf", 0.1), ("l2", 1.0)):
+        params = AttackParams(norm=norm, eps=eps, steps=4, random_start=False, best_iterate=False)
+        plain = run_attack(model, x, y, params)
+        nan = run_attack(NanAtOnePixel(), x, y, params)
+        assert torch.isfinite(nan.adversarial).all()
+        assert any("NaN or infinite for image(s) [0]" in w for w in nan.warnings)
+        assert torch.equal(nan.adversarial[1:], plain.adversarial[1:])
+        if norm == "linf":   # one sign step: every other entry of image 0 moves as on the plain model
+            one = AttackParams(norm=norm, eps=eps, steps=1, random_start=False, best_iterate=False)
+            plain, nan = run_attack(model, x, y, one), run_attack(NanAtOnePixel(), x, y, one)
+            assert nan.adversarial[0, 0, 0, 0] == x[0, 0, 0, 0]
+            same = torch.ones_like(x[0], dtype=torch.bool)
+            same[0, 0, 0] = False
+            assert torch.equal(nan.adversarial[0][same], plain.adversarial[0][same])
+            assert not torch.equal(nan.adversarial[0], x[0])

@@ -80,12 +80,15 @@ def _start(threat, x0: torch.Tensor, random_start: bool, gen: torch.Generator) -
     return x0.clone()
 
 
-def _advance(threat, x_adv: torch.Tensor, x0: torch.Tensor, grad: torch.Tensor, step_size: float) -> torch.Tensor:
+def _advance(threat, x_adv: torch.Tensor, x0: torch.Tensor, grad: torch.Tensor, step_size: float,
+             finite: bool = False) -> torch.Tensor:
     """One ascent step from ``x_adv`` (``grad`` is spent): step on the image, then project
     its offset and clip to valid pixels (the usual order of operations, so results match
     other PGD implementations bit for bit). step() returns a fresh tensor; the rest happens
-    in it (see threat.py)."""
-    grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
+    in it (see threat.py). NaN and infinite gradient entries count as zero unless the caller
+    has checked that there are none (``finite``), which saves an image-sized pass."""
+    if not finite:
+        grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
     delta = threat.project_(threat.step(x_adv, grad, step_size).sub_(x0))
     return delta.add_(x0).clamp_(0, 1)
 
@@ -165,7 +168,10 @@ def attack_steps(
             better = (success & ~best_success) | ((success == best_success) & (objective > best_loss))
             if not p.best_iterate:
                 better = torch.ones_like(better)
-            torch.where(better.view(-1, 1, 1, 1), x_adv, best_adv, out=best_adv)
+            if p.best_iterate:
+                torch.where(better.view(-1, 1, 1, 1), x_adv, best_adv, out=best_adv)
+            else:   # the last iterate wins; no step writes into an earlier iterate, so no copy
+                best_adv = x_adv
             best_loss = torch.where(better, objective, best_loss)
             best_success = torch.where(better, success, best_success)
 
@@ -192,11 +198,15 @@ def attack_steps(
             # One reduction finds both NaN/inf (they propagate into the max) and all-zero
             # gradients; no host synchronisation, no image-sized temporary.
             largest = torch.linalg.vector_norm(grad.flatten(1), ord=float("inf"), dim=1)
-            bad_grad |= ~torch.isfinite(largest)
+            finite = torch.isfinite(largest)
+            bad_grad |= ~finite
             # A margin capped at kappa has a zero gradient by design, not by masking.
             capped = objective >= p.kappa if p.kappa is not None else torch.zeros_like(zero_grad)
             zero_grad |= (largest == 0) & ~capped
-            x_adv = _advance(threat, x_adv, x0, momentum.update(grad), p.step_size)
+            # On a CPU reading the flag back costs nothing and spares the NaN-cleaning pass
+            # over the image; on an accelerator the sync would cost more than the pass.
+            all_finite = x0.device.type == "cpu" and bool(finite.all())
+            x_adv = _advance(threat, x_adv, x0, momentum.update(grad), p.step_size, finite=all_finite)
         if cancelled or (p.early_stop and bool(best_success.all())):
             break
 

@@ -73,6 +73,13 @@ def test_export_evaluation_is_one_step(digits, tmp_path):
     with pytest.raises(OutputError, match="already holds files"):
         export_evaluation(out, ev, dpi=50)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
-    record = export_evaluation(out, ev, overwrite=True, dpi=50)
-    assert record["examples"]["done"] == 4 and (out / "evaluation.json").is_file() and not (out / "notes.txt").exists()
+    with pytest.raises(OutputError, match="holds notes.txt, which no earlier run"):   # not an earlier run's
+        export_evaluation(out, ev, overwrite=True, dpi=50)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    (out / "notes.txt").unlink()
+    export_evaluation(out, ev, dpi=50)
+    (out / "per_example.csv").write_text("an older export's")
+    record = export_evaluation(out, ev, overwrite=True, dpi=50)      # an earlier export: replaced in one step
+    assert record["examples"]["done"] == 4 and (out / "evaluation.json").is_file()
+    assert (out / "per_example.csv").read_text() != "an older export's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -37,13 +37,19 @@ def test_failed_overwrite_keeps_the_previous_run(tmp_path):
     assert json.loads((out / "result.json").read_text())["value"] == 0.25
 
 
-def test_overwrite_replaces_the_whole_folder(tmp_path):
+def test_overwrite_replaces_the_whole_earlier_run_and_nothing_else(tmp_path):
     out = tmp_path / "run"
     write_run(out, artifacts(0.25), figure=False)
-    (out / "stale.txt").write_text("from an older run")
+    record = json.loads((out / "result.json").read_text())
+    (out / "stale.npy").write_bytes(b"from an older run")            # a file the earlier run listed
+    (out / "result.json").write_text(json.dumps({**record, "files": {**record["files"], "stale_npy": "stale.npy"}}))
     write_run(out, artifacts(0.5), figure=False, overwrite=True)
-    assert not (out / "stale.txt").exists()
+    assert not (out / "stale.npy").exists()
     assert np.load(out / "clean.npy")[0, 0, 0] == 0.5
+    (out / "mine.txt").write_text("the user's")                      # no run wrote it: never deleted
+    with pytest.raises(OutputError, match="holds mine.txt, which no earlier run of this tool wrote"):
+        write_run(out, artifacts(0.75), figure=False, overwrite=True)
+    assert (out / "mine.txt").read_text() == "the user's" and np.load(out / "clean.npy")[0, 0, 0] == 0.5
 
 
 def test_destination_that_cannot_be_a_folder(tmp_path):

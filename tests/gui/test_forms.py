@@ -353,19 +353,32 @@ def test_export_refuses_nothing_to_export(qtbot, tmp_path):
 
 
 def test_export_asks_before_overwriting(qtbot, tmp_path):
-    (tmp_path / "figure.png").write_bytes(b"x")
+    (tmp_path / "figure.png").write_bytes(b"x")                     # an earlier export: its record lists it
+    (tmp_path / "result.json").write_text(json.dumps({"files": {"figure_png": "figure.png"}}))
     asked = []
     dialog = ExportDialog(choice=ExportChoice(folder=str(tmp_path)),
                           confirm_overwrite=lambda folder, names: asked.append(names) or False)
     qtbot.addWidget(dialog)
     dialog.accept()
-    assert asked == [["figure.png"]]
+    assert asked == [["figure.png", "result.json"]]
     assert dialog.result() != QtWidgets.QDialog.DialogCode.Accepted
 
     dialog._confirm = lambda folder, names: True
     dialog.accept()
     assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
     assert dialog.choice().overwrite is True
+
+
+def test_export_never_offers_to_replace_a_folder_of_other_files(qtbot, tmp_path):
+    """Answering Yes used to replace the whole folder: the user's own files in it were deleted."""
+    (tmp_path / "thesis.tex").write_text("mine")
+    asked = []
+    dialog = ExportDialog(choice=ExportChoice(folder=str(tmp_path)), confirm_overwrite=lambda f, n: asked.append(n))
+    qtbot.addWidget(dialog)
+    dialog.accept()
+    assert asked == [] and dialog.result() != QtWidgets.QDialog.DialogCode.Accepted
+    assert "thesis.tex, which no earlier run of this tool wrote" in dialog.message.text()
+    assert (tmp_path / "thesis.tex").read_text() == "mine"
 
 
 def test_export_overwrite_prompt_is_a_real_question(qtbot, tmp_path):

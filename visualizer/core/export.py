@@ -32,14 +32,65 @@ from visualizer.core.images import save_npy, save_png
 DPI_RANGE = (72, 1200)
 
 
+# The record an export leaves in its folder, naming (under "files") what else it wrote there.
+RECORD_NAMES = ("result.json", "comparison.json", "evaluation.json")
+
+
 def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:
-    """Refuse early (before any long computation) to write where an earlier run would be lost."""
+    """Refuse early (before any long computation) to write where an earlier run would be lost,
+    or where anything else would be: an export replaces its folder as a whole, so even with
+    ``overwrite`` a folder holding files no earlier export wrote (a thesis, a data set, ``.``)
+    is refused, and so is a folder its owner made read-only. Raises OutputError."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise OutputError(f"{out_dir} already holds files; choose another folder or pass --overwrite.")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise OutputError(f"{out_dir} already holds files; choose another folder or pass --overwrite.")
+        foreign = foreign_entries(out_dir)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise OutputError(f"{out_dir} holds {shown}, which no earlier run of this tool wrote; overwriting "
+                              "replaces the whole folder and would delete it. Choose another folder.")
+    if out_dir.is_dir() and not os.access(out_dir, os.W_OK):
+        raise OutputError(f"{out_dir} is read-only (no write permission); choose another folder.")
     return out_dir
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What in ``folder`` no earlier export wrote (paths relative to it, sorted): everything
+    but the record (result.json, comparison.json or evaluation.json), the files it lists, an
+    evaluation's resume state and a comparison's run subfolders, checked the same way."""
+    ours: set[str] = set()
+    subfolders: list[str] = []
+    for record_name in RECORD_NAMES:
+        try:
+            record = json.loads((folder / record_name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict):
+            continue
+        ours |= {record_name, *_listed_names(record.get("files"))}
+        if record_name == "evaluation.json":
+            ours.add(".evaluation-state")
+        if record_name == "comparison.json" and isinstance(record.get("runs"), list):
+            subfolders += [str(run.get("folder")) for run in record["runs"] if isinstance(run, dict)]
+    foreign = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name in subfolders and entry.is_dir():
+            foreign += [f"{entry.name}/{name}" for name in foreign_entries(entry)]
+        elif entry.name not in ours:
+            foreign.append(entry.name)
+    return foreign
+
+
+def _listed_names(files) -> set[str]:
+    """Every file name in a record's ``files`` (a table of names, a list, or lists in a table)."""
+    if isinstance(files, str):
+        return {files}
+    if isinstance(files, dict):
+        files = list(files.values())
+    return set().union(*(_listed_names(f) for f in files)) if isinstance(files, list) else set()
 
 
 def _prepare(out_dir: Path, overwrite: bool) -> Path:
@@ -56,6 +107,7 @@ def _prepare(out_dir: Path, overwrite: bool) -> Path:
 def _commit(staging: Path, out_dir: Path) -> None:
     backup = None
     if out_dir.exists():
+        shutil.copymode(out_dir, staging)      # the replaced folder's permissions (group, setgid) stay
         backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
         os.replace(out_dir, backup)
     os.replace(staging, out_dir)

@@ -78,7 +78,8 @@ def run(args) -> int:
                        lambda model, cancel: attack_run(model, image, params, label=args.label, target=args.target,
                                                         cancel=cancel),
                        lambda e: f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")
-    return report(args, write_records(args, [attack_artifacts(run) for run in runs]), models)
+    return report(args, write_records(args, [attack_artifacts(run) for run in runs]), models,
+                  printed=params.warnings())
 
 
 def attack_each(models: list, title: str, start_run, progress_text) -> list:
@@ -171,7 +172,7 @@ def run_query(args) -> int:
                                                               label=args.label, target=args.target, cancel=cancel),
                        lambda e: query_progress_text(e, params.method, args.oracle))
     return report(args, write_records(args, [query_attack_artifacts(run) for run in runs]), models,
-                  extra=_queries_spent)
+                  extra=_queries_spent, printed=params.warnings())
 
 
 def query_progress_text(step, method: str, oracle: str) -> str:
@@ -192,13 +193,14 @@ def _queries_spent(record: dict) -> str:
     return f"; {spent} to oracle {q['oracle']}"
 
 
-def report(args, records: list[dict], models: list, extra=lambda record: "") -> int:
-    """Print each record's warnings and one-line summary (``extra(record)`` appended), where
+def report(args, records: list[dict], models: list, extra=lambda record: "", printed=()) -> int:
+    """Print each record's warnings (but not those in ``printed``, the parameters' warnings
+    already printed before the run) and one-line summary (``extra(record)`` appended), where
     the files went and, after Ctrl-C, which models were not attacked; the exit status (130
     when cancelled)."""
     several = len(records) > 1
     for record in records:
-        print_warnings(record["warnings"])
+        print_warnings([warning for warning in record["warnings"] if warning not in printed])
         print(summary(record, prefix=f"{record['model']['id']}: " if len(models) > 1 else "") + extra(record)
               + ("" if several else f"; written to {args.out}"))
     if several:

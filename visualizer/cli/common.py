@@ -74,6 +74,14 @@ def dpi(text: str) -> int:
     return value
 
 
+def path_text(text: str) -> str:
+    """A file or folder name; an empty one (``--out ""``, an unset shell variable) is refused:
+    it used to mean the current folder and read as ". already holds files"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("names no file or folder (it is empty)")
+    return text
+
+
 def floats3(text: str) -> tuple[float, ...]:
     values = _convert(parse_numbers, text)
     if len(values) not in (1, 3):
@@ -112,9 +120,9 @@ def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image", required=True, help="image file (JPEG, PNG, BMP, TIFF, WebP, GIF)")
+    p.add_argument("--image", required=True, type=path_text, help="image file (JPEG, PNG, BMP, TIFF, WebP, GIF)")
     p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
-    p.add_argument("--out", required=True, help="output folder (must be new or empty unless --overwrite)")
+    p.add_argument("--out", required=True, type=path_text, help="output folder (must be new or empty unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     p.add_argument("--dpi", type=dpi, default=200, help="resolution of figure.png, 72 to 1200 (default 200)")
 

@@ -9,7 +9,7 @@ import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_threads_option, count, dpi, drive,
                                    install_cancel_on_interrupt, load_model, load_options, note_nothing_to_resume,
-                                   print_warnings, whole_number)
+                                   path_text, print_warnings, whole_number)
 from visualizer.core.formatting import rate_text
 
 NAME = "evaluate"
@@ -34,7 +34,7 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=count, default=64, help="examples per batch (default 64)")
     p.add_argument("--seed", type=whole_number, default=0, help="seed of every random start and draw (default 0)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
-    p.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
+    p.add_argument("--out", required=True, type=path_text, help="output folder (new or empty, unless --resume)")
     p.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figures (default 200)")
     add_threads_option(p)
 

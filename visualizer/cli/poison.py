@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, dpi, number, whole_number
+from visualizer.cli.common import EXIT_INTERRUPTED, add_threads_option, dpi, number, path_text, whole_number
 
 NAME = "poison"
 HELP = "backdoor a data set (BadNets, clean-label) at several poison rates; ASR, clean accuracy, detector"
@@ -66,7 +66,7 @@ def add_arguments(p) -> None:
                    help="score on the top K singular vectors of each class's activations (default 10: on MNIST "
                         "the poisons' offset spreads over several; 1 is Tran et al.'s original)")
     r = p.add_argument_group("running")
-    r.add_argument("--out", required=True, help="output folder (new or empty unless --overwrite)")
+    r.add_argument("--out", required=True, type=path_text, help="output folder (new or empty unless --overwrite)")
     r.add_argument("--overwrite", action="store_true", help="write into a folder that already holds files")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
     add_threads_option(r)

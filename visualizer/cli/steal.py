@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, dpi, drive, install_cancel_on_interrupt,
-                                   note_nothing_to_resume, number, whole_number)
+                                   note_nothing_to_resume, number, path_text, whole_number)
 
 NAME = "steal"
 HELP = "model stealing through an oracle: substitute agreement vs queries, PGD transfer to the victim, defences"
@@ -67,7 +67,7 @@ def add_arguments(p) -> None:
     m.add_argument("--attack-limit", type=whole_number, default=500,
                    help="attack the first N test images the victim classifies correctly (default 500)")
     r = p.add_argument_group("running")
-    r.add_argument("--out", required=True, help="output folder (new or empty, unless --resume)")
+    r.add_argument("--out", required=True, type=path_text, help="output folder (new or empty, unless --resume)")
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (same settings): finished query counts are kept, "
                         "answers already bought are not asked again")

@@ -1,0 +1,31 @@
+"""What the command line says, as a newcomer reads it: each warning once, one error line
+naming the problem and the fix. Real bundled models and images."""
+
+from visualizer.cli import main
+
+from support import digit_sample
+
+PAIR = ("digits-standard", "digits-robust")
+
+
+def warnings_of(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("warning:")]
+
+
+def test_a_parameter_warning_is_printed_once_for_any_number_of_models(tmp_path, capsys):
+    """Printed before the run and again from every model's record: three times for two models."""
+    args = ["attack", "--image", str(digit_sample()), "--norm", "l2", "--eps", "200", "--steps", "3",
+            "--device", "cpu", "--dpi", "72"]
+    for n, out in ((1, "one"), (2, "two")):
+        models = [a for m in PAIR[:n] for a in ("--model", m)]
+        assert main([*args, *models, "--out", str(tmp_path / out)]) == 0
+        assert warnings_of(capsys.readouterr().err) == ["warning: An L2 epsilon of 200 is very large for [0, 1] "
+                                                        "images."]
+
+
+def test_a_query_attacks_parameter_warning_is_printed_once(tmp_path, capsys):
+    rc = main(["attack", "--model", PAIR[0], "--image", str(digit_sample()), "--attack", "nes", "--oracle", "probs",
+               "--queries", "5", "--eps", "0.1", "--device", "cpu", "--dpi", "72", "--out", str(tmp_path / "nes")])
+    assert rc == 0
+    found = warnings_of(capsys.readouterr().err)
+    assert len(found) == len(set(found)) and any("less than one NES step" in w for w in found), found

@@ -89,6 +89,15 @@ def test_bad_specs_say_what_to_write(text, message):
         parse_threats([text])
 
 
+@pytest.mark.parametrize("bad", ["pgd:linf:8", "pgd:l2:0", "apgd-ce:linf:-1", "square:l2:-1", "spatial:grid:400",
+                                 "spatial:grid:30:31:-3", "pgd:linf:0.1:20:0"])
+def test_a_refusal_names_the_threat_it_is_about(bad):
+    """With several --threat values, 'Epsilon must be positive, got 0.0.' did not say which."""
+    with pytest.raises(ParameterError) as refused:
+        parse_threats(["clean", "pgd:linf:0.1", bad, "spatial:worst-of-k"])
+    assert str(refused.value).lstrip("'").startswith(bad), refused.value
+
+
 @pytest.mark.parametrize("k, n", [(95, 100), (0, 20), (20, 20), (1, 3), (517, 1000)])
 def test_wilson_interval_matches_scipy(k, n):
     from scipy.stats import binomtest

@@ -312,7 +312,17 @@ def _transfer_attack(rest: str, spec: str) -> list[AttackSpec]:
 
 
 def _member(text: str) -> list[AttackSpec]:
-    """One attack, with a comma list of epsilons giving one AttackSpec per value."""
+    """One attack, with a comma list of epsilons giving one AttackSpec per value. Every
+    refusal names the threat it is about (with several --threat values, which one)."""
+    try:
+        return _member_specs(text)
+    except ParameterError as exc:
+        if text.strip() in str(exc):
+            raise
+        raise ParameterError(f"{text.strip()!r}: {exc}") from None
+
+
+def _member_specs(text: str) -> list[AttackSpec]:
     head, _, rest = text.strip().partition(":")
     kind = head.strip().lower()
     fields = rest.split(":") if rest else []

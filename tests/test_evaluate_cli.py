@@ -102,7 +102,7 @@ def test_resume_of_a_finished_run_rewrites_the_same_results(archives, finished, 
     assert main(_argv(archives, finished, "--resume")) == 0
     assert (finished / "per_example.csv").read_bytes() == before
     assert main(_argv(archives, finished)) == 2
-    assert "add --resume" in capsys.readouterr().err
+    assert "already holds files (a finished evaluation)" in capsys.readouterr().err
     assert main(_argv(archives, finished, "--resume", "--limit", str(N - 1))) == 2
     assert "other settings" in capsys.readouterr().err
 

@@ -55,3 +55,15 @@ def test_a_resume_with_other_settings_is_refused_in_one_short_line(tmp_path, cap
     [line] = capsys.readouterr().err.strip().splitlines()
     # The model list with its weights' hashes is named, not quoted; the seed's values are short.
     assert "models" in line and "seed 0 -> 3" in line and len(line) < 200 + len(str(out)), line
+
+
+@pytest.mark.parametrize("command", ["evaluate", "steal"])
+def test_a_finished_run_is_not_called_unfinished(command, tmp_path, capsys):
+    """Run again without --resume, a finished run's folder was 'an unfinished evaluation'."""
+    out = tmp_path / "run"
+    assert main([*COMMANDS[command], "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main([*COMMANDS[command], "--out", str(out)]) == 2
+    what = {"evaluate": "evaluation", "steal": "steal experiment"}[command]
+    assert capsys.readouterr().err.strip() == (f"error: {out} already holds files (a finished {what}); "
+                                               "choose another folder.")

@@ -46,13 +46,26 @@ def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experim
     if resume and not nothing_to_resume(out_dir):
         raise OutputError(f"{out_dir} holds no unfinished {what} to resume; choose another folder.")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not resume:
-        hint = f" (an unfinished {what}: add --resume to continue it)" if saved.is_file() else ""
+        hint = ""
+        if saved.is_file():
+            hint = (f" (a finished {what})" if _finished(out_dir) else
+                    f" (an unfinished {what}: add --resume to continue it)")
         raise OutputError(f"{out_dir} already holds files{hint}; choose another folder.")
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"Cannot create {state}: {exc.strerror or exc}.") from None
     _write_json(saved, settings, "the run settings")
+
+
+def _finished(out_dir: Path) -> bool:
+    """Whether the record in ``out_dir`` (evaluation.json or steal.json) says the run ended."""
+    for name in ("evaluation.json", "steal.json"):
+        try:
+            return json.loads((out_dir / name).read_text(encoding="utf-8")).get("complete") is True
+        except (OSError, ValueError, AttributeError):
+            continue
+    return False
 
 
 class RunStore:

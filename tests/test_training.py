@@ -51,6 +51,7 @@ def test_recipes_parse_into_the_projects_attack_parameters():
     assert (pgd.norm, pgd.steps, pgd.step_size, pgd.best_iterate) == ("l2", 5, pytest.approx(1.0), False)
     assert parse_adversarial("pgd:linf:0.3").steps == 7 and not parse_adversarial("none").adversarial
     assert parse_adversarial(parse_adversarial("fgsm-rs:linf:8/255").spec()) == fgsm   # the card's spec reproduces
+    assert parse_adversarial("pgd:linf:0.3:1e1").steps == parse_adversarial("pgd:linf:0.3:20/2").steps == 10
     for bad in ("fgsm-rs:l2:1", "pgd:linf", "pgd:linf:abc", "pgd:linf:2", "pgd:linf:0.3:x", "pgd:l1:1",
                 "fgsm-rs:linf:0.3:2", "madry", "pgd:linf:0.3:7:1"):
         with pytest.raises(ParameterError):
@@ -190,6 +191,11 @@ def test_refusals_are_one_clear_line(tmp_path, capsys):
         (["--resume", "--out", str(tmp_path / "full")], "holds no checkpoint.pt"),
         (["--eval-attack", "fgsm-rs:linf:0.1"], "--eval-attack takes"),
         (["--epochs", "0"], "--epochs must be at least 1"),
+        # Three options take recipes: each refusal says which one, and which recipe.
+        (["--adversarial", "pgd:l2:-1"], "error: --adversarial 'pgd:l2:-1': Epsilon must be positive"),
+        (["--watch", "pgd:linf:8"], "error: --watch 'pgd:linf:8': An L-inf epsilon of 8.0 exceeds"),
+        (["--eval-attack", "pgd:linf:0.1:x"], "error: --eval-attack 'pgd:linf:0.1:x': The number of steps must be"),
+        (["--eps-warmup", "2"], "--eps-warmup ramps the eps of adversarial training up; standard training"),
     ]
     for extra, message in cases:
         out = ["--out", str(tmp_path / "new")] if "--out" not in extra else []
@@ -197,6 +203,16 @@ def test_refusals_are_one_clear_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert rc == 2 and err[-1].startswith("error: ") and message in err[-1], (extra, err)
     assert (tmp_path / "full" / "keep.txt").read_text() == "earlier work"
+
+
+def test_a_warmup_longer_than_the_training_is_a_warning(tmp_path, capsys):
+    assert train_cli(tmp_path / "w", "--limit", "64", "--adversarial", "pgd:linf:0.3:1", "--eps-warmup", "4",
+                     "--eval-attack", "none") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: --eps-warmup 4 is longer than the 1 epoch(s): the eps never reaches 0.3; the last "
+                        "batch trains at 0.075"]
+    history = json.loads((tmp_path / "w" / "history.json").read_text())
+    assert history[-1]["eps"] == pytest.approx(0.075)
 
 
 def test_resume_refuses_other_settings(tmp_path, capsys):

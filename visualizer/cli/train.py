@@ -60,7 +60,7 @@ def config_from_args(args):
     from visualizer.core.training import TrainConfig, parse_adversarial
 
     return TrainConfig(
-        data=args.data, arch=args.arch, out=args.out, adversarial=parse_adversarial(args.adversarial),
+        data=args.data, arch=args.arch, out=args.out, adversarial=parse_adversarial(args.adversarial, "--adversarial"),
         epochs=args.epochs, seed=args.seed, split=args.split, test_data=args.test_data, holdout=args.holdout,
         limit=args.limit, eval_limit=args.eval_limit, eval_attack=args.eval_attack,
         eval_attack_limit=args.eval_attack_limit, batch_size=args.batch_size, lr=args.lr,
@@ -149,6 +149,11 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     config = config_from_args(args)
     watch = parse_watch(args.watch, args.watch_limit)
+    if config.eps_warmup > config.epochs:
+        r = config.adversarial
+        print(f"warning: --eps-warmup {config.eps_warmup:g} is longer than the {config.epochs} epoch(s): the "
+              f"eps never reaches {r.eps:g}; the last batch trains at {r.eps * config.epochs / config.eps_warmup:.3g}",
+              file=sys.stderr)
     distributed = launched_by_torchrun()
     main = not distributed or os.environ.get("RANK") == "0"
     # Ctrl-C under torchrun: torchrun stops every process; a graceful stop of one would leave

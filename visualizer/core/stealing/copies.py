@@ -49,7 +49,8 @@ class CopyRecipe:
         if self.pseudo < 0:
             raise ParameterError(f"A copy's pseudo must be 0 or more unlabelled images, not {self.pseudo}.")
         # The canonical spec (exact eps, default steps written out), so records and resumes compare equal.
-        object.__setattr__(self, "adversarial", parse_adversarial(self.adversarial).spec())
+        recipe = parse_adversarial(self.adversarial, "A copy's adversarial recipe")
+        object.__setattr__(self, "adversarial", recipe.spec())
 
     def describe(self) -> str:
         from visualizer.core.training.recipe import parse_adversarial

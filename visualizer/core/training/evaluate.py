@@ -49,7 +49,7 @@ def parse_watch(text: str | None, images: int = 200) -> EpochWatch | None:
 
     if not text or text.strip().lower() == "none":
         return None
-    recipe = parse_adversarial(text)
+    recipe = parse_adversarial(text, "--watch")
     if recipe.method != "pgd":
         raise ParameterError(f"The robust accuracy after each epoch is measured with pgd:NORM:EPS[:STEPS], "
                              f"not {text!r}.")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from visualizer.core.attacks.params import AttackParams, parse_number
 from visualizer.core.errors import ParameterError
+from visualizer.core.numbers import parse_whole
 
 DEFAULT_PGD_STEPS = 7          # Madry et al.'s CIFAR-10 setting; their MNIST runs used 40
 EVALUATION_ONLY = ("eval_attack", "eval_attack_limit")   # read once training ends
@@ -61,8 +62,18 @@ class AdversarialRecipe:
         return f"PGD-{self.steps} adversarial training, {name} eps {self.eps:g} (Madry et al. 2018)"
 
 
-def parse_adversarial(text: str) -> AdversarialRecipe:
-    """``none``, ``pgd:NORM:EPS[:STEPS]`` or ``fgsm-rs:linf:EPS``; raises ParameterError."""
+def parse_adversarial(text: str, option: str | None = None) -> AdversarialRecipe:
+    """``none``, ``pgd:NORM:EPS[:STEPS]`` or ``fgsm-rs:linf:EPS``; raises ParameterError,
+    naming ``option`` (``--adversarial``, ``--watch``, ...) and the recipe in every refusal
+    (several options take recipes, and the eps checks alone said neither)."""
+    try:
+        return _parse_recipe(text)
+    except ParameterError as exc:
+        message = str(exc) if repr(text) in str(exc) else f"{text!r}: {exc}"
+        raise ParameterError(f"{option} {message}" if option else message) from None
+
+
+def _parse_recipe(text: str) -> AdversarialRecipe:
     parts = [p.strip() for p in (text or "").strip().split(":")]
     method = parts[0].lower()
     usage = f"write one of {', '.join(RECIPE_FORMS)} (e.g. pgd:linf:0.3:40 or fgsm-rs:linf:8/255)"
@@ -82,10 +93,8 @@ def parse_adversarial(text: str) -> AdversarialRecipe:
     else:
         if len(parts) > 4:
             raise ParameterError(f"Too many fields in {text!r}: {usage}.")
-        try:
-            steps = int(parts[3]) if len(parts) == 4 else DEFAULT_PGD_STEPS
-        except ValueError:
-            raise ParameterError(f"{text!r}: the number of steps must be a whole number, not {parts[3]!r}.") from None
+        # The grammar of every count (1e1 and 20/2 are 10), as the README promises.
+        steps = parse_whole(parts[3], "The number of steps") if len(parts) == 4 else DEFAULT_PGD_STEPS
     recipe = AdversarialRecipe(method, norm, eps, steps)
     recipe.attack(eps, 0)   # the attack's own checks: eps > 0, L-inf eps <= 1, steps >= 1
     return recipe
@@ -123,6 +132,9 @@ class TrainConfig:
             raise ParameterError(f"--lr must be positive, not {self.lr}.")
         if self.eps_warmup < 0:
             raise ParameterError(f"--eps-warmup must be 0 or more epochs, not {self.eps_warmup}.")
+        if self.eps_warmup > 0 and not self.adversarial.adversarial:
+            raise ParameterError(f"--eps-warmup ramps the eps of adversarial training up; standard training "
+                                 "(--adversarial none) has none. Give --adversarial, or leave --eps-warmup out.")
         if self.attack_mode not in ("eval", "train"):
             raise ParameterError(f"--attack-mode must be eval or train, not {self.attack_mode!r}.")
         for name in ("limit", "eval_limit", "eval_attack_limit"):
@@ -140,7 +152,7 @@ class TrainConfig:
         if text == "auto":
             r = self.adversarial
             return AttackParams(method="pgd", norm=r.norm, eps=r.eps, steps=20)
-        recipe = parse_adversarial(text)
+        recipe = parse_adversarial(text, "--eval-attack")
         if recipe.method != "pgd":
             raise ParameterError(f"--eval-attack takes none, auto or pgd:NORM:EPS[:STEPS], not {self.eval_attack!r}.")
         return AttackParams(method="pgd", norm=recipe.norm, eps=recipe.eps,

@@ -29,3 +29,17 @@ def test_a_query_attacks_parameter_warning_is_printed_once(tmp_path, capsys):
     assert rc == 0
     found = warnings_of(capsys.readouterr().err)
     assert len(found) == len(set(found)) and any("less than one NES step" in w for w in found), found
+
+
+def test_an_unreadable_labels_file_is_one_plain_sentence(tmp_path, capsys):
+    """It read 'Cannot read the labels file x: [Errno 2] No such file or directory: 'x' Give ...'."""
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(digit_sample().read_bytes())
+    expected = {str(tmp_path / "none.txt"): "Cannot read the labels file {}: it does not exist.",
+                str(tmp_path): "Cannot read the labels file {}: Is a directory.",
+                str(photo): "The labels file {} is not text (UTF-8); it should hold one class name a line."}
+    for path, message in expected.items():
+        rc = main(["attack", "--model", PAIR[0], "--labels", path, "--image", str(digit_sample()), "--eps", "0.1",
+                   "--out", str(tmp_path / "run")])
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and line.startswith("error: " + message.format(path) + " Give a labels list"), line

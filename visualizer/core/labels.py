@@ -24,8 +24,11 @@ def labels_from_file(path: str | Path) -> list[str]:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"Cannot read the labels file {p}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ModelLoadError(f"The labels file {p} is not text (UTF-8); it should hold one class name a line.") from exc
+    except OSError as exc:
+        reason = "it does not exist" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+        raise ModelLoadError(f"Cannot read the labels file {p}: {reason}.") from exc
     if text.lstrip().startswith("["):
         import json
 

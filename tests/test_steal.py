@@ -140,6 +140,28 @@ def test_cli_bad_specs_fail_before_loading(tmp_path, capsys):
         assert err.startswith("error: ") and words.lower() in err.lower() and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_refused_steal_leaves_no_folder_behind(tmp_path, capsys):
+    """A missing --query-data folder, a typo in --victim or an --arch of another input size
+    used to be found after .steal-state/ was made: the corrected command then needed --resume."""
+    out = tmp_path / "o"
+    base = ["steal", "--victim", "mnist-standard", "--oracle", "label", "--arch", "mnist-cnn", "--test-data",
+            MNIST_SPEC, "--test-limit", "20", "--threads", "1", "--out", str(out)]
+    cases = [
+        (["--queries", "10", "--query-data", f"mnist:{tmp_path / 'nowhere'}"], "does not exist"),
+        (["--queries", "60001", "--query-data", MNIST_SPEC], "holds 60000 training images; --queries 60001 needs"),
+        (["--queries", "50", "--query-data", MNIST_SPEC, "--copy", "epochs=1", "--copy", "pseudo=59990"],
+         "--queries 50 plus pseudo=59990 needs 60040"),
+        (["--queries", str(10 ** 9), "--query-data", "noise"], "GB of memory available. Ask fewer queries."),
+        (["--queries", "10", "--query-data", "noise", "--arch", "preact-resnet18"], "takes 3 x 32 x 32"),
+        (["--queries", "10", "--query-data", "noise", "--victim", "mnist-standrad"], "Unknown model"),
+    ]
+    for extra, words in cases:
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and words in err[0], err
+        assert not out.exists(), extra
+
+
 def test_an_interrupted_steal_resumes_without_asking_again_and_refuses_other_settings(tmp_path):
     from visualizer.core.cancel import CancelToken
     from visualizer.core.errors import OutputError

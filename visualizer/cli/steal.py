@@ -109,17 +109,21 @@ def run(args) -> int:
     from visualizer.core.data import load_dataset
     from visualizer.core.models.registry import LoadOptions, load_model
     from visualizer.core.stealing import StealProgress, run_steal, write_steal
+    from visualizer.core.stealing.run import check_steal
     from visualizer.core.stealing.store import StealStore
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
-    note_nothing_to_resume(args)
-    store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    # Everything that can be refused is, before the folder is made: a half-made folder made the
+    # corrected command need --resume or another folder.
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
     test = load_dataset(args.test_data, "test", preprocessing=victim.info.preprocessing,
                         class_names=victim.info.class_names, limit=args.test_limit)
+    check_steal(config, victim)
+    note_nothing_to_resume(args)
+    store = StealStore(args.out, config.fingerprint(), args.resume)
     cancel = install_cancel_on_interrupt()
     bar = ProgressBar("steal", stream=sys.stderr)
     total = config.queries[-1] * len(config.defences)

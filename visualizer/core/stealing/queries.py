@@ -63,6 +63,27 @@ def data_queries(spec: str, count: int, pre, needed_for: str = "the largest quer
     return torch.cat([data.batch(torch.arange(i, min(i + 1000, count)))[0] for i in range(0, count, 1000)])
 
 
+def check_query_set(source: str, count: int, pre, needed_for: str = "the largest query count") -> None:
+    """Refuse, before anything is asked or written, a query set that cannot be made: one
+    that would not fit in memory (``count`` x C x S x S float32 images at the victim's input,
+    held with their answers), or a data set that does not exist or holds fewer than
+    ``count`` training images. Raises ParameterError or DataError."""
+    from visualizer.core.device import available_memory_bytes
+
+    needed = 2 * count * pre.channels * pre.input_size ** 2 * 4         # the images, and one copy while joined
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise ParameterError(f"{needed_for}: the query images alone take {needed / 1e9:.1f} GB at the "
+                             f"victim's input, more than the {available / 1e9:.1f} GB of memory available. "
+                             "Ask fewer queries.")
+    if source not in ("noise", "jacobian"):
+        from visualizer.core.data import load_dataset
+
+        held = len(load_dataset(source, "train", preprocessing=pre, limit=count))
+        if held < count:
+            raise DataError(f"--query-data {source} holds {held} training images; {needed_for} needs {count}.")
+
+
 def noise_queries(count: int, shape: tuple[int, int, int], seed: int) -> torch.Tensor:
     """``count`` x C x H x W uniform random pixels in [0, 1] from ``seed``."""
     return torch.rand((count, *shape), generator=torch.Generator().manual_seed(seed))

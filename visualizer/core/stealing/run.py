@@ -160,20 +160,31 @@ class _Thief:
         return True
 
 
+def check_steal(config: StealConfig, victim) -> None:
+    """What would fail part-way, checked before any query, file or folder: the substitute's
+    architecture must take the victim's input, and the query set must be possible (the data
+    set there, large enough, and the images fitting in memory). Raises ParameterError or
+    DataError."""
+    from visualizer.core.models.arch import resolve_arch
+
+    pre = victim.info.preprocessing
+    arch_pre = resolve_arch(config.arch).preprocessing
+    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
+        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
+                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
+                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    pseudo = max((recipe.pseudo for recipe in config.recipes()), default=0)    # unasked images read too
+    q.check_query_set(str(config.query_data), config.queries[-1] + pseudo, pre,
+                      f"--queries {config.queries[-1]}" + (f" plus pseudo={pseudo}" if pseudo else ""))
+
+
 def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None, store: StealStore | None = None
               ) -> Generator[StealProgress, None, dict]:
     """``victim``: a loaded ClassifierModel (seen only through Oracles); ``test``: the test
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
     a cancelled run returns what finished, marked ``cancelled``."""
     started = time.perf_counter()
-    pre = victim.info.preprocessing
-    from visualizer.core.models.arch import resolve_arch
-
-    arch_pre = resolve_arch(config.arch).preprocessing
-    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
-        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
-                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
-                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    check_steal(config, victim)
     out = Path(config.out)
     x_test, y_test = test.batch(torch.arange(len(test)))
     x_test, y_test = x_test.cpu(), y_test.cpu()

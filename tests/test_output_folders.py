@@ -137,3 +137,22 @@ def test_an_empty_path_names_the_option(tmp_path, capsys, option):
     assert rc == 2 and err == (f"error: argument {option}: names no file or folder (it is empty). "
                                "See 'visualizer attack --help'.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_train_or_poison_refused_on_its_data_leaves_no_folder(tmp_path, capsys):
+    """The data are read after --out is made: a typo in --data left an empty folder behind."""
+    from mnist_support import MNIST_DIR, MNIST_SPEC
+
+    if not MNIST_DIR.is_dir():
+        pytest.skip("needs the MNIST files")
+    out = tmp_path / "new"
+    cases = [(["train", "--data", f"mnist:{tmp_path / 'mnst'}", "--arch", "mnist-cnn"], "does not exist"),
+             (["train", "--data", f"fashion-mnist:{MNIST_DIR}", "--arch", "mnist-cnn", "--limit", "64"],
+              "read as fashion-mnist"),
+             (["poison", "--data", MNIST_SPEC, "--target", "11", "--rates", "0", "--limit", "64"], "out of range")]
+    for argv, words in cases:
+        assert main([*argv, "--device", "cpu", "--threads", "1", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert words in err[-1] and not out.exists(), (argv, err)
+    out.mkdir()                                               # a folder the user made stays
+    assert main([*cases[0][0], "--device", "cpu", "--out", str(out)]) == 2 and out.is_dir()

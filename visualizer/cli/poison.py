@@ -149,15 +149,9 @@ def describe_rate(entry: dict) -> str:
 def run(args) -> int:
     import torch
 
-    from visualizer.cli.common import drive, install_cancel_on_interrupt
-    from visualizer.cli.train import EpochBar
     from visualizer.core.data.spec import parse_data_spec
     from visualizer.core.device import pick_device
-    from visualizer.core.poisoning import RateDone, RateStarted, sweep_steps
-    from visualizer.core.poisoning.output import write_sweep_files
-    from visualizer.core.poisoning.record import build_record
     from visualizer.core.training import outputs
-    from visualizer.core.training.card import now_iso
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -165,7 +159,20 @@ def run(args) -> int:
     robust, robust_spec = _robust_model(args, parse_data_spec(args.data).kind, device)
     config = config_from_args(args, robust_spec)
     out = Path(args.out)
-    outputs.prepare_folder(out, resume=False, overwrite=args.overwrite)
+    with outputs.removed_if_left_empty(out):
+        outputs.prepare_folder(out, resume=False, overwrite=args.overwrite)
+        return _sweep(args, config, robust, device, out)
+
+
+def _sweep(args, config, robust, device, out: Path) -> int:
+    """The sweep into the prepared ``out``: progress, files, the summary; the exit status."""
+    from visualizer.cli.common import drive, install_cancel_on_interrupt
+    from visualizer.cli.train import EpochBar
+    from visualizer.core.poisoning import RateDone, RateStarted, sweep_steps
+    from visualizer.core.poisoning.output import write_sweep_files
+    from visualizer.core.poisoning.record import build_record
+    from visualizer.core.training.card import now_iso
+
     command = shlex.join(["visualizer", "poison", *sys.argv[2:]]) if sys.argv[1:2] == ["poison"] else None
     started = now_iso()
     bars = [EpochBar(True)]

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -48,6 +49,21 @@ def prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
     if overwrite:   # an old checkpoint must not be mistaken for this run's
         for name in OUR_FILES:
             (out / name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def removed_if_left_empty(out: Path):
+    """Around a run that makes ``out``: if ``out`` did not exist before and the run fails
+    (bad data found while reading it, Ctrl-C in the first epoch) with nothing written there,
+    the empty folder goes again, so a refused command leaves nothing behind."""
+    existed = out.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()        # only an empty folder: anything written there stays
+        raise
 
 
 def _json_bytes(obj) -> bytes:

@@ -25,6 +25,8 @@ Choices, and why:
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import time
 from dataclasses import dataclass, field
@@ -124,10 +126,12 @@ def train_steps(config: TrainConfig, device: str | None = "auto", resume: bool =
     resume = resume and not nothing_to_resume(out)     # nothing there yet: a new run (core.resume)
     world, dev = join_world(pick_device(device))
     try:
-        if world.is_main:
-            outputs.prepare_folder(out, resume, overwrite)
-        world.barrier()
-        result = yield from _train(config, out, world, dev, resume, command, cancel, watch, keep_on_cancel, data)
+        with outputs.removed_if_left_empty(out) if world.is_main else contextlib.nullcontext():
+            if world.is_main:
+                outputs.prepare_folder(out, resume, overwrite)
+            world.barrier()
+            result = yield from _train(config, out, world, dev, resume, command, cancel, watch, keep_on_cancel,
+                                       data)
     finally:
         world.close()
     return result

@@ -156,3 +156,24 @@ def test_a_train_or_poison_refused_on_its_data_leaves_no_folder(tmp_path, capsys
         assert words in err[-1] and not out.exists(), (argv, err)
     out.mkdir()                                               # a folder the user made stays
     assert main([*cases[0][0], "--device", "cpu", "--out", str(out)]) == 2 and out.is_dir()
+
+
+def test_a_training_cancelled_in_its_first_epoch_leaves_no_empty_folder(tmp_path):
+    """Each poison rate trains into rate-R/: Ctrl-C in a rate's first epoch left it empty."""
+    from mnist_support import MNIST_DIR, MNIST_SPEC
+    from visualizer.core.attacks.loop import drive
+    from visualizer.core.cancel import CancelToken
+    from visualizer.core.training import BatchProgress, TrainConfig, train_steps
+
+    if not MNIST_DIR.is_dir():
+        pytest.skip("needs the MNIST files")
+    token = CancelToken()
+    for out, made in ((tmp_path / "fresh", False), (tmp_path / "mine", True)):
+        if made:
+            out.mkdir()
+        config = TrainConfig(data=MNIST_SPEC, arch="mnist-cnn", out=str(out), limit=256, batch_size=32,
+                             eval_limit=10, eval_attack="none")
+        result = drive(train_steps(config, device="cpu", cancel=token),
+                       lambda e: isinstance(e, BatchProgress) and token.cancel())
+        assert result.cancelled and not result.history
+        assert out.is_dir() == made                   # removed only where this run made it

@@ -53,17 +53,16 @@ def prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
 
 @contextlib.contextmanager
 def removed_if_left_empty(out: Path):
-    """Around a run that makes ``out``: if ``out`` did not exist before and the run fails
-    (bad data found while reading it, Ctrl-C in the first epoch) with nothing written there,
-    the empty folder goes again, so a refused command leaves nothing behind."""
+    """Around a run that makes ``out``: if ``out`` did not exist before and the run ends with
+    nothing written there (bad data found while reading it, cancelled in its first epoch),
+    the empty folder goes again, so a refused or cancelled command leaves nothing behind."""
     existed = out.exists()
     try:
         yield
-    except BaseException:
+    finally:
         if not existed:
             with contextlib.suppress(OSError):
                 out.rmdir()        # only an empty folder: anything written there stays
-        raise
 
 
 def _json_bytes(obj) -> bytes:

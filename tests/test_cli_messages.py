@@ -43,3 +43,17 @@ def test_an_unreadable_labels_file_is_one_plain_sentence(tmp_path, capsys):
                    "--out", str(tmp_path / "run")])
         [line] = capsys.readouterr().err.strip().splitlines()
         assert rc == 2 and line.startswith("error: " + message.format(path) + " Give a labels list"), line
+
+
+def test_a_sweep_refuses_the_other_modes_options(tmp_path, capsys):
+    """--k 50 on the grid, or --rotations 7 on random draws, were ignored without a word."""
+    base = ["sweep", "--model", PAIR[0], "--image", str(digit_sample()), "--device", "cpu", "--dpi", "72"]
+    for extra, flags in ((["--k", "50"], "--k"), (["--seed", "3", "--k", "4"], "--k and --seed"),
+                         (["--mode", "random", "--rotations", "7"], "--rotations"),
+                         (["--mode", "random", "--translations", "3"], "--translations")):
+        assert main([*base, *extra, "--out", str(tmp_path / "refused")]) == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"error: {flags} do") and "not apply to --mode" in line, line
+    assert not (tmp_path / "refused").exists()
+    assert main([*base, "--mode", "random", "--k", "4", "--seed", "3", "--out", str(tmp_path / "random")]) == 0
+    assert main([*base, "--rotations", "3", "--translations", "1", "--out", str(tmp_path / "grid")]) == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
                                    install_cancel_on_interrupt, levels, load_model, load_options, number,
-                                   print_warnings, whole_number)
+                                   print_warnings, refuse_other_family, whole_number)
 
 NAME = "attack"
 HELP = ("FGSM / PGD attack on one image, or a query attack (square, nes, hopskipjump) through an oracle "
@@ -129,16 +129,6 @@ def write_records(args, artifacts: list) -> list[dict]:
     if len(artifacts) == 1:
         return [write_run(args.out, artifacts[0], overwrite=args.overwrite, dpi=args.dpi)]
     return write_comparison(args.out, artifacts, overwrite=args.overwrite, dpi=args.dpi)[1]
-
-
-def refuse_other_family(args, options, what: str) -> None:
-    """ParameterError naming every option in ``options`` ((attribute, default, flag)) that was
-    given: it does not apply to ``what`` and would be silently ignored."""
-    from visualizer.core.errors import ParameterError
-
-    given = [flag for name, default, flag in options if getattr(args, name) != default]
-    if given:
-        raise ParameterError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to {what}.")
 
 
 def query_params(args):

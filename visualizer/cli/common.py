@@ -127,6 +127,14 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dpi", type=dpi, default=200, help="resolution of figure.png, 72 to 1200 (default 200)")
 
 
+def refuse_other_family(args, options, what: str) -> None:
+    """ParameterError naming every option in ``options`` ((attribute, default, flag)) that was
+    given: it does not apply to ``what`` and would be silently ignored."""
+    given = [flag for name, default, flag in options if getattr(args, name) != default]
+    if given:
+        raise ParameterError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to {what}.")
+
+
 def load_options(args):
     from visualizer.core.models.registry import LoadOptions
     from visualizer.core.models.user_arch import parse_arch_kwargs

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
-                                   install_cancel_on_interrupt, load_model, load_options, number, whole_number)
+                                   install_cancel_on_interrupt, load_model, load_options, number,
+                                   refuse_other_family, whole_number)
 
 NAME = "sweep"
 HELP = "rotation x translation sweep (Engstrom et al. 2018)"
+# (attribute, default, flag) of the options only one mode reads: given to the other, they
+# were ignored without a word (--k 50 on the grid still evaluated the 775 grid points).
+GRID_ONLY = (("rotations", 31, "--rotations"), ("translations", 5, "--translations"))
+RANDOM_ONLY = (("k", 10, "--k"), ("seed", 0, "--seed"))
 
 
 def add_arguments(s) -> None:
@@ -30,6 +35,12 @@ def run(args) -> int:
     from visualizer.core.runs import sweep_run
     from visualizer.progress import ProgressBar
 
+    if args.mode == "grid":
+        refuse_other_family(args, RANDOM_ONLY, "--mode grid, which evaluates every grid point (--k and --seed "
+                                               "are for --mode random)")
+    else:
+        refuse_other_family(args, GRID_ONLY, "--mode random, which draws --k transforms from the ranges "
+                                             "(--rotations and --translations are for --mode grid)")
     params = SpatialParams(mode=args.mode, max_rotation=args.max_rotation, rotations=args.rotations,
                            max_translation=args.max_translation, translations=args.translations, k=args.k,
                            seed=args.seed)

@@ -397,7 +397,7 @@ def test_export_overwrite_prompt_is_a_real_question(qtbot, tmp_path):
 
     QtCore.QTimer.singleShot(0, answer_no)
     dialog.accept()   # blocks in the question box until answer_no clicks No
-    assert seen and "result.json" in seen[0] and str(tmp_path) in seen[0]
+    assert seen and "result.json" in seen[0] and str(tmp_path) in seen[0] and "replaced as a whole" in seen[0]
     assert dialog.result() != QtWidgets.QDialog.DialogCode.Accepted
 
 

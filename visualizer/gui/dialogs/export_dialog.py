@@ -185,7 +185,8 @@ class ExportDialog(QtWidgets.QDialog):
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "Folder is not empty",
                                     f"{folder} already holds {len(names)} item(s): {shown}.\n\n"
-                                    "Files with the same names will be replaced. Export there anyway?",
+                                    "That earlier export will be replaced as a whole (a folder holding anything "
+                                    "else is never offered). Export there anyway?",
                                     QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
                                     self)
         box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.No)   # losing results must be deliberate

@@ -122,7 +122,8 @@ def add_model_options(p: argparse.ArgumentParser, several: bool = False) -> None
 def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image", required=True, type=path_text, help="image file (JPEG, PNG, BMP, TIFF, WebP, GIF)")
     p.add_argument("--label", help="reference class: index or exact name (default: the model's clean top-1)")
-    p.add_argument("--out", required=True, type=path_text, help="output folder (must be new or empty unless --overwrite)")
+    p.add_argument("--out", required=True, type=path_text,
+                   help="output folder (must be new or empty unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     p.add_argument("--dpi", type=dpi, default=200, help="resolution of figure.png, 72 to 1200 (default 200)")
 

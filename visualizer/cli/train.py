@@ -49,7 +49,8 @@ def add_arguments(p) -> None:
     e.add_argument("--watch-limit", type=whole_number, default=200,
                    help="test examples for --watch (default 200; --eval-limit the same gives clean accuracy on them)")
     r = p.add_argument_group("running")
-    r.add_argument("--out", required=True, type=path_text, help="output folder (new or empty, unless --resume or --overwrite)")
+    r.add_argument("--out", required=True, type=path_text,
+                   help="output folder (new or empty, unless --resume or --overwrite)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (same settings)")
     r.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out")
     r.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")

@@ -144,7 +144,7 @@ def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(q
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
     assert str(tmp_path) in shown.args[0]          # the reader names the folder it looked in
     assert not window.state.models and list((tmp_path / "runs").iterdir()) == []   # no empty run folder left
-    assert not ws.plot.runs and not ws.plot.legend.items                             # nor an empty legend row
+    assert not ws.plot.runs and not ws.plot.legend.entries()                            # nor an empty legend row
 
     window.last_error = None
     ws.form.data_path.setText(str(MNIST))

@@ -17,6 +17,7 @@ from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.form_parts import make_form
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, to_display
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.top5_bars import Top5Bars
@@ -172,13 +173,12 @@ class QueryLive(ThemedWidget):
         plot.setLabel("bottom", "queries")
         plot.setLabel("left", "margin")
         plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, -10))       # bottom right: the margins rise towards the top right
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
         plot.addItem(self.zero)
         self.empty_hint = EmptyPlotHint(plot, "The margin appears here, a point per query batch;\n"
                                               "above the dashed line the oracle is fooled", also_hide=[self.zero])
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)
+        self.legend = CurveLegend()             # above the plot: inside it, it covered the margins
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.images = ImageGridWidget()
         self.panel = ImagePanel(self.images.ci, 0, 0, "Adversarial at the last query")
@@ -189,8 +189,12 @@ class QueryLive(ThemedWidget):
         side = QtWidgets.QVBoxLayout()
         side.addWidget(self.images, 3)
         side.addWidget(self.top5, 1)
+        plotted = QtWidgets.QVBoxLayout()
+        plotted.setSpacing(0)
+        plotted.addWidget(self.legend)
+        plotted.addWidget(self.plot_view, 1)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.plot_view, 3)
+        row.addLayout(plotted, 3)
         row.addLayout(side, 2)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -206,15 +210,15 @@ class QueryLive(ThemedWidget):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self.empty_hint.set_colours(colours)
+        self.legend.set_colours(colours)
 
     # -- data ----------------------------------------------------------------------------------
     def clear(self) -> None:
         for curve in self.curves.values():
             self.plot.removeItem(curve)
-            self.plot.legend.removeItem(curve)
         self.curves = {}
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)      # an empty legend is a stray box
+        self.legend.set_entries([])
         self.panel.clear()
         self.top5.clear()
         self.counter.setText("Queries: –")
@@ -227,10 +231,10 @@ class QueryLive(ThemedWidget):
             curve = self.plot.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
                                    symbolPen=pg.mkPen(colour), symbolBrush=colour, name=name)
             self.curves[name] = curve
+            self.legend.set_entries([*self.legend.entries(), LegendEntry(name, colour)])
         curve.setData(np.asarray(queries, dtype=float), np.asarray(margins, dtype=float))
         self.plot.setLabel("left", loss_name)
         self.empty_hint.set_empty(not any(self.points(n) for n in self.curves))
-        self.plot.legend.setVisible(True)
 
     def points(self, name: str) -> int:
         curve = self.curves.get(name)

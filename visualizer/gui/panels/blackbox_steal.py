@@ -20,6 +20,7 @@ from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.form_parts import make_form
 from visualizer.gui.panels.blackbox_query import CheckedSetup
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
@@ -199,16 +200,17 @@ class StealCurve(ThemedWidget):
         plot.setLogMode(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setYRange(0, 1.02, padding=0)
-        plot.addLegend(offset=(-10, -10))        # bottom right: the curves rise towards the top right
         self.empty_hint = EmptyPlotHint(plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
                                               "appear here as each query count is measured")
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)
+        self.legend = CurveLegend()              # above the plot: inside it, it covered the rising curves
         self.lines: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.data: dict[str, list[dict]] = {}
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.view)
+        box.setSpacing(0)
+        box.addWidget(self.legend)
+        box.addWidget(self.view, 1)
         self.setMinimumHeight(180)
         self.apply_theme()
 
@@ -217,16 +219,16 @@ class StealCurve(ThemedWidget):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self.empty_hint.set_colours(colours)
+        self.legend.set_colours(colours)
 
     def clear(self) -> None:
         for agree, accuracy in self.lines.values():
             for curve in (agree, accuracy):
                 self.plot.removeItem(curve)
-                self.plot.legend.removeItem(curve)
         self.lines, self.data = {}, {}
         self.plot.getAxis("bottom").setTicks(None)
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)      # an empty legend is a stray box
+        self.legend.set_entries([])
 
     def add_point(self, defence: str, point: dict) -> None:
         """A measured point (steal.json's ``runs[].points[]`` entry) of ``defence``."""
@@ -250,13 +252,14 @@ class StealCurve(ThemedWidget):
                                       symbolSize=7, symbolBrush=colour, symbolPen=pg.mkPen(colour),
                                       name=f"{name}: test accuracy")
             self.lines[defence] = (agree, accuracy)
+            self.legend.set_entries([*self.legend.entries(), LegendEntry(f"{name}: agreement", colour),
+                                     LegendEntry(f"{name}: test accuracy", colour, "t", dashed=True)])
         points = self.data.get(defence, [])
         x = np.asarray([p["queries"] for p in points], dtype=float)
         agree, accuracy = self.lines[defence]
         agree.setData(x, np.asarray([p["agreement"] for p in points], dtype=float))
         accuracy.setData(x, np.asarray([p["test_accuracy"] for p in points], dtype=float))
         self.empty_hint.set_empty(not any(self.data.values()))
-        self.plot.legend.setVisible(True)
         self.plot.setYRange(0, 1.02, padding=0)      # shares: always the whole 0-1 scale
         counts = [p["queries"] for points in self.data.values() for p in points]
         if counts:                                   # log10 coordinates; room for the end markers

@@ -15,6 +15,7 @@ import numpy as np
 from visualizer.core.formatting import poison_rate_text as rate_label
 from visualizer.core.palette import C_POISON_ASR as ASR_COLOUR, C_POISON_CLEAN as CLEAN_COLOUR
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.poison_images import FALSE_POSITIVE, GOOD, POISON_COLOUR, ThumbGrid
 from visualizer.gui.panels.plot_parts import fixed_plot
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
@@ -29,10 +30,7 @@ class RateCurves(ThemedWidget):
         self.view = pg.GraphicsLayoutWidget()
         plot = fixed_plot(self.view, "poison rate (poisoned training images)", "% of test images", (-3, 103))
         self.plot_item = plot
-        # the legend is a wrapped line of text under the plot: in a short window the plot keeps its height
-        self.legend = QtWidgets.QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
+        self.legend = CurveLegend()       # above the plot, outside its data area (plot_legend.py)
         self.clean = plot.plot()
         self.asr = plot.plot()
         self.clean_after = plot.plot()
@@ -44,8 +42,9 @@ class RateCurves(ThemedWidget):
         self.empty_hint.set_empty(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
+        layout.setSpacing(0)
         layout.addWidget(self.legend)
+        layout.addWidget(self.view, 1)
         self.setMinimumHeight(150)
         self.apply_theme()
 
@@ -54,6 +53,7 @@ class RateCurves(ThemedWidget):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self.empty_hint.set_colours(colours)
+        self.legend.set_colours(colours)
         styles = ((self.clean, CLEAN_COLOUR, False, "o"), (self.asr, ASR_COLOUR, False, "s"),
                   (self.clean_after, CLEAN_COLOUR, True, "o"), (self.asr_after, ASR_COLOUR, True, "s"))
         for curve, colour, dashed, symbol in styles:
@@ -82,12 +82,10 @@ class RateCurves(ThemedWidget):
         self.empty_hint.set_empty(not entries)
 
     def _legend(self, removal: bool) -> None:
-        line = "\u2014\u25cf\u2014"
-        square = "\u2014\u25a0\u2014"
-        clean = f'<span style="color:{CLEAN_COLOUR}"><b>{line}</b></span>&nbsp;clean&nbsp;test&nbsp;accuracy'
-        asr = f'<span style="color:{ASR_COLOUR}"><b>{square}</b></span>&nbsp;attack&nbsp;success&nbsp;rate'
-        after = "<br>dashed, hollow: after retraining without the detector's flagged images" if removal else ""
-        self.legend.setText(f"{clean}&nbsp;&nbsp;&nbsp;{asr}{after}")
+        entries = [LegendEntry("clean test accuracy", CLEAN_COLOUR, "o"),
+                   LegendEntry("attack success rate", ASR_COLOUR, "s")]
+        note = "dashed, hollow: after retraining without the detector's flagged images" if removal else ""
+        self.legend.set_entries(entries, note)
 
     def points(self) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """(clean accuracy, ASR) as plotted: (rate, percent) pairs, one per finished rate."""

@@ -9,19 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core.blackbox.oracle import DEFENCE_HELP, SPEC_HELP, parse_defence
+from visualizer.core.blackbox.oracle import DEFENCE_HELP, SPEC_HELP, check_oracle_fits, parse_defence
 from visualizer.core.blackbox.params import QUERY_METHODS, QueryAttackParams
-from visualizer.core.errors import VisualizerError
 from visualizer.core.numbers import parse_number
-from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.form_parts import make_form
+from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, to_display
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.top5_bars import Top5Bars
-from visualizer.gui.qt import Qt, QtWidgets, Signal, pg
+from visualizer.gui.qt import Qt, QtWidgets, pg
 
 METHOD_NAMES = {"square": "Square (scores)", "nes": "NES (scores)", "hopskipjump": "HopSkipJump (labels)"}
 METHOD_TIPS = {"square": "Square Attack (Andriushchenko et al. 2020): random squares, kept when the margin rises",
@@ -36,42 +35,12 @@ class QueryRequest:
     defence: str | None
 
 
-class CheckedSetup(QtWidgets.QWidget):
-    """Settings checked on every edit: ``check`` raises VisualizerError with the one message
-    shown under them (``problem``); ``changed`` follows each edit."""
-
-    changed = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.message = QtWidgets.QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
-        self._problem: str | None = None
-
-    def check(self) -> None:
-        raise NotImplementedError
-
-    def _changed(self, *_) -> None:
-        try:
-            self.check()
-            self._problem = None
-        except VisualizerError as exc:
-            self._problem = str(exc)
-        self.message.setText(self._problem or "")
-        self.message.setVisible(bool(self._problem))
-        self.changed.emit()
-
-    def problem(self) -> str | None:
-        return self._problem
-
-
 class QuerySetup(CheckedSetup):
     """Attack, norm, eps, oracle, defence, query budget and seed. ``changed`` on every edit."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._model = None          # the model the oracle is checked against (set_model)
         self.attack = QtWidgets.QComboBox()
         for key in QUERY_METHODS:
             self.attack.addItem(METHOD_NAMES[key], key)
@@ -114,8 +83,16 @@ class QuerySetup(CheckedSetup):
             box.valueChanged.connect(self._changed)
         self._changed()
 
+    def set_model(self, model) -> None:
+        """The model the Attack button attacks (a loaded ClassifierModel, or None): the
+        oracle is checked against its classes as the user types (topk:11 of 10)."""
+        self._model = model
+        self._changed()
+
     def check(self) -> None:
-        self.request()
+        request = self.request()
+        if self._model is not None:
+            check_oracle_fits(request.oracle, self._model.info.num_classes, self._model.info.model_id)
 
     def request(self) -> QueryRequest:
         """The checked settings. Raises VisualizerError (ParameterError) with the user's words."""

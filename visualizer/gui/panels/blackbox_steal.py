@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.blackbox.oracle import SPEC_HELP
+from visualizer.core.blackbox.oracle import SPEC_HELP, check_oracle_fits
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.stealing.queries import QUERY_FORMS
 from visualizer.core.stealing.spec import DEFENCE_FORMS
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.form_parts import make_form
-from visualizer.gui.panels.blackbox_query import CheckedSetup
+from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.placeholder import EmptyPlotHint
 from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
@@ -160,6 +160,8 @@ class StealSetup(CheckedSetup):
                              defences=tuple(parse_defences(self.defence.text())), epochs=self.epochs.value(),
                              test_limit=self.test_limit.value(), attack_limit=self.attack_limit.value(),
                              seed_size=min(100, queries[0]))
+        info = entry.model.info      # topk:11 of 10 classes: refused as it is typed, not after the white-box PGD
+        check_oracle_fits(config.oracle, info.num_classes, info.model_id)
         return StealRequest(config, entry)
 
     def check(self) -> None:

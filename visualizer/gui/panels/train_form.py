@@ -16,6 +16,7 @@ from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.numbers import parse_number, parse_positive
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
 from visualizer.core.training.evaluate import WATCH_STEPS
+from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
                                                  widgets_state)
 from visualizer.gui.qt import QtCore, QtWidgets
@@ -51,7 +52,9 @@ def _spin(low: int, high: int, value: int, tip: str, special: str | None = None)
     return box
 
 
-class TrainForm(QtWidgets.QWidget):
+class TrainForm(CheckedSetup):
+    """Every setting of ``visualizer train``, checked on every edit (``problem``)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         form = QtWidgets.QFormLayout(self)
@@ -105,8 +108,11 @@ class TrainForm(QtWidgets.QWidget):
         for edit in (self.data_path, self.runs_folder):
             edit.setMinimumWidth(80)
             edit.setCursorPosition(0)
+        form.addRow(self.message)
         self.recipe.currentIndexChanged.connect(self._recipe_changed)
         self._recipe_changed()
+        self.watch(*self._widgets().values())
+        self._changed()
 
     # ------------------------------------------------------------------ remembered settings
     def _widgets(self) -> dict:
@@ -144,8 +150,12 @@ class TrainForm(QtWidgets.QWidget):
             return f"fgsm-rs:linf:{eps}"
         return f"pgd:{self.norm.currentData()}:{eps}:{self.steps.value()}"
 
-    def request(self) -> TrainRequest:
-        """What to train, checked; raises DataError or ParameterError with one clear message."""
+    def check(self) -> None:
+        self.request(fresh_folder=False)
+
+    def request(self, fresh_folder: bool = True) -> TrainRequest:
+        """What to train, checked; raises DataError or ParameterError with one clear message.
+        ``fresh_folder``: pick the run's new subfolder (else ``out`` is the runs folder)."""
         data = self.data_spec()
         eps = parse_number(self.eps.text().strip(), "Epsilon")
         watch = EpochWatch(AttackParams(method="pgd", norm=self.norm.currentData(), eps=eps, steps=WATCH_STEPS),
@@ -158,7 +168,7 @@ class TrainForm(QtWidgets.QWidget):
         if not runs:
             raise ParameterError("Choose a runs folder: each run writes a new subfolder there.")
         name = _run_name(recipe.method, recipe.steps, self.norm.currentText(), eps)
-        out = _fresh_folder(Path(runs).expanduser(), name)
+        out = _fresh_folder(Path(runs).expanduser(), name) if fresh_folder else Path(runs)
         config = TrainConfig(data=data, arch=arch, out=str(out), adversarial=recipe,
                              epochs=self.epochs.value(), seed=self.seed.value(), limit=self.limit.value() or None,
                              eval_limit=self.held_out.value(), eval_attack="none", batch_size=self.batch_size.value(),

@@ -19,10 +19,8 @@ from visualizer.core.stealing.spec import DEFENCE_FORMS
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.form_parts import make_form
 from visualizer.gui.panels.checked_setup import CheckedSetup
-from visualizer.gui.panels.placeholder import EmptyPlotHint
-from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
+from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
@@ -187,13 +185,13 @@ class StealSetup(CheckedSetup):
                 getattr(self, name).setValue(d[name])
 
 
-class StealCurve(ThemedWidget):
+class StealCurve(LegendPlot):
     """Agreement (solid) and test accuracy (dashed) against queries, a colour per defence."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.view = pg.PlotWidget()
-        plot = self.plot = self.view.getPlotItem()
+        view = pg.PlotWidget()
+        plot = self.plot = view.getPlotItem()
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.vb.setMouseEnabled(x=False, y=False)
@@ -202,26 +200,12 @@ class StealCurve(ThemedWidget):
         plot.setLogMode(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setYRange(0, 1.02, padding=0)
-        self.empty_hint = EmptyPlotHint(plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
-                                              "appear here as each query count is measured")
-        self.empty_hint.set_empty(True)
-        self.legend = CurveLegend()              # above the plot: inside it, it covered the rising curves
+        # the legend above the plot (plot_legend.py): inside it, it covered the rising curves
+        self.stack(view, plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
+                               "appear here as each query count is measured", 180)
         self.lines: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.data: dict[str, list[dict]] = {}
-        box = QtWidgets.QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(0)
-        box.addWidget(self.legend)
-        box.addWidget(self.view, 1)
-        self.setMinimumHeight(180)
         self.apply_theme()
-
-    def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.view]
-
-    def theme_changed(self, colours: PlotColours) -> None:
-        self.empty_hint.set_colours(colours)
-        self.legend.set_colours(colours)
 
     def clear(self) -> None:
         for agree, accuracy in self.lines.values():

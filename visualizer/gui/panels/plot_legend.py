@@ -14,10 +14,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from visualizer.gui.panels.theme import PlotColours, plot_colours
-from visualizer.gui.qt import Qt, QtWidgets
+from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.theme import PlotColours, ThemedWidget, plot_colours
+from visualizer.gui.qt import Qt, QtWidgets, pg
 
-__all__ = ["CurveLegend", "LegendEntry"]
+__all__ = ["CurveLegend", "LegendEntry", "LegendPlot"]
 
 # pyqtgraph symbol names -> (filled, hollow) glyphs
 _MARKERS = {"o": ("\u25cf", "\u25cb"), "s": ("\u25a0", "\u25a1"), "t": ("\u25bc", "\u25bd"),
@@ -78,3 +79,28 @@ class CurveLegend(QtWidgets.QLabel):
             text += f"<br>{html.escape(self._note)}"
         self.setText(text)
         self.setVisible(bool(self._entries))
+
+
+class LegendPlot(ThemedWidget):
+    """A panel of one pyqtgraph view with its CurveLegend above it and an EmptyPlotHint on its
+    plot, both recoloured with the palette. A subclass builds its view and plot, calls
+    ``stack`` and, once its curves exist, ``apply_theme``; its ``theme_changed`` calls this one."""
+
+    def stack(self, view: pg.GraphicsView, plot: pg.PlotItem, hint: str, min_height: int) -> None:
+        self.view = view
+        self.legend = CurveLegend()
+        self.empty_hint = EmptyPlotHint(plot, hint)
+        self.empty_hint.set_empty(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.legend)
+        layout.addWidget(view, 1)
+        self.setMinimumHeight(min_height)
+
+    def plot_views(self) -> list[pg.GraphicsView]:
+        return [self.view]
+
+    def theme_changed(self, colours: PlotColours) -> None:
+        self.empty_hint.set_colours(colours)
+        self.legend.set_colours(colours)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from visualizer.gui.panels.placeholder import EmptyPlotHint
-from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
+from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.plot_parts import fixed_plot
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
-from visualizer.gui.qt import Qt, QtWidgets, pg
+from visualizer.gui.panels.theme import PlotColours
+from visualizer.gui.qt import Qt, pg
 
 __all__ = ["RobustnessPlot", "RUN_COLOURS"]
 
@@ -29,35 +28,23 @@ class _Run:
     robust: pg.PlotDataItem | None = None
 
 
-class RobustnessPlot(ThemedWidget):
+class RobustnessPlot(LegendPlot):
     """``add_run(name)`` starts a line pair; ``set_history(run, records)`` redraws it from the
     trainer's epoch records (``epoch``, ``test_clean_accuracy``, ``test_robust_accuracy``)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         # The legend sits above the plot (plot_legend.py): inside, it hid the low robust lines.
-        self.view = pg.GraphicsLayoutWidget()
-        plot = fixed_plot(self.view, "epoch", "held-out accuracy", (-0.02, 1.02))
+        view = pg.GraphicsLayoutWidget()
+        plot = fixed_plot(view, "epoch", "held-out accuracy", (-0.02, 1.02))
         self.plot_item = plot
         plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
-        self.legend = CurveLegend()
         self.runs: list[_Run] = []
-        self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
-        self.empty_hint.set_empty(True)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.view, 1)
-        self.setMinimumHeight(220)
+        self.stack(view, plot, "Clean and robust accuracy appear here after each epoch of a run", 220)
         self.apply_theme()
 
-    def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.view]
-
     def theme_changed(self, colours: PlotColours) -> None:
-        self.empty_hint.set_colours(colours)
-        self.legend.set_colours(colours)
+        super().theme_changed(colours)
         for run in self.runs:
             self._style(run, colours)
 

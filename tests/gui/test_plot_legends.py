@@ -72,8 +72,8 @@ def test_black_box_margin_and_steal_legends_leave_the_curves_clear(qtbot, small)
               for n, a in ((500, 0.6), (1000, 0.8), (5000, 0.97))]
     steal.set_runs([{"defence": "none", "points": points},
                     {"defence": "round:1", "points": [dict(p, agreement=p["agreement"] - 0.1) for p in points]}])
-    assert_legend_clear(qtbot, small, steal.legend, steal.view, [steal.plot],
-                        ["no defence: agreement", "round:1: test accuracy"])
+    assert_legend_clear(qtbot, small, steal.legend, steal.view, [steal.plot], ["no defence", "round:1"])
+    assert "solid \u25cf: agreement, dashed \u25bc: test accuracy" in steal.legend.text()
     steal.clear()
     assert not steal.legend.isVisible() and not steal.legend.entries()      # no stray empty legend
 
@@ -88,6 +88,7 @@ def test_train_and_poison_legends_leave_the_curves_clear(qtbot, small):
                                 "test_robust_accuracy": robust * e / 3} for e in (1, 2, 3)])
     assert_legend_clear(qtbot, small, plot.legend, plot.view, [plot.plot_item],
                         ["01 standard: clean", "02 PGD-7 L∞ 0.3: clean", "robust"])
+    assert "dashed: robust accuracy under PGD-10 L∞ 0.3" in plot.legend.text()      # not cut off as a title
 
     ws.sections.setCurrentWidget(ws.poison.page)
     curves = ws.poison.curves

@@ -131,7 +131,7 @@ def test_a_session_keeps_the_plotted_runs(window):
     ws.restore_session_data(runs)
     assert ws.session_data()["runs"] == runs["runs"]      # beside them, the Poison page's own ("poison")
     assert ws.plot.points(1) == ([(1, 0.8), (2, 0.85)], [(1, 0.5), (2, 0.6)])
-    assert "PGD-10 L∞ 0.3" in ws.plot.plot_item.titleLabel.text
+    assert "dashed: robust accuracy under PGD-10 L∞ 0.3" in ws.plot.legend.text()
     ws.restore_session_data({})
     assert not ws.plot.runs and ws.session_data()["runs"] == []
 

@@ -238,8 +238,10 @@ class StealCurve(LegendPlot):
                                       symbolSize=7, symbolBrush=colour, symbolPen=pg.mkPen(colour),
                                       name=f"{name}: test accuracy")
             self.lines[defence] = (agree, accuracy)
-            self.legend.set_entries([*self.legend.entries(), LegendEntry(f"{name}: agreement", colour),
-                                     LegendEntry(f"{name}: test accuracy", colour, "t", dashed=True)])
+            # one entry per defence, the two line styles said once: four entries took four
+            # lines of a narrow column, and the plot the rest
+            self.legend.set_entries([*self.legend.entries(), LegendEntry(name, colour, None)],
+                                    "solid \u25cf: agreement, dashed \u25bc: test accuracy")
         points = self.data.get(defence, [])
         x = np.asarray([p["queries"] for p in points], dtype=float)
         agree, accuracy = self.lines[defence]

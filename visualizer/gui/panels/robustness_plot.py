@@ -60,7 +60,7 @@ class RobustnessPlot(LegendPlot):
     # ------------------------------------------------------------------ data
     def add_run(self, name: str, attack: str = "") -> int:
         """A new line pair (empty until its first epoch); returns its index. ``attack`` names
-        what measured robust accuracy ("PGD-10 L∞ 0.3"): in the title while every run shares
+        what measured robust accuracy ("PGD-10 L∞ 0.3"): under the legend while every run shares
         it, else beside each run's robust line."""
         run = _Run(name, attack, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
         run.clean = self.plot_item.plot()
@@ -73,14 +73,14 @@ class RobustnessPlot(LegendPlot):
     def _label_attacks(self) -> None:
         attacks = {run.attack for run in self.runs}
         shared = len(attacks) == 1
-        title = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
-        self.plot_item.setTitle(title, size="9pt")
+        # a note of the legend, which wraps: as the plot's title it was cut off in a narrow window
+        note = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
         entries = []
         for run in self.runs:           # a run's robust line right after its clean line
             robust = "robust" if shared or not run.attack else f"robust ({run.attack})"
             entries += [LegendEntry(f"{run.name}: clean", run.colour),
                         LegendEntry(robust, run.colour, "t", dashed=True, hollow=True)]
-        self.legend.set_entries(entries)
+        self.legend.set_entries(entries, note)
         self.apply_theme()
 
     def drop_last_if_empty(self) -> None:

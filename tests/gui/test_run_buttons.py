@@ -175,3 +175,17 @@ def test_evaluate_apgd_t_targets_follow_the_ticked_models_classes(qtbot, mnist_w
     assert not tab.setup.message.isHidden()
     tab.setup.threats_edit.setText("clean apgd-t:linf:0.3:5:9")
     assert tab.setup.problem() is None and tab.evaluate_button.isEnabled()
+
+
+def test_black_box_run_on_all_checks_every_models_classes_before_any_query(qtbot, mnist_window):
+    w = mnist_window
+    add_model(qtbot, w, "lite0-imagenet")           # 1000 classes beside mnist-standard's 10
+    w.model_list.setCurrentRow(1)
+    ws = w.workspace("blackbox")
+    w.tabs.setCurrentWidget(ws.page)
+    ws.setup.oracle.setText("topk:11")
+    assert ws.setup.problem() is None and ws.attack_button.isEnabled()     # the selected model has 11 classes
+    w.last_error = None
+    w.run(all_models=True)
+    assert "Oracle topk:11: mnist-standard has only 10 classes" in w.last_error
+    assert not ws.running() and not w.pool.busy() and not ws.live.curves    # refused before any query

@@ -21,6 +21,7 @@ from visualizer.gui.form_parts import make_form
 from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
+from visualizer.gui.panels.settings_page import keep_narrow, spin_box
 from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
@@ -29,14 +30,6 @@ from visualizer.gui.qt import Qt, QtWidgets, pg
 class StealRequest:
     config: object            # core StealConfig (out: a fresh subfolder of the runs folder)
     victim: object            # the ModelEntry of the victim
-
-
-def _spin(low: int, high: int, value: int, tip: str) -> QtWidgets.QSpinBox:
-    box = QtWidgets.QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
 
 
 def _default_specs() -> tuple[str, str]:
@@ -75,9 +68,9 @@ class StealSetup(CheckedSetup):
         self.arch.setEditable(True)
         self.arch.addItems(["mnist-cnn", "mnist-cnn-wide", *[n for n in EXAMPLE_NAMES if not n.startswith("mnist")]])
         self.arch.setToolTip("The substitute's architecture (its input must be the victim's)")
-        self.epochs = _spin(1, 1000, 10, "Training epochs per substitute")
-        self.test_limit = _spin(1, 1_000_000, 1000, "First N test images for accuracy and agreement")
-        self.attack_limit = _spin(1, 100_000, 200, "PGD on the first N test images the victim gets right")
+        self.epochs = spin_box(1, 1000, 10, "Training epochs per substitute")
+        self.test_limit = spin_box(1, 1_000_000, 1000, "First N test images for accuracy and agreement")
+        self.attack_limit = spin_box(1, 100_000, 200, "PGD on the first N test images the victim gets right")
         self.folder, folder_row = path_field("folder for the runs", "Each steal writes a new subfolder here: "
                                              "one trained model per substitute", self._browse_folder)
         self.folder.setText(str(default_runs_folder().parent / "steal-runs"))
@@ -93,9 +86,7 @@ class StealSetup(CheckedSetup):
         for edit in (self.oracle, self.defence, self.queries, self.query_data, self.test_data, self.folder):
             edit.setMinimumWidth(80)
             edit.textChanged.connect(self._changed)
-        for combo in (self.arch, self.victim):      # a long model id (a stolen copy's) must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
+        keep_narrow((self.arch, self.victim))      # a long model id (a stolen copy's) must not widen the tab
         self.arch.currentTextChanged.connect(self._changed)
         self.victim.currentIndexChanged.connect(self._changed)
         self._changed()

@@ -21,9 +21,9 @@ from visualizer.core.poisoning.config import DEFAULT_RATES, resolve_target
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, mark_invalid
 from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.poison_images import TriggerPreview
-from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
-                                                 widgets_state)
-from visualizer.gui.panels.train_form import _fresh_folder, _spin, default_data_folder, default_runs_folder
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, keep_narrow, recipe_rows,
+                                                 restore_widgets, runs_folder_row, spin_box, widgets_state)
+from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
 from visualizer.gui.qt import QtWidgets, Signal
 
 ATTACK_TEXT = {"badnets": "BadNets (relabel triggered images)", "clean-label": "Clean-label (labels kept)"}
@@ -60,10 +60,10 @@ class PoisonSetup(CheckedSetup):
         form.setContentsMargins(0, 0, 0, 0)
         self.data_kind, self.data_path = add_data_rows(form, self, "The data set: its training split is poisoned, "
                                                        "its test split measures", default_data_folder())
-        self.limit = _spin(0, 10_000_000, 2000, "Poison and train on the first N training images (all: the "
+        self.limit = spin_box(0, 10_000_000, 2000, "Poison and train on the first N training images (all: the "
                            "whole set; rates are fractions of these)", "all")
         form.addRow("Training images", self.limit)
-        self.eval_limit = _spin(0, 10_000_000, 1000, "Measure clean accuracy and ASR on the first N test images",
+        self.eval_limit = spin_box(0, 10_000_000, 1000, "Measure clean accuracy and ASR on the first N test images",
                                 "all")
         form.addRow("Test images", self.eval_limit)
 
@@ -112,30 +112,19 @@ class PoisonSetup(CheckedSetup):
         self.arch.addItems(["mnist-cnn", "mnist-cnn-wide"])
         self.arch.setToolTip("The network trained at every rate (mnist-cnn: the bundled models' architecture)")
         form.addRow("Architecture", self.arch)
-        self.epochs = _spin(1, 1000, 1, "Passes over the training images at every rate")
-        form.addRow("Epochs", self.epochs)
-        self.batch_size = _spin(1, 65536, 128, "Images per weight update")
-        form.addRow("Batch size", self.batch_size)
-        self.lr = QtWidgets.QLineEdit("0.001")
-        self.lr.setToolTip("Peak learning rate of Adam's one-cycle schedule")
-        form.addRow("Learning rate", self.lr)
-        self.seed = _spin(0, 2**31 - 1, 0, "Seeds the weights, the data order and the choice of poisons")
-        form.addRow("Seed", self.seed)
+        self.epochs, self.batch_size, self.lr, self.seed = recipe_rows(
+            form, (1, "Passes over the training images at every rate"), 128, "0.001",
+            "Seeds the weights, the data order and the choice of poisons")
         self.detect = QtWidgets.QCheckBox("Spectral signatures (Tran et al. 2018)")
         self.detect.setToolTip("At every rate > 0: flag suspect training images by their penultimate-layer "
                                "activations, report precision and recall, retrain without them and measure ASR")
         form.addRow("Detector", self.detect)
-        self.directions = _spin(1, 512, 10, "Score on the top K singular directions of each class's activations "
+        self.directions = spin_box(1, 512, 10, "Score on the top K singular directions of each class's activations "
                                 "(1: Tran et al.'s original; 10 caught the MNIST poisons, see bench/POISON.md)")
         form.addRow("Directions", self.directions)
         self.runs_folder = runs_folder_row(form, self, "Each sweep writes a new subfolder here: one model folder per "
                                            "rate", default_runs_folder())
-        for combo in (self.data_kind, self.attack, self.robust, self.arch):   # long entries must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        for edit in (self.data_path, self.runs_folder):
-            edit.setMinimumWidth(80)
-            edit.setCursorPosition(0)
+        keep_narrow((self.data_kind, self.attack, self.robust, self.arch), (self.data_path, self.runs_folder))
 
         form.addRow(self.message)
 

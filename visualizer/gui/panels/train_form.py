@@ -17,8 +17,8 @@ from visualizer.core.numbers import parse_number, parse_positive
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
 from visualizer.core.training.evaluate import WATCH_STEPS
 from visualizer.gui.panels.checked_setup import CheckedSetup
-from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
-                                                 widgets_state)
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, keep_narrow, recipe_rows,
+                                                 restore_widgets, runs_folder_row, spin_box, widgets_state)
 from visualizer.gui.qt import QtCore, QtWidgets
 
 RECIPES = (("none", "Standard"), ("fgsm-rs", "FGSM-RS (Wong et al. 2020)"), ("pgd", "PGD (Madry et al. 2018)"))
@@ -42,16 +42,6 @@ class TrainRequest:
     name: str                    # the run's name on the plot, e.g. "PGD-7 L∞ 0.3"
 
 
-def _spin(low: int, high: int, value: int, tip: str, special: str | None = None) -> QtWidgets.QSpinBox:
-    box = QtWidgets.QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    if special:
-        box.setSpecialValueText(special)       # shown at the minimum
-    return box
-
-
 class TrainForm(CheckedSetup):
     """Every setting of ``visualizer train``, checked on every edit (``problem``)."""
 
@@ -62,7 +52,7 @@ class TrainForm(CheckedSetup):
         form.setContentsMargins(0, 0, 0, 0)
         self.data_kind, self.data_path = add_data_rows(form, self, "What kind of data set; read with the project's "
                                                        "data-set reader", default_data_folder())
-        self.limit = _spin(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
+        self.limit = spin_box(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
         form.addRow("Training images", self.limit)
         self.arch = QtWidgets.QComboBox()
         self.arch.setEditable(True)
@@ -86,28 +76,17 @@ class TrainForm(CheckedSetup):
         self.eps.setToolTip("Attack budget in [0, 1] pixel units (fractions like 8/255 accepted); used for "
                             "training and for the robust accuracy after each epoch")
         form.addRow("Epsilon", self.eps)
-        self.steps = _spin(1, 1000, 7, "PGD steps per training batch (step size 2.5 eps / steps)")
+        self.steps = spin_box(1, 1000, 7, "PGD steps per training batch (step size 2.5 eps / steps)")
         form.addRow("PGD steps", self.steps)
-        self.epochs = _spin(1, 1000, 3, "Passes over the training images")
-        form.addRow("Epochs", self.epochs)
-        self.batch_size = _spin(1, 65536, 64, "Images per weight update")
-        form.addRow("Batch size", self.batch_size)
-        self.lr = QtWidgets.QLineEdit("0.003")
-        self.lr.setToolTip("Peak learning rate of Adam's one-cycle schedule")
-        form.addRow("Learning rate", self.lr)
-        self.seed = _spin(0, 2**31 - 1, 0, "Seeds the initial weights, the order and the random starts")
-        form.addRow("Seed", self.seed)
-        self.held_out = _spin(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
+        self.epochs, self.batch_size, self.lr, self.seed = recipe_rows(
+            form, (3, "Passes over the training images"), 64, "0.003",
+            "Seeds the initial weights, the order and the random starts")
+        self.held_out = spin_box(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
                               "on the first N held-out images")
         form.addRow("Held-out images", self.held_out)
         self.runs_folder = runs_folder_row(form, self, "Each run writes a new subfolder here: weights, model card, "
                                            "history, checkpoint", default_runs_folder())
-        for combo in (self.data_kind, self.arch, self.recipe):   # long entries must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        for edit in (self.data_path, self.runs_folder):
-            edit.setMinimumWidth(80)
-            edit.setCursorPosition(0)
+        keep_narrow((self.data_kind, self.arch, self.recipe), (self.data_path, self.runs_folder))
         form.addRow(self.message)
         self.recipe.currentIndexChanged.connect(self._recipe_changed)
         self._recipe_changed()

@@ -161,7 +161,7 @@ def run(args) -> int:
 
     from visualizer.core.poisoning.config import resolve_target
 
-    args.target = str(resolve_target(args.target, args.data))     # before any model, folder or training
+    args.target = resolve_target(args.target, args.data)     # an index; before any model, folder or training
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)

@@ -109,15 +109,17 @@ def run(args) -> int:
     from visualizer.core.data import load_dataset
     from visualizer.core.models.registry import LoadOptions, load_model
     from visualizer.core.stealing import StealProgress, run_steal, write_steal
+    from visualizer.core.stealing.run import check_steal_fits
     from visualizer.core.stealing.store import StealStore
     from visualizer.progress import ProgressBar
 
     config = _config(args)                      # bad specs fail before anything loads
     note_nothing_to_resume(args)
-    store = StealStore(args.out, config.fingerprint(), args.resume)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
+    check_steal_fits(config, victim)        # e.g. topk:11 of 10 classes: refused before the folder is made
+    store = StealStore(args.out, config.fingerprint(), args.resume)
     test = load_dataset(args.test_data, "test", preprocessing=victim.info.preprocessing,
                         class_names=victim.info.class_names, limit=args.test_limit)
     cancel = install_cancel_on_interrupt()

@@ -160,20 +160,29 @@ class _Thief:
         return True
 
 
+def check_steal_fits(config: StealConfig, victim) -> None:
+    """Refuse what the victim cannot serve, before any query: a substitute architecture of
+    another input size, or an oracle ``topk:K`` with K above its class count. Raises
+    ParameterError."""
+    from visualizer.core.blackbox.oracle import check_oracle_fits
+    from visualizer.core.models.arch import resolve_arch
+
+    pre = victim.info.preprocessing
+    arch_pre = resolve_arch(config.arch).preprocessing
+    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
+        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
+                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
+                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    check_oracle_fits(config.oracle, victim.info.num_classes, victim.info.model_id)
+
+
 def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None, store: StealStore | None = None
               ) -> Generator[StealProgress, None, dict]:
     """``victim``: a loaded ClassifierModel (seen only through Oracles); ``test``: the test
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
     a cancelled run returns what finished, marked ``cancelled``."""
     started = time.perf_counter()
-    pre = victim.info.preprocessing
-    from visualizer.core.models.arch import resolve_arch
-
-    arch_pre = resolve_arch(config.arch).preprocessing
-    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
-        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
-                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
-                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    check_steal_fits(config, victim)
     out = Path(config.out)
     x_test, y_test = test.batch(torch.arange(len(test)))
     x_test, y_test = x_test.cpu(), y_test.cpu()

@@ -131,7 +131,7 @@ def test_a_session_keeps_the_plotted_runs(window):
     ws.restore_session_data(runs)
     assert ws.session_data()["runs"] == runs["runs"]      # beside them, the Poison page's own ("poison")
     assert ws.plot.points(1) == ([(1, 0.8), (2, 0.85)], [(1, 0.5), (2, 0.6)])
-    assert "PGD-10 L∞ 0.3" in ws.plot.plot_item.titleLabel.text
+    assert "dashed: robust accuracy under PGD-10 L∞ 0.3" in ws.plot.legend.text()
     ws.restore_session_data({})
     assert not ws.plot.runs and ws.session_data()["runs"] == []
 
@@ -144,7 +144,7 @@ def test_unreadable_data_and_an_early_cancel_leave_no_model_and_an_idle_window(q
     qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
     assert str(tmp_path) in shown.args[0]          # the reader names the folder it looked in
     assert not window.state.models and list((tmp_path / "runs").iterdir()) == []   # no empty run folder left
-    assert not ws.plot.runs and not ws.plot.legend.items                             # nor an empty legend row
+    assert not ws.plot.runs and not ws.plot.legend.entries()                            # nor an empty legend row
 
     window.last_error = None
     ws.form.data_path.setText(str(MNIST))

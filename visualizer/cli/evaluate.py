@@ -64,6 +64,7 @@ def run(args) -> int:
     from visualizer.core.evaluation import AttackProgress, BatchesFinished, evaluate, parse_threats
     from visualizer.core.evaluation.distributed import from_environment, rank_device
     from visualizer.core.evaluation.output import write_evaluation
+    from visualizer.core.evaluation.threats import check_threats_fit
     from visualizer.core.evaluation.transfer import expand_transfer
     from visualizer.progress import ProgressBar
 
@@ -81,6 +82,7 @@ def run(args) -> int:
         options.device = rank_device(options.device)
         models = [load_model(spec, options) for spec in args.model]
         expand_transfer(threats, [m.info.model_id for m in models])     # fails before the folder is made
+        check_threats_fit(threats, models)                               # e.g. apgd-t's 12 targets of 10 classes
         datasets = [load_dataset(args.data, args.split, preprocessing=m.info.preprocessing,
                                  class_names=m.info.class_names, limit=args.limit) for m in models]
         store = _open_store(args, models, datasets, threats, coll)

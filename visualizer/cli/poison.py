@@ -153,6 +153,9 @@ def run(args) -> int:
     from visualizer.core.device import pick_device
     from visualizer.core.training import outputs
 
+    from visualizer.core.poisoning.config import resolve_target
+
+    args.target = resolve_target(args.target, args.data)     # an index; before any model, folder or training
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)

@@ -109,7 +109,7 @@ def run(args) -> int:
     from visualizer.core.data import load_dataset
     from visualizer.core.models.registry import LoadOptions, load_model
     from visualizer.core.stealing import StealProgress, run_steal, write_steal
-    from visualizer.core.stealing.run import check_steal
+    from visualizer.core.stealing.run import check_steal_fits
     from visualizer.core.stealing.store import StealStore
     from visualizer.progress import ProgressBar
 
@@ -121,7 +121,7 @@ def run(args) -> int:
     victim = load_model(args.victim, LoadOptions(arch=args.victim_arch, labels=args.victim_labels, device=args.device))
     test = load_dataset(args.test_data, "test", preprocessing=victim.info.preprocessing,
                         class_names=victim.info.class_names, limit=args.test_limit)
-    check_steal(config, victim)
+    check_steal_fits(config, victim)        # e.g. topk:11 of 10 classes, too few query images
     note_nothing_to_resume(args)
     store = StealStore(args.out, config.fingerprint(), args.resume)
     cancel = install_cancel_on_interrupt()

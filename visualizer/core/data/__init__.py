@@ -8,7 +8,7 @@ The reader's modules (torch, torchvision, Pillow) load on first use: the CLI's p
 from importlib import import_module
 
 _WHERE = {
-    "Dataset": "dataset", "load_dataset": "dataset",
+    "Dataset": "dataset", "data_class_names": "dataset", "load_dataset": "dataset",
     "FASHION_MNIST_CLASSES": "idx", "MNIST_CLASSES": "idx",
     "KINDS": "spec", "SPEC_FORMS": "spec", "SPLITS": "spec", "DataSpec": "spec", "parse_data_spec": "spec",
 }

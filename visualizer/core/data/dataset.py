@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
-from visualizer.core.data.files import folder_root, list_csv, list_folder
+from visualizer.core.data.files import class_folders, folder_root, list_csv, list_folder, match_classes
 from visualizer.core.data.idx import CLASS_NAMES, read_idx_split
 from visualizer.core.data.spec import IDX_KINDS, DataSpec, check_split, parse_data_spec
 from visualizer.core.errors import DataError, VisualizerError
@@ -116,6 +116,21 @@ def _check_not_the_other_idx_set(spec: DataSpec, class_names: list[str] | None) 
                             f"{spec.kind}'s ({', '.join(CLASS_NAMES[spec.kind][:3])}, ...): it was not trained on "
                             f"this data set. Use {kind}:DIR data, or give the model its own class names with "
                             "--labels FILE if these are wrong.")
+
+
+def data_class_names(spec: str | DataSpec, split: str = "train") -> list[str]:
+    """The class names ``load_dataset(spec, split)`` gives, without reading any image: the
+    fixed names of an idx set (its files are not opened), a folder tree's class folders, a
+    CSV file's labels. For checking a class index or name before a run starts. Raises
+    DataError as load_dataset does for a missing folder or file."""
+    spec = parse_data_spec(spec)
+    check_split(split)
+    if spec.kind in IDX_KINDS:
+        return list(CLASS_NAMES[spec.kind])
+    if spec.kind == "folder":
+        root, _ = folder_root(spec.path, split)
+        return match_classes(class_folders(root), None, f"folder:{root}")[1]
+    return list_csv(spec.path, None)[1]
 
 
 def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Preprocessing | None" = None,

@@ -64,11 +64,17 @@ def folder_root(root: Path, split: str) -> tuple[Path, str | None]:
     return root, None
 
 
-def list_folder(root: Path, model_classes: list[str] | None) -> tuple[list[tuple[Path, int]], list[str]]:
-    """(path, class index) for every image under ROOT/CLASS/, and the class names."""
+def class_folders(root: Path) -> list[str]:
+    """The class folder names under ROOT, sorted; raises DataError when there are none."""
     class_dirs = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
     if not class_dirs:
         raise DataError(f"folder:{root}: no class folders in it (expected {root}/CLASS/IMAGE files).")
+    return class_dirs
+
+
+def list_folder(root: Path, model_classes: list[str] | None) -> tuple[list[tuple[Path, int]], list[str]]:
+    """(path, class index) for every image under ROOT/CLASS/, and the class names."""
+    class_dirs = class_folders(root)
     mapping, classes = match_classes(class_dirs, model_classes, f"folder:{root}")
     from torchvision.datasets.folder import make_dataset
 

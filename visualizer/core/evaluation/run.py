@@ -21,6 +21,7 @@ from visualizer.core.evaluation.distributed import SingleProcess
 from visualizer.core.evaluation.gallery import GALLERY_SIZE, Gallery
 from visualizer.core.evaluation.records import Evaluation
 from visualizer.core.evaluation.store import RunStore
+from visualizer.core.evaluation.threats import check_threats_fit
 from visualizer.core.evaluation.transfer import expand_transfer
 
 
@@ -57,6 +58,7 @@ def _check_inputs(models: list, datasets: list, threats: list, batch_size: int) 
         raise ParameterError("Give one data set (as that model reads it) per model.")
     if not threats:
         raise ParameterError("Give at least one threat.")
+    check_threats_fit(threats, models)
     if batch_size < 1:
         raise ParameterError(f"The batch size must be at least 1, not {batch_size}.")
     sizes = {len(d) for d in datasets}

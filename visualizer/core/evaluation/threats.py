@@ -367,3 +367,23 @@ def parse_threats(texts: list[str]) -> list[Threat]:
     if not out:
         raise ParameterError(f"No threat given; write one of: {', '.join(THREAT_FORMS)}.")
     return out
+
+
+def check_threats_fit(threats: list[Threat], models) -> None:
+    """Refuse, before any work, a threat a model's classes cannot serve: apgd-t's TARGETS
+    above the model's class count less one (it has no 10th class to aim at besides the true
+    one: the run quietly took 9), or its targeted DLR loss on fewer than 4 classes.
+    ``models``: loaded ClassifierModels. Raises ParameterError naming threat and model."""
+    for threat in threats:
+        for attack in threat.attacks:
+            spec = attack.inner if attack.kind == "transfer" else attack
+            if spec is None or spec.kind != "apgd-t":
+                continue
+            for model in models:
+                classes, name = model.info.num_classes, model.info.model_id
+                if classes < 4:
+                    raise ParameterError(f"{attack.text}: the targeted DLR loss needs at least 4 classes; {name} "
+                                         f"has {classes}.")
+                if spec.runs is not None and spec.runs > classes - 1:
+                    raise ParameterError(f"{attack.text}: {spec.runs} target classes, but {name} has {classes} "
+                                         f"classes: at most {classes - 1} besides the true one.")

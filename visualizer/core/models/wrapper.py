@@ -167,15 +167,18 @@ def sha256_of_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def class_index(name_or_index: str | int, class_names: Sequence[str]) -> int:
-    """Resolve a class given as an index or as a unique exact name (case-insensitive)."""
+def class_index(name_or_index: str | int, class_names: Sequence[str], owner: str = "this model") -> int:
+    """Resolve a class given as an index or as a unique exact name (case-insensitive).
+    ``owner`` names whose classes they are in the messages ("this model", "the data").
+    Raises ParameterError for an index out of range, an unknown or an ambiguous name."""
     from visualizer.core.errors import ParameterError
 
     text = str(name_or_index).strip()
     if text.lstrip("-").isdigit():
         idx = int(text)
         if not 0 <= idx < len(class_names):
-            raise ParameterError(f"Class index {idx} is out of range: this model has {len(class_names)} classes (0-{len(class_names) - 1}).")
+            raise ParameterError(f"Class index {idx} is out of range: {owner} has {len(class_names)} classes "
+                                 f"(0-{len(class_names) - 1}).")
         return idx
     matches = [i for i, n in enumerate(class_names) if n.lower() == text.lower()]
     if len(matches) == 1:
@@ -184,4 +187,4 @@ def class_index(name_or_index: str | int, class_names: Sequence[str]) -> int:
         raise ParameterError(f"Class name {text!r} is ambiguous: it matches indices {matches}; give the index instead.")
     near = [f"{i} ({n})" for i, n in enumerate(class_names) if text.lower() in n.lower()][:8]
     hint = f" Similar: {', '.join(near)}." if near else ""
-    raise ParameterError(f"No class named {text!r} in this model's {len(class_names)} classes.{hint}")
+    raise ParameterError(f"No class named {text!r} in {owner}'s {len(class_names)} classes.{hint}")

@@ -56,3 +56,22 @@ class PoisonConfig:
             raise ParameterError(f"--perturb-eps must be in (0, 1] (pixels in [0, 1]), not {self.perturb_eps:g}.")
         if self.perturb_steps < 1:
             raise ParameterError(f"--perturb-steps must be at least 1, not {self.perturb_steps}.")
+
+
+def resolve_target(target: int | str, data: str, what: str = "--target", class_names: list[str] | None = None
+                   ) -> int:
+    """The target class's index in ``data``'s classes (data_class_names: no image is read;
+    ``class_names``: those names already read), so a class the data does not have is
+    refused before any work. Raises ParameterError starting with ``what`` ("--target: Class
+    index 12 is out of range: the data has 10 classes (0-9)."), or DataError when the data's
+    folder or file is missing."""
+    from visualizer.core.data.dataset import data_class_names
+    from visualizer.core.models.wrapper import class_index
+
+    if not str(target).strip():
+        raise ParameterError(f"{what}: choose the class the trigger should produce (its index or its name).")
+    try:
+        return class_index(target, class_names if class_names is not None else data_class_names(data),
+                           owner="the data")
+    except ParameterError as exc:
+        raise ParameterError(f"{what}: {exc}") from None

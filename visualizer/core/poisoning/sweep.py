@@ -101,9 +101,9 @@ def sweep_steps(config: PoisonConfig, robust_model: Callable | None = None, devi
     data = load_training_data(_train_config(config, out), choice.preprocessing)
     train, test = require_in_memory(data.train), require_in_memory(data.test).first(config.eval_limit)
     try:
-        config.target = class_index(config.target, train.class_names)
+        config.target = class_index(config.target, train.class_names, owner="the data")
     except ParameterError as exc:
-        raise ParameterError(f"--target: {exc}".replace("this model", "the data")) from None
+        raise ParameterError(f"--target: {exc}") from None
     if config.attack == "clean-label":
         if robust_model is None:
             raise ParameterError("clean-label poisoning needs --robust-model (an adversarially trained model of "

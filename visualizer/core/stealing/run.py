@@ -160,11 +160,12 @@ class _Thief:
         return True
 
 
-def check_steal(config: StealConfig, victim) -> None:
+def check_steal_fits(config: StealConfig, victim) -> None:
     """What would fail part-way, checked before any query, file or folder: the substitute's
-    architecture must take the victim's input, and the query set must be possible (the data
-    set there, large enough, and the images fitting in memory). Raises ParameterError or
-    DataError."""
+    architecture must take the victim's input, the oracle serve its classes (``topk:K``
+    with K at most their count), and the query set be possible (the data set there, large
+    enough, and the images fitting in memory). Raises ParameterError or DataError."""
+    from visualizer.core.blackbox.oracle import check_oracle_fits
     from visualizer.core.models.arch import resolve_arch
 
     pre = victim.info.preprocessing
@@ -173,6 +174,7 @@ def check_steal(config: StealConfig, victim) -> None:
         raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
                              f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
                              f"{pre.input_size}: pick an architecture with the victim's input.")
+    check_oracle_fits(config.oracle, victim.info.num_classes, victim.info.model_id)
     pseudo = max((recipe.pseudo for recipe in config.recipes()), default=0)    # unasked images read too
     q.check_query_set(str(config.query_data), config.queries[-1] + pseudo, pre,
                       f"--queries {config.queries[-1]}" + (f" plus pseudo={pseudo}" if pseudo else ""))
@@ -184,7 +186,7 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
     a cancelled run returns what finished, marked ``cancelled``."""
     started = time.perf_counter()
-    check_steal(config, victim)
+    check_steal_fits(config, victim)
     out = Path(config.out)
     x_test, y_test = test.batch(torch.arange(len(test)))
     x_test, y_test = x_test.cpu(), y_test.cpu()

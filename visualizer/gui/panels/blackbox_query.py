@@ -9,18 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core.blackbox.oracle import DEFENCE_HELP, SPEC_HELP, parse_defence
+from visualizer.core.blackbox.oracle import DEFENCE_HELP, SPEC_HELP, check_oracle_fits, parse_defence
 from visualizer.core.blackbox.params import QUERY_METHODS, QueryAttackParams
-from visualizer.core.errors import VisualizerError
 from visualizer.core.numbers import parse_number
-from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.form_parts import make_form
+from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, to_display
 from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
 from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.panels.top5_bars import Top5Bars
-from visualizer.gui.qt import Qt, QtWidgets, Signal, pg
+from visualizer.gui.qt import Qt, QtWidgets, pg
 
 METHOD_NAMES = {"square": "Square (scores)", "nes": "NES (scores)", "hopskipjump": "HopSkipJump (labels)"}
 METHOD_TIPS = {"square": "Square Attack (Andriushchenko et al. 2020): random squares, kept when the margin rises",
@@ -35,42 +35,12 @@ class QueryRequest:
     defence: str | None
 
 
-class CheckedSetup(QtWidgets.QWidget):
-    """Settings checked on every edit: ``check`` raises VisualizerError with the one message
-    shown under them (``problem``); ``changed`` follows each edit."""
-
-    changed = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.message = QtWidgets.QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.hide()
-        self._problem: str | None = None
-
-    def check(self) -> None:
-        raise NotImplementedError
-
-    def _changed(self, *_) -> None:
-        try:
-            self.check()
-            self._problem = None
-        except VisualizerError as exc:
-            self._problem = str(exc)
-        self.message.setText(self._problem or "")
-        self.message.setVisible(bool(self._problem))
-        self.changed.emit()
-
-    def problem(self) -> str | None:
-        return self._problem
-
-
 class QuerySetup(CheckedSetup):
     """Attack, norm, eps, oracle, defence, query budget and seed. ``changed`` on every edit."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._model = None          # the model the oracle is checked against (set_model)
         self.attack = QtWidgets.QComboBox()
         for key in QUERY_METHODS:
             self.attack.addItem(METHOD_NAMES[key], key)
@@ -113,8 +83,16 @@ class QuerySetup(CheckedSetup):
             box.valueChanged.connect(self._changed)
         self._changed()
 
+    def set_model(self, model) -> None:
+        """The model the Attack button attacks (a loaded ClassifierModel, or None): the
+        oracle is checked against its classes as the user types (topk:11 of 10)."""
+        self._model = model
+        self._changed()
+
     def check(self) -> None:
-        self.request()
+        request = self.request()
+        if self._model is not None:
+            check_oracle_fits(request.oracle, self._model.info.num_classes, self._model.info.model_id)
 
     def request(self) -> QueryRequest:
         """The checked settings. Raises VisualizerError (ParameterError) with the user's words."""
@@ -172,13 +150,12 @@ class QueryLive(ThemedWidget):
         plot.setLabel("bottom", "queries")
         plot.setLabel("left", "margin")
         plot.showGrid(x=False, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, -10))       # bottom right: the margins rise towards the top right
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
         plot.addItem(self.zero)
         self.empty_hint = EmptyPlotHint(plot, "The margin appears here, a point per query batch;\n"
                                               "above the dashed line the oracle is fooled", also_hide=[self.zero])
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)
+        self.legend = CurveLegend()             # above the plot: inside it, it covered the margins
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.images = ImageGridWidget()
         self.panel = ImagePanel(self.images.ci, 0, 0, "Adversarial at the last query")
@@ -189,8 +166,12 @@ class QueryLive(ThemedWidget):
         side = QtWidgets.QVBoxLayout()
         side.addWidget(self.images, 3)
         side.addWidget(self.top5, 1)
+        plotted = QtWidgets.QVBoxLayout()
+        plotted.setSpacing(0)
+        plotted.addWidget(self.legend)
+        plotted.addWidget(self.plot_view, 1)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.plot_view, 3)
+        row.addLayout(plotted, 3)
         row.addLayout(side, 2)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -206,15 +187,15 @@ class QueryLive(ThemedWidget):
 
     def theme_changed(self, colours: PlotColours) -> None:
         self.empty_hint.set_colours(colours)
+        self.legend.set_colours(colours)
 
     # -- data ----------------------------------------------------------------------------------
     def clear(self) -> None:
         for curve in self.curves.values():
             self.plot.removeItem(curve)
-            self.plot.legend.removeItem(curve)
         self.curves = {}
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)      # an empty legend is a stray box
+        self.legend.set_entries([])
         self.panel.clear()
         self.top5.clear()
         self.counter.setText("Queries: –")
@@ -227,10 +208,10 @@ class QueryLive(ThemedWidget):
             curve = self.plot.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
                                    symbolPen=pg.mkPen(colour), symbolBrush=colour, name=name)
             self.curves[name] = curve
+            self.legend.set_entries([*self.legend.entries(), LegendEntry(name, colour)])
         curve.setData(np.asarray(queries, dtype=float), np.asarray(margins, dtype=float))
         self.plot.setLabel("left", loss_name)
         self.empty_hint.set_empty(not any(self.points(n) for n in self.curves))
-        self.plot.legend.setVisible(True)
 
     def points(self, name: str) -> int:
         curve = self.curves.get(name)

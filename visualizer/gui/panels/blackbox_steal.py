@@ -11,17 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from visualizer.core.blackbox.oracle import SPEC_HELP
+from visualizer.core.blackbox.oracle import SPEC_HELP, check_oracle_fits
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.stealing.queries import QUERY_FORMS
 from visualizer.core.stealing.spec import DEFENCE_FORMS
 from visualizer.gui.dialogs.path_field import path_field
 from visualizer.gui.form_parts import make_form
-from visualizer.gui.panels.blackbox_query import CheckedSetup
-from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.checked_setup import CheckedSetup
+from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.robustness_plot import RUN_COLOURS
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.panels.settings_page import keep_narrow, spin_box
 from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
@@ -30,14 +30,6 @@ from visualizer.gui.qt import Qt, QtWidgets, pg
 class StealRequest:
     config: object            # core StealConfig (out: a fresh subfolder of the runs folder)
     victim: object            # the ModelEntry of the victim
-
-
-def _spin(low: int, high: int, value: int, tip: str) -> QtWidgets.QSpinBox:
-    box = QtWidgets.QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
 
 
 def _default_specs() -> tuple[str, str]:
@@ -76,9 +68,9 @@ class StealSetup(CheckedSetup):
         self.arch.setEditable(True)
         self.arch.addItems(["mnist-cnn", "mnist-cnn-wide", *[n for n in EXAMPLE_NAMES if not n.startswith("mnist")]])
         self.arch.setToolTip("The substitute's architecture (its input must be the victim's)")
-        self.epochs = _spin(1, 1000, 10, "Training epochs per substitute")
-        self.test_limit = _spin(1, 1_000_000, 1000, "First N test images for accuracy and agreement")
-        self.attack_limit = _spin(1, 100_000, 200, "PGD on the first N test images the victim gets right")
+        self.epochs = spin_box(1, 1000, 10, "Training epochs per substitute")
+        self.test_limit = spin_box(1, 1_000_000, 1000, "First N test images for accuracy and agreement")
+        self.attack_limit = spin_box(1, 100_000, 200, "PGD on the first N test images the victim gets right")
         self.folder, folder_row = path_field("folder for the runs", "Each steal writes a new subfolder here: "
                                              "one trained model per substitute", self._browse_folder)
         self.folder.setText(str(default_runs_folder().parent / "steal-runs"))
@@ -94,9 +86,7 @@ class StealSetup(CheckedSetup):
         for edit in (self.oracle, self.defence, self.queries, self.query_data, self.test_data, self.folder):
             edit.setMinimumWidth(80)
             edit.textChanged.connect(self._changed)
-        for combo in (self.arch, self.victim):      # a long model id (a stolen copy's) must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
+        keep_narrow((self.arch, self.victim))      # a long model id (a stolen copy's) must not widen the tab
         self.arch.currentTextChanged.connect(self._changed)
         self.victim.currentIndexChanged.connect(self._changed)
         self._changed()
@@ -159,6 +149,8 @@ class StealSetup(CheckedSetup):
                              defences=tuple(parse_defences(self.defence.text())), epochs=self.epochs.value(),
                              test_limit=self.test_limit.value(), attack_limit=self.attack_limit.value(),
                              seed_size=min(100, queries[0]))
+        info = entry.model.info      # topk:11 of 10 classes: refused as it is typed, not after the white-box PGD
+        check_oracle_fits(config.oracle, info.num_classes, info.model_id)
         return StealRequest(config, entry)
 
     def check(self) -> None:
@@ -184,13 +176,13 @@ class StealSetup(CheckedSetup):
                 getattr(self, name).setValue(d[name])
 
 
-class StealCurve(ThemedWidget):
+class StealCurve(LegendPlot):
     """Agreement (solid) and test accuracy (dashed) against queries, a colour per defence."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.view = pg.PlotWidget()
-        plot = self.plot = self.view.getPlotItem()
+        view = pg.PlotWidget()
+        plot = self.plot = view.getPlotItem()
         plot.hideButtons()
         plot.setMenuEnabled(False)
         plot.vb.setMouseEnabled(x=False, y=False)
@@ -199,34 +191,21 @@ class StealCurve(ThemedWidget):
         plot.setLogMode(x=True, y=False)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setYRange(0, 1.02, padding=0)
-        plot.addLegend(offset=(-10, -10))        # bottom right: the curves rise towards the top right
-        self.empty_hint = EmptyPlotHint(plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
-                                              "appear here as each query count is measured")
-        self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)
+        # the legend above the plot (plot_legend.py): inside it, it covered the rising curves
+        self.stack(view, plot, "Agreement with the victim (solid) and test accuracy (dashed)\n"
+                               "appear here as each query count is measured", 180)
         self.lines: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.data: dict[str, list[dict]] = {}
-        box = QtWidgets.QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.view)
-        self.setMinimumHeight(180)
         self.apply_theme()
-
-    def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.view]
-
-    def theme_changed(self, colours: PlotColours) -> None:
-        self.empty_hint.set_colours(colours)
 
     def clear(self) -> None:
         for agree, accuracy in self.lines.values():
             for curve in (agree, accuracy):
                 self.plot.removeItem(curve)
-                self.plot.legend.removeItem(curve)
         self.lines, self.data = {}, {}
         self.plot.getAxis("bottom").setTicks(None)
         self.empty_hint.set_empty(True)
-        self.plot.legend.setVisible(False)      # an empty legend is a stray box
+        self.legend.set_entries([])
 
     def add_point(self, defence: str, point: dict) -> None:
         """A measured point (steal.json's ``runs[].points[]`` entry) of ``defence``."""
@@ -250,13 +229,16 @@ class StealCurve(ThemedWidget):
                                       symbolSize=7, symbolBrush=colour, symbolPen=pg.mkPen(colour),
                                       name=f"{name}: test accuracy")
             self.lines[defence] = (agree, accuracy)
+            # one entry per defence, the two line styles said once: four entries took four
+            # lines of a narrow column, and the plot the rest
+            self.legend.set_entries([*self.legend.entries(), LegendEntry(name, colour, None)],
+                                    "solid \u25cf: agreement, dashed \u25bc: test accuracy")
         points = self.data.get(defence, [])
         x = np.asarray([p["queries"] for p in points], dtype=float)
         agree, accuracy = self.lines[defence]
         agree.setData(x, np.asarray([p["agreement"] for p in points], dtype=float))
         accuracy.setData(x, np.asarray([p["test_accuracy"] for p in points], dtype=float))
         self.empty_hint.set_empty(not any(self.data.values()))
-        self.plot.legend.setVisible(True)
         self.plot.setYRange(0, 1.02, padding=0)      # shares: always the whole 0-1 scale
         counts = [p["queries"] for points in self.data.values() for p in points]
         if counts:                                   # log10 coordinates; room for the end markers

@@ -5,10 +5,9 @@ interval as error bars), and the examples of one cell."""
 
 from __future__ import annotations
 
-import html
-
 from visualizer.core.evaluation.presentation import MODEL_COLOURS, budget_text, curve_families, display_names
 from visualizer.core.formatting import rate_text
+from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
 from visualizer.gui.panels.theme import apply_plot_theme
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
 
@@ -116,12 +115,9 @@ class CurvesPlot(QtWidgets.QWidget):
         super().__init__(parent)
         self.families: list[list[dict]] = []
         self.plots: list[pg.PlotItem] = []
-        # The legend is a line of text above the panels: inside a panel it would hide points
-        # (no corner is free for every model's curve), and pyqtgraph's own legend stretches
-        # when it is given a cell of the layout.
-        self.legend = QtWidgets.QLabel()
-        self.legend.setTextFormat(Qt.RichText)
-        self.legend.setAlignment(Qt.AlignCenter)
+        # The legend is a line of text above the panels (plot_legend.py): inside a panel it
+        # would hide points (no corner is free for every model's curve).
+        self.legend = CurveLegend()
         self.canvas = pg.GraphicsLayoutWidget()
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -136,7 +132,7 @@ class CurvesPlot(QtWidgets.QWidget):
         self.clean_id = next((t.text for t in threats if t.is_clean), None)
         self.canvas.clear()
         self.plots = []
-        self.legend.setText("")
+        self.legend.set_entries([])
         for family in self.families:
             plot = self.canvas.addPlot(title=family[0]["label"])
             plot.hideButtons()
@@ -155,9 +151,8 @@ class CurvesPlot(QtWidgets.QWidget):
         """Redraw every line from ``cells`` (points only where a cell has results)."""
         by_key = {(c["model"], c["threat"]): c for c in cells if c.get("accuracy") is not None}
         names = display_names(model_ids)
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
-            f'<span style="color:{MODEL_COLOURS[m % len(MODEL_COLOURS)]}; font-weight:bold">\u2014\u25cf\u2014</span>'
-            f"&nbsp;{html.escape(name)}" for m, name in enumerate(names)) + "&nbsp;&nbsp;&nbsp;(bars: 95% interval)")
+        self.legend.set_entries([LegendEntry(name, MODEL_COLOURS[m % len(MODEL_COLOURS)])
+                                 for m, name in enumerate(names)], "bars: 95% interval")
         for plot, family in zip(self.plots, self.families):
             plot.clear()
             for m, model_id in enumerate(model_ids):

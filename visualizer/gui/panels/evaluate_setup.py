@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from visualizer.core.data.spec import SPEC_FORMS, SPLITS, parse_data_spec
 from visualizer.core.errors import VisualizerError
-from visualizer.core.evaluation.threats import THREAT_FORMS, parse_threats
+from visualizer.core.evaluation.threats import THREAT_FORMS, check_threats_fit, parse_threats
 from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.panels.train_form import default_data_folder
 from visualizer.gui.qt import Qt, QtWidgets, Signal
@@ -170,7 +170,7 @@ class EvaluateSetup(QtWidgets.QWidget):
     def _check(self) -> str | None:
         """The one message that blocks a run, or None: threats first (what is typed most)."""
         try:
-            parse_threats(split_threats(self.threats_edit.text()))
+            threats = parse_threats(split_threats(self.threats_edit.text()))
         except VisualizerError as exc:
             return str(exc)
         if not self.data_edit.text().strip():
@@ -183,6 +183,10 @@ class EvaluateSetup(QtWidgets.QWidget):
             return "Load a model to evaluate (Models > Add model…)."
         if not self.checked_models():
             return "Tick at least one of the loaded models."
+        try:           # what the ticked models' classes cannot serve (apgd-t's TARGETS)
+            check_threats_fit(threats, [e.model for e in self.checked_models()])
+        except VisualizerError as exc:
+            return str(exc)
         return None
 
     def problem(self) -> str | None:
@@ -191,6 +195,7 @@ class EvaluateSetup(QtWidgets.QWidget):
     def setup(self) -> EvaluationSetup:
         """The current choice. Raises VisualizerError when it is not valid."""
         threats = parse_threats(split_threats(self.threats_edit.text()))
+        check_threats_fit(threats, [e.model for e in self.checked_models()])
         spec = str(parse_data_spec(self.data_edit.text()))
         return EvaluationSetup(spec, self.split.currentText(), self.limit.value() or None, threats,
                                self.checked_models(), self.batch_size.value(), self.seed.value())

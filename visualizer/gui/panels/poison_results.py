@@ -14,46 +14,33 @@ import numpy as np
 
 from visualizer.core.formatting import poison_rate_text as rate_label
 from visualizer.core.palette import C_POISON_ASR as ASR_COLOUR, C_POISON_CLEAN as CLEAN_COLOUR
-from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.chooser import chooser, chooser_column
+from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.poison_images import FALSE_POSITIVE, GOOD, POISON_COLOUR, ThumbGrid
 from visualizer.gui.panels.plot_parts import fixed_plot
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
+from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.qt import Qt, QtWidgets, pg
 
 
-class RateCurves(ThemedWidget):
+class RateCurves(LegendPlot):
     """``show_entries(entries)`` redraws from the sweep's poison.json rate entries."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget()
-        plot = fixed_plot(self.view, "poison rate (poisoned training images)", "% of test images", (-3, 103))
+        view = pg.GraphicsLayoutWidget()
+        plot = fixed_plot(view, "poison rate (poisoned training images)", "% of test images", (-3, 103))
         self.plot_item = plot
-        # the legend is a wrapped line of text under the plot: in a short window the plot keeps its height
-        self.legend = QtWidgets.QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
+        self.stack(view, plot, "Clean accuracy and attack success rate appear here as each rate finishes", 150)
         self.clean = plot.plot()
         self.asr = plot.plot()
         self.clean_after = plot.plot()
         self.asr_after = plot.plot()
         self.entries: list[dict] = []
         self._legend(False)
-        self.empty_hint = EmptyPlotHint(plot, "Clean accuracy and attack success rate appear here as each rate "
-                                              "finishes")
-        self.empty_hint.set_empty(True)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.legend)
-        self.setMinimumHeight(150)
         self.apply_theme()
 
-    def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.view]
-
     def theme_changed(self, colours: PlotColours) -> None:
-        self.empty_hint.set_colours(colours)
+        super().theme_changed(colours)
         styles = ((self.clean, CLEAN_COLOUR, False, "o"), (self.asr, ASR_COLOUR, False, "s"),
                   (self.clean_after, CLEAN_COLOUR, True, "o"), (self.asr_after, ASR_COLOUR, True, "s"))
         for curve, colour, dashed, symbol in styles:
@@ -82,12 +69,10 @@ class RateCurves(ThemedWidget):
         self.empty_hint.set_empty(not entries)
 
     def _legend(self, removal: bool) -> None:
-        line = "\u2014\u25cf\u2014"
-        square = "\u2014\u25a0\u2014"
-        clean = f'<span style="color:{CLEAN_COLOUR}"><b>{line}</b></span>&nbsp;clean&nbsp;test&nbsp;accuracy'
-        asr = f'<span style="color:{ASR_COLOUR}"><b>{square}</b></span>&nbsp;attack&nbsp;success&nbsp;rate'
-        after = "<br>dashed, hollow: after retraining without the detector's flagged images" if removal else ""
-        self.legend.setText(f"{clean}&nbsp;&nbsp;&nbsp;{asr}{after}")
+        entries = [LegendEntry("clean test accuracy", CLEAN_COLOUR, "o"),
+                   LegendEntry("attack success rate", ASR_COLOUR, "s")]
+        note = "dashed, hollow: after retraining without the detector's flagged images" if removal else ""
+        self.legend.set_entries(entries, note)
 
     def points(self) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """(clean accuracy, ASR) as plotted: (rate, percent) pairs, one per finished rate."""
@@ -158,18 +143,8 @@ class SweepViews(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rate = QtWidgets.QComboBox()
-        self.rate.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.rate.setToolTip("The rate whose model's predictions ('after') and detector results are shown")
+        self.rate = chooser("The rate whose model's predictions ('after') and detector results are shown")
         self.examples = ThumbGrid("Triggered test images appear here once the data is read.")
         self.suspects = ThumbGrid("With the detector on, its most suspect training images appear here.")
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(QtWidgets.QLabel("Show rate"))
-        row.addWidget(self.rate)
-        row.addStretch(1)
-        box = QtWidgets.QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addLayout(row)
-        box.addWidget(self.examples)
-        box.addWidget(self.suspects)
+        box, _ = chooser_column(self, "Show rate", self.rate, self.examples, self.suspects)
         box.addStretch(1)

@@ -12,16 +12,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from visualizer.core.errors import ParameterError
+from visualizer.core.data.dataset import data_class_names
+from visualizer.core.errors import ParameterError, VisualizerError
 from visualizer.core.models.arch import resolve_arch
 from visualizer.core.numbers import parse_numbers, parse_positive
 from visualizer.core.poisoning import ATTACKS, PoisonConfig, apply_trigger, parse_trigger
-from visualizer.core.poisoning.config import DEFAULT_RATES
+from visualizer.core.poisoning.config import DEFAULT_RATES, resolve_target
 from visualizer.gui.class_picker import ERROR_STYLE, INVALID_FIELD_STYLE, mark_invalid
+from visualizer.gui.panels.checked_setup import CheckedSetup
 from visualizer.gui.panels.poison_images import TriggerPreview
-from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
-                                                 widgets_state)
-from visualizer.gui.panels.train_form import _fresh_folder, _spin, default_data_folder, default_runs_folder
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, keep_narrow, recipe_rows,
+                                                 restore_widgets, runs_folder_row, spin_box, widgets_state)
+from visualizer.gui.panels.train_form import _fresh_folder, default_data_folder, default_runs_folder
 from visualizer.gui.qt import QtWidgets, Signal
 
 ATTACK_TEXT = {"badnets": "BadNets (relabel triggered images)", "clean-label": "Clean-label (labels kept)"}
@@ -43,21 +45,25 @@ def _error_label() -> QtWidgets.QLabel:
     return label
 
 
-class PoisonSetup(QtWidgets.QWidget):
+class PoisonSetup(CheckedSetup):
+    """Every setting of ``visualizer poison``, checked on every edit (``problem``): the
+    trigger and the rates with their message beside them, the rest under the form."""
+
     dataChanged = Signal()       # the data set's kind or place changed (a new preview sample is due)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.sample: np.ndarray | None = None          # C x H x W pixels in [0, 1]: the preview's image
+        self._classes: dict[str, list[str]] = {}       # the data's class names by spec, read once
         form = QtWidgets.QFormLayout(self)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(0, 0, 0, 0)
         self.data_kind, self.data_path = add_data_rows(form, self, "The data set: its training split is poisoned, "
                                                        "its test split measures", default_data_folder())
-        self.limit = _spin(0, 10_000_000, 2000, "Poison and train on the first N training images (all: the "
+        self.limit = spin_box(0, 10_000_000, 2000, "Poison and train on the first N training images (all: the "
                            "whole set; rates are fractions of these)", "all")
         form.addRow("Training images", self.limit)
-        self.eval_limit = _spin(0, 10_000_000, 1000, "Measure clean accuracy and ASR on the first N test images",
+        self.eval_limit = spin_box(0, 10_000_000, 1000, "Measure clean accuracy and ASR on the first N test images",
                                 "all")
         form.addRow("Test images", self.eval_limit)
 
@@ -86,7 +92,9 @@ class PoisonSetup(QtWidgets.QWidget):
         column.addWidget(self.preview)
         form.addRow("Trigger", column)
         self.target = QtWidgets.QLineEdit("0")
-        self.target.setToolTip("The class the trigger should produce: its index or its name")
+        self.target.setStyleSheet(INVALID_FIELD_STYLE)
+        self.target.setToolTip("The class the trigger should produce: its index or its name (one of the data's "
+                               "classes)")
         form.addRow("Target class", self.target)
         self.rates = QtWidgets.QLineEdit(",".join(f"{r:g}" for r in DEFAULT_RATES))
         self.rates.setStyleSheet(INVALID_FIELD_STYLE)
@@ -104,30 +112,21 @@ class PoisonSetup(QtWidgets.QWidget):
         self.arch.addItems(["mnist-cnn", "mnist-cnn-wide"])
         self.arch.setToolTip("The network trained at every rate (mnist-cnn: the bundled models' architecture)")
         form.addRow("Architecture", self.arch)
-        self.epochs = _spin(1, 1000, 1, "Passes over the training images at every rate")
-        form.addRow("Epochs", self.epochs)
-        self.batch_size = _spin(1, 65536, 128, "Images per weight update")
-        form.addRow("Batch size", self.batch_size)
-        self.lr = QtWidgets.QLineEdit("0.001")
-        self.lr.setToolTip("Peak learning rate of Adam's one-cycle schedule")
-        form.addRow("Learning rate", self.lr)
-        self.seed = _spin(0, 2**31 - 1, 0, "Seeds the weights, the data order and the choice of poisons")
-        form.addRow("Seed", self.seed)
+        self.epochs, self.batch_size, self.lr, self.seed = recipe_rows(
+            form, (1, "Passes over the training images at every rate"), 128, "0.001",
+            "Seeds the weights, the data order and the choice of poisons")
         self.detect = QtWidgets.QCheckBox("Spectral signatures (Tran et al. 2018)")
         self.detect.setToolTip("At every rate > 0: flag suspect training images by their penultimate-layer "
                                "activations, report precision and recall, retrain without them and measure ASR")
         form.addRow("Detector", self.detect)
-        self.directions = _spin(1, 512, 10, "Score on the top K singular directions of each class's activations "
+        self.directions = spin_box(1, 512, 10, "Score on the top K singular directions of each class's activations "
                                 "(1: Tran et al.'s original; 10 caught the MNIST poisons, see bench/POISON.md)")
         form.addRow("Directions", self.directions)
         self.runs_folder = runs_folder_row(form, self, "Each sweep writes a new subfolder here: one model folder per "
                                            "rate", default_runs_folder())
-        for combo in (self.data_kind, self.attack, self.robust, self.arch):   # long entries must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        for edit in (self.data_path, self.runs_folder):
-            edit.setMinimumWidth(80)
-            edit.setCursorPosition(0)
+        keep_narrow((self.data_kind, self.attack, self.robust, self.arch), (self.data_path, self.runs_folder))
+
+        form.addRow(self.message)
 
         self.trigger.textChanged.connect(self._check_trigger)
         self.rates.textChanged.connect(self._check_rates)
@@ -135,16 +134,20 @@ class PoisonSetup(QtWidgets.QWidget):
         self.detect.toggled.connect(self.directions.setEnabled)
         self.data_kind.currentIndexChanged.connect(lambda *_: self.dataChanged.emit())
         self.data_path.editingFinished.connect(self.dataChanged.emit)
+        self.dataChanged.connect(lambda: self._classes.clear())      # a folder or file is read again when chosen again
         self.directions.setEnabled(False)
         self._attack_changed()
         self._check_rates()
         self._check_trigger()
+        self.watch(*self._widgets().values(), self.robust)
+        self._changed()
 
     # ------------------------------------------------------------------ checked as you type
     def set_sample(self, pixels: np.ndarray | None) -> None:
         """The preview's image (C x H x W in [0, 1]), e.g. the data set's first test image."""
         self.sample = None if pixels is None else np.asarray(pixels, dtype=np.float32)
         self._check_trigger()
+        self._changed()             # the trigger may not fit the sample's size
 
     def trigger_problem(self) -> str | None:
         """The trigger spec's error message (checked against the sample's size), or None."""
@@ -187,6 +190,30 @@ class PoisonSetup(QtWidgets.QWidget):
         self.rates_error.setText((problem or "").replace("--rates", "The rates"))
         self.rates_error.setVisible(problem is not None)
 
+    def check(self) -> None:
+        try:
+            self.request(fresh_folder=False)
+        finally:
+            mark_invalid(self.target, self.target_problem() is not None)
+
+    def shown_elsewhere(self, problem: str) -> bool:
+        return problem in (self.trigger_problem(), self.rates_problem())
+
+    def target_problem(self) -> str | None:
+        """The target class's error message (a class the data does not have), or None."""
+        try:
+            self._target_index(self.data_spec())
+        except ParameterError as exc:
+            return str(exc)
+        except VisualizerError:
+            return None         # the data's own problem, said by the data rows' check
+        return None
+
+    def _target_index(self, data: str) -> int:
+        if data not in self._classes:
+            self._classes[data] = data_class_names(data)
+        return resolve_target(self.target.text(), data, "Target class", self._classes[data])
+
     def _attack_changed(self) -> None:
         self.robust.setEnabled(self.attack.currentData() == "clean-label")
 
@@ -228,18 +255,16 @@ class PoisonSetup(QtWidgets.QWidget):
         """``kind:PATH``; raises DataError when the path is missing."""
         return checked_data_spec(self.data_kind, self.data_path)
 
-    def request(self) -> PoisonRequest:
-        """The sweep to run, checked; raises DataError or ParameterError with one clear message."""
+    def request(self, fresh_folder: bool = True) -> PoisonRequest:
+        """The sweep to run, checked; raises DataError or ParameterError with one clear message.
+        ``fresh_folder``: pick the sweep's new subfolder (else ``out`` is the runs folder)."""
         data = self.data_spec()
         problem = self.trigger_problem()
         if problem:
             raise ParameterError(problem)
         trigger = parse_trigger(self.trigger.text())
         rates = self._config_rates()
-        target_text = self.target.text().strip()
-        if not target_text:
-            raise ParameterError("Choose the target class (its index or name).")
-        target = int(target_text) if target_text.isdigit() else target_text
+        target = self._target_index(data)       # a class the data has: refused here, not after Run
         arch = self.arch.currentText().strip()
         if ":" not in arch:
             resolve_arch(arch)
@@ -251,8 +276,8 @@ class PoisonSetup(QtWidgets.QWidget):
         runs = self.runs_folder.text().strip()
         if not runs:
             raise ParameterError("Choose a runs folder: each sweep writes a new subfolder there.")
-        name = f"{attack} {trigger.spec()} \u2192 {target}"
-        out = _fresh_folder(Path(runs).expanduser(), f"poison {attack}")
+        name = f"{attack} {trigger.spec()} \u2192 {self.target.text().strip()}"
+        out = _fresh_folder(Path(runs).expanduser(), f"poison {attack}") if fresh_folder else Path(runs)
         robust_spec = None if robust is None else (robust[1].spec if robust[0] == "loaded" else robust[1])
         config = PoisonConfig(data=data, attack=attack, trigger=trigger, target=target, arch=arch, out=str(out),
                               rates=rates, epochs=self.epochs.value(), seed=self.seed.value(),

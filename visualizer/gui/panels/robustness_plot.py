@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from visualizer.gui.panels.placeholder import EmptyPlotHint
+from visualizer.gui.panels.plot_legend import LegendEntry, LegendPlot
 from visualizer.gui.panels.plot_parts import fixed_plot
-from visualizer.gui.panels.theme import PlotColours, ThemedWidget
-from visualizer.gui.qt import Qt, QtWidgets, pg
+from visualizer.gui.panels.theme import PlotColours
+from visualizer.gui.qt import Qt, pg
 
 __all__ = ["RobustnessPlot", "RUN_COLOURS"]
 
@@ -28,33 +28,23 @@ class _Run:
     robust: pg.PlotDataItem | None = None
 
 
-class RobustnessPlot(ThemedWidget):
+class RobustnessPlot(LegendPlot):
     """``add_run(name)`` starts a line pair; ``set_history(run, records)`` redraws it from the
     trainer's epoch records (``epoch``, ``test_clean_accuracy``, ``test_robust_accuracy``)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        # The legend sits under the plot, one row per run: inside, it hid the low robust lines.
-        self.view = pg.GraphicsLayoutWidget()
-        plot = fixed_plot(self.view, "epoch", "held-out accuracy", (-0.02, 1.02))
+        # The legend sits above the plot (plot_legend.py): inside, it hid the low robust lines.
+        view = pg.GraphicsLayoutWidget()
+        plot = fixed_plot(view, "epoch", "held-out accuracy", (-0.02, 1.02))
         self.plot_item = plot
         plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
-        self.legend = pg.LegendItem(colCount=2)       # one row per run: clean, robust
-        self.view.addItem(self.legend, row=1, col=0)
         self.runs: list[_Run] = []
-        self.empty_hint = EmptyPlotHint(plot, "Clean and robust accuracy appear here after each epoch of a run")
-        self.empty_hint.set_empty(True)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-        self.setMinimumHeight(220)
+        self.stack(view, plot, "Clean and robust accuracy appear here after each epoch of a run", 220)
         self.apply_theme()
 
-    def plot_views(self) -> list[pg.GraphicsView]:
-        return [self.view]
-
     def theme_changed(self, colours: PlotColours) -> None:
-        self.empty_hint.set_colours(colours)
+        super().theme_changed(colours)
         for run in self.runs:
             self._style(run, colours)
 
@@ -70,13 +60,11 @@ class RobustnessPlot(ThemedWidget):
     # ------------------------------------------------------------------ data
     def add_run(self, name: str, attack: str = "") -> int:
         """A new line pair (empty until its first epoch); returns its index. ``attack`` names
-        what measured robust accuracy ("PGD-10 L∞ 0.3"): in the title while every run shares
+        what measured robust accuracy ("PGD-10 L∞ 0.3"): under the legend while every run shares
         it, else beside each run's robust line."""
         run = _Run(name, attack, RUN_COLOURS[len(self.runs) % len(RUN_COLOURS)])
         run.clean = self.plot_item.plot()
         run.robust = self.plot_item.plot()
-        self.legend.addItem(run.clean, f"{name}: clean")
-        self.legend.addItem(run.robust, "robust")      # the same row: the run's name is beside it
         self.runs.append(run)
         self._style(run, self.apply_theme())
         self._label_attacks()
@@ -85,12 +73,14 @@ class RobustnessPlot(ThemedWidget):
     def _label_attacks(self) -> None:
         attacks = {run.attack for run in self.runs}
         shared = len(attacks) == 1
-        title = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
-        self.plot_item.setTitle(title, size="9pt")
-        for run in self.runs:
-            label = self.legend.getLabel(run.robust)
-            if label is not None:
-                label.setText("robust" if shared or not run.attack else f"robust ({run.attack})")
+        # a note of the legend, which wraps: as the plot's title it was cut off in a narrow window
+        note = f"dashed: robust accuracy under {next(iter(attacks))}" if shared and self.runs[0].attack else ""
+        entries = []
+        for run in self.runs:           # a run's robust line right after its clean line
+            robust = "robust" if shared or not run.attack else f"robust ({run.attack})"
+            entries += [LegendEntry(f"{run.name}: clean", run.colour),
+                        LegendEntry(robust, run.colour, "t", dashed=True, hollow=True)]
+        self.legend.set_entries(entries, note)
         self.apply_theme()
 
     def drop_last_if_empty(self) -> None:
@@ -98,12 +88,8 @@ class RobustnessPlot(ThemedWidget):
         if self.runs and not self.runs[-1].history:
             run = self.runs.pop()
             for curve in (run.clean, run.robust):
-                self.legend.removeItem(curve)
                 self.plot_item.removeItem(curve)
-            if self.runs:
-                self._label_attacks()
-            else:
-                self.plot_item.setTitle("")
+            self._label_attacks()
 
     def set_history(self, index: int, history: list[dict]) -> None:
         run = self.runs[index]
@@ -129,7 +115,6 @@ class RobustnessPlot(ThemedWidget):
         for run in self.runs:
             self.plot_item.removeItem(run.clean)
             self.plot_item.removeItem(run.robust)
-        self.legend.clear()
         self.runs = []
-        self.plot_item.setTitle("")
+        self._label_attacks()
         self.empty_hint.set_empty(True)

@@ -1,6 +1,6 @@
 """Parts shared by the tabs whose settings sit in a form on the left (Train, Poison): the
-data-set rows, remembering the form's values, and the page layout (the settings scroll in
-a short window, the results take the rest)."""
+data-set rows, the training recipe's rows, remembering the form's values, and the page
+layout (the settings scroll in a short window, the results take the rest)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,40 @@ from visualizer.gui.qt import Qt, QtWidgets
 
 DATA_KINDS = (("mnist", "MNIST (idx files)"), ("fashion-mnist", "Fashion-MNIST (idx files)"),
               ("folder", "Image folder (one subfolder per class)"), ("csv", "CSV file (path,label rows)"))
+
+
+def spin_box(low: int, high: int, value: int, tip: str, special: str | None = None) -> QtWidgets.QSpinBox:
+    """A whole-number box; ``special``: the text shown at the minimum (e.g. "all")."""
+    box = QtWidgets.QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+def recipe_rows(form: QtWidgets.QFormLayout, epochs: tuple[int, str], batch_size: int, lr: str, seed_tip: str
+                ) -> tuple[QtWidgets.QSpinBox, QtWidgets.QSpinBox, QtWidgets.QLineEdit, QtWidgets.QSpinBox]:
+    """The Epochs (default, tooltip), Batch size, Learning rate and Seed rows of a training
+    run (Adam's one-cycle schedule, as `visualizer train`); returns their four inputs."""
+    boxes = (spin_box(1, 1000, epochs[0], epochs[1]), spin_box(1, 65536, batch_size, "Images per weight update"),
+             QtWidgets.QLineEdit(lr), spin_box(0, 2**31 - 1, 0, seed_tip))
+    boxes[2].setToolTip("Peak learning rate of Adam's one-cycle schedule")
+    for name, box in zip(("Epochs", "Batch size", "Learning rate", "Seed"), boxes):
+        form.addRow(name, box)
+    return boxes
+
+
+def keep_narrow(combos, edits=()) -> None:
+    """Long entries must not widen the tab: ``combos`` ask for 12 characters, ``edits``
+    (paths) for 80 px and show their start."""
+    for combo in combos:
+        combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(12)
+    for edit in edits:
+        edit.setMinimumWidth(80)
+        edit.setCursorPosition(0)
 
 
 def add_data_rows(form: QtWidgets.QFormLayout, owner: QtWidgets.QWidget, tip: str, default=None

@@ -16,8 +16,9 @@ from visualizer.core.models.architectures import EXAMPLE_NAMES
 from visualizer.core.numbers import parse_number, parse_positive
 from visualizer.core.training import EpochWatch, TrainConfig, parse_adversarial
 from visualizer.core.training.evaluate import WATCH_STEPS
-from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, restore_widgets, runs_folder_row,
-                                                 widgets_state)
+from visualizer.gui.panels.checked_setup import CheckedSetup
+from visualizer.gui.panels.settings_page import (add_data_rows, checked_data_spec, keep_narrow, recipe_rows,
+                                                 restore_widgets, runs_folder_row, spin_box, widgets_state)
 from visualizer.gui.qt import QtCore, QtWidgets
 
 RECIPES = (("none", "Standard"), ("fgsm-rs", "FGSM-RS (Wong et al. 2020)"), ("pgd", "PGD (Madry et al. 2018)"))
@@ -41,17 +42,9 @@ class TrainRequest:
     name: str                    # the run's name on the plot, e.g. "PGD-7 L∞ 0.3"
 
 
-def _spin(low: int, high: int, value: int, tip: str, special: str | None = None) -> QtWidgets.QSpinBox:
-    box = QtWidgets.QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setToolTip(tip)
-    if special:
-        box.setSpecialValueText(special)       # shown at the minimum
-    return box
+class TrainForm(CheckedSetup):
+    """Every setting of ``visualizer train``, checked on every edit (``problem``)."""
 
-
-class TrainForm(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         form = QtWidgets.QFormLayout(self)
@@ -59,7 +52,7 @@ class TrainForm(QtWidgets.QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.data_kind, self.data_path = add_data_rows(form, self, "What kind of data set; read with the project's "
                                                        "data-set reader", default_data_folder())
-        self.limit = _spin(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
+        self.limit = spin_box(0, 10_000_000, 2000, "Train on the first N training images (all: the whole set)", "all")
         form.addRow("Training images", self.limit)
         self.arch = QtWidgets.QComboBox()
         self.arch.setEditable(True)
@@ -83,30 +76,22 @@ class TrainForm(QtWidgets.QWidget):
         self.eps.setToolTip("Attack budget in [0, 1] pixel units (fractions like 8/255 accepted); used for "
                             "training and for the robust accuracy after each epoch")
         form.addRow("Epsilon", self.eps)
-        self.steps = _spin(1, 1000, 7, "PGD steps per training batch (step size 2.5 eps / steps)")
+        self.steps = spin_box(1, 1000, 7, "PGD steps per training batch (step size 2.5 eps / steps)")
         form.addRow("PGD steps", self.steps)
-        self.epochs = _spin(1, 1000, 3, "Passes over the training images")
-        form.addRow("Epochs", self.epochs)
-        self.batch_size = _spin(1, 65536, 64, "Images per weight update")
-        form.addRow("Batch size", self.batch_size)
-        self.lr = QtWidgets.QLineEdit("0.003")
-        self.lr.setToolTip("Peak learning rate of Adam's one-cycle schedule")
-        form.addRow("Learning rate", self.lr)
-        self.seed = _spin(0, 2**31 - 1, 0, "Seeds the initial weights, the order and the random starts")
-        form.addRow("Seed", self.seed)
-        self.held_out = _spin(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
+        self.epochs, self.batch_size, self.lr, self.seed = recipe_rows(
+            form, (3, "Passes over the training images"), 64, "0.003",
+            "Seeds the initial weights, the order and the random starts")
+        self.held_out = spin_box(1, 100_000, 200, f"Clean and robust (PGD-{WATCH_STEPS}) accuracy after each epoch "
                               "on the first N held-out images")
         form.addRow("Held-out images", self.held_out)
         self.runs_folder = runs_folder_row(form, self, "Each run writes a new subfolder here: weights, model card, "
                                            "history, checkpoint", default_runs_folder())
-        for combo in (self.data_kind, self.arch, self.recipe):   # long entries must not widen the tab
-            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        for edit in (self.data_path, self.runs_folder):
-            edit.setMinimumWidth(80)
-            edit.setCursorPosition(0)
+        keep_narrow((self.data_kind, self.arch, self.recipe), (self.data_path, self.runs_folder))
+        form.addRow(self.message)
         self.recipe.currentIndexChanged.connect(self._recipe_changed)
         self._recipe_changed()
+        self.watch(*self._widgets().values())
+        self._changed()
 
     # ------------------------------------------------------------------ remembered settings
     def _widgets(self) -> dict:
@@ -144,8 +129,12 @@ class TrainForm(QtWidgets.QWidget):
             return f"fgsm-rs:linf:{eps}"
         return f"pgd:{self.norm.currentData()}:{eps}:{self.steps.value()}"
 
-    def request(self) -> TrainRequest:
-        """What to train, checked; raises DataError or ParameterError with one clear message."""
+    def check(self) -> None:
+        self.request(fresh_folder=False)
+
+    def request(self, fresh_folder: bool = True) -> TrainRequest:
+        """What to train, checked; raises DataError or ParameterError with one clear message.
+        ``fresh_folder``: pick the run's new subfolder (else ``out`` is the runs folder)."""
         data = self.data_spec()
         eps = parse_number(self.eps.text().strip(), "Epsilon")
         watch = EpochWatch(AttackParams(method="pgd", norm=self.norm.currentData(), eps=eps, steps=WATCH_STEPS),
@@ -158,7 +147,7 @@ class TrainForm(QtWidgets.QWidget):
         if not runs:
             raise ParameterError("Choose a runs folder: each run writes a new subfolder there.")
         name = _run_name(recipe.method, recipe.steps, self.norm.currentText(), eps)
-        out = _fresh_folder(Path(runs).expanduser(), name)
+        out = _fresh_folder(Path(runs).expanduser(), name) if fresh_folder else Path(runs)
         config = TrainConfig(data=data, arch=arch, out=str(out), adversarial=recipe,
                              epochs=self.epochs.value(), seed=self.seed.value(), limit=self.limit.value() or None,
                              eval_limit=self.held_out.value(), eval_attack="none", batch_size=self.batch_size.value(),

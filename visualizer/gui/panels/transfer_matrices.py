@@ -5,6 +5,7 @@ the others only in the exported files)."""
 
 from __future__ import annotations
 
+from visualizer.gui.panels.chooser import chooser, chooser_column
 from visualizer.gui.panels.transfer_table import TransferTable
 from visualizer.gui.qt import QtWidgets
 
@@ -22,23 +23,11 @@ class TransferMatrixView(QtWidgets.QWidget):
         super().__init__(parent)
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
-        self.choice = QtWidgets.QComboBox()
-        self.choice.setToolTip("The run has one transfer matrix per transfer attack and budget: choose which to show")
-        self.choice.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.choice = chooser("The run has one transfer matrix per transfer attack and budget: choose which to show")
         self.table = TransferTable()
         self._matrices: list[dict] = []
         self._names: dict[str, str] = {}
-        head = QtWidgets.QHBoxLayout()
-        head.setContentsMargins(0, 0, 0, 0)
-        self.choice_label = QtWidgets.QLabel("Transfer matrix:")
-        head.addWidget(self.choice_label)
-        head.addWidget(self.choice)
-        head.addStretch(1)
-        box = QtWidgets.QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addLayout(head)
-        box.addWidget(self.title)
-        box.addWidget(self.table)
+        _, self.choice_label = chooser_column(self, "Transfer matrix:", self.choice, self.title, self.table)
         self.choice.currentIndexChanged.connect(self._show_chosen)
         self.clear()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualizer.core.blackbox.oracle import check_oracle_fits
 from visualizer.core.blackbox.params import query_loss_name
 from visualizer.core.errors import VisualizerError
 from visualizer.core.lab_state import ModelEntry
@@ -118,6 +119,8 @@ class BlackBoxWorkspace(TabWorkspace):
         self.state.result_changed.connect(self._result_changed)
         self.state.selection_changed.connect(lambda entry: self._show_entry(entry))
         self.state.model_removed.connect(self._model_removed)
+        for signal in (self.state.selection_changed, self.state.model_changed, self.state.model_removed):
+            signal.connect(lambda *_: self._follow_selection())
 
     def _build_page(self) -> QtWidgets.QWidget:
         query = QtWidgets.QGroupBox("Query attack on the image")
@@ -164,6 +167,11 @@ class BlackBoxWorkspace(TabWorkspace):
         self.setup.setEnabled(not running)
         self.steal.update_enabled()
 
+    def _follow_selection(self) -> None:
+        """The settings are checked against the selected model's classes (the oracle's topk:K)."""
+        entry = self.state.selected
+        self.setup.set_model(entry.model if entry is not None and entry.ready else None)
+
     def _attack_clicked(self) -> None:
         try:
             self.run([self.state.selected] if self.state.selected is not None else [])
@@ -179,6 +187,8 @@ class BlackBoxWorkspace(TabWorkspace):
             raise VisualizerError("Open an image first (File > Open, drag and drop, or paste).")
         if not entries:
             raise VisualizerError("Load a model first (Models > Add model…), and wait until it has loaded.")
+        for entry in entries:         # Run on all: every model's classes, before any query
+            check_oracle_fits(request.oracle, entry.model.info.num_classes, entry.model.info.model_id)
         remember(self.ctx, SETTINGS_KEY, self.setup)
         self.live.clear()
         self._names = [e.model.info.model_id for e in entries]

@@ -93,6 +93,7 @@ class PoisonPanel(QtCore.QObject):
             signal.connect(lambda *_: self._robust_choices())
         self._robust_choices()
         restore_remembered(ctx, SETTINGS_KEY, self.setup)     # the last sweep's settings
+        self.setup.changed.connect(ctx.refresh)               # Run sweep follows the settings' validity
         # the sample is read when the page is first shown: a window that never shows it reads nothing
         self.page.installEventFilter(self)
 
@@ -292,9 +293,13 @@ class PoisonPanel(QtCore.QObject):
             self.ctx.jobs.explain_failure(exc, details)
         self.finished.emit()
 
+    def can_run(self) -> bool:
+        """Not running, and the settings valid (their message is shown under them)."""
+        return not self.running() and self.setup.problem() is None
+
     def update_enabled(self) -> None:
         running = self.running()
-        self.run_button.setEnabled(not running)
+        self.run_button.setEnabled(self.can_run())
         self.cancel_button.setEnabled(running)
         self.setup.setEnabled(not running)
         ended = self.run is not None and not running

@@ -103,6 +103,7 @@ class TrainWorkspace(TabWorkspace):
         self.sections.currentChanged.connect(lambda *_: ctx.refresh())
         self.page = self.sections
         restore_remembered(ctx, SETTINGS_KEY, self.form)      # the last run's settings
+        self.form.changed.connect(ctx.refresh)                # Train follows the settings' validity
         self._started = 0.0                   # perf_counter when it started (for its ETA)
 
     def _build_page(self) -> QtWidgets.QWidget:
@@ -189,9 +190,15 @@ class TrainWorkspace(TabWorkspace):
         models = self.ctx.window.models_workspace
         models.load_model(f"ckpt:{out / 'model.safetensors'}", {"arch": arch, "labels": str(out / "labels.txt")})
 
+    def can_run(self) -> bool:
+        """Run (Ctrl+R) runs the page shown: its settings must be valid and nothing running."""
+        if self.sections.currentWidget() is self.poison.page:
+            return self.poison.can_run()
+        return not self.training() and self.form.problem() is None
+
     def update_enabled(self) -> None:
         running = self.training()
-        self.train_button.setEnabled(not running)
+        self.train_button.setEnabled(not running and self.form.problem() is None)
         self.cancel_button.setEnabled(running)
         self.form.setEnabled(not running)
         self.poison.update_enabled()

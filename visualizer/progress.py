@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from visualizer.core.formatting import duration_text
+
 
 class ProgressBar:
     def __init__(self, label: str, stream=None, min_interval: float = 0.1):
@@ -35,7 +37,7 @@ class ProgressBar:
             return "  0.0s"
         if done <= first or now <= since:
             return "    ?"
-        return f"{(now - since) * (total - done) / (done - first):5.1f}s"
+        return duration_text((now - since) * (total - done) / (done - first)).rjust(6)
 
     def update(self, done: int, total: int, extra: str = "") -> None:
         if not self.due(done, total):
@@ -47,7 +49,7 @@ class ProgressBar:
         eta = self._eta(done, total, now)
         width = 24
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        text = f"{self.label} [{bar}] {done}/{total}  {elapsed:5.1f}s  ETA {eta}  {extra}"
+        text = f"{self.label} [{bar}] {done}/{total}  {duration_text(elapsed).rjust(6)}  ETA {eta}  {extra}"
         if self.tty:
             self.stream.write("\r" + text[:120].ljust(120))
         else:

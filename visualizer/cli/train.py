@@ -10,6 +10,7 @@ import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_threads_option, note_nothing_to_resume, number, path_text,
                                    whole_number)
+from visualizer.core.formatting import rate_text
 
 NAME = "train"
 HELP = "train a model on a data set (standard, FGSM-RS or PGD adversarial training); resumable, torchrun-ready"
@@ -118,7 +119,7 @@ class EpochBar:
 
 def describe_batch(e) -> str:
     rate = e.batch / e.elapsed_s if e.elapsed_s > 0 else 0.0
-    text = f"{rate:5.1f} batch/s  loss {float(e.loss_sum) / e.seen:.3f}"
+    text = f"{rate_text(rate, 'batch'):>12}  loss {float(e.loss_sum) / e.seen:.3f}"
     if e.clean_correct is not None:
         text += f"  adv {float(e.correct) / e.seen:.1%}"
         if e.clean_seen:
@@ -135,7 +136,7 @@ def describe_epoch(r: dict) -> str:
     robust = (f", robust {r['test_robust_accuracy']:.2%} ({r['test_robust_images']} images)"
               if "test_robust_accuracy" in r else "")
     return (f"epoch {r['epoch']}: loss {r['train_loss']:.4f}, {train}, test clean {r['test_clean_accuracy']:.2%} "
-            f"({r['test_images']} images){robust}, {r['seconds']:.1f} s ({r['batches_per_s']:.1f} batch/s)")
+            f"({r['test_images']} images){robust}, {r['seconds']:.1f} s ({rate_text(r['batches_per_s'], 'batch')})")
 
 
 def run(args) -> int:

@@ -28,13 +28,36 @@ def poison_rate_text(rate: float) -> str:
     return f"{rate * 100:g}%"
 
 
-def rate_text(images_per_s: float) -> str:
+def rate_text(per_s: float, unit: str = "img") -> str:
     """'12.3 img/s', or for a slow threat (AutoAttack on a robust model) the seconds per image,
-    '25 s/img', instead of a rate rounded to '0.0 img/s'."""
-    rate = float(images_per_s)
+    '25 s/img', instead of a rate rounded to '0.0 img/s'. ``unit``: what is counted ("batch")."""
+    rate = float(per_s)
     if rate >= 0.1:
-        return f"{rate:.1f} img/s"
-    return f"{1 / rate:.3g} s/img" if rate > 0 else "n/a"
+        return f"{rate:.1f} {unit}/s"
+    return f"{1 / rate:.3g} s/{unit}" if rate > 0 else "n/a"
+
+
+def duration_text(seconds, spaced: bool = False) -> str:
+    """A duration a reader takes in at a glance: '42.0s', '3m05s', '1h02m', '3d04h', '>99d'
+    (a progress line's ETA and elapsed time), or with ``spaced`` '42 s', '3 min 05 s',
+    '1 h 02 min', '3 d 04 h' (the window's labels). Unknown (NaN, infinite, negative): '?'.
+    A huge run (steps 1e11) read '326587492.1s' before."""
+    value = float(seconds)
+    if not math.isfinite(value) or value < 0:
+        return "?"
+    if value < 60:
+        return f"{value:.0f} s" if spaced else f"{value:.1f}s"
+    whole = int(round(value))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days > 99:
+        return "> 99 d" if spaced else ">99d"
+    if days:
+        return f"{days} d {hours:02d} h" if spaced else f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours} h {minutes:02d} min" if spaced else f"{hours}h{minutes:02d}m"
+    return f"{minutes} min {secs:02d} s" if spaced else f"{minutes}m{secs:02d}s"
 
 
 def num(value) -> str:

@@ -17,6 +17,7 @@ from typing import Callable
 
 from visualizer.core.device import is_out_of_memory, out_of_memory_message
 from visualizer.core.errors import VisualizerError
+from visualizer.core.formatting import duration_text
 from visualizer.gui import gc_policy
 from visualizer.gui.dock_parts import ElidingLabel
 from visualizer.gui.qt import QtCore, QtWidgets, Signal
@@ -102,7 +103,8 @@ class Jobs(QtCore.QObject):
         head = f"{detail}  ·  " if detail else ""
         if started and done:
             eta = elapsed * (total - done) / done
-            self.progress_label.setText(f"{head}{done}/{total}  ·  {elapsed:.1f} s  ·  ETA {eta:.1f} s")
+            self.progress_label.setText(f"{head}{done}/{total}  ·  {duration_text(elapsed, spaced=True)}  ·  "
+                                        f"ETA {duration_text(eta, spaced=True)}")
         elif detail:
             self.progress_label.setText(f"{head}{done}/{total}")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visualizer.core.errors import VisualizerError
+from visualizer.core.formatting import duration_text
 from visualizer.core.lab_state import ModelEntry
 from visualizer.core.training import BatchProgress, EpochDone, Evaluating, TrainResult, train_steps
 from visualizer.gui.panels.robustness_plot import RobustnessPlot
@@ -66,16 +67,6 @@ def watched_training(request: TrainRequest, cancel):
             yield TrainSnapshot(tuple(history), done, total, detail)
     finally:
         steps.close()
-
-
-def _duration(seconds: float) -> str:
-    """"42 s", "3 min 05 s", "1 h 02 min"."""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 class TrainWorkspace(TabWorkspace):
@@ -154,7 +145,7 @@ class TrainWorkspace(TabWorkspace):
             elapsed = time.perf_counter() - self._started
             if snap.done:        # the dock's label is narrow: the ETA is repeated here in full
                 eta = elapsed * (snap.total - snap.done) / snap.done
-                text += f"  ·  {snap.done}/{snap.total} batches  ·  ETA {_duration(eta)}"
+                text += f"  ·  {snap.done}/{snap.total} batches  ·  ETA {duration_text(eta, spaced=True)}"
         self.status.setText(text)
 
     def _finished(self, run: int, request: TrainRequest, result: TrainResult) -> None:

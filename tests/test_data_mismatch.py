@@ -14,6 +14,9 @@ MNIST, FASHION = shared_data("mnist"), shared_data("fashion-mnist")
 @pytest.mark.parametrize("model, data, words", [
     ("mnist-standard", f"fashion-mnist:{FASHION}", "the model's classes are mnist's"),
     ("fashion-standard", f"mnist:{MNIST}", "the model's classes are fashion-mnist's"),
+    # another class count: the line says which model would fit, not only the two counts
+    ("lite0-imagenet", f"mnist:{MNIST}", "the model 1000: it was not trained on mnist. Choose a model trained on it"),
+    ("lite0-imagenet", f"fashion-mnist:{FASHION}", "e.g. fashion-standard"),
 ])
 def test_the_other_data_set_is_refused_in_one_line(tmp_path, capsys, model, data, words):
     out = tmp_path / "eval"

@@ -148,7 +148,10 @@ def load_dataset(spec: str | DataSpec, split: str = "train", preprocessing: "Pre
         images, labels, files = read_idx_split(spec.path, spec.kind, split)
         names = list(CLASS_NAMES[spec.kind])
         if class_names is not None and len(class_names) != len(names):
-            raise DataError(f"{spec}: has {len(names)} classes, the model {len(class_names)}.")
+            raise DataError(f"{spec}: has {len(names)} classes, the model {len(class_names)}: it was not trained on "
+                            f"{spec.kind}. Choose a model trained on it (`visualizer models` lists each bundled "
+                            f"model's data set, e.g. {spec.kind.replace('-mnist', '')}-standard), or data with the "
+                            "model's classes.")
         _check_not_the_other_idx_set(spec, class_names)
         data = Dataset(spec, split, names, labels, images=images, preprocessing=preprocessing, files=files)
         return data.first(limit)

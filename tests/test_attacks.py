@@ -232,3 +232,19 @@ def test_nan_gradient_entries_count_as_zero_and_only_where_they_occur():
             same[0, 0, 0] = False
             assert torch.equal(nan.adversarial[0][same], plain.adversarial[0][same])
             assert not torch.equal(nan.adversarial[0], x[0])
+
+
+def test_an_l2_budget_as_large_as_the_image_cube_is_flagged():
+    """sqrt(1*28*28) = 28 is the largest L2 distance between two MNIST images: eps 28 allows
+    any image, which the record must say (the fixed 'very large' threshold was 100)."""
+    from mnist_support import MNIST_SPEC
+
+    from visualizer.core.data import load_dataset
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    model = load_model("mnist-standard", LoadOptions(device="cpu"))
+    x, y = load_dataset(MNIST_SPEC, "test", preprocessing=model.info.preprocessing, limit=2).batch(torch.arange(2))
+    flagged = run_attack(model, x, y, AttackParams(norm="l2", eps=28, steps=1))
+    assert any("sqrt(784) = 28" in w and "limits nothing" in w for w in flagged.warnings), flagged.warnings
+    fine = run_attack(model, x, y, AttackParams(norm="l2", eps=27, steps=1))
+    assert not any("limits nothing" in w or "very large" in w for w in fine.warnings), fine.warnings

@@ -210,7 +210,7 @@ def attack_steps(
         if cancelled or (p.early_stop and bool(best_success.all())):
             break
 
-    warnings = list(params.warnings())
+    warnings = list(params.image_warnings(x0.shape))
     if bool(zero_grad.any()):
         idx = zero_grad.nonzero().flatten().tolist()
         warnings.append(

@@ -127,6 +127,21 @@ class AttackParams:
             out.append(f"An L2 epsilon of {p.eps:g} is very large for [0, 1] images.")
         return out
 
+    def image_warnings(self, image_shape) -> list[str]:
+        """``warnings()`` for images of ``image_shape`` (C x H x W, or N x C x H x W): an L2
+        budget as large as the whole [0, 1] cube's diagonal, sqrt(C*H*W) (28 for one MNIST
+        image), limits nothing: any image of that size is within it."""
+        out = self.warnings()
+        p = self.resolved()
+        dims = 1
+        for d in tuple(image_shape)[-3:]:
+            dims *= int(d)
+        if p.norm == "l2" and p.eps >= dims ** 0.5:
+            out = [w for w in out if "very large" not in w]
+            out.append(f"An L2 epsilon of {p.eps:g} is at least the largest L2 distance between two [0, 1] images "
+                       f"of this size (sqrt({dims}) = {dims ** 0.5:.3g}): the budget limits nothing.")
+        return out
+
     def to_dict(self) -> dict:
         """Every field, except the transfer options (loss, kappa, momentum, diversity) while
         they are at their defaults: plain PGD's records, card entries and resume fingerprints

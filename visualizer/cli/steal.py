@@ -49,8 +49,9 @@ def add_arguments(p) -> None:
                         "(default none)")
     t.add_argument("--copy", action="append", default=[], metavar="RECIPE",
                    help="one copy per --copy, each trained its own way on the same answers: comma-separated "
-                        "epochs=N, seed=S, shifts=K, adversarial=RECIPE (unnamed fields: --epochs, --seed + the "
-                        "copy's index, --shifts, --adversarial), e.g. --copy epochs=16 --copy shifts=3,epochs=4")
+                        "epochs=N, seed=S, shifts=K, adversarial=RECIPE, pseudo=N, arch=NAME (unnamed fields: "
+                        "--epochs, --seed + the copy's index, --shifts, --adversarial, --arch), e.g. --copy epochs=16 "
+                        "--copy shifts=3,epochs=4,arch=mnist-cnn-wide")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -169,7 +170,9 @@ def summary(record: dict) -> str:
              f"PGD-{attack['steps']} L-inf eps {attack['eps']:g} white-box on the victim: "
              f"{100 * (white['success_rate'] or 0):.1f}% of {white['n']}"]
     method = record.get("transfer_method") or {}
-    if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" for r in method.get("recipes", [])):
+    arch = record["settings"]["arch"]
+    if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" or r.get("arch", arch) != arch
+                                          for r in method.get("recipes", [])):
         lines.append(f"transfer PGD crafted on {method['crafted_on']}")
     for run in record["runs"]:
         lines.append(f"  defence {run['defence']} (answers {run['oracle']}; top-1 kept for honest users "

@@ -130,8 +130,9 @@ class _Thief:
                                    f"{count} answered + pseudo={recipe.pseudo} unlabelled")[count:]
             images, answers = torch.cat([images, extra]), torch.cat([answers, _teacher_answers(teacher, extra, answers)])
         return train_substitute(images, answers, self.test, list(self.victim.info.class_names),
-                                c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed, c.batch_size, c.lr,
-                                c.device, cancel, adversarial=recipe.adversarial, shifts=recipe.shifts)
+                                recipe.arch or c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed,
+                                c.batch_size, c.lr, c.device, cancel, adversarial=recipe.adversarial,
+                                shifts=recipe.shifts)
 
     def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
@@ -151,7 +152,7 @@ class _Thief:
                 yield StealProgress(self.spec, f"Jacobian round {rounds + 1}", len(self.images))
                 folder = self.out / "jacobian-rounds" / f"{len(self.images)}"
                 # Papernot's rounds train plain substitutes: they only steer which images are asked.
-                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed)) is None:
+                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed, arch=c.arch)) is None:
                     return False
                 substitute = _load_substitute(folder, c.arch, c.device)
                 more = min(len(self.images), count - len(self.images))
@@ -166,14 +167,8 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
     a cancelled run returns what finished, marked ``cancelled``."""
     started = time.perf_counter()
-    pre = victim.info.preprocessing
-    from visualizer.core.models.arch import resolve_arch
-
-    arch_pre = resolve_arch(config.arch).preprocessing
-    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
-        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
-                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
-                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    recipes = config.recipes()
+    _check_inputs(config, recipes, victim.info.preprocessing)
     out = Path(config.out)
     x_test, y_test = test.batch(torch.arange(len(test)))
     x_test, y_test = x_test.cpu(), y_test.cpu()
@@ -181,7 +176,6 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
     x_att, y_att = x_test[correct], y_test[correct]
     params = pgd_params(config)
-    recipes = config.recipes()
     white_box = store.white_box() if store is not None else None
     if white_box is None:
         yield StealProgress("none", "white-box PGD on the victim", 0)
@@ -212,15 +206,15 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             for i, (recipe, copy_folder) in enumerate(zip(recipes, folders)):
                 if not ok or (cards and is_cancelled(cancel)):
                     break
-                teacher = _Ensemble([_load_substitute(f, config.arch, config.device) for f in folders[:i]]) \
-                    if recipe.pseudo else None
+                teacher = _Ensemble([_load_substitute(f, r.arch, config.device)
+                                     for f, r in zip(folders[:i], recipes)]) if recipe.pseudo else None
                 cards.append(thief.train(count, copy_folder, cancel, recipe, teacher))
             if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
-            substitute = _load_substitute(folder, config.arch, config.device)
-            crafted_on = substitute if len(folders) == 1 else _Ensemble(
-                [substitute] + [_load_substitute(f, config.arch, config.device) for f in folders[1:]])
+            members = [_load_substitute(f, r.arch, config.device) for f, r in zip(folders, recipes)]
+            substitute = members[0]
+            crafted_on = substitute if len(members) == 1 else _Ensemble(members)
             sub_test = predictions(substitute, x_test)
             agree, agree_ci, n = agreement(sub_test, victim_test)
             accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
@@ -254,6 +248,21 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
+
+
+def _check_inputs(config: StealConfig, recipes: list, pre) -> None:
+    """ParameterError unless --arch and every copy's arch take the victim's input (``pre``)."""
+    from visualizer.core.models.arch import resolve_arch
+
+    named = {config.arch: f"--arch {config.arch}"}
+    for recipe in recipes:
+        named.setdefault(recipe.arch, f"--copy arch={recipe.arch}")
+    for arch, what in named.items():
+        arch_pre = resolve_arch(arch).preprocessing
+        if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
+            raise ParameterError(f"{what} takes {arch_pre.channels} x {arch_pre.input_size} x "
+                                 f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
+                                 f"{pre.input_size}: pick an architecture with the victim's input.")
 
 
 @torch.no_grad()

@@ -98,7 +98,8 @@ class StealConfig:
     # extra query); PGD for transfer is crafted on the mean of their logits (Liu et al. 2017).
     copies: int = 1
     # How every copy trains (``copies.CopyRecipe``): shifted versions of each answered image,
-    # the trainer's adversarial recipe; ``copy_specs`` (--copy, one per copy) override them.
+    # the trainer's adversarial recipe; ``copy_specs`` (--copy, one per copy) override them
+    # and ``arch`` (a copy's own network).
     shifts: int = 0
     adversarial: str = "none"
     copy_specs: tuple[str, ...] = ()
@@ -134,7 +135,8 @@ class StealConfig:
         """Each copy's ``CopyRecipe``, the first being the substitute (ParameterError if bad)."""
         from visualizer.core.stealing.copies import copy_recipes
 
-        return copy_recipes(self.copies, self.copy_specs, self.epochs, self.seed, self.shifts, self.adversarial)
+        return copy_recipes(self.copies, self.copy_specs, self.epochs, self.seed, self.shifts, self.adversarial,
+                            self.arch)
 
     def fingerprint(self) -> dict:
         """The settings a resumed run must share with the run it continues (all but --out);

@@ -73,11 +73,15 @@ def pgd_params(config: StealConfig) -> AttackParams:
                         loss=config.attack_loss, kappa=config.attack_kappa, momentum=config.attack_momentum)
 
 
+def _adversarial(crafted_on, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
+    """``params``' attack on ``crafted_on`` for N x C x H x W images ``x`` with labels ``y``, in chunks (CPU)."""
+    return torch.cat([run_attack(crafted_on, x[i:i + CHUNK].to(crafted_on.device),
+                                 y[i:i + CHUNK].to(crafted_on.device), params).adversarial.cpu()
+                      for i in range(0, len(x), CHUNK)])
+
+
 def _fooled(crafted_on, victim, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
-    adversarial = torch.cat([run_attack(crafted_on, x[i:i + CHUNK].to(crafted_on.device),
-                                        y[i:i + CHUNK].to(crafted_on.device), params).adversarial.cpu()
-                             for i in range(0, len(x), CHUNK)])
-    return predictions(victim, adversarial) != y
+    return predictions(victim, _adversarial(crafted_on, x, y, params)) != y
 
 
 def _load_substitute(folder: Path, arch: str, device: str):
@@ -140,10 +144,22 @@ class _Thief:
         shape = (pre.channels, pre.input_size, pre.input_size)
         if len(self.images) >= count:
             return True
-        if c.query_data == "noise":
-            self.ask(q.noise_queries(count, shape, c.seed)[len(self.images):])
-        elif c.query_data != "jacobian":
-            self.ask(q.data_queries(c.query_data, count, pre)[len(self.images):])
+        if c.query_data != "jacobian":
+            # Plain images up to this count's share of them, then (--adversarial-queries) PGD
+            # versions of the newest of them, crafted on a substitute of all answers held.
+            before = q.natural_total(len(self.images), c.queries, c.adversarial_queries)
+            natural = q.natural_total(count, c.queries, c.adversarial_queries)
+            images = q.noise_queries(natural, shape, c.seed) if c.query_data == "noise" else \
+                q.data_queries(c.query_data, natural, pre)
+            self.ask(images[before:])
+            more = count - len(self.images)
+            if more:
+                yield StealProgress(self.spec, "adversarial queries", len(self.images))
+                folder = self.out / "adversarial-rounds" / f"{len(self.images)}"
+                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed, arch=c.arch)) is None:
+                    return False
+                x, y = images[before:before + more], self.labels()[-(natural - before):][:more]
+                self.ask(_adversarial(_load_substitute(folder, c.arch, c.device), x, y, pgd_params(c)))
         else:
             if not len(self.images):
                 self.ask(q.seed_images(c.test_data, c.seed_size, pre))

@@ -103,6 +103,9 @@ class StealConfig:
     shifts: int = 0
     adversarial: str = "none"
     copy_specs: tuple[str, ...] = ()
+    # The share of each query count's new queries sent as PGD adversarial versions of its new
+    # images, crafted on a substitute trained on the answers before (``queries``).
+    adversarial_queries: float = 0.0
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
@@ -123,6 +126,9 @@ class StealConfig:
             AttackParams(loss=self.attack_loss, kappa=self.attack_kappa, momentum=self.attack_momentum)
         except ParameterError as exc:
             raise ParameterError(f"--attack-loss / --attack-momentum: {exc}") from None
+        from visualizer.core.stealing.queries import check_adversarial_share
+
+        check_adversarial_share(self.adversarial_queries, self.query_data)
         recipes = self.recipes()     # each copy's recipe checked up front
         if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
             raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
@@ -143,7 +149,7 @@ class StealConfig:
         the copy-training fields only when set, so a run started before they existed resumes."""
         d = self.to_dict()
         d.pop("out")
-        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", [])):
+        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0)):
             if d[key] == default:
                 d.pop(key)
         return d

@@ -65,7 +65,14 @@ def make_copy(args) -> None:
     victim, test = _victim_and_test(1000)
     images = q.data_queries(MNIST, QUERIES, victim.info.preprocessing)
     saved = Path(args.dir) / "answers.pt"
-    if saved.is_file():
+    if args.answers:
+        # The queries and answers a `visualizer steal` run bought (e.g. with --adversarial-queries).
+        from visualizer.core.stealing.store import STATE_DIR
+        from safetensors.torch import load_file
+
+        tensors = load_file(str(Path(args.answers) / STATE_DIR / "defence-none.safetensors"))
+        images, answers = tensors["images"], tensors["answers"]
+    elif saved.is_file():
         answers = torch.load(saved)
     else:
         oracle = Oracle(victim, spec="label", budget=QUERIES)
@@ -159,6 +166,8 @@ def main() -> None:
     c.add_argument("--pseudo", type=int, default=0, help="also train on the next N unlabelled images, labelled by "
                                                             "--teacher (copies A or A+B): no oracle query")
     c.add_argument("--teacher", default="long16")
+    c.add_argument("--answers", help="train on the queries and answers of this `visualizer steal --out` folder "
+                                     "(its undefended run) instead of the first 5,000 training images")
     c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
                                                           "robust copy)")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")

@@ -19,6 +19,7 @@ images the victim classifies correctly, crafted on one copy or on the mean logit
     python bench/steal_transfer_study.py copy rob-l2-0.5-s1 --seed 1 --epochs 16 --adversarial pgd:l2:0.5:1
     python bench/steal_transfer_study.py copy robaug --shifts 3 --epochs 4 --adversarial pgd:l2:1.0:1
     python bench/steal_transfer_study.py copy pseudo15k --pseudo 15000 --teacher long16 --epochs 4
+    python bench/steal_transfer_study.py --arch mnist-cnn-wide copy wide16-s1 --epochs 16 --seed 1
     python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
 
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from visualizer.core.attacks.loop import run_attack  # noqa: E402
 from visualizer.core.attacks.params import AttackParams  # noqa: E402
 from visualizer.core.data import load_dataset  # noqa: E402
+from visualizer.core.evaluation.relations import wilson_interval  # noqa: E402
 from visualizer.core.models.registry import LoadOptions, load_model  # noqa: E402
 
 MNIST = "mnist:" + str(ROOT.parent / "shared" / "data" / "mnist")
@@ -63,7 +65,14 @@ def make_copy(args) -> None:
     victim, test = _victim_and_test(1000)
     images = q.data_queries(MNIST, QUERIES, victim.info.preprocessing)
     saved = Path(args.dir) / "answers.pt"
-    if saved.is_file():
+    if args.answers:
+        # The queries and answers a `visualizer steal` run bought (e.g. with --adversarial-queries).
+        from visualizer.core.stealing.store import STATE_DIR
+        from safetensors.torch import load_file
+
+        tensors = load_file(str(Path(args.answers) / STATE_DIR / "defence-none.safetensors"))
+        images, answers = tensors["images"], tensors["answers"]
+    elif saved.is_file():
         answers = torch.load(saved)
     else:
         oracle = Oracle(victim, spec="label", budget=QUERIES)
@@ -95,9 +104,15 @@ class _Mean(torch.nn.Module):
 
 
 def _load(folder: Path, copies: list[str], arch: str):
-    """One trained copy, or the mean logits of several."""
+    """One trained copy, or the mean logits of several; each copy's architecture is the one its
+    model card names (copies trained with another ``--arch`` mix in), ``arch`` when it has none."""
+    def arch_of(copy: str) -> str:
+        card = folder / copy / "model.json"
+        return json.loads(card.read_text()).get("architecture", arch) if card.is_file() else arch
+
     members = [load_model(f"ckpt:{folder / c / 'model.safetensors'}",
-                          LoadOptions(arch=arch, labels=str(folder / c / "labels.txt"), device="cpu")) for c in copies]
+                          LoadOptions(arch=arch_of(c), labels=str(folder / c / "labels.txt"), device="cpu"))
+               for c in copies]
     return members[0] if len(members) == 1 else _Mean(members)
 
 
@@ -128,8 +143,10 @@ def measure(args) -> None:
         adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial for i in range(0, len(x), 100)])
         white = torch.cat([run_attack(victim, x[i:i + 100], y[i:i + 100], p).adversarial
                            for i in range(0, len(x), 100)]) if args.white_box else None
+        transfer = _fooled(victim, adv, y)
+        low, high = wilson_interval(round(transfer * len(y)), len(y))
         print(json.dumps({"copies": copies, "variant": variant or "ce", "n": len(y),
-                          "transfer": round(100 * _fooled(victim, adv, y), 1),
+                          "transfer": round(100 * transfer, 1), "ci95": [round(100 * low, 1), round(100 * high, 1)],
                           "on_copy": round(100 * _fooled(source, adv, y), 1),
                           "white_box": None if white is None else round(100 * _fooled(victim, white, y), 1),
                           "seconds": round(time.time() - started)}), flush=True)
@@ -139,7 +156,7 @@ def main() -> None:
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default="runs/steal-transfer-study", help="copies and the oracle's answers")
-    ap.add_argument("--arch", default="mnist-cnn")
+    ap.add_argument("--arch", default="mnist-cnn", help="the copy's network (measure: each copy's card says)")
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("copy", help="train one copy on the 5,000 answers")
     c.add_argument("tag")
@@ -149,6 +166,8 @@ def main() -> None:
     c.add_argument("--pseudo", type=int, default=0, help="also train on the next N unlabelled images, labelled by "
                                                             "--teacher (copies A or A+B): no oracle query")
     c.add_argument("--teacher", default="long16")
+    c.add_argument("--answers", help="train on the queries and answers of this `visualizer steal --out` folder "
+                                     "(its undefended run) instead of the first 5,000 training images")
     c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
                                                           "robust copy)")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")

@@ -58,6 +58,18 @@ def test_copy_recipes_fill_unnamed_fields_from_the_command_and_refuse_bad_ones()
             copy_recipes(count, texts, 4, 0)
 
 
+def test_a_copy_may_name_its_own_architecture_and_an_unknown_one_is_refused():
+    recipes = copy_recipes(1, ("epochs=2", "arch= MNIST-CNN-Wide ,epochs=3"), 4, 0, arch="mnist-cnn")
+    assert recipes == [CopyRecipe(2, 0, arch="mnist-cnn"), CopyRecipe(3, 1, arch="mnist-cnn-wide")]
+    assert recipes[1].describe().startswith("mnist-cnn-wide, 3 epochs")
+    assert copy_recipes(1, ("epochs=2",), 4, 0) == [CopyRecipe(2, 0)]          # no --arch given: left to the caller
+    for texts, arch in ((("arch=mnist-cnn-huge",), "mnist-cnn"), (("arch=",), "mnist-cnn"), (("epochs=2",), "lenet")):
+        with pytest.raises(ParameterError) as caught:
+            copy_recipes(1, texts, 4, 0, arch=arch)
+        assert len(str(caught.value).splitlines()) == 1
+        assert "Unknown architecture" in str(caught.value) or "not a field" in str(caught.value)
+
+
 def test_pseudo_labelling_needs_a_data_set_to_draw_from():
     from visualizer.core.stealing import StealConfig
 
@@ -84,17 +96,20 @@ def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, caps
     argv = ["steal", "--victim", "mnist-standard", "--oracle", "label", "--queries", "40",
             "--query-data", MNIST_SPEC, "--arch", "mnist-cnn", "--test-data", MNIST_SPEC, "--test-limit", "40",
             "--attack-limit", "10", "--attack-steps", "2", "--epochs", "1", "--batch-size", "20", "--threads", "1",
-            "--copy", "shifts=2", "--copy", "adversarial=pgd:l2:0.5:1,seed=7", "--copy", "pseudo=30",
+            "--copy", "shifts=2", "--copy", "adversarial=pgd:l2:0.5:1,seed=7,arch=mnist-cnn-wide", "--copy", "pseudo=30",
             "--out", str(out), "--dpi", "72"]
     assert main(argv) == 0
     assert "transfer PGD crafted on the mean logits of 3 copies" in capsys.readouterr().out
     record = json.loads((out / "steal.json").read_text())
     jsonschema.validate(record, steal_schema())
     method = record["transfer_method"]
-    assert method["recipes"] == [{"epochs": 1, "seed": 0, "shifts": 2, "adversarial": "none", "pseudo": 0},
-                                 {"epochs": 1, "seed": 7, "shifts": 0, "adversarial": "pgd:l2:0.5:1", "pseudo": 0},
-                                 {"epochs": 1, "seed": 2, "shifts": 0, "adversarial": "none", "pseudo": 30}]
-    assert record["settings"]["copy_specs"] == ["shifts=2", "adversarial=pgd:l2:0.5:1,seed=7", "pseudo=30"]
+    assert method["recipes"] == [
+        {"epochs": 1, "seed": 0, "shifts": 2, "adversarial": "none", "pseudo": 0, "arch": "mnist-cnn"},
+        {"epochs": 1, "seed": 7, "shifts": 0, "adversarial": "pgd:l2:0.5:1", "pseudo": 0, "arch": "mnist-cnn-wide"},
+        {"epochs": 1, "seed": 2, "shifts": 0, "adversarial": "none", "pseudo": 30, "arch": "mnist-cnn"}]
+    assert "mnist-cnn-wide, 1 epochs, seed 7" in method["crafted_on"]
+    assert record["settings"]["copy_specs"] == ["shifts=2", "adversarial=pgd:l2:0.5:1,seed=7,arch=mnist-cnn-wide",
+                                                "pseudo=30"]
     [point] = record["runs"][0]["points"]
     assert point["copies"] == ["defence-none/substitute-40", "defence-none/substitute-40-copy2",
                                "defence-none/substitute-40-copy3"]
@@ -105,12 +120,31 @@ def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, caps
     assert robust["data"]["train"]["size"] == 40 and robust["seed"] == 7
     assert robust["recipe"]["adversarial"] == "pgd:l2:0.5:1"
     assert robust["recipe"]["attack_during_training"]["norm"] == "l2"
+    assert robust["architecture"] == "mnist-cnn-wide" and shifted["architecture"] == pseudo["architecture"] == "mnist-cnn"
+    # The wide copy is a wide network (64 first-layer filters) and loads back with its own name.
+    from visualizer.core.models.registry import LoadOptions, load_model
+
+    wide = load_model(f"ckpt:{out / point['copies'][1] / 'model.safetensors'}", LoadOptions(arch="mnist-cnn-wide"))
+    first = next(m for m in wide.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.out_channels == 64
 
 
 def test_cli_refuses_a_bad_copy_recipe_before_loading(tmp_path, capsys):
     argv = ["steal", "--victim", "mnist-standard", "--queries", "10", "--query-data", "noise", "--arch", "mnist-cnn",
-            "--test-data", MNIST_SPEC, "--out", str(tmp_path / "o"), "--copy", "shifts=3,speed=2"]
+            "--test-data", MNIST_SPEC, "--out", str(tmp_path / "o")]
+    for recipe, words in (("shifts=3,speed=2", "speed"), ("epochs=2,arch=mnist-resnet", "Unknown architecture")):
+        assert main(argv + ["--copy", "epochs=1", "--copy", recipe]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and words in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_a_copy_architecture_without_the_victims_input(tmp_path, capsys):
+    argv = ["steal", "--victim", "mnist-standard", "--queries", "10", "--query-data", "noise", "--arch", "mnist-cnn",
+            "--test-data", MNIST_SPEC, "--test-limit", "10", "--out", str(tmp_path / "o"),
+            "--copy", "epochs=1", "--copy", "arch=preact-resnet18"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "speed" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "o").exists()
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "--copy arch=preact-resnet18 takes 3 x 32 x 32 inputs, the victim 1 x 28 x 28" in err
+    assert not list((tmp_path / "o").glob("**/model.safetensors"))          # refused before any training

@@ -49,8 +49,13 @@ def add_arguments(p) -> None:
                         "(default none)")
     t.add_argument("--copy", action="append", default=[], metavar="RECIPE",
                    help="one copy per --copy, each trained its own way on the same answers: comma-separated "
-                        "epochs=N, seed=S, shifts=K, adversarial=RECIPE (unnamed fields: --epochs, --seed + the "
-                        "copy's index, --shifts, --adversarial), e.g. --copy epochs=16 --copy shifts=3,epochs=4")
+                        "epochs=N, seed=S, shifts=K, adversarial=RECIPE, pseudo=N, arch=NAME (unnamed fields: "
+                        "--epochs, --seed + the copy's index, --shifts, --adversarial, --arch), e.g. --copy epochs=16 "
+                        "--copy shifts=3,epochs=4,arch=mnist-cnn-wide")
+    t.add_argument("--adversarial-queries", type=number, default=0.0, metavar="SHARE",
+                   help="send this share (0 to 0.5) of each query count's new queries as PGD adversarial versions "
+                        "(the measured attack) of its new images, crafted on a substitute trained on the answers "
+                        "before: they show the thief the victim's boundary where transfer is decided (default 0)")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -100,7 +105,8 @@ def _config(args):
                        attack_eps=args.attack_eps, attack_steps=args.attack_steps, attack_limit=args.attack_limit,
                        device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
                        attack_momentum=args.attack_momentum, copies=args.copies, shifts=args.shifts,
-                       adversarial=args.adversarial, copy_specs=tuple(args.copy))
+                       adversarial=args.adversarial, copy_specs=tuple(args.copy),
+                       adversarial_queries=args.adversarial_queries)
 
 
 def run(args) -> int:
@@ -173,7 +179,9 @@ def summary(record: dict) -> str:
              f"PGD-{attack['steps']} L-inf eps {attack['eps']:g} white-box on the victim: "
              f"{100 * (white['success_rate'] or 0):.1f}% of {white['n']}"]
     method = record.get("transfer_method") or {}
-    if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" for r in method.get("recipes", [])):
+    arch = record["settings"]["arch"]
+    if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" or r.get("arch", arch) != arch
+                                          for r in method.get("recipes", [])):
         lines.append(f"transfer PGD crafted on {method['crafted_on']}")
     for run in record["runs"]:
         lines.append(f"  defence {run['defence']} (answers {run['oracle']}; top-1 kept for honest users "

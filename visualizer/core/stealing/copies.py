@@ -8,11 +8,14 @@ train --adversarial`` recipe; a small eps makes a slightly robust copy, whose gr
 line up better with the victim's: Springer, Mitchell & Kenyon 2021) and ``pseudo`` (N more
 images of the query data set, never sent to the oracle, labelled by the copies trained
 before this one: semi-supervised pseudo-labelling, Lee 2013, as Jagielski et al. 2020 use it
-for high-fidelity extraction).
+for high-fidelity extraction) and ``arch`` (the copy's network, e.g. ``mnist-cnn-wide``: an
+ensemble of different architectures transfers better than one of siblings, Liu et al. 2017,
+Tramèr et al. 2018).
 
 ``--copy`` text: comma-separated ``key=value`` fields, any of ``epochs=16``, ``seed=1``,
-``shifts=3``, ``adversarial=pgd:l2:1.0:2``, ``pseudo=15000``; unnamed fields take the command's ``--epochs``,
-``--seed`` + the copy's index, ``--shifts`` and ``--adversarial``.
+``shifts=3``, ``adversarial=pgd:l2:1.0:2``, ``pseudo=15000``, ``arch=mnist-cnn-wide``; unnamed
+fields take the command's ``--epochs``, ``--seed`` + the copy's index, ``--shifts``,
+``--adversarial`` and ``--arch``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import asdict, dataclass
 from visualizer.core.errors import ParameterError
 from visualizer.core.numbers import parse_whole
 
-COPY_FIELDS = ("epochs", "seed", "shifts", "adversarial", "pseudo")
+COPY_FIELDS = ("epochs", "seed", "shifts", "adversarial", "pseudo", "arch")
 MAX_SHIFTS = 20
 
 
@@ -30,13 +33,16 @@ MAX_SHIFTS = 20
 class CopyRecipe:
     """One copy's training: ``epochs`` >= 1, ``seed``, ``shifts`` in [0, 20] shifted versions
     of each image, ``adversarial`` the trainer's recipe spec ("none": standard training),
-    ``pseudo`` >= 0 unlabelled images labelled by the earlier copies."""
+    ``pseudo`` >= 0 unlabelled images labelled by the earlier copies, ``arch`` the network
+    (an ``--arch`` name, stored as the resolved name; None: the command's ``--arch``).
+    ParameterError for a bad field, an unknown architecture included."""
 
     epochs: int
     seed: int
     shifts: int = 0
     adversarial: str = "none"
     pseudo: int = 0
+    arch: str | None = None
 
     def __post_init__(self) -> None:
         from visualizer.core.training.recipe import parse_adversarial
@@ -51,11 +57,15 @@ class CopyRecipe:
         # The canonical spec (exact eps, default steps written out), so records and resumes compare equal.
         recipe = parse_adversarial(self.adversarial, "A copy's adversarial recipe")
         object.__setattr__(self, "adversarial", recipe.spec())
+        if self.arch is not None:
+            from visualizer.core.models.arch import resolve_arch
+
+            object.__setattr__(self, "arch", resolve_arch(str(self.arch)).label)
 
     def describe(self) -> str:
         from visualizer.core.training.recipe import parse_adversarial
 
-        parts = [f"{self.epochs} epochs", f"seed {self.seed}"]
+        parts = ([self.arch] if self.arch else []) + [f"{self.epochs} epochs", f"seed {self.seed}"]
         if self.shifts:
             parts.append(f"+{self.shifts} shifted versions of each image")
         if self.adversarial != "none":
@@ -77,8 +87,8 @@ def parse_copy(text: str, default: CopyRecipe) -> CopyRecipe:
         key = key.lower()
         if not sep or key not in COPY_FIELDS or not value:
             raise ParameterError(f"--copy {text!r}: {part!r} is not a field; {usage} "
-                                 "(e.g. epochs=16,shifts=3 or adversarial=pgd:l2:1.0:2).")
-        fields[key] = value if key == "adversarial" else parse_whole(value, f"--copy {key}")
+                                 "(e.g. epochs=16,shifts=3, adversarial=pgd:l2:1.0:2 or arch=mnist-cnn-wide).")
+        fields[key] = value if key in ("adversarial", "arch") else parse_whole(value, f"--copy {key}")
     try:
         return CopyRecipe(**fields)
     except ParameterError as exc:
@@ -86,15 +96,15 @@ def parse_copy(text: str, default: CopyRecipe) -> CopyRecipe:
 
 
 def copy_recipes(count: int, texts: tuple[str, ...], epochs: int, seed: int, shifts: int = 0,
-                 adversarial: str = "none") -> list[CopyRecipe]:
+                 adversarial: str = "none", arch: str | None = None) -> list[CopyRecipe]:
     """The copies to train: one per ``--copy`` text when given, else ``count`` alike copies;
-    copy i defaults to seed ``seed + i``. ParameterError for a bad text or a ``count`` other
-    than 1 that disagrees with the number of texts."""
+    copy i defaults to seed ``seed + i`` and to ``arch``. ParameterError for a bad text, an
+    unknown architecture or a ``count`` other than 1 that disagrees with the number of texts."""
     if texts and count not in (1, len(texts)):
         raise ParameterError(f"--copies {count} disagrees with the {len(texts)} --copy recipes given; "
                              "leave --copies out (each --copy is one copy).")
     n = len(texts) or count
-    recipes = [parse_copy(texts[i] if texts else "", CopyRecipe(epochs, seed + i, shifts, adversarial))
+    recipes = [parse_copy(texts[i] if texts else "", CopyRecipe(epochs, seed + i, shifts, adversarial, arch=arch))
                for i in range(n)]
     if recipes[0].pseudo:
         raise ParameterError(f"--copy {texts[0]!r}: the first copy has no earlier copy to label its pseudo images; "

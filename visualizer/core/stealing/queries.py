@@ -10,6 +10,14 @@
   x + lambda * sign(d F_sub[O(x)](x) / dx), the direction in which the current substitute's
   score for the oracle's answer changes most; lambda flips sign every ``JACOBIAN_FLIP``
   rounds (their "periodic step size"), and the set doubles each round until the budget.
+
+Adversarial queries (``--adversarial-queries SHARE``, with a data set or noise): of each query
+count's new queries, the share SHARE are not new images but PGD adversarial versions of that
+count's new images, crafted on a substitute trained on every answer held so far (the attack
+the experiment measures transfer with). Their answers tell the thief where the victim's
+boundary lies in the very region the transfer attack probes: adversarial examples as queries,
+as in Papernot et al. 2017's Jacobian augmentation (at the attack's eps rather than a fixed
+step), Yu et al. 2020 (CloudLeak) and Pal et al. 2020 (ActiveThief).
 """
 
 from __future__ import annotations
@@ -117,3 +125,29 @@ def seed_images(spec: str, count: int, pre) -> torch.Tensor:
     if count < 1:
         raise ParameterError(f"--seed-size must be at least 1, not {count}.")
     return data_queries(spec, count, pre)
+
+
+MAX_ADVERSARIAL_SHARE = 0.5
+
+
+def natural_total(count: int, counts: tuple[int, ...], share: float) -> int:
+    """How many of the first ``count`` queries are plain images (data-set or noise) when, of
+    each query count's new queries (``counts`` increasing, ``count`` 0 or one of them), the
+    share ``share`` are adversarial versions of them: floor(share * new) adversarial each step."""
+    natural, held = 0, 0
+    for step in [c for c in counts if c <= count]:
+        new = step - held
+        natural += new - int(new * share)
+        held = step
+    return natural
+
+
+def check_adversarial_share(share: float, query_data: str) -> None:
+    """ParameterError unless ``share`` is in [0, 0.5] (each adversarial query perturbs one of
+    the same step's new images) and, when above 0, the queries are a data set or noise."""
+    if not 0 <= share <= MAX_ADVERSARIAL_SHARE:
+        raise ParameterError(f"--adversarial-queries must be a share from 0 to {MAX_ADVERSARIAL_SHARE} of each query "
+                             f"count's new queries, not {share}.")
+    if share and query_data == "jacobian":
+        raise ParameterError("--adversarial-queries needs images to perturb: give a data set or noise as "
+                             "--query-data, not jacobian (which makes its own augmented queries).")

@@ -73,11 +73,15 @@ def pgd_params(config: StealConfig) -> AttackParams:
                         loss=config.attack_loss, kappa=config.attack_kappa, momentum=config.attack_momentum)
 
 
+def _adversarial(crafted_on, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
+    """``params``' attack on ``crafted_on`` for N x C x H x W images ``x`` with labels ``y``, in chunks (CPU)."""
+    return torch.cat([run_attack(crafted_on, x[i:i + CHUNK].to(crafted_on.device),
+                                 y[i:i + CHUNK].to(crafted_on.device), params).adversarial.cpu()
+                      for i in range(0, len(x), CHUNK)])
+
+
 def _fooled(crafted_on, victim, x: torch.Tensor, y: torch.Tensor, params: AttackParams) -> torch.Tensor:
-    adversarial = torch.cat([run_attack(crafted_on, x[i:i + CHUNK].to(crafted_on.device),
-                                        y[i:i + CHUNK].to(crafted_on.device), params).adversarial.cpu()
-                             for i in range(0, len(x), CHUNK)])
-    return predictions(victim, adversarial) != y
+    return predictions(victim, _adversarial(crafted_on, x, y, params)) != y
 
 
 def _load_substitute(folder: Path, arch: str, device: str):
@@ -130,8 +134,9 @@ class _Thief:
                                    f"{count} answered + pseudo={recipe.pseudo} unlabelled")[count:]
             images, answers = torch.cat([images, extra]), torch.cat([answers, _teacher_answers(teacher, extra, answers)])
         return train_substitute(images, answers, self.test, list(self.victim.info.class_names),
-                                c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed, c.batch_size, c.lr,
-                                c.device, cancel, adversarial=recipe.adversarial, shifts=recipe.shifts)
+                                recipe.arch or c.arch, folder, str(c.query_data), recipe.epochs, recipe.seed,
+                                c.batch_size, c.lr, c.device, cancel, adversarial=recipe.adversarial,
+                                shifts=recipe.shifts)
 
     def gather(self, count: int, cancel) -> Generator[StealProgress, None, bool]:
         """Ask until ``count`` answers are held (Jacobian rounds train throwaway substitutes)."""
@@ -139,10 +144,22 @@ class _Thief:
         shape = (pre.channels, pre.input_size, pre.input_size)
         if len(self.images) >= count:
             return True
-        if c.query_data == "noise":
-            self.ask(q.noise_queries(count, shape, c.seed)[len(self.images):])
-        elif c.query_data != "jacobian":
-            self.ask(q.data_queries(c.query_data, count, pre)[len(self.images):])
+        if c.query_data != "jacobian":
+            # Plain images up to this count's share of them, then (--adversarial-queries) PGD
+            # versions of the newest of them, crafted on a substitute of all answers held.
+            before = q.natural_total(len(self.images), c.queries, c.adversarial_queries)
+            natural = q.natural_total(count, c.queries, c.adversarial_queries)
+            images = q.noise_queries(natural, shape, c.seed) if c.query_data == "noise" else \
+                q.data_queries(c.query_data, natural, pre)
+            self.ask(images[before:])
+            more = count - len(self.images)
+            if more:
+                yield StealProgress(self.spec, "adversarial queries", len(self.images))
+                folder = self.out / "adversarial-rounds" / f"{len(self.images)}"
+                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed, arch=c.arch)) is None:
+                    return False
+                x, y = images[before:before + more], self.labels()[-(natural - before):][:more]
+                self.ask(_adversarial(_load_substitute(folder, c.arch, c.device), x, y, pgd_params(c)))
         else:
             if not len(self.images):
                 self.ask(q.seed_images(c.test_data, c.seed_size, pre))
@@ -151,7 +168,7 @@ class _Thief:
                 yield StealProgress(self.spec, f"Jacobian round {rounds + 1}", len(self.images))
                 folder = self.out / "jacobian-rounds" / f"{len(self.images)}"
                 # Papernot's rounds train plain substitutes: they only steer which images are asked.
-                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed)) is None:
+                if self.train(len(self.images), folder, cancel, CopyRecipe(c.epochs, c.seed, arch=c.arch)) is None:
                     return False
                 substitute = _load_substitute(folder, c.arch, c.device)
                 more = min(len(self.images), count - len(self.images))
@@ -162,18 +179,13 @@ class _Thief:
 
 def check_steal_fits(config: StealConfig, victim) -> None:
     """What would fail part-way, checked before any query, file or folder: the substitute's
-    architecture must take the victim's input, the oracle serve its classes (``topk:K``
+    architecture and every copy's must take the victim's input, the oracle serve its classes (``topk:K``
     with K at most their count), and the query set be possible (the data set there, large
     enough, and the images fitting in memory). Raises ParameterError or DataError."""
     from visualizer.core.blackbox.oracle import check_oracle_fits
-    from visualizer.core.models.arch import resolve_arch
 
     pre = victim.info.preprocessing
-    arch_pre = resolve_arch(config.arch).preprocessing
-    if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
-        raise ParameterError(f"--arch {config.arch} takes {arch_pre.channels} x {arch_pre.input_size} x "
-                             f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
-                             f"{pre.input_size}: pick an architecture with the victim's input.")
+    _check_inputs(config, config.recipes(), pre)
     check_oracle_fits(config.oracle, victim.info.num_classes, victim.info.model_id)
     pseudo = max((recipe.pseudo for recipe in config.recipes()), default=0)    # unasked images read too
     q.check_query_set(str(config.query_data), config.queries[-1] + pseudo, pre,
@@ -186,6 +198,7 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     Dataset read at the victim's input. Returns steal.json's content (without ``files``);
     a cancelled run returns what finished, marked ``cancelled``."""
     started = time.perf_counter()
+    recipes = config.recipes()
     check_steal_fits(config, victim)
     out = Path(config.out)
     x_test, y_test = test.batch(torch.arange(len(test)))
@@ -194,7 +207,6 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
     correct = (victim_test == y_test).nonzero().flatten()[:config.attack_limit]
     x_att, y_att = x_test[correct], y_test[correct]
     params = pgd_params(config)
-    recipes = config.recipes()
     white_box = store.white_box() if store is not None else None
     if white_box is None:
         yield StealProgress("none", "white-box PGD on the victim", 0)
@@ -225,15 +237,15 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
             for i, (recipe, copy_folder) in enumerate(zip(recipes, folders)):
                 if not ok or (cards and is_cancelled(cancel)):
                     break
-                teacher = _Ensemble([_load_substitute(f, config.arch, config.device) for f in folders[:i]]) \
-                    if recipe.pseudo else None
+                teacher = _Ensemble([_load_substitute(f, r.arch, config.device)
+                                     for f, r in zip(folders[:i], recipes)]) if recipe.pseudo else None
                 cards.append(thief.train(count, copy_folder, cancel, recipe, teacher))
             if len(cards) < len(folders) or None in cards:
                 cancelled = True
                 break
-            substitute = _load_substitute(folder, config.arch, config.device)
-            crafted_on = substitute if len(folders) == 1 else _Ensemble(
-                [substitute] + [_load_substitute(f, config.arch, config.device) for f in folders[1:]])
+            members = [_load_substitute(f, r.arch, config.device) for f, r in zip(folders, recipes)]
+            substitute = members[0]
+            crafted_on = substitute if len(members) == 1 else _Ensemble(members)
             sub_test = predictions(substitute, x_test)
             agree, agree_ci, n = agreement(sub_test, victim_test)
             accuracy, accuracy_ci, _ = agreement(sub_test, y_test)
@@ -267,6 +279,21 @@ def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = No
         "white_box": white_box, "runs": runs, "complete": not cancelled, "cancelled": cancelled,
     })
     return record
+
+
+def _check_inputs(config: StealConfig, recipes: list, pre) -> None:
+    """ParameterError unless --arch and every copy's arch take the victim's input (``pre``)."""
+    from visualizer.core.models.arch import resolve_arch
+
+    named = {config.arch: f"--arch {config.arch}"}
+    for recipe in recipes:
+        named.setdefault(recipe.arch, f"--copy arch={recipe.arch}")
+    for arch, what in named.items():
+        arch_pre = resolve_arch(arch).preprocessing
+        if (arch_pre.channels, arch_pre.input_size) != (pre.channels, pre.input_size):
+            raise ParameterError(f"{what} takes {arch_pre.channels} x {arch_pre.input_size} x "
+                                 f"{arch_pre.input_size} inputs, the victim {pre.channels} x {pre.input_size} x "
+                                 f"{pre.input_size}: pick an architecture with the victim's input.")
 
 
 @torch.no_grad()

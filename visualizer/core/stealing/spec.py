@@ -98,10 +98,14 @@ class StealConfig:
     # extra query); PGD for transfer is crafted on the mean of their logits (Liu et al. 2017).
     copies: int = 1
     # How every copy trains (``copies.CopyRecipe``): shifted versions of each answered image,
-    # the trainer's adversarial recipe; ``copy_specs`` (--copy, one per copy) override them.
+    # the trainer's adversarial recipe; ``copy_specs`` (--copy, one per copy) override them
+    # and ``arch`` (a copy's own network).
     shifts: int = 0
     adversarial: str = "none"
     copy_specs: tuple[str, ...] = ()
+    # The share of each query count's new queries sent as PGD adversarial versions of its new
+    # images, crafted on a substitute trained on the answers before (``queries``).
+    adversarial_queries: float = 0.0
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
@@ -122,6 +126,9 @@ class StealConfig:
             AttackParams(loss=self.attack_loss, kappa=self.attack_kappa, momentum=self.attack_momentum)
         except ParameterError as exc:
             raise ParameterError(f"--attack-loss / --attack-momentum: {exc}") from None
+        from visualizer.core.stealing.queries import check_adversarial_share
+
+        check_adversarial_share(self.adversarial_queries, self.query_data)
         recipes = self.recipes()     # each copy's recipe checked up front
         if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
             raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
@@ -134,14 +141,15 @@ class StealConfig:
         """Each copy's ``CopyRecipe``, the first being the substitute (ParameterError if bad)."""
         from visualizer.core.stealing.copies import copy_recipes
 
-        return copy_recipes(self.copies, self.copy_specs, self.epochs, self.seed, self.shifts, self.adversarial)
+        return copy_recipes(self.copies, self.copy_specs, self.epochs, self.seed, self.shifts, self.adversarial,
+                            self.arch)
 
     def fingerprint(self) -> dict:
         """The settings a resumed run must share with the run it continues (all but --out);
         the copy-training fields only when set, so a run started before they existed resumes."""
         d = self.to_dict()
         d.pop("out")
-        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", [])):
+        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0)):
             if d[key] == default:
                 d.pop(key)
         return d

@@ -19,8 +19,9 @@ def test_a_parameter_warning_is_printed_once_for_any_number_of_models(tmp_path, 
     for n, out in ((1, "one"), (2, "two")):
         models = [a for m in PAIR[:n] for a in ("--model", m)]
         assert main([*args, *models, "--out", str(tmp_path / out)]) == 0
-        assert warnings_of(capsys.readouterr().err) == ["warning: An L2 epsilon of 200 is very large for [0, 1] "
-                                                        "images."]
+        assert warnings_of(capsys.readouterr().err) == [
+            "warning: An L2 epsilon of 200 is at least the largest L2 distance between two [0, 1] images of this "
+            "size (sqrt(1024) = 32): the budget limits nothing."]
 
 
 def test_a_query_attacks_parameter_warning_is_printed_once(tmp_path, capsys):

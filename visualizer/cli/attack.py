@@ -79,7 +79,7 @@ def run(args) -> int:
                                                         cancel=cancel),
                        lambda e: f"loss {float(e.loss[0]):.3f}  p(ref) {float(e.ref_prob[0]):.3f}")
     return report(args, write_records(args, [attack_artifacts(run) for run in runs]), models,
-                  printed=params.warnings())
+                  printed=parameter_warnings(params, models))
 
 
 def attack_each(models: list, title: str, start_run, progress_text) -> list:
@@ -118,8 +118,21 @@ def load_checked(args, params):
             check_attack_request(model, image, params, label=args.label, target=args.target)
         except ParameterError as exc:
             raise ParameterError(f"{model.info.model_id}: {exc}" if len(models) > 1 else str(exc)) from None
-    print_warnings(params.warnings())
+    print_warnings(parameter_warnings(params, models))
     return image, models
+
+
+def parameter_warnings(params, models: list) -> list[str]:
+    """The parameters' warnings, once each, for the input size of every model (an L2 budget
+    that limits nothing at 28 px is flagged for that size): what a run's record repeats."""
+    sized = getattr(params, "image_warnings", None)
+    if sized is None:
+        return list(params.warnings())
+    found: dict[str, None] = {}
+    for model in models:
+        pre = model.info.preprocessing
+        found.update(dict.fromkeys(sized((pre.channels, pre.input_size, pre.input_size))))
+    return list(found)
 
 
 def write_records(args, artifacts: list) -> list[dict]:

@@ -47,8 +47,8 @@ def run(name: str) -> dict:
     return result
 
 
-def _verdict(value, target: float, higher_is_better: bool) -> str:
-    if value is None:
+def _verdict(value, target: float | None, higher_is_better: bool) -> str:
+    if value is None or target is None:
         return "-"
     ok = value >= target if higher_is_better else value <= target
     return "meets" if ok else "misses"
@@ -103,6 +103,11 @@ def markdown(results: dict[str, dict], env: dict) -> str:
         case = f"{c['attack']}, lite0, batch {r['batch']}, {r['steps']} steps"
         row("vs torchattacks: ours / theirs", case, c["ratio"], "<= 1.0", 1.0)
         row("vs torchattacks + scoring forward", case, c["ratio_same_work"], "<= 1.0", 1.0)
+        if "ratio_default_layout" in c:
+            row("vs torchattacks + scoring forward, theirs on the network in torch's default layout", case,
+                c["ratio_default_layout"], "<= 1.0", 1.0)
+            row("vs torchattacks in the default layout: share of equal elements", f"{case}, within 1e-5",
+                c["default_layout_fraction_within_1e-5"], "reported", None, higher=True)
         row("vs torchattacks: share of equal elements", f"{case}, within 1e-5 (max diff {c['max_abs_diff']:.1e})",
             c["fraction_within_1e-5"], ">= 0.999", 0.999, higher=True)
     r = results.get("apgd_vs_autoattack", {})

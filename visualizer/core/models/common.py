@@ -217,4 +217,8 @@ def finish(net: nn.Module, info: ModelInfo, options: LoadOptions, weights_file: 
     report = probe(model)
     info.notes.extend(report.notes)
     info.outputs, info.deterministic = report.outputs, report.deterministic
+    from visualizer.core.models.layout import prefer_channels_last
+    from visualizer.core.models.probe import probe_batch
+
+    prefer_channels_last(model, probe_batch(model), report.deterministic)
     return model

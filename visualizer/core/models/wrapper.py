@@ -126,6 +126,8 @@ class ClassifierModel(nn.Module):
         self.eval()
         for p in self.net.parameters():
             p.requires_grad_(False)
+        # Set when the network runs in channels-last layout (layout.prefer_channels_last).
+        self.channels_last = False
 
     def train(self, mode: bool = True) -> "ClassifierModel":
         # Always evaluation mode: batch-norm statistics must not move during attacks.
@@ -143,7 +145,28 @@ class ClassifierModel(nn.Module):
         return (pre.channels, pre.input_size, pre.input_size)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and pixels.requires_grad:
+            pixels = _GradientInInputLayout.apply(pixels)
         return as_logits(self.net((pixels - self.mean) / self.std), self.info.outputs)
+
+
+class _GradientInInputLayout(torch.autograd.Function):
+    """Identity whose backward returns the gradient in the input's own memory layout.
+
+    A channels-last network (layout.py) hands back input gradients in channels-last layout
+    even for a contiguous input, and ``grad.view(n, -1)`` then fails (torchattacks' PGDL2
+    does exactly that). One copy per backward pass keeps every caller's gradient shaped like
+    its input; when the layouts already agree nothing is copied."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.layout = torch.channels_last if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last) else torch.contiguous_format
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous(memory_format=ctx.layout)
 
 
 def as_logits(scores: torch.Tensor, outputs: str) -> torch.Tensor:

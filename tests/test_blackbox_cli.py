@@ -50,6 +50,11 @@ def test_hopskipjump_from_labels_alone(tmp_path, capsys):
     # The progress line names the loss as the record does; a label's one-hot p(ref) is not shown.
     assert "queries" in err and "\u03b5 \u2212 distance" in err and "margin" not in err and "p(ref)" not in err
     assert rec["success"] == (rec["queries"]["at_success"] is not None)
+    # No probability was shown, so the history has none (and the figure no probability axis);
+    # the saved 8-bit image keeps the float result's success (core/blackbox/grid_finish.py).
+    jsonschema.validate(rec, result_schema())
+    assert rec["history"]["reference_prob"] == [] and len(rec["history"]["loss"]) == rec["iterates"]
+    assert rec["success_quantized"] or not rec["success"]
 
 
 def test_impossible_query_requests_are_refused_in_one_line(tmp_path, capsys):

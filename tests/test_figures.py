@@ -317,6 +317,20 @@ def test_attack_figure_grayscale_and_l2_untargeted(tmp_path):
     assert panel(fig, "history").get_ylabel() == "CE(reference)"
 
 
+def test_a_history_without_probabilities_gets_no_probability_axis(tmp_path):
+    """A query attack behind a label-only oracle saw no probabilities: its record's history
+    holds none, and the progress panel shows the loss alone."""
+    record = attack_record(targeted=False, model_id="digits-cnn")
+    record["history"] = {"loss": [-0.6, -0.3, 0.01], "reference_prob": [], "target_prob": None,
+                         "queries": [10, 300, 800], "loss_name": "\u03b5 \u2212 distance"}
+    clean, _ = attack_arrays(c=1, size=8)
+    fig = attack_figure(record, clean, np.clip(clean + 0.1, 0, 1))
+    assert "history_prob" not in [ax.get_label() for ax in fig.get_axes()]
+    assert [line.get_label() for line in panel(fig, "history").get_lines()] == ["\u03b5 \u2212 distance"]
+    assert panel(fig, "history").get_xlabel() == "queries"
+    check_text_inside(fig)
+
+
 @pytest.mark.parametrize("channels", [1, 3])
 def test_checkerboard_pixels_stay_crisp(tmp_path, channels):
     board = (np.indices((32, 32)).sum(axis=0) % 2).astype(float)

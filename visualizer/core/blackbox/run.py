@@ -4,7 +4,9 @@ gradient attacks give (core/runs.py), so the CLI writes the same files and figur
 The experimenter holds the model (to score the clean input and the result for the record,
 as for a white-box run); the attack itself sees only an ``Oracle`` over it. The 8-bit image
 written to disk is the result rounded to the nearest levels inside the budget: no
-gradient-guided rounding, which would use the gradients the threat model hides.
+gradient-guided rounding, which would use the gradients the threat model hides. Where that
+rounding loses the success, a few more oracle queries look for a rounded image that keeps it
+(grid_finish.py), counted in the image's queries.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import torch
 
 from visualizer.core.artifacts import Artifacts, attack_artifacts
 from visualizer.core.attacks.quantize import quantize_adversarial
+from visualizer.core.blackbox.grid_finish import keep_success_on_grid
 from visualizer.core.blackbox.hopskipjump import hopskipjump_attack
 from visualizer.core.blackbox.nes import nes_attack
-from visualizer.core.blackbox.oracle import Oracle
+from visualizer.core.blackbox.oracle import Oracle, parse_oracle_spec
 from visualizer.core.blackbox.params import NEEDS_SCORES, QueryAttackParams, query_loss_name
 from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
 from visualizer.core.blackbox.square import square_attack
@@ -40,8 +43,6 @@ def query_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tensor, par
 
 def check_query_request(params: QueryAttackParams, oracle_spec: str) -> None:
     """Refuse a method the oracle cannot serve before anything runs."""
-    from visualizer.core.blackbox.oracle import parse_oracle_spec
-
     if params.method in NEEDS_SCORES and not parse_oracle_spec(oracle_spec).scores:
         raise ParameterError(f"{params.method} needs scores; the label-only oracle gives none. "
                              "HopSkipJump (hopskipjump) works from labels alone.")
@@ -68,6 +69,13 @@ def query_attack_run(model: ClassifierModel, image: LoadedImage, params: QueryAt
     result.warnings[:0] = class_warnings
     quantized = quantize_adversarial(model, x, result.adversarial, labels, params.norm, params.eps, targets,
                                      float_success=result.success, passes=0)
+    if bool(result.success[0]) and not bool(quantized.success[0]):
+        found, spent = keep_success_on_grid(api, model, x, result.adversarial, labels, targets, params.norm,
+                                            params.eps)
+        result.queries[0] += spent
+        result.oracle = api.describe()
+        if found is not None:
+            quantized = found
     return AttackRun(
         model=model, image=image, geometry=geometry, reference=reference, target=target_ref,
         clean_probs=clean_probs[0], clean_probs_quantized=clean_probs[0],
@@ -86,13 +94,19 @@ def query_record(result: QueryAttackResult, i: int = 0) -> dict:
 
 def query_attack_artifacts(run: AttackRun) -> Artifacts:
     """attack_artifacts plus the queries: ``record["queries"]``, ``history.queries`` (the x
-    axis of the figure's progress panel) and loss_vs_queries.npy (2 x iterates: queries, loss)."""
+    axis of the figure's progress panel) and loss_vs_queries.npy (2 x iterates: queries, loss).
+    Behind a label-only oracle the history's probabilities are empty: none was shown."""
     art = attack_artifacts(run)
     r = run.result
     art.record["queries"] = query_record(r)
     spent = r.history_queries[:, 0].tolist()
     art.record["history"]["queries"] = [int(q) for q in spent]
     art.record["history"]["loss_name"] = query_loss_name(r.params.method)
+    if not parse_oracle_spec(r.oracle["oracle"]).scores:
+        # A label-only oracle showed no probabilities: its one-hot answers are no P(ref.) curve.
+        art.record["history"]["reference_prob"] = []
+        if art.record["history"].get("target_prob") is not None:
+            art.record["history"]["target_prob"] = []
     art.arrays["loss_vs_queries"] = np.stack([np.asarray(spent, dtype=np.float32),
                                               r.history_loss[:, 0].detach().float().cpu().numpy()])
     return art

@@ -1,6 +1,6 @@
 """The attack figure: original, adversarial, amplified perturbation, top-5 before/after and
 attack progress. Axes labels: ``clean``, ``adversarial``, ``perturbation``, ``top5_clean``,
-``top5_adversarial``, ``history`` and its twin ``history_prob``."""
+``top5_adversarial``, ``history`` and its twin ``history_prob`` (when the history holds probabilities)."""
 
 from __future__ import annotations
 

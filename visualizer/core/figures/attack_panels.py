@@ -99,20 +99,22 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
                   "iterate" + (" (all restarts)" if restarts and int(restarts) > 1 else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    prob_ax = ax.twinx()
-    prob_ax.set_label("history_prob")
-    prob_ax.spines["top"].set_visible(False)
-    if ref.size:
-        (line,) = prob_ax.plot(x[:ref.size], ref, color=C_REF, marker=marker, ms=3, label="P(ref.)")
-        handles.append(line)
-    if tgt is not None and tgt.size:
-        (line,) = prob_ax.plot(x[:tgt.size], tgt, color=C_TGT, ls="--", marker=marker, ms=3,
-                               label="P(target)")
-        handles.append(line)
-    prob_ax.set_ylim(-0.03, 1.03)
-    prob_ax.set_yticks([0, 0.5, 1])
-    prob_ax.set_yticklabels(["0", "0.5", "1"])
-    prob_ax.set_ylabel("probability")
+    # No probability axis when none was seen (a query attack behind a label-only oracle).
+    if ref.size or (tgt is not None and tgt.size):
+        prob_ax = ax.twinx()
+        prob_ax.set_label("history_prob")
+        prob_ax.spines["top"].set_visible(False)
+        if ref.size:
+            (line,) = prob_ax.plot(x[:ref.size], ref, color=C_REF, marker=marker, ms=3, label="P(ref.)")
+            handles.append(line)
+        if tgt is not None and tgt.size:
+            (line,) = prob_ax.plot(x[:tgt.size], tgt, color=C_TGT, ls="--", marker=marker, ms=3,
+                                   label="P(target)")
+            handles.append(line)
+        prob_ax.set_ylim(-0.03, 1.03)
+        prob_ax.set_yticks([0, 0.5, 1])
+        prob_ax.set_yticklabels(["0", "0.5", "1"])
+        prob_ax.set_ylabel("probability")
     if n == 1:
         ax.set_xlim(-0.5, 0.5)
     return handles

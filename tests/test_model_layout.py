@@ -106,3 +106,22 @@ def test_random_and_fully_connected_networks_are_not_converted():
     converted = _wrapped(copy.deepcopy(conv_net))
     assert prefer_channels_last(converted, x, deterministic=True)
     assert converted.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_the_trainer_builds_convnets_channels_last_on_one_cpu_process_only():
+    from visualizer.core.models.arch import resolve_arch
+    from visualizer.core.models.layout import train_channels_last
+    from visualizer.core.training.network import build_network
+
+    cpu = torch.device("cpu")
+    x = torch.rand((2, 1, 28, 28), generator=torch.Generator().manual_seed(6))
+    net = build_network(resolve_arch("mnist-cnn"), 10, seed=1)
+    net.train()
+    assert not train_channels_last(net, cpu, True, x)          # torchrun: DDP keeps the default layout
+    assert train_channels_last(net, cpu, False, x)
+    convs = [m.weight for m in net.modules() if isinstance(m, nn.Conv2d) and m.weight.shape[1] > 1]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert net.training                                         # its mode is as it was
+    viewing = _FlattensWithView()
+    assert not train_channels_last(viewing, cpu, False, torch.rand((2, 3, 8, 8)))
+    assert viewing.conv.weight.is_contiguous()

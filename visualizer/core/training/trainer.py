@@ -42,6 +42,7 @@ from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.device import pick_device
 from visualizer.core.errors import ParameterError
 from visualizer.core.models.arch import resolve_arch
+from visualizer.core.models.layout import train_channels_last
 from visualizer.core.resume import nothing_to_resume
 from visualizer.core.training import outputs
 from visualizer.core.training.card import build_card, now_iso
@@ -150,6 +151,8 @@ def _train(config: TrainConfig, out: Path, world: World, dev: torch.device, resu
     model = build_network(choice, data.train.num_classes, config.seed)
     model.to(dev)
     train_set, test_set = data.train.to(dev), data.test.to(dev)
+    # Weights as built, before any step: the layout moves no value (see layout.py).
+    train_channels_last(model, dev, world.backend is not None, train_set.batch(slice(0, 2), dev)[0])
     ddp = model
     if world.backend is not None:
         from torch.nn.parallel import DistributedDataParallel

@@ -236,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         targets = self.state.ready_models() if all_models else [self.state.selected]
         targets = [e for e in targets if e is not None and e.ready]
-        if not targets:
+        if not targets and ws.needs_model:
             self._error("No model", "Load a model first (Models > Add model…), and wait until it has loaded.")
             return
         try:
@@ -270,11 +270,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_enabled(self, *_) -> None:
         ws = self.run_workspace()
-        can_run = (bool(self.state.ready_models()) and (self.image is not None or not ws.needs_image)
+        has_model = bool(self.state.ready_models()) or not ws.needs_model
+        can_run = (has_model and (self.image is not None or not ws.needs_image)
                    and (self.form.is_valid() or not ws.uses_form) and ws.can_run())
         selected = self.state.selected
+        selected_ready = (selected is not None and selected.ready) or not ws.needs_model
         for w in (self.run_button, self.act_run):
-            w.setEnabled(can_run and selected is not None and selected.ready)
+            w.setEnabled(can_run and selected_ready)
         for w in (self.run_all_button, self.act_run_all):
             w.setEnabled(can_run)
         busy = self.jobs.busy()

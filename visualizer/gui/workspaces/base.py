@@ -55,6 +55,7 @@ class TabWorkspace(QtCore.QObject):
     kind: str = ""                 # the form's kind of run this tab shows ("attack"); results are stored under it
     title: str = ""                # the tab's label
     needs_image: bool = True       # Run is offered only once an image is open
+    needs_model: bool = True       # Run is offered only once a model has loaded (Train makes its own)
     uses_form: bool = True         # its parameters are the shared form's (chosen there by ``kind``); a tab
                                    # with its own controls sets False, and Run runs it while it is shown
 

@@ -89,3 +89,20 @@ def test_a_misspelt_data_set_kind_is_answered_with_the_spec_meant(tmp_path, caps
                "--out", str(tmp_path / "out")])
     [line] = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and line.endswith(f"Did you mean: mnist:{tmp_path}?") and not (tmp_path / "out").exists(), line
+
+
+def test_a_translation_beyond_the_models_input_is_refused_wherever_it_is_given(tmp_path, capsys):
+    """`sweep --max-translation 100` on a 32 px digits model ran and wrote a sweep of empty frames;
+    evaluate's spatial:grid threat did the same. One line, no folder."""
+    sweep = ["sweep", "--model", PAIR[0], "--image", str(digit_sample()), "--device", "cpu",
+             "--max-translation", "100", "--out", str(tmp_path / "sweep")]
+    evaluate = ["evaluate", "--model", PAIR[0], "--data", f"mnist:{tmp_path}", "--threat", "spatial:grid:30:3:32:3",
+                "--out", str(tmp_path / "evaluate")]
+    for argv, start in ((sweep, "error: A maximum translation of 100 px"),
+                        (evaluate, "error: spatial:grid:30:3:32:3: A maximum translation of 32 px")):
+        assert main(argv) == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(start) and "digits-standard's input (32 x 32 px)" in line, line
+        assert not (tmp_path / argv[-1]).exists()
+    assert main([*sweep[:-4], "--max-translation", "31", "--rotations", "1", "--translations", "2",
+                 "--dpi", "72", "--out", str(tmp_path / "fits")]) == 0

@@ -34,7 +34,7 @@ DPI_RANGE = (72, 1200)
 
 
 # The record an export leaves in its folder, naming (under "files") what else it wrote there.
-RECORD_NAMES = ("result.json", "comparison.json", "evaluation.json")
+RECORD_NAMES = ("result.json", "comparison.json", "evaluation.json", "steal.json")
 
 
 def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:

@@ -9,7 +9,7 @@ Where things live:
     workspaces/models.py    the model list, Add model, Remove, loading
     workspaces/attack.py, sweep.py, saliency.py
                             one controller per tab (registered in workspaces/__init__.py)
-    jobs.py, worker.py      progress, Cancel, busy state; superqt generator workers
+    jobs.py, worker.py      progress, Cancel, busy state; generator workers (superqt's, imported on the first job)
     exporting.py, sessions.py, help.py
 """
 

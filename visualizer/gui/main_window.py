@@ -35,6 +35,7 @@ from visualizer.gui.sessions import Sessions
 from visualizer.gui.view_menu import ViewMenu
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
+from visualizer.gui.workspaces.lazy import LazySpec, LazyTab
 from visualizer.gui.workspaces.models import ModelsWorkspace
 
 
@@ -58,15 +59,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.form = ParamsForm()
         self.tabs = QtWidgets.QTabWidget()
         ctx = WorkspaceContext(state=self.state, jobs=self.jobs, form=self.form, window=self, settings=self.settings,
-                               report_error=self._error, show_page=self.tabs.setCurrentWidget,
+                               report_error=self._error, show_page=self._show_page,
                                refresh=self._update_enabled)
         self.ctx = ctx
         self.image_workspace = ImageWorkspace(ctx)
         self.models_workspace = ModelsWorkspace(ctx, lambda: self.workspaces)
-        self.workspaces: list[TabWorkspace] = [cls(ctx) for cls in tab_registry.TABS]
+        self.workspaces: list[TabWorkspace] = [LazyTab(tab, ctx) if isinstance(tab, LazySpec) else tab(ctx)
+                                               for tab in tab_registry.TABS]
         for ws in self.workspaces:
             self.tabs.addTab(ws.page, ws.title)
             ws.runFinished.connect(self.runFinished)
+        self.tabs.currentChanged.connect(self._build_shown_tab)     # before anything asks the tab shown
         self.setCentralWidget(self.tabs)
         self.exporter = Exporter(ctx, self.current_workspace)
         self.exporter.exportFinished.connect(self.exportFinished)
@@ -168,6 +171,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def current_workspace(self) -> TabWorkspace:
         return self.workspaces[self.tabs.currentIndex()]
 
+    def _build_shown_tab(self, index: int) -> None:
+        ws = self.workspaces[index] if 0 <= index < len(self.workspaces) else None
+        if isinstance(ws, LazyTab):
+            ws.built()
+
+    def _show_page(self, page: QtWidgets.QWidget) -> None:
+        """Bring the tab holding ``page`` to the front (a tab built late sits inside its LazyTab's page)."""
+        for i in range(self.tabs.count()):
+            tab = self.tabs.widget(i)
+            if tab is page or tab.isAncestorOf(page):
+                self.tabs.setCurrentIndex(i)
+                return
+
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -244,7 +260,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except VisualizerError as exc:
             self._error("Cannot run", str(exc))
             return
-        self.tabs.setCurrentWidget(ws.page)
+        self._show_page(ws.page)
 
     def cancel(self) -> None:
         self.models_workspace.cancel_loading()

@@ -89,6 +89,10 @@ class TabWorkspace(QtCore.QObject):
     def update_enabled(self) -> None:
         """Enable or disable this tab's own controls (the window calls it on every change)."""
 
+    def catch_up(self) -> None:
+        """Built after the window started (workspaces/lazy.py): take in the state as it is now
+        (the models loaded, the selection), which the state's signals told the others."""
+
     # -- results ----------------------------------------------------------------------------------
     def current_artifacts(self) -> Artifacts | None:
         """What Export writes while this tab is shown."""

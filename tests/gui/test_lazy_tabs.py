@@ -1,7 +1,7 @@
-"""The Evaluate, Train and Black box tabs are built the first time they are shown or used
-(start-up, issue 5): until then the window has not imported their modules; built late, a
-tab takes in the models already loaded and behaves as one built at the start. Real window
-offscreen, real bundled models."""
+"""The Saliency, Evaluate, Train and Black box tabs are built the first time they are shown
+or used (start-up, issue 5): until then the window has not imported their modules, nor
+pyqtgraph or superqt; built late, a tab takes in the models already loaded and behaves as
+one built at the start. Real window offscreen, real bundled models."""
 
 import json
 import subprocess
@@ -19,7 +19,7 @@ LAZY = [spec for spec in workspaces.TABS if isinstance(spec, LazySpec)]
 
 def test_each_lazy_spec_says_what_its_class_says():
     """The window reads these before the class is imported: they must not drift from it."""
-    assert [s.kind for s in LAZY] == ["evaluate", "train", "blackbox"]
+    assert [s.kind for s in LAZY] == ["saliency", "evaluate", "train", "blackbox"]
     for spec in LAZY:
         cls = spec.load()
         assert issubclass(cls, TabWorkspace)
@@ -34,7 +34,8 @@ def test_the_window_starts_without_the_lazy_tabs_modules(tmp_path):
             "w = MainWindow(settings=QtCore.QSettings(sys.argv[1], QtCore.QSettings.Format.IniFormat), "
             "load_defaults=False)\nw.show(); app.processEvents()\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('visualizer.gui.workspaces.', "
-            "'visualizer.core.stealing', 'visualizer.core.poisoning', 'visualizer.core.training', 'superqt')))))\n")
+            "'visualizer.core.stealing', 'visualizer.core.poisoning', 'visualizer.core.training', 'superqt', "
+            "'pyqtgraph')))))\n")
     env = {"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "settings.ini")], capture_output=True,
                          text=True, env=env, timeout=120, cwd=ROOT)
@@ -43,7 +44,7 @@ def test_the_window_starts_without_the_lazy_tabs_modules(tmp_path):
     for spec in LAZY:
         assert spec.module not in loaded, loaded
     assert not [m for m in loaded if m.startswith(("visualizer.core.stealing", "visualizer.core.poisoning",
-                                                   "visualizer.core.training", "superqt"))], loaded
+                                                   "visualizer.core.training", "superqt", "pyqtgraph"))], loaded
 
 
 def test_a_tab_built_late_takes_in_the_models_already_loaded(qtbot, window):
@@ -51,7 +52,7 @@ def test_a_tab_built_late_takes_in_the_models_already_loaded(qtbot, window):
     open_image(qtbot, w, digit_sample())
     add_model(qtbot, w, "digits-standard")
     tabs = {ws.kind: ws for ws in w.workspaces if isinstance(ws, LazyTab)}
-    assert set(tabs) == {"evaluate", "train", "blackbox"} and not any(t.is_built() for t in tabs.values())
+    assert set(tabs) == {"saliency", "evaluate", "train", "blackbox"} and not any(t.is_built() for t in tabs.values())
     w.tabs.setCurrentWidget(tabs["evaluate"].page)              # shown: built, with the loaded model ticked
     assert tabs["evaluate"].is_built() and not tabs["blackbox"].is_built()
     assert [e.spec for e in tabs["evaluate"].setup.checked_models()] == ["digits-standard"]

@@ -7,13 +7,13 @@ built the first time it is shown, not while the window starts."""
 
 from visualizer.gui.workspaces.attack import AttackWorkspace
 from visualizer.gui.workspaces.lazy import LazySpec
-from visualizer.gui.workspaces.saliency import SaliencyWorkspace
 from visualizer.gui.workspaces.sweep import SweepWorkspace
 
 TABS = (
     AttackWorkspace,
     SweepWorkspace,
-    SaliencyWorkspace,
+    LazySpec("visualizer.gui.workspaces.saliency", "SaliencyWorkspace", "saliency", "Saliency",
+             needs_image=True, needs_model=True, uses_form=True),
     LazySpec("visualizer.gui.workspaces.evaluate", "EvaluateWorkspace", "evaluate", "Evaluate",
              needs_image=False, needs_model=True, uses_form=False),
     LazySpec("visualizer.gui.workspaces.train", "TrainWorkspace", "train", "Train",

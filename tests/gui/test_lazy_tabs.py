@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from support import ROOT, digit_sample
-from window_support import add_model, open_image
+from window_support import LONG, add_model, open_image
 
 from visualizer.gui import workspaces
 from visualizer.gui.workspaces.base import TabWorkspace
@@ -67,3 +67,23 @@ def test_a_tab_built_late_takes_in_the_models_already_loaded(qtbot, window):
     w.tabs.setCurrentIndex(0)
     box.ctx.show_page(box.built().page)                           # a tab's own page is found inside its LazyTab's
     assert w.tabs.currentWidget() is box.page
+
+
+def test_removing_a_model_or_saving_a_session_builds_no_tab(qtbot, window, tmp_path):
+    """Undo and sessions ask every tab what it keeps: a tab never built keeps nothing, and a
+    session that holds a tab's settings builds it when reopened."""
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "digits-standard")
+    w.remove_selected_model()
+    w.act_undo.trigger()
+    assert len(w.state.models) == 1
+    lazy = {ws.kind: ws for ws in w.workspaces if isinstance(ws, LazyTab)}
+    assert not any(t.is_built() for t in lazy.values())
+    assert w.save_session(tmp_path / "a.session") and not any(t.is_built() for t in lazy.values())
+    lazy["train"].poison.setup.epochs.setValue(7)                  # built, and kept by the next session
+    assert w.save_session(tmp_path / "b.session")
+    lazy["train"].poison.setup.epochs.setValue(2)
+    assert w.open_session(tmp_path / "b.session")
+    qtbot.waitUntil(lambda: not w.pool.busy(), timeout=LONG)
+    assert lazy["train"].poison.setup.epochs.value() == 7

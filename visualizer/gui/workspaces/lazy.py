@@ -4,8 +4,9 @@ The Evaluate, Train and Black box tabs import most of the core (evaluation, trai
 poisoning, model stealing) and build several plots: about a third of the window's start-up
 for tabs most sessions never open. Each is registered as a ``LazySpec``; the window gets a
 ``LazyTab`` in its place, an empty page in the tab bar that the tab's own page fills the
-first time it is shown or anything of it is asked for (a test's ``tab.setup``, a session,
-Run). Until then it takes no part: no controls, no menu entries, nothing to enable.
+first time it is shown or anything of it is asked for (a test's ``tab.setup``, a session
+that holds something of it, Run). Until then it takes no part: no controls, no menu
+entries, nothing to enable, nothing kept in a session or for Undo.
 """
 
 from __future__ import annotations
@@ -79,3 +80,11 @@ class LazyTab(QtCore.QObject):
     def update_enabled(self) -> None:
         if self._tab is not None:
             self._tab.update_enabled()
+
+    # -- sessions and Undo ask every tab what it keeps: a tab never built keeps nothing -------------
+    def session_data(self) -> dict:
+        return self._tab.session_data() if self._tab is not None else {}
+
+    def restore_session_data(self, data: dict) -> None:
+        if self._tab is not None or data:
+            self.built().restore_session_data(data)

@@ -55,6 +55,7 @@ def test_a_tab_built_late_takes_in_the_models_already_loaded(qtbot, window):
     assert set(tabs) == {"saliency", "evaluate", "train", "blackbox"} and not any(t.is_built() for t in tabs.values())
     w.tabs.setCurrentWidget(tabs["evaluate"].page)              # shown: built, with the loaded model ticked
     assert tabs["evaluate"].is_built() and not tabs["blackbox"].is_built()
+    assert tabs["evaluate"].setup.message.isVisible() or tabs["evaluate"].setup.isVisible()   # shown at once
     assert [e.spec for e in tabs["evaluate"].setup.checked_models()] == ["digits-standard"]
     box = tabs["blackbox"]
     assert box.steal.setup is not None and box.is_built()        # asked for: built

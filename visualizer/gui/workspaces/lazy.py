@@ -59,6 +59,7 @@ class LazyTab(QtCore.QObject):
             tab = self._spec.load()(self._ctx)
             self._tab = tab
             self.page.layout().addWidget(tab.page)
+            tab.page.show()         # now, not when the layout's queued show comes (a shown tab must show it)
             tab.runFinished.connect(self.runFinished)
             tab.catch_up()
             self._ctx.refresh()

@@ -209,7 +209,8 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     mnist_window.last_error = None
     ws.steal.export_to(str(out), overwrite=True)
     qtbot.waitUntil(lambda: not mnist_window.pool.busy() and mnist_window.last_error is not None, timeout=LONG)
-    assert "substitute-200" in mnist_window.last_error and "no earlier run of this tool wrote" in mnist_window.last_error
+    assert "no earlier run of this tool wrote" in mnist_window.last_error and "would delete it" in mnist_window.last_error
+    assert any(f" holds {p.name}" in mnist_window.last_error for p in out.iterdir() if p.is_dir())    # the copies' folder
     assert sorted(p.name for p in out.iterdir()) == before
 
 

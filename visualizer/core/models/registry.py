@@ -61,8 +61,8 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
 
 def model_key(spec: str) -> tuple[str, str]:
     """What makes two specs the same model: the source and its name (lower case) or its file
-    (absolute path), so ``lite0-imagenet`` and ``bundled:LITE0-imagenet`` are one model, and
-    ``ckpt:w.pt`` and ``ckpt:./w.pt`` another. ParameterError for a spec that is not valid."""
+    (absolute path), so ``lite0-imagenet`` and ``bundled:LITE0-imagenet`` are one model, and so
+    are ``ckpt:w.pt`` and ``ckpt:./w.pt``. ParameterError for a spec that is not valid."""
     from pathlib import Path
 
     kind, target = parse_model_spec(spec)

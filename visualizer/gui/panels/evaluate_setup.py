@@ -185,7 +185,10 @@ class EvaluateSetup(QtWidgets.QWidget):
         if not self.checked_models():
             return "Tick at least one of the loaded models."
         ticked = self.checked_models()
-        repeat = repeated_model([e.spec for e in ticked], [e.options for e in ticked])
+        try:
+            repeat = repeated_model([e.spec for e in ticked], [e.options for e in ticked])
+        except VisualizerError:      # a spec that loaded but no longer parses (a bundled file gone): not a repeat
+            repeat = None
         if repeat:       # loaded twice with the same options: one row would be the other's copy
             return f"Ticked: {repeat_text(*repeat, done='loaded')} with the same options; untick one."
         try:           # what the ticked models' classes cannot serve (apgd-t's TARGETS)

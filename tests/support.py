@@ -23,3 +23,16 @@ def shared_data(name: str) -> Path:
     """A real data set in the shared data folder beside the checkout (../shared/data/NAME:
     the standard MNIST and Fashion-MNIST idx files, see SOURCE.md there)."""
     return ROOT.parent / "shared" / "data" / name
+
+
+def digit_attack_artifacts():
+    """What Export writes for a real FGSM attack on the bundled digits model and digit scan."""
+    from visualizer.core.artifacts import attack_artifacts
+    from visualizer.core.attacks import AttackParams, drive
+    from visualizer.core.images import load_image
+    from visualizer.core.models.registry import LoadOptions, load_model
+    from visualizer.core.runs import attack_run
+
+    model = load_model("digits-standard", LoadOptions(device="cpu"))
+    run = drive(attack_run(model, load_image(digit_sample()), AttackParams(method="fgsm", eps=0.1)), lambda e: None)
+    return attack_artifacts(run)

@@ -58,3 +58,51 @@ def test_a_sweep_refuses_the_other_modes_options(tmp_path, capsys):
     assert not (tmp_path / "refused").exists()
     assert main([*base, "--mode", "random", "--k", "4", "--seed", "3", "--out", str(tmp_path / "random")]) == 0
     assert main([*base, "--rotations", "3", "--translations", "1", "--out", str(tmp_path / "grid")]) == 0
+
+
+def test_a_model_given_twice_is_refused_before_anything_loads_or_is_written(tmp_path, capsys):
+    """attack, saliency and evaluate compared a repeated --model with itself (evaluate's
+    transfer matrix even crafted on it for itself); now one line names the repeat."""
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"not read: refused before loading")
+    image = ["--image", str(digit_sample())]
+    commands = {
+        "attack": ["attack", *image, "--eps", "0.1"],
+        "saliency": ["saliency", *image],
+        "evaluate": ["evaluate", "--data", f"mnist:{tmp_path}", "--threat", "clean"],
+    }
+    repeats = {("digits-standard", "digits-standard"): "--model 'digits-standard' is the same model given twice",
+               ("digits-standard", "bundled:DIGITS-standard"):
+                   "--model 'digits-standard' and 'bundled:DIGITS-standard' are the same model given twice",
+               (f"ckpt:{weights}", f"ckpt:{tmp_path}/./w.safetensors"): "are the same model given twice"}
+    for name, command in commands.items():
+        for (first, second), words in repeats.items():
+            out = tmp_path / f"{name}-out"
+            rc = main([*command, "--model", first, "--model", "digits-robust", "--model", second, "--out", str(out)])
+            [line] = capsys.readouterr().err.strip().splitlines()
+            assert rc == 2 and line.startswith("error: ") and words in line, (name, line)
+            assert not out.exists()
+
+
+def test_a_misspelt_data_set_kind_is_answered_with_the_spec_meant(tmp_path, capsys):
+    rc = main(["evaluate", "--model", PAIR[0], "--data", f"mnsit:{tmp_path}", "--threat", "clean",
+               "--out", str(tmp_path / "out")])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and line.endswith(f"Did you mean: mnist:{tmp_path}?") and not (tmp_path / "out").exists(), line
+
+
+def test_a_translation_beyond_the_models_input_is_refused_wherever_it_is_given(tmp_path, capsys):
+    """`sweep --max-translation 100` on a 32 px digits model ran and wrote a sweep of empty frames;
+    evaluate's spatial:grid threat did the same. One line, no folder."""
+    sweep = ["sweep", "--model", PAIR[0], "--image", str(digit_sample()), "--device", "cpu",
+             "--max-translation", "100", "--out", str(tmp_path / "sweep")]
+    evaluate = ["evaluate", "--model", PAIR[0], "--data", f"mnist:{tmp_path}", "--threat", "spatial:grid:30:3:32:3",
+                "--out", str(tmp_path / "evaluate")]
+    for argv, start in ((sweep, "error: A maximum translation of 100 px"),
+                        (evaluate, "error: spatial:grid:30:3:32:3: A maximum translation of 32 px")):
+        assert main(argv) == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(start) and "digits-standard's input (32 x 32 px)" in line, line
+        assert not (tmp_path / argv[-1]).exists()
+    assert main([*sweep[:-4], "--max-translation", "31", "--rotations", "1", "--translations", "2",
+                 "--dpi", "72", "--out", str(tmp_path / "fits")]) == 0

@@ -61,6 +61,30 @@ def test_spec_grammar():
             parse_data_spec(bad)
 
 
+@pytest.mark.parametrize("bad, suggestion", [
+    ("mnsit:/data/m", "Did you mean: mnist:/data/m?"),           # a misspelt kind: the spec as meant
+    ("Fashon-MNIST:/d", "Did you mean: fashion-mnist:/d?"),
+    ("fmnst:/d", "Did you mean: fashion-mnist:/d?"),             # close to an alias: the kind it stands for
+    ("foldr:photos", "Did you mean: folder:photos?"),
+    ("cvs:list.csv", "Did you mean: csv:list.csv?"),
+    ("/data/mnist", "Did you mean: mnist:/data/mnist, fashion-mnist:/data/mnist, folder:/data/mnist?"),
+    ("list.csv", "Did you mean: csv:list.csv?"),                 # the kind forgotten
+    (r"C:\data", r"folder:C:\data"),                            # a drive letter is no kind
+])
+def test_a_misspelt_or_missing_kind_is_answered_with_the_closest_spec(bad, suggestion):
+    with pytest.raises(DataError) as caught:
+        parse_data_spec(bad)
+    message = str(caught.value)
+    assert message.startswith(f"Unknown data set {bad!r}") and suggestion in message, message
+    assert message.count("Did you mean") == 1
+
+
+def test_a_kind_alone_asks_for_its_folder():
+    for bare in ("mnist", "folder", "csv:"):
+        with pytest.raises(DataError, match="needs a (folder|file) after the colon"):
+            parse_data_spec(bare)
+
+
 def test_gzipped_mnist_matches_torchvision_reader_on_the_plain_files(mnist_test, plain_mnist_test):
     assert mnist_test.images.shape == (10000, 1, 28, 28) and mnist_test.images.dtype == torch.uint8
     assert mnist_test.class_names == [str(d) for d in range(10)]

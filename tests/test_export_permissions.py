@@ -6,25 +6,14 @@ import stat
 
 import pytest
 
-from support import digit_sample
-from visualizer.core.artifacts import attack_artifacts
-from visualizer.core.attacks import AttackParams
+from support import digit_attack_artifacts
 from visualizer.core.export import write_comparison, write_run
-from visualizer.core.images import load_image
-from visualizer.core.models.registry import LoadOptions, load_model
-from visualizer.core.runs import attack_run
 from visualizer.core.session import Session, save_session
 
 
 @pytest.fixture(scope="module")
 def artifacts():
-    model = load_model("digits-standard", LoadOptions(device="cpu"))
-    gen = attack_run(model, load_image(digit_sample()), AttackParams(method="fgsm", eps=0.1))
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return attack_artifacts(stop.value)
+    return digit_attack_artifacts()
 
 
 def mode(path):

@@ -15,7 +15,7 @@ from visualizer.cli import main
 from visualizer.core.errors import OutputError
 from visualizer.core.export import check_output_dir
 
-from support import ROOT, digit_sample
+from support import ROOT, digit_attack_artifacts, digit_sample
 
 MODEL = "digits-standard"
 
@@ -145,7 +145,7 @@ def test_a_train_or_poison_refused_on_its_data_leaves_no_folder(tmp_path, capsys
 
     if not MNIST_DIR.is_dir():
         pytest.skip("needs the MNIST files")
-    out = tmp_path / "new"
+    out = tmp_path / "new" / "runs" / "a"           # mkdir -p made new/ and new/runs/ too: they stayed
     cases = [(["train", "--data", f"mnist:{tmp_path / 'mnst'}", "--arch", "mnist-cnn"], "does not exist"),
              (["train", "--data", f"fashion-mnist:{MNIST_DIR}", "--arch", "mnist-cnn", "--limit", "64"],
               "read as fashion-mnist"),
@@ -153,9 +153,36 @@ def test_a_train_or_poison_refused_on_its_data_leaves_no_folder(tmp_path, capsys
     for argv, words in cases:
         assert main([*argv, "--device", "cpu", "--threads", "1", "--out", str(out)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert words in err[-1] and not out.exists(), (argv, err)
-    out.mkdir()                                               # a folder the user made stays
+        assert words in err[-1] and not (tmp_path / "new").exists(), (argv, err)
+    (tmp_path / "new" / "mine").mkdir(parents=True)           # folders the user made stay, with what is in them
+    assert main([*cases[0][0], "--device", "cpu", "--out", str(out)]) == 2
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["mine"]
+    out.mkdir(parents=True)
     assert main([*cases[0][0], "--device", "cpu", "--out", str(out)]) == 2 and out.is_dir()
+
+
+def test_a_cancelled_or_failed_export_leaves_no_folder_it_made(tmp_path):
+    """An export into a/b/c made a/ and a/b/ before writing; cancelled or refused, they stayed."""
+    from visualizer.core.cancel import CancelToken
+    from visualizer.core.errors import ExportCancelled
+    from visualizer.core.export import drain, iter_write_run
+    from visualizer.core.folders import missing_folders, remove_if_empty
+
+    token = CancelToken()
+    token.cancel()                                         # a cancel arrives before the first file
+    with pytest.raises(ExportCancelled):
+        drain(iter_write_run(tmp_path / "a" / "b" / "c", digit_attack_artifacts(), cancel=token))
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a").mkdir()                               # the user's own folder stays
+    with pytest.raises(ExportCancelled):
+        drain(iter_write_run(tmp_path / "a" / "b" / "c", digit_attack_artifacts(), cancel=token))
+    assert [p.name for p in tmp_path.iterdir()] == ["a"] and list((tmp_path / "a").iterdir()) == []
+    # the helpers: what mkdir -p makes, deepest first; removal stops at the first folder holding anything
+    assert missing_folders(tmp_path / "x" / "y") == [tmp_path / "x" / "y", tmp_path / "x"]
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "x" / "kept.txt").write_text("mine")
+    remove_if_empty(missing_folders(tmp_path / "x" / "y" / "z") + [tmp_path / "x" / "y", tmp_path / "x"])
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["kept.txt"]
 
 
 def test_a_training_cancelled_in_its_first_epoch_leaves_no_empty_folder(tmp_path):

@@ -86,6 +86,18 @@ def test_bad_parameters_are_refused():
         SpatialParams(max_translation=-1)
 
 
+def test_a_shift_of_the_whole_input_side_is_refused_naming_both_sizes():
+    """Shifts of the side or more leave an empty frame: --max-translation 100 on 28 px was taken."""
+    for mode in ("grid", "random"):
+        params = SpatialParams(mode=mode, max_translation=28)
+        with pytest.raises(ParameterError, match=r"28 px shifts the whole image out of the model's input \(28 x 28 px\)"):
+            params.check_fits(28)
+        params.check_fits(29)                                    # one pixel of the image stays in view
+    with pytest.raises(ParameterError, match="Use less than 28 px \\(the default is 3\\)"):
+        SpatialParams(max_translation=100).check_fits(28)
+    SpatialParams().check_fits(1)                                # None: the default, resolved per side
+
+
 class Scripted(torch.nn.Module):
     """A real (tiny) model with a known decision: class 1 when the top-left quadrant is
     brighter than the rest, else class 0. Rotations/shifts that move the bright blob change it."""

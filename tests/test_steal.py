@@ -14,9 +14,10 @@ from mnist_support import MNIST_DIR, MNIST_SPEC, as_classifier, train_tiny_mnist
 from visualizer.cli import main
 from visualizer.core.attacks.loop import drive
 from visualizer.core.data import load_dataset
-from visualizer.core.errors import ParameterError
+from visualizer.core.errors import OutputError, ParameterError
 from visualizer.core.schema import steal_schema
 from visualizer.core.stealing import StealConfig, agreement, parse_defences, parse_query_counts, run_steal
+from visualizer.core.stealing.output import export_steal
 from visualizer.core.stealing.spec import defended_oracle
 from visualizer.core.stealing.substitute import soft_targets
 
@@ -127,6 +128,19 @@ def test_cli_steals_end_to_end_and_the_saved_substitute_agrees_as_recorded(tmp_p
     # the output folder now holds files: a second run is refused with one message
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("error: ")
+    # the window's Export of this record follows every export's rule: only an earlier export is replaced
+    export = tmp_path / "export"
+    assert sorted(export_steal(export, record, dpi=72)["files"]["curve"]) == sorted(record["files"]["curve"])
+    (export / "steal_curve.svg").write_text("an earlier export's file, replaced")
+    with pytest.raises(OutputError, match="already holds files"):
+        export_steal(export, record, dpi=72)
+    export_steal(export, record, overwrite=True, dpi=72)
+    assert "replaced" not in (export / "steal_curve.svg").read_text()
+    before = sorted(p.name for p in out.iterdir())
+    copies = point["substitute"].split("/")[0]                  # the copies' folder (or the defence's above it)
+    with pytest.raises(OutputError, match=f"holds .*{copies}.*which no earlier run of this tool wrote"):
+        export_steal(out, record, overwrite=True, dpi=72)       # the run's own folder: its copies are not deleted
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_cli_bad_specs_fail_before_loading(tmp_path, capsys):

@@ -129,10 +129,26 @@ def test_cli_trains_each_copy_its_own_way_and_records_the_recipes(tmp_path, caps
     assert first.out_channels == 64
 
 
+def test_two_copies_trained_the_same_way_are_refused_naming_both():
+    """Same recipe, same answers: one network twice (it was trained twice and averaged with itself)."""
+    for texts, pair in ((("seed=3", "epochs=10,seed=3"), "--copy 'epochs=10,seed=3' (copy 2) trains the same copy "
+                                                          "as --copy 'seed=3' (copy 1)"),
+                        (("seed=1", ""), "--copy '' (copy 2) trains the same copy as --copy 'seed=1' (copy 1)"),
+                        (("epochs=2", "shifts=1", "seed=0,epochs=2"), "(copy 3) trains the same copy as --copy "
+                                                                       "'epochs=2' (copy 1): 2 epochs, seed 0")):
+        with pytest.raises(ParameterError) as caught:
+            copy_recipes(1, texts, 10, 0)
+        assert pair in str(caught.value), str(caught.value)
+    # the same recipe with pseudo labels is not the same copy: more copies label its images
+    assert len(copy_recipes(1, ("epochs=2", "seed=5", "seed=9,pseudo=50", "seed=9,pseudo=50"), 4, 0)) == 4
+    assert len(copy_recipes(1, ("seed=3", "seed=3,shifts=1", "seed=3,arch=mnist-cnn-wide"), 4, 0)) == 3
+
+
 def test_cli_refuses_a_bad_copy_recipe_before_loading(tmp_path, capsys):
     argv = ["steal", "--victim", "mnist-standard", "--queries", "10", "--query-data", "noise", "--arch", "mnist-cnn",
             "--test-data", MNIST_SPEC, "--out", str(tmp_path / "o")]
-    for recipe, words in (("shifts=3,speed=2", "speed"), ("epochs=2,arch=mnist-resnet", "Unknown architecture")):
+    for recipe, words in (("shifts=3,speed=2", "speed"), ("epochs=2,arch=mnist-resnet", "Unknown architecture"),
+                          ("seed=0,epochs=1", "trains the same copy as --copy 'epochs=1'")):
         assert main(argv + ["--copy", "epochs=1", "--copy", recipe]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and words in err and len(err.strip().splitlines()) == 1, err

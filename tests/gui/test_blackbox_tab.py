@@ -204,6 +204,14 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     assert sorted(p.name for p in export.iterdir()) == sorted(
         ["steal.json", "steal_curve.png", "steal_curve.pdf", "steal_curve.svg"])
     assert json.loads((export / "steal.json").read_text())["runs"] == on_disk["runs"]
+    # Export follows every export's rule: the run's own folder (its copies) is named and refused, not written into
+    before = sorted(p.name for p in out.iterdir())
+    mnist_window.last_error = None
+    ws.steal.export_to(str(out), overwrite=True)
+    qtbot.waitUntil(lambda: not mnist_window.pool.busy() and mnist_window.last_error is not None, timeout=LONG)
+    assert "no earlier run of this tool wrote" in mnist_window.last_error and "would delete it" in mnist_window.last_error
+    assert any(f" holds {p.name}" in mnist_window.last_error for p in out.iterdir() if p.is_dir())    # the copies' folder
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_removing_the_victim_stops_its_theft(qtbot, mnist_window, tmp_path):

@@ -13,6 +13,8 @@ from torch import nn
 from mnist_support import MNIST_DIR, MNIST_SPEC
 from window_support import LONG, add_model
 
+from visualizer.gui.qt import Qt
+
 pytestmark = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason="needs the MNIST files in ../shared/data/mnist")
 
 THREATS = "clean fgsm:linf:0.1 pgd:linf:0.05,0.15:3"
@@ -269,3 +271,20 @@ def test_the_data_field_starts_on_the_mnist_folder_beside_the_checkout(window):
     setup = _tab(window).setup
     assert setup.data_edit.text() == f"mnist:{MNIST_DIR}"
     assert setup.problem() == "Load a model to evaluate (Models > Add model\u2026)."    # the data is fine
+
+
+def test_a_model_loaded_twice_and_ticked_twice_blocks_the_run_with_its_name(qtbot, digits_pair):
+    """`visualizer evaluate` refuses a --model given twice; the tab said nothing and evaluated
+    the model twice, two rows of one name. Unticking the repeat runs again."""
+    w = digits_pair
+    add_model(qtbot, w, "bundled:DIGITS-standard")          # the first model again, spelt another way
+    tab = _tab(w)
+    w.tabs.setCurrentWidget(tab.page)
+    tab.setup.data_edit.setText(MNIST_SPEC)
+    tab.setup.threats_edit.setText("clean")
+    problem = tab.setup.problem()
+    assert problem == ("Ticked: 'digits-standard' and 'bundled:DIGITS-standard' are the same model loaded twice "
+                       "with the same options; untick one."), problem
+    assert not tab.evaluate_button.isEnabled() and not w.run_all_button.isEnabled() and tab.setup.message.isVisible()
+    tab.setup.models.item(2).setCheckState(Qt.Unchecked)
+    assert tab.setup.problem() is None and tab.evaluate_button.isEnabled()

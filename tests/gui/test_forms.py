@@ -108,6 +108,20 @@ def test_defaults_follow_input_size(form):
     assert form.spatial_params().resolved(224).max_translation == 24
 
 
+def test_a_translation_beyond_the_models_input_is_marked_on_its_field(qtbot, form):
+    """Checked against the selected model's side as typed, and again when another model is chosen."""
+    select(form.attack, "spatial-grid")
+    form.set_input_size(224)
+    retype(qtbot, form.fields["max_translation"].edit, "100")
+    assert form.is_valid()                                  # 100 px of 224 is a real shift
+    form.set_input_size(28)
+    error = form.errors()["max_translation"]
+    assert not form.is_valid() and "100 px shifts the whole image out of the model's input (28 x 28 px)" in error
+    assert form.fields["max_translation"].note.text() == error
+    retype(qtbot, form.fields["max_translation"].edit, "27")
+    assert form.is_valid() and form.spatial_params().max_translation == 27
+
+
 def test_edited_budget_survives_model_change(qtbot, form):
     retype(qtbot, form.fields["eps"].edit, "16/255")
     form.set_input_size(32)

@@ -580,3 +580,43 @@ def test_views_start_no_threads_or_timers(qtbot, attack, sweep, saliency):
     for v in views:
         assert v.findChildren(QtCore.QThread) == []
         assert [t for t in v.findChildren(QtCore.QTimer) if t.isActive()] == []
+
+
+def test_evaluate_curves_and_legend_follow_a_palette_switch(qtbot, qapp):
+    """The Evaluate tab's curve legend kept its light-theme colours after a switch to dark (and
+    its curves were never lifted): legend and pens now show the same colour in either theme,
+    black (the seventh model's) included."""
+    from visualizer.core.evaluation import parse_threats
+    from visualizer.core.evaluation.presentation import MODEL_COLOURS
+    from visualizer.gui.panels.evaluate_results import CurvesPlot
+
+    threats = parse_threats(["clean", "pgd:linf:0.05,0.1:3"])
+    ids = [f"model-{m}" for m in range(len(MODEL_COLOURS))]
+    cells = [{"model": i, "threat": t.text, "accuracy": 0.9 - 0.1 * k, "ci95": [0.85 - 0.1 * k, 0.95 - 0.1 * k]}
+             for i in ids for k, t in enumerate(threats)]
+    curves = CurvesPlot()
+    curves.set_layout(threats)
+    curves.show_cells(ids, cells)
+    _shown(qtbot, curves, 700, 360)
+
+    def drawn() -> list[str]:
+        return [item.opts["pen"].color().name() for item in curves.plots[0].listDataItems()]
+
+    def shown_in_legend(colour: str) -> bool:
+        return f"color:{colour}" in curves.legend.text()
+
+    assert drawn() == [c.lower() for c in MODEL_COLOURS] and all(shown_in_legend(c) for c in drawn())
+    old = qapp.palette()
+    try:
+        qapp.setPalette(_dark_palette())
+        QtWidgets.QApplication.processEvents()
+        dark = plot_colours(curves.palette())
+        assert dark.dark and drawn() == [dark.accent(c).name() for c in MODEL_COLOURS]
+        assert all(shown_in_legend(c) for c in drawn()) and not shown_in_legend(MODEL_COLOURS[0].lower())
+        assert drawn()[MODEL_COLOURS.index("#000000")] == "#e8e8e8"     # black would vanish on the dark window
+        _preview(curves, "evaluate_curves_dark")
+    finally:
+        qapp.setPalette(old)
+    QtWidgets.QApplication.processEvents()
+    assert drawn() == [c.lower() for c in MODEL_COLOURS] and shown_in_legend(MODEL_COLOURS[0].lower())
+    _preview(curves, "evaluate_curves_light")

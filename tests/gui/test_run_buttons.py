@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from support import shared_data
-from window_support import add_model, choose, open_image, set_field
+from window_support import LONG, add_model, choose, open_image, set_field
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = ROOT / "resources" / "samples" / "mnist" / "7_idx0.png"
@@ -189,3 +189,27 @@ def test_black_box_run_on_all_checks_every_models_classes_before_any_query(qtbot
     w.run(all_models=True)
     assert "Oracle topk:11: mnist-standard has only 10 classes" in w.last_error
     assert not ws.running() and not w.pool.busy() and not ws.live.curves    # refused before any query
+
+
+def test_train_and_poison_pages_run_without_any_model(qtbot, window, tmp_path):
+    """Both pages train their own models: Run and Run on all are offered with no model loaded
+    (they were disabled until some model had loaded), and Run reaches the page shown."""
+    assert not window.columns
+    assert not window.run_button.isEnabled()             # the Attack tab needs a model (and an image)
+    ws, panel = poison(window, tmp_path)
+    assert window.run_button.isEnabled() and window.run_all_button.isEnabled() and window.act_run.isEnabled()
+    panel.setup.target.setText("12")
+    window.last_error = None
+    window.run()                                         # as Ctrl+R would: the page's own refusal, not "No model"
+    assert "out of range" in window.last_error and not panel.running()
+    ws.sections.setCurrentIndex(0)                       # the Adversarial training page
+    ws.form.data_path.setText(str(MNIST))
+    ws.form.runs_folder.setText(str(tmp_path / "runs"))
+    assert window.run_button.isEnabled(), ws.form.problem()
+    window.last_error = None
+    window.run()
+    assert window.last_error is None and ws.training()
+    window.cancel()
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=LONG)
+    window.tabs.setCurrentIndex(0)
+    assert not window.run_button.isEnabled()

@@ -5,7 +5,7 @@ on each, plus a comparison figure."""
 from __future__ import annotations
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
-                                   install_cancel_on_interrupt, levels, load_model, load_options, number,
+                                   install_cancel_on_interrupt, levels, load_models, load_options, number,
                                    print_warnings, refuse_other_family, whole_number)
 
 NAME = "attack"
@@ -112,7 +112,7 @@ def load_checked(args, params):
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     options = load_options(args)
-    models = [load_model(spec, options) for spec in args.model]
+    models = load_models(args.model, options)
     for model in models:
         try:
             check_attack_request(model, image, params, label=args.label, target=args.target)

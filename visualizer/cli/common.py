@@ -157,6 +157,17 @@ def load_model(spec: str, options):
     return model
 
 
+def load_models(specs: list[str], options) -> list:
+    """Every ``--model``, each loaded as ``load_model`` does, after refusing one given twice
+    (before any is loaded: a repeat used to be compared with itself)."""
+    from visualizer.core.models.registry import repeat_text, repeated_model
+
+    repeat = repeated_model(specs)
+    if repeat:
+        raise ParameterError(f"--model {repeat_text(*repeat)}; give each model once.")
+    return [load_model(spec, options) for spec in specs]
+
+
 def install_cancel_on_interrupt():
     """First Ctrl-C cancels gracefully (the partial result is still written); a second one aborts."""
     from visualizer.core.cancel import CancelToken

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_threads_option, count, dpi, drive,
-                                   install_cancel_on_interrupt, load_model, load_options, note_nothing_to_resume,
+                                   install_cancel_on_interrupt, load_models, load_options, note_nothing_to_resume,
                                    path_text, print_warnings, whole_number)
 from visualizer.core.formatting import rate_text
 
@@ -80,7 +80,7 @@ def run(args) -> int:
         lead = coll.rank == 0
         options = load_options(args)
         options.device = rank_device(options.device)
-        models = [load_model(spec, options) for spec in args.model]
+        models = load_models(args.model, options)
         expand_transfer(threats, [m.info.model_id for m in models])     # fails before the folder is made
         check_threats_fit(threats, models)                               # e.g. apgd-t's 12 targets of 10 classes
         datasets = [load_dataset(args.data, args.split, preprocessing=m.info.preprocessing,

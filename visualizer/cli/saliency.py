@@ -6,7 +6,7 @@ import sys
 
 from visualizer.cli.common import (EXIT_INTERRUPTED, add_model_options, add_output_options, drive,
                                    install_cancel_on_interrupt,
-                                   load_model, load_options, print_warnings, whole_number)
+                                   load_models, load_options, print_warnings, whole_number)
 
 NAME = "saliency"
 HELP = "input-gradient saliency of one or more models on one shared scale"
@@ -39,7 +39,7 @@ def run(args) -> int:
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     options = load_options(args)
-    models = [load_model(spec, options) for spec in args.model]
+    models = load_models(args.model, options)
     cancel = install_cancel_on_interrupt()
     bar = ProgressBar(f"saliency {params.method}")
     comparison = drive(compare_saliency(models, image, params, label=args.label, cancel=cancel),

@@ -47,6 +47,7 @@ def run(args) -> int:
     check_output_dir(args.out, args.overwrite)
     image = load_image(args.image)
     model = load_model(args.model, load_options(args))
+    params.check_fits(model.info.preprocessing.input_size, f"{model.info.model_id}'s input")   # before any folder
     cancel = install_cancel_on_interrupt()
     bar = ProgressBar(f"sweep {params.mode}")
     run_ = drive(sweep_run(model, image, params, label=args.label, cancel=cancel),

@@ -24,6 +24,7 @@ import numpy as np
 from visualizer.core.atomic import private_to_umask
 from visualizer.core.cancel import CancelToken, is_cancelled
 from visualizer.core.errors import ExportCancelled, OutputError
+from visualizer.core.folders import missing_folders, remove_if_empty
 from visualizer.core.images import save_npy, save_png
 
 
@@ -33,7 +34,7 @@ DPI_RANGE = (72, 1200)
 
 
 # The record an export leaves in its folder, naming (under "files") what else it wrote there.
-RECORD_NAMES = ("result.json", "comparison.json", "evaluation.json")
+RECORD_NAMES = ("result.json", "comparison.json", "evaluation.json", "steal.json")
 
 
 def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:
@@ -119,16 +120,23 @@ def _commit(staging: Path, out_dir: Path) -> None:
 def _staged(out_dir: Path, overwrite: bool):
     """A temporary folder beside ``out_dir``, renamed into place if the block succeeds and
     removed if it fails: the destination holds either the old run or the whole new one."""
-    staging = _prepare(out_dir, overwrite)
+    made = missing_folders(out_dir.parent)       # what mkdir -p makes: gone again if the export fails
+    try:
+        staging = _prepare(out_dir, overwrite)
+    except OutputError:
+        remove_if_empty(made)
+        raise
     try:
         yield staging
         _commit(staging, out_dir)
     except (OSError, OutputError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_if_empty(made)
         reason = getattr(exc, "strerror", None) or exc
         raise OutputError(f"Writing results to {out_dir} failed: {reason}. Nothing was changed there.") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_if_empty(made)
         raise
 
 

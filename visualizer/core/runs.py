@@ -139,6 +139,7 @@ def attack_run(model: ClassifierModel, image: LoadedImage, params: AttackParams,
 
 def sweep_run(model: ClassifierModel, image: LoadedImage, params: SpatialParams, label: str | int | None = None,
               cancel: CancelToken | None = None) -> Generator[SweepProgress, None, SweepRun]:
+    params.check_fits(model.info.preprocessing.input_size, f"{model.info.model_id}'s input")
     x, geometry = preprocess(image, model.info.preprocessing)
     x = x.to(model.device)
     clean_probs = class_probabilities(model, x)

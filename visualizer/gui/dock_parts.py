@@ -1,17 +1,53 @@
 """Widgets the controls dock is made of, so it stays usable in a small window: labels that
 elide long text (the whole text as tooltip) instead of widening the dock, and sections
-that fold to their title, remembering whether they were open."""
+that fold to their title, remembering whether they were open.
+
+Both are the project's own small widgets rather than superqt's: importing anything from
+superqt imports all of it, and its qtpy layer star-imports QtGui and QtOpenGL, about 0.2 s
+of the window's start-up (superqt's generator worker is imported when the first job runs)."""
 
 from __future__ import annotations
 
-from superqt import QCollapsible, QElidingLabel
+from visualizer.gui.qt import Qt, QtCore, QtWidgets, Signal
 
-from visualizer.gui.qt import QtCore, QtWidgets
+FOLDED, OPEN = "\u25b6", "\u25bc"      # a folded section's arrow points right, an open one's down
+ELLIPSIS_ROOM = 2                      # px kept free beside the text, so the "…" is never clipped
+UNLIMITED = (1 << 24) - 1              # Qt's QWIDGETSIZE_MAX: no maximum height
 
-FOLDED, OPEN = "\u25b6", "\u25bc"      # a folded section's arrow points right (superqt's points up)
+
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line label showing as much of its text as its width allows, ending in "…";
+    ``text()`` is the whole text. It asks for no more than the "…" as minimum width, so a
+    long text never widens its layout."""
+
+    def __init__(self, text: str = "", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._whole = ""
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._whole
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        self._whole = text or ""
+        self._show_fitting()
+
+    def _show_fitting(self) -> None:
+        width = max(0, self.width() - ELLIPSIS_ROOM)
+        QtWidgets.QLabel.setText(self, self.fontMetrics().elidedText(self._whole, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._show_fitting()
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt name)
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        return QtCore.QSize(metrics.horizontalAdvance("...") + margins.left() + margins.right(),
+                            super().minimumSizeHint().height())
 
 
-class ElidingLabel(QElidingLabel):
+class ElidingLabel(ElidedLabel):
     """One line, elided to the width it gets; the whole text in the tooltip, under ``hint``
     (what the label says) when one is given."""
 
@@ -26,7 +62,7 @@ class ElidingLabel(QElidingLabel):
         hint = super().sizeHint()
         if not self._asks_whole:
             return hint
-        # superqt's hint is the elided text's: once elided in a narrow layout, it stayed so.
+        # the label's own hint is the elided text's: once elided in a narrow layout, it stayed so.
         return QtCore.QSize(self.fontMetrics().horizontalAdvance(self.text()) + 8, hint.height())
 
     def _tip(self, text: str) -> str:
@@ -39,21 +75,68 @@ class ElidingLabel(QElidingLabel):
             self.updateGeometry()       # the layout asked before the whole text was stored
 
 
-class Foldable(QCollapsible):
-    """superqt's collapsible section with a right-pointing arrow when folded, redrawn in the
-    text colour when the palette changes (light/dark switch)."""
+class Foldable(QtWidgets.QWidget):
+    """A titled section that folds to its title: a flat button (arrow and title) above its
+    content; a click on the title folds or unfolds it. ``toggled(bool)`` says which (not
+    sent by ``expand``/``collapse`` themselves); ``text``/``setText`` are the title."""
+
+    toggled = Signal(bool)
 
     def __init__(self, title: str):
-        super().__init__(title, expandedIcon=OPEN, collapsedIcon=FOLDED)
-        self.setDuration(0)              # no animation: the dock re-lays out at once
-        self.layout().setContentsMargins(0, 0, 0, 0)
-        self.content().layout().setContentsMargins(0, 0, 0, 0)
+        super().__init__()
+        self._title = title
+        self._open = False
+        self._button = QtWidgets.QPushButton()
+        self._button.setFlat(True)
+        self._button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._button.setStyleSheet("QPushButton { text-align: left; border: none; padding: 2px 0px; }")
+        self._button.clicked.connect(self._clicked)
+        self._content = QtWidgets.QWidget()
+        QtWidgets.QVBoxLayout(self._content).setContentsMargins(0, 0, 0, 0)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._button)
+        layout.addWidget(self._content)
+        self._show(False)
 
-    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt name)
-        super().changeEvent(event)
-        if event.type() == QtCore.QEvent.Type.PaletteChange:
-            self.setExpandedIcon(OPEN)
-            self.setCollapsedIcon(FOLDED)
+    def toggleButton(self) -> QtWidgets.QPushButton:  # noqa: N802 (the name the dock's callers use)
+        return self._button
+
+    def text(self) -> str:
+        return self._title
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        self._title = text
+        self._button.setText(f"{OPEN if self._open else FOLDED}  {text}")
+
+    def content(self) -> QtWidgets.QWidget:
+        return self._content
+
+    def addWidget(self, widget: QtWidgets.QWidget) -> None:  # noqa: N802
+        self._content.layout().addWidget(widget)
+
+    def isExpanded(self) -> bool:  # noqa: N802
+        return self._open
+
+    def expand(self, animate: bool = False) -> None:
+        """Open (``animate`` is accepted for the callers' sake: sections open at once)."""
+        self._show(True)
+
+    def collapse(self, animate: bool = False) -> None:
+        self._show(False)
+
+    def _clicked(self) -> None:
+        self._show(not self._open)
+        self.toggled.emit(self._open)
+
+    def _show(self, on: bool) -> None:
+        self._open = on
+        self._content.setVisible(on)
+        self._content.setMaximumHeight(UNLIMITED if on else 0)
+        policy = QtWidgets.QSizePolicy.Policy          # folded: its title's height, no room left around it
+        self.setSizePolicy(policy.Preferred, policy.Preferred if on else policy.Maximum)
+        self.setText(self._title)
 
 
 class Section(Foldable):

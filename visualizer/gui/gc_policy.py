@@ -5,8 +5,9 @@ window's widgets) can be garbage in reference cycles, and a collection is run by
 thread happens to allocate: a worker building an export's matplotlib figure then destroyed
 widgets off their thread, and deadlocked (the worker inside ~QObject waiting for the GIL,
 the GUI thread waiting for the Qt lock that destructor held). ``collect_on_gui_thread``
-turns automatic collection off and collects on a GUI-thread timer instead (pyqtgraph's
-GarbageCollector, made for exactly this); every window calls it.
+turns automatic collection off and collects on a GUI-thread timer instead (as pyqtgraph's
+GarbageCollector does, without importing pyqtgraph while the window starts); every window
+calls it.
 
 Walking less. A full collection walks every object the collector tracks: with torch,
 timm, Qt and a model loaded that is over 600,000 objects and 0.1-0.6 s during which none
@@ -24,16 +25,31 @@ from __future__ import annotations
 import gc
 
 _enabled = False
-_collector = None
+_timer = None
+CHECK_MS = 1000
 
 
 def collect_on_gui_thread() -> None:
-    """From now on the collector runs on the GUI thread's timer only (once per process)."""
-    global _collector
-    if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+    """From now on the collector runs on the GUI thread's timer only (once per process):
+    automatic collection is off, and every CHECK_MS the generations past Python's own
+    thresholds are collected, as the automatic collector would have, on this thread."""
+    global _timer
+    if _timer is None:
+        from visualizer.gui.qt import QtCore
 
-        _collector = GarbageCollector(interval=1.0)
+        thresholds = gc.get_threshold()
+        gc.disable()
+        _timer = QtCore.QTimer()
+        _timer.timeout.connect(lambda: _collect_due(thresholds))
+        _timer.start(CHECK_MS)
+
+
+def _collect_due(thresholds: tuple[int, ...]) -> None:
+    """Collect the oldest generation whose count of new objects (or younger collections)
+    passed its threshold, with every younger one (``gc.collect(n)`` takes 0..n)."""
+    due = [g for g, (count, limit) in enumerate(zip(gc.get_count(), thresholds)) if count > limit]
+    if due:
+        gc.collect(max(due))
 
 
 def enable(on: bool = True) -> None:

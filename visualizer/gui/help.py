@@ -33,15 +33,15 @@ def show_shortcuts(window: QtWidgets.QWidget) -> QtWidgets.QMessageBox:
 
 def about_text() -> str:
     import PySide6
-    import pyqtgraph
     import torch
 
     from visualizer import __version__
     from visualizer.core.device import pick_device
+    from visualizer.gui.qt import pg         # configured as the views need it, whoever imports it first
 
     return (f"Adversarial Visualizer {__version__}\n\n"
             f"torch {torch.__version__}, Qt {QtCore.qVersion()} (PySide6 {PySide6.__version__}), "
-            f"pyqtgraph {pyqtgraph.__version__}\nCompute device: {pick_device(None)}\n\n"
+            f"pyqtgraph {pg.__version__}\nCompute device: {pick_device(None)}\n\n"
             "Adversarial examples (FGSM, PGD), spatial sweeps (Engstrom et al. 2018) and saliency of "
             "standard vs robust models (Tsipras et al. 2018).")
 

@@ -9,7 +9,7 @@ Where things live:
     workspaces/models.py    the model list, Add model, Remove, loading
     workspaces/attack.py, sweep.py, saliency.py
                             one controller per tab (registered in workspaces/__init__.py)
-    jobs.py, worker.py      progress, Cancel, busy state; superqt generator workers
+    jobs.py, worker.py      progress, Cancel, busy state; generator workers (superqt's, imported on the first job)
     exporting.py, sessions.py, help.py
 """
 
@@ -35,6 +35,7 @@ from visualizer.gui.sessions import Sessions
 from visualizer.gui.view_menu import ViewMenu
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
+from visualizer.gui.workspaces.lazy import LazySpec, LazyTab
 from visualizer.gui.workspaces.models import ModelsWorkspace
 
 
@@ -58,15 +59,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.form = ParamsForm()
         self.tabs = QtWidgets.QTabWidget()
         ctx = WorkspaceContext(state=self.state, jobs=self.jobs, form=self.form, window=self, settings=self.settings,
-                               report_error=self._error, show_page=self.tabs.setCurrentWidget,
+                               report_error=self._error, show_page=self._show_page,
                                refresh=self._update_enabled)
         self.ctx = ctx
         self.image_workspace = ImageWorkspace(ctx)
         self.models_workspace = ModelsWorkspace(ctx, lambda: self.workspaces)
-        self.workspaces: list[TabWorkspace] = [cls(ctx) for cls in tab_registry.TABS]
+        self.workspaces: list[TabWorkspace] = [LazyTab(tab, ctx) if isinstance(tab, LazySpec) else tab(ctx)
+                                               for tab in tab_registry.TABS]
         for ws in self.workspaces:
             self.tabs.addTab(ws.page, ws.title)
             ws.runFinished.connect(self.runFinished)
+        self.tabs.currentChanged.connect(self._build_shown_tab)     # before anything asks the tab shown
         self.setCentralWidget(self.tabs)
         self.exporter = Exporter(ctx, self.current_workspace)
         self.exporter.exportFinished.connect(self.exportFinished)
@@ -168,6 +171,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def current_workspace(self) -> TabWorkspace:
         return self.workspaces[self.tabs.currentIndex()]
 
+    def _build_shown_tab(self, index: int) -> None:
+        ws = self.workspaces[index] if 0 <= index < len(self.workspaces) else None
+        if isinstance(ws, LazyTab):
+            ws.built()
+
+    def _show_page(self, page: QtWidgets.QWidget) -> None:
+        """Bring the tab holding ``page`` to the front (a tab built late sits inside its LazyTab's page)."""
+        for i in range(self.tabs.count()):
+            tab = self.tabs.widget(i)
+            if tab is page or tab.isAncestorOf(page):
+                self.tabs.setCurrentIndex(i)
+                return
+
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -236,7 +252,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         targets = self.state.ready_models() if all_models else [self.state.selected]
         targets = [e for e in targets if e is not None and e.ready]
-        if not targets:
+        if not targets and ws.needs_model:
             self._error("No model", "Load a model first (Models > Add model…), and wait until it has loaded.")
             return
         try:
@@ -244,7 +260,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except VisualizerError as exc:
             self._error("Cannot run", str(exc))
             return
-        self.tabs.setCurrentWidget(ws.page)
+        self._show_page(ws.page)
 
     def cancel(self) -> None:
         self.models_workspace.cancel_loading()
@@ -270,11 +286,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_enabled(self, *_) -> None:
         ws = self.run_workspace()
-        can_run = (bool(self.state.ready_models()) and (self.image is not None or not ws.needs_image)
+        has_model = bool(self.state.ready_models()) or not ws.needs_model
+        can_run = (has_model and (self.image is not None or not ws.needs_image)
                    and (self.form.is_valid() or not ws.uses_form) and ws.can_run())
         selected = self.state.selected
+        selected_ready = (selected is not None and selected.ready) or not ws.needs_model
         for w in (self.run_button, self.act_run):
-            w.setEnabled(can_run and selected is not None and selected.ready)
+            w.setEnabled(can_run and selected_ready)
         for w in (self.run_all_button, self.act_run_all):
             w.setEnabled(can_run)
         busy = self.jobs.busy()

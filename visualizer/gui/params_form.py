@@ -126,6 +126,12 @@ class ParamsForm(ParamsInputs, ParamsState, QtWidgets.QWidget):
                 warnings = params.warnings() if kind == "attack" else []
             except ParameterError as exc:
                 problem = relevant["form"] = str(exc)
+        if kind == "sweep" and not relevant:      # the selected model's side: a shift beyond it is an empty frame
+            try:
+                self.spatial_params().check_fits(self._side)
+            except ParameterError as exc:
+                relevant["max_translation"] = str(exc)
+                self.fields["max_translation"].set_error(str(exc))
         self.target_picker.setEnabled(self.targeted.isChecked())
         if kind == "attack" and self.targeted.isChecked():
             if not self.target_picker.is_valid():

@@ -5,12 +5,13 @@ on an image does the same), and the colour scheme (light, dark, or the system's)
 from __future__ import annotations
 
 from visualizer.gui.color_scheme import SCHEMES, SETTINGS_KEY, apply_scheme, scheme_name
-from visualizer.gui.qt import QtCore, QtGui, QtWidgets, pg
+from visualizer.gui.qt import QtCore, QtGui, QtWidgets
 
 
 def reset_zoom(page: QtWidgets.QWidget) -> int:
     """Show every image of ``page`` whole again; how many views were reset."""
     from visualizer.gui.panels.image_views import ImageViewBox
+    from visualizer.gui.qt import pg
 
     views = [item for gv in page.findChildren(pg.GraphicsView) for item in gv.scene().items()
              if isinstance(item, ImageViewBox)]

@@ -33,8 +33,6 @@ import warnings
 import weakref
 from typing import Callable, Generator
 
-from superqt.utils import GeneratorWorker as _SuperqtGeneratorWorker
-
 from visualizer.core.allocator import release_free_memory
 from visualizer.core.cancel import CancelToken
 from visualizer.gui.qt import QtCore, Signal
@@ -107,33 +105,46 @@ def _limit_torch_threads() -> None:
         torch.set_num_threads(wanted)
 
 
-class _Job(_SuperqtGeneratorWorker):
-    """superqt's generator worker, run by our pool. ``run`` is replaced because superqt's
-    redirects ``warnings.showwarning`` process-wide for each job, which concurrent jobs
-    restore in the wrong order; and the end of the job must be known on its own thread."""
+_job_class = None
 
-    def __init__(self, make_generator, token: CancelToken):
-        super().__init__(_throttled, make_generator, token)
-        self.setAutoDelete(False)          # the GeneratorWorker below keeps it
-        self.ended = threading.Event()
 
-    def run(self) -> None:
-        try:
-            try:
-                result = self.work()
-                if isinstance(result, BaseException):
-                    raise result
-                if not self.abort_requested:
-                    self.returned.emit(result)
-            except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
-                self.errored.emit(exc)
-            finally:
-                self._gen.close()
-                # Memory the run freed goes back to the system (kept for reuse while it ran).
-                release_free_memory()
-        finally:
-            self.ended.set()
-            self.finished.emit()
+def _make_job(make_generator, token: CancelToken):
+    """A ``_Job``: its class is made on the first job, so superqt (0.2 s of imports, see
+    dock_parts.py) is imported when something first runs, not while the window starts."""
+    global _job_class
+    if _job_class is None:
+        from superqt.utils import GeneratorWorker as SuperqtGeneratorWorker
+
+        class _Job(SuperqtGeneratorWorker):
+            """superqt's generator worker, run by our pool. ``run`` is replaced because superqt's
+            redirects ``warnings.showwarning`` process-wide for each job, which concurrent jobs
+            restore in the wrong order; and the end of the job must be known on its own thread."""
+
+            def __init__(self, make_generator, token: CancelToken):
+                super().__init__(_throttled, make_generator, token)
+                self.setAutoDelete(False)          # the GeneratorWorker below keeps it
+                self.ended = threading.Event()
+
+            def run(self) -> None:
+                try:
+                    try:
+                        result = self.work()
+                        if isinstance(result, BaseException):
+                            raise result
+                        if not self.abort_requested:
+                            self.returned.emit(result)
+                    except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
+                        self.errored.emit(exc)
+                    finally:
+                        self._gen.close()
+                        # Memory the run freed goes back to the system (kept for reuse while it ran).
+                        release_free_memory()
+                finally:
+                    self.ended.set()
+                    self.finished.emit()
+
+        _job_class = _Job
+    return _job_class(make_generator, token)
 
 
 class GeneratorWorker(QtCore.QObject):
@@ -147,7 +158,7 @@ class GeneratorWorker(QtCore.QObject):
     def __init__(self, make_generator: Callable[[CancelToken], Generator], parent=None):
         super().__init__(parent)
         self.token = CancelToken()
-        self._job = _Job(make_generator, self.token)
+        self._job = _make_job(make_generator, self.token)
         self._job.yielded.connect(self._on_progress)
         self._job.returned.connect(self._on_finished)
         self._job.errored.connect(self._on_failed)

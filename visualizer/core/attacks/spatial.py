@@ -75,6 +75,16 @@ class SpatialParams:
             raise ParameterError("1 rotation and 1 shift per axis is only the unchanged image: nothing would be "
                                  "swept. Use more rotations or shifts.")
 
+    def check_fits(self, input_side: int, what: str = "the model's input") -> None:
+        """Refuse a maximum shift of ``input_side`` pixels (the model input's side) or more: a
+        shift that large moves the whole image out of the frame, so those transforms score
+        an empty input, not a shifted picture. Raises ParameterError naming both sizes."""
+        if self.max_translation is not None and self.max_translation >= input_side:
+            raise ParameterError(
+                f"A maximum translation of {self.max_translation:g} px shifts the whole image out of "
+                f"{what} ({input_side} x {input_side} px): every shift of {input_side} px or more shows an empty "
+                f"frame. Use less than {input_side} px (the default is {default_max_translation(input_side):g}).")
+
     def resolved(self, input_side: int) -> "SpatialParams":
         if self.max_translation is None:
             return replace(self, max_translation=default_max_translation(input_side))

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,10 @@ def parse_data_spec(text: str | DataSpec) -> DataSpec:
     raw = (text or "").strip()
     head, sep, rest = raw.partition(":")
     kind = _ALIASES.get(head.strip().lower(), head.strip().lower())
+    if not sep and kind in KINDS:
+        sep = ":"                   # "mnist" alone: its folder is what is missing
     if not sep or kind not in KINDS:
-        raise DataError(f"Unknown data set {text!r}: write one of {', '.join(SPEC_FORMS)}.")
+        raise DataError(f"Unknown data set {text!r}: write one of {', '.join(SPEC_FORMS)}.{_hint(raw)}")
     if not rest.strip():
         raise DataError(f"{head}: needs a {'file' if kind == 'csv' else 'folder'} after the colon, "
                         f"e.g. {kind}:{'labels.csv' if kind == 'csv' else 'data/' + kind}.")
@@ -53,3 +56,15 @@ def check_split(split: str) -> str:
     if split not in SPLITS:
         raise DataError(f"Unknown split {split!r}: use train or test.")
     return split
+
+
+def _hint(raw: str) -> str:
+    """" Did you mean: mnist:DIR?" for a misspelt kind, or the kinds to put before a bare path."""
+    head, sep, rest = raw.partition(":")
+    if sep and len(head.strip()) > 1:       # a one-letter head is a Windows drive (C:\data), not a kind
+        names = KINDS + tuple(_ALIASES)
+        close = difflib.get_close_matches(head.strip().lower(), names, n=1, cutoff=0.6)
+        return f" Did you mean: {_ALIASES.get(close[0], close[0])}:{rest.strip()}?" if close else ""
+    if raw:                                  # a path with no kind before it
+        return f" Did you mean: {', '.join(f'{k}:{raw}' for k in KINDS if (k == 'csv') == raw.lower().endswith('.csv'))}?"
+    return ""

@@ -370,13 +370,20 @@ def parse_threats(texts: list[str]) -> list[Threat]:
 
 
 def check_threats_fit(threats: list[Threat], models) -> None:
-    """Refuse, before any work, a threat a model's classes cannot serve: apgd-t's TARGETS
-    above the model's class count less one (it has no 10th class to aim at besides the true
-    one: the run quietly took 9), or its targeted DLR loss on fewer than 4 classes.
+    """Refuse, before any work, a threat a model's classes or input size cannot serve: apgd-t's
+    TARGETS above the model's class count less one (it has no 10th class to aim at besides the
+    true one: the run quietly took 9), its targeted DLR loss on fewer than 4 classes, or a
+    spatial grid's maximum translation of the model's whole input side or more.
     ``models``: loaded ClassifierModels. Raises ParameterError naming threat and model."""
     for threat in threats:
         for attack in threat.attacks:
             spec = attack.inner if attack.kind == "transfer" else attack
+            if spec is not None and spec.spatial is not None:      # a shift beyond the frame: an empty image
+                for model in models:
+                    try:
+                        spec.spatial.check_fits(model.info.preprocessing.input_size, f"{model.info.model_id}'s input")
+                    except ParameterError as exc:
+                        raise ParameterError(f"{attack.text}: {exc}") from None
             if spec is None or spec.kind != "apgd-t":
                 continue
             for model in models:

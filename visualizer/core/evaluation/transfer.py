@@ -39,8 +39,8 @@ def expand_transfer(threats: list[Threat], model_ids: list[str]) -> list[Threat]
             out.append(threat)
             continue
         if len(model_ids) < 2:
-            raise ParameterError(f"{threat.text}: a transfer threat needs at least two models (give --model twice "
-                                 "or more): the examples are crafted on each and scored on the others.")
+            raise ParameterError(f"{threat.text}: a transfer threat needs at least two models (give two "
+                                 "or more --model): the examples are crafted on each and scored on the others.")
         out += [Threat(threat.attacks, source=model_id, source_name=names[model_id]) for model_id in model_ids]
     return out
 

@@ -18,8 +18,8 @@ from visualizer.core.models.bundled import (BUNDLED_NAMES, BundledModelEntry, bu
 from visualizer.core.models.options import LoadOptions
 from visualizer.core.models.wrapper import ClassifierModel
 
-__all__ = ["LoadOptions", "BundledModelEntry", "load_model", "parse_model_spec", "bundled_models",
-           "describe_sources"]
+__all__ = ["LoadOptions", "BundledModelEntry", "load_model", "parse_model_spec", "model_key",
+           "repeated_model", "repeat_text", "bundled_models", "describe_sources"]
 
 _PREFIXES = {
     "bundled": "bundled",
@@ -57,6 +57,41 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
             raise ParameterError(f"No bundled model called {rest!r}. Bundled models: {', '.join(names)}.")
         rest = rest.lower()
     return kind, rest
+
+
+def model_key(spec: str) -> tuple[str, str]:
+    """What makes two specs the same model: the source and its name (lower case) or its file
+    (absolute path), so ``lite0-imagenet`` and ``bundled:LITE0-imagenet`` are one model, and so
+    are ``ckpt:w.pt`` and ``ckpt:./w.pt``. ParameterError for a spec that is not valid."""
+    from pathlib import Path
+
+    kind, target = parse_model_spec(spec)
+    if kind in ("checkpoint", "torchscript"):
+        return kind, str(Path(target).expanduser().resolve())
+    return kind, target.lower()
+
+
+def repeated_model(specs, options=None) -> tuple[str, str] | None:
+    """The first model given twice in ``specs``, as (its first spelling, its repeat), or None.
+    ``options`` (one dict per spec, optional): a spec loaded with other options (another
+    normalisation, say) is another model. The same model twice compares nothing, and its
+    results would share one name in every table. ParameterError for a spec that is not valid."""
+    import json
+
+    seen: dict[tuple, str] = {}
+    for i, spec in enumerate(specs):
+        key = (*model_key(spec), json.dumps(options[i], sort_keys=True, default=str) if options else "")
+        if key in seen:
+            return seen[key], spec
+        seen[key] = spec
+    return None
+
+
+def repeat_text(first: str, repeat: str, done: str = "given") -> str:
+    """"'a' is the same model given twice" or "'a' and 'A' are the same model given twice"."""
+    if first.strip() == repeat.strip():
+        return f"{first.strip()!r} is the same model {done} twice"
+    return f"{first.strip()!r} and {repeat.strip()!r} are the same model {done} twice"
 
 
 def load_model(spec: str, options: LoadOptions | None = None) -> ClassifierModel:

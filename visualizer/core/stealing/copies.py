@@ -109,4 +109,12 @@ def copy_recipes(count: int, texts: tuple[str, ...], epochs: int, seed: int, shi
     if recipes[0].pseudo:
         raise ParameterError(f"--copy {texts[0]!r}: the first copy has no earlier copy to label its pseudo images; "
                              "give pseudo=N to a later --copy.")
+    for i, recipe in enumerate(recipes):
+        # the same recipe on the same answers trains the same network (pseudo labels differ: more copies label them)
+        if not recipe.pseudo and recipe in recipes[:i]:
+            j = recipes.index(recipe)
+            raise ParameterError(f"--copy {texts[i]!r} (copy {i + 1}) trains the same copy as --copy {texts[j]!r} "
+                                 f"(copy {j + 1}): {recipe.describe()}; on the same answers that is one network "
+                                 "twice, adding nothing to the mean of the copies' logits. Give it another seed, "
+                                 "or leave it out.")
     return recipes

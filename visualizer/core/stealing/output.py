@@ -27,3 +27,16 @@ def write_steal(out_dir: str | Path, record: dict, dpi: int = 200, formats: tupl
     text = json.dumps(record, indent=1, allow_nan=False).encode("utf-8")
     write_atomically(out / "steal.json", lambda fh: fh.write(text), "steal.json")
     return record
+
+
+def export_steal(out_dir: str | Path, record: dict, overwrite: bool = False, dpi: int = 200) -> dict:
+    """The window's Export: ``write_steal`` into ``out_dir`` as one step, by the rule of every
+    export (core/export.py): a folder holding files only with ``overwrite``, and then only
+    when they are an earlier export's (a steal run's model folders, a thesis, are named and
+    refused, never deleted). Written beside ``out_dir`` and renamed into place. Raises
+    OutputError."""
+    from visualizer.core.export import _staged
+
+    with _staged(Path(out_dir), overwrite) as staging:
+        written = write_steal(staging, record, dpi=dpi)
+    return written

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ import torch
 
 from visualizer.core.atomic import write_atomically
 from visualizer.core.errors import OutputError, ParameterError
+from visualizer.core.folders import removed_if_left_empty  # noqa: F401  (the trainer's and poison's)
 from visualizer.core.resume import changed_settings, nothing_to_resume
 
 CHECKPOINT = "checkpoint.pt"
@@ -49,20 +49,6 @@ def prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
     if overwrite:   # an old checkpoint must not be mistaken for this run's
         for name in OUR_FILES:
             (out / name).unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def removed_if_left_empty(out: Path):
-    """Around a run that makes ``out``: if ``out`` did not exist before and the run ends with
-    nothing written there (bad data found while reading it, cancelled in its first epoch),
-    the empty folder goes again, so a refused or cancelled command leaves nothing behind."""
-    existed = out.exists()
-    try:
-        yield
-    finally:
-        if not existed:
-            with contextlib.suppress(OSError):
-                out.rmdir()        # only an empty folder: anything written there stays
 
 
 def _json_bytes(obj) -> bytes:

@@ -8,8 +8,8 @@ images leave."""
 
 from __future__ import annotations
 
-from superqt import QElidingLabel
 
+from visualizer.gui.dock_parts import ElidedLabel
 from visualizer.gui.panels.eliding_button import ElidingToolButton
 from visualizer.gui.panels.history_plot import HistoryPlot
 from visualizer.gui.panels.perturbation_block import BAR_W
@@ -140,7 +140,7 @@ class PlotSection(QtWidgets.QWidget):
         bold.setBold(True)
         self.toggle.setFont(bold)
         self.toggle.toggled.connect(self._toggled)
-        self.hint = QElidingLabel()
+        self.hint = ElidedLabel()
         self.result_button = ElidingToolButton("Show result")
         self.result_button.setToolTip("Back to the attack's result (its best iterate)")
         self.result_button.hide()

@@ -17,11 +17,10 @@ attack_layout.py (the image area, the plot section and their arrangement).
 from __future__ import annotations
 
 import numpy as np
-from superqt import QElidingLabel
 
 from visualizer.core.perturbation_scale import PerturbationScale, perturbation_scale
 from visualizer.core.results import saved_outcome
-from visualizer.gui.dock_parts import ElidingLabel
+from visualizer.gui.dock_parts import ElidedLabel, ElidingLabel
 from visualizer.gui.panels.attack_headline import headline_html, headline_tooltip, threat_text
 from visualizer.gui.panels.attack_layout import GAP, choose_arrangement
 from visualizer.gui.panels.attack_live import AttackLive
@@ -81,7 +80,7 @@ class AttackView(AttackLive, ModelResultView):
         self.bars_before, self.bars_after, self.legend_label = self.top5.before, self.top5.after, self.top5.legend
         self.image_area = ImageArea(self.images, self.perturbation_images, self.top5)
 
-        self.readout_label = QElidingLabel(PIXEL_HINT)
+        self.readout_label = ElidedLabel(PIXEL_HINT)
         self.readout_label.setContentsMargins(4, 0, 4, 0)
         self.hover = HoverTracker([self.images, self.perturbation_images], self.image_views(), self._image_shape, self)
         self.hover.hovered.connect(self._show_readout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from visualizer.core.evaluation.presentation import MODEL_COLOURS, budget_text, curve_families, display_names
 from visualizer.core.formatting import rate_text
 from visualizer.gui.panels.plot_legend import CurveLegend, LegendEntry
-from visualizer.gui.panels.theme import apply_plot_theme
+from visualizer.gui.panels.theme import PlotColours, ThemedWidget
 from visualizer.gui.qt import QtGui, Qt, QtWidgets, Signal, pg
 
 MAX_TABLE_HEIGHT = 320      # px: beyond that the table scrolls (many models)
@@ -106,15 +106,17 @@ class AccuracyTable(QtWidgets.QTableWidget):
         return self.item(model, threat).text()
 
 
-class CurvesPlot(QtWidgets.QWidget):
+class CurvesPlot(ThemedWidget):
     """Accuracy (%) against epsilon: a panel per curve (threats that differ only in epsilon,
     e.g. PGD L-inf and PGD L2 each on their own epsilon scale), a line per model, the 95%
-    interval as error bars. Hidden while no threat has two epsilons."""
+    interval as error bars. Hidden while no threat has two epsilons. Curves and legend are
+    redrawn in the palette's colours when it changes (light/dark switch)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.families: list[list[dict]] = []
         self.plots: list[pg.PlotItem] = []
+        self._shown: tuple[list[str], list[dict]] | None = None     # (model ids, cells) drawn
         # The legend is a line of text above the panels (plot_legend.py): inside a panel it
         # would hide points (no corner is free for every model's curve).
         self.legend = CurveLegend()
@@ -126,12 +128,21 @@ class CurvesPlot(QtWidgets.QWidget):
         self.setMinimumHeight(180)
         self.hide()
 
+    def plot_views(self) -> list[pg.GraphicsView]:
+        return [self.canvas]
+
+    def theme_changed(self, colours: PlotColours) -> None:
+        self.legend.set_colours(colours)
+        if self._shown is not None:
+            self._draw(*self._shown, colours)
+
     def set_layout(self, threats: list) -> None:
         self.families = curve_families({"threats": [t.to_dict() for t in threats]})
         # Clean accuracy is every curve's point at epsilon 0, as in the exported curves figure.
         self.clean_id = next((t.text for t in threats if t.is_clean), None)
         self.canvas.clear()
         self.plots = []
+        self._shown = None
         self.legend.set_entries([])
         for family in self.families:
             plot = self.canvas.addPlot(title=family[0]["label"])
@@ -145,10 +156,14 @@ class CurvesPlot(QtWidgets.QWidget):
             plot.setYRange(0, 100, padding=0.03)
             self.plots.append(plot)
         self.setVisible(bool(self.families))
-        apply_plot_theme(self.canvas)
+        self.apply_theme()
 
     def show_cells(self, model_ids: list[str], cells: list[dict]) -> None:
         """Redraw every line from ``cells`` (points only where a cell has results)."""
+        self._shown = (list(model_ids), list(cells))
+        self.apply_theme()
+
+    def _draw(self, model_ids: list[str], cells: list[dict], colours: PlotColours) -> None:
         by_key = {(c["model"], c["threat"]): c for c in cells if c.get("accuracy") is not None}
         names = display_names(model_ids)
         self.legend.set_entries([LegendEntry(name, MODEL_COLOURS[m % len(MODEL_COLOURS)])
@@ -156,7 +171,7 @@ class CurvesPlot(QtWidgets.QWidget):
         for plot, family in zip(self.plots, self.families):
             plot.clear()
             for m, model_id in enumerate(model_ids):
-                colour = MODEL_COLOURS[m % len(MODEL_COLOURS)]
+                colour = colours.accent(MODEL_COLOURS[m % len(MODEL_COLOURS)])    # as the legend draws it
                 members = [(t["eps"], t["id"]) for t in family]
                 if self.clean_id is not None:
                     members.insert(0, (0.0, self.clean_id))
@@ -171,7 +186,6 @@ class CurvesPlot(QtWidgets.QWidget):
                           symbolPen=None)
                 plot.addItem(pg.ErrorBarItem(x=x, y=y, bottom=low, top=high, beam=0, pen=pg.mkPen(colour, width=1)))
             plot.setYRange(0, 100, padding=0.03)
-        apply_plot_theme(self.canvas)
 
     def point_count(self) -> int:
         """Points drawn, over every panel."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from visualizer.core.data.spec import SPEC_FORMS, SPLITS, parse_data_spec
 from visualizer.core.errors import VisualizerError
 from visualizer.core.evaluation.threats import THREAT_FORMS, check_threats_fit, parse_threats
+from visualizer.core.models.registry import repeat_text, repeated_model
 from visualizer.gui.class_picker import ERROR_STYLE
 from visualizer.gui.panels.train_form import default_data_folder
 from visualizer.gui.qt import Qt, QtWidgets, Signal
@@ -183,6 +184,13 @@ class EvaluateSetup(QtWidgets.QWidget):
             return "Load a model to evaluate (Models > Add model…)."
         if not self.checked_models():
             return "Tick at least one of the loaded models."
+        ticked = self.checked_models()
+        try:
+            repeat = repeated_model([e.spec for e in ticked], [e.options for e in ticked])
+        except VisualizerError:      # a spec that loaded but no longer parses (a bundled file gone): not a repeat
+            repeat = None
+        if repeat:       # loaded twice with the same options: one row would be the other's copy
+            return f"Ticked: {repeat_text(*repeat, done='loaded')} with the same options; untick one."
         try:           # what the ticked models' classes cannot serve (apgd-t's TARGETS)
             check_threats_fit(threats, [e.model for e in self.checked_models()])
         except VisualizerError as exc:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from superqt import QElidingLabel
 
 from visualizer.core.formatting import ellipsize
-from visualizer.gui.dock_parts import ElidingLabel
+from visualizer.gui.dock_parts import ElidedLabel, ElidingLabel
 from visualizer.gui.panels.colormaps import C_WORST, sequential_cmap
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.model_view import ModelResultView
@@ -85,7 +84,7 @@ class SweepView(SweepGrid, SweepRandom, SweepPointer, ModelResultView):
         self.colour_bar.setImageItem(self.heat_image, insert_in=self.plot)
         self.heat.scene().sigMouseClicked.connect(self._scene_clicked)
         self.heat.scene().sigMouseMoved.connect(self._scene_hovered)
-        self.readout_label = QElidingLabel("")
+        self.readout_label = ElidedLabel("")
         self.readout_label.setContentsMargins(4, 0, 4, 0)
         self.empty_hint = EmptyPlotHint(self.plot, "Run a spatial sweep: the true-class probability over "
                                         "rotation × shift appears here", also_hide=[self.colour_bar])

@@ -27,9 +27,12 @@ class PlotColours:
 
     def accent(self, colour) -> QtGui.QColor:
         """A fixed semantic colour (reference, target, worst) lifted on dark backgrounds, where
-        the figure colours, chosen for white paper, lose contrast."""
+        the figure colours, chosen for white paper, lose contrast; black (the palettes' last
+        line colour), which no lifting lightens, becomes the text colour there."""
         c = QtGui.QColor(colour)
-        return c.lighter(155) if self.dark else c
+        if not self.dark:
+            return c
+        return QtGui.QColor(self.text) if c.lightnessF() < 0.1 else c.lighter(155)
 
 
 def _blend(a: QtGui.QColor, b: QtGui.QColor, t: float) -> QtGui.QColor:

@@ -9,6 +9,7 @@ that kept its iterates, and collapsing one plot collapses them all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from visualizer.core.artifacts import Artifacts, attack_artifacts
 from visualizer.core.attacks import AttackStep, mapped
@@ -19,13 +20,15 @@ from visualizer.core.perturbation_scale import shared_scales
 from visualizer.core.results import top_k
 from visualizer.core.runs import attack_run, class_probabilities
 from visualizer.core.transfer import transfer_from_images
-from visualizer.gui.panels.attack_view import AttackView
 from visualizer.gui.panels.transfer_table import TransferTable
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.worker import call_in_worker
 from visualizer.gui.workspaces.base import WorkspaceContext
 from visualizer.gui.workspaces.partner import with_partner
 from visualizer.gui.workspaces.per_model import PerModelTab
+
+if TYPE_CHECKING:
+    from visualizer.gui.panels.attack_view import AttackView
 
 
 TRANSFER_TIP = "Classify the selected model's adversarial image with every other model"
@@ -82,6 +85,8 @@ class AttackWorkspace(PerModelTab):
 
     # -- panels -----------------------------------------------------------------------------------
     def make_view(self, entry: ModelEntry) -> AttackView:
+        from visualizer.gui.panels.attack_view import AttackView     # with pyqtgraph: once a model comes
+
         view = AttackView()
         view.iterateShown.connect(lambda index, v=view: self._follow_iterate(v, index))
         view.plot_section.toggled.connect(lambda on, v=view: self._follow_plot(v, on))

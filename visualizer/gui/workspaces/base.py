@@ -55,6 +55,7 @@ class TabWorkspace(QtCore.QObject):
     kind: str = ""                 # the form's kind of run this tab shows ("attack"); results are stored under it
     title: str = ""                # the tab's label
     needs_image: bool = True       # Run is offered only once an image is open
+    needs_model: bool = True       # Run is offered only once a model has loaded (Train makes its own)
     uses_form: bool = True         # its parameters are the shared form's (chosen there by ``kind``); a tab
                                    # with its own controls sets False, and Run runs it while it is shown
 
@@ -87,6 +88,10 @@ class TabWorkspace(QtCore.QObject):
 
     def update_enabled(self) -> None:
         """Enable or disable this tab's own controls (the window calls it on every change)."""
+
+    def catch_up(self) -> None:
+        """Built after the window started (workspaces/lazy.py): take in the state as it is now
+        (the models loaded, the selection), which the state's signals told the others."""
 
     # -- results ----------------------------------------------------------------------------------
     def current_artifacts(self) -> Artifacts | None:

@@ -122,6 +122,11 @@ class BlackBoxWorkspace(TabWorkspace):
         for signal in (self.state.selection_changed, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self._follow_selection())
 
+    def catch_up(self) -> None:
+        self._follow_selection()
+        self.steal.setup.set_models(self.state.ready_models())
+        self._show_entry(self.state.selected)
+
     def _build_page(self) -> QtWidgets.QWidget:
         query = QtWidgets.QGroupBox("Query attack on the image")
         q = QtWidgets.QVBoxLayout(query)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from visualizer.core.errors import VisualizerError
+from visualizer.gui.dialogs.export_folder import ask_export_folder
 from visualizer.gui.panels.blackbox_steal import StealCurve, StealRequest, StealSetup
 from visualizer.gui.qt import QtCore, Qt, QtWidgets
 from visualizer.gui.worker import call_in_worker
@@ -209,16 +210,17 @@ class StealController(QtCore.QObject):
         if self.record is None:
             self.ctx.report_error("Nothing to export", "Run a steal experiment first.")
             return
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.ctx.window, "Export the steal experiment into")
-        if folder:
-            self.export_to(folder)
+        chosen = ask_export_folder(self.ctx.window, "Export the steal experiment into", "the steal experiment's files")
+        if chosen is not None:
+            self.export_to(*chosen)
 
-    def export_to(self, folder, dpi: int = 200) -> None:
-        """steal.json and steal_curve.{png,pdf,svg} into ``folder``, in the worker."""
-        from visualizer.core.stealing import write_steal
+    def export_to(self, folder, overwrite: bool = False, dpi: int = 200) -> None:
+        """steal.json and steal_curve.{png,pdf,svg} into ``folder``, in the worker; a folder
+        holding files only with ``overwrite``, and only an earlier export's (core/export.py)."""
+        from visualizer.core.stealing.output import export_steal
 
         record = self.record
-        self.ctx.jobs.start(EXPORT_SLOT, call_in_worker(lambda: write_steal(folder, record, dpi=dpi)),
+        self.ctx.jobs.start(EXPORT_SLOT, call_in_worker(lambda: export_steal(folder, record, overwrite, dpi)),
                             on_finished=lambda _: self.ctx.status(f"Steal experiment written to {folder}", 8000),
                             label="Exporting the steal experiment")
 

@@ -125,6 +125,9 @@ class EvaluateWorkspace(TabWorkspace):
         for signal in (self.state.model_added, self.state.model_changed, self.state.model_removed):
             signal.connect(lambda *_: self.setup.set_models(self.state.ready_models()))
 
+    def catch_up(self) -> None:
+        self.setup.set_models(self.state.ready_models())
+
     def _build_page(self) -> QtWidgets.QWidget:
         """The choice and the run's state on top, the table across, curves and examples below."""
         side = QtWidgets.QWidget()

@@ -4,11 +4,15 @@ result of the tab's kind."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from visualizer.core.artifacts import Artifacts
 from visualizer.core.lab_state import LOADING, ModelEntry
-from visualizer.gui.panels.model_view import ModelResultView
 from visualizer.gui.qt import Qt, QtWidgets
 from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
+
+if TYPE_CHECKING:
+    from visualizer.gui.panels.model_view import ModelResultView
 
 
 class PerModelTab(TabWorkspace):

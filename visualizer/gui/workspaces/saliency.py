@@ -25,6 +25,9 @@ class SaliencyWorkspace(TabWorkspace):
     def current_artifacts(self):
         return self.state.result(None, "saliency")
 
+    def catch_up(self) -> None:
+        self._result_changed(None, "saliency")      # a result a session brought before the tab was built
+
     def _result_changed(self, entry: ModelEntry | None, kind: str) -> None:
         if entry is not None or kind != "saliency":
             return

@@ -5,14 +5,18 @@ slice the others show, and moving one slider moves them all."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from visualizer.core.artifacts import Artifacts, sweep_artifacts
 from visualizer.core.lab_state import ModelEntry
 from visualizer.core.runs import class_probabilities, sweep_run
-from visualizer.gui.panels.sweep_view import SweepView
 from visualizer.gui.workspaces.base import WorkspaceContext
 from visualizer.gui.workspaces.per_model import PerModelTab
+
+if TYPE_CHECKING:
+    from visualizer.gui.panels.sweep_view import SweepView
 
 
 class SweepWorkspace(PerModelTab):
@@ -25,6 +29,8 @@ class SweepWorkspace(PerModelTab):
         self._ty: float | None = None        # the ty slice the columns show (pixels)
 
     def make_view(self, entry: ModelEntry) -> SweepView:
+        from visualizer.gui.panels.sweep_view import SweepView       # with pyqtgraph: once a model comes
+
         view = SweepView()
         view.cellClicked.connect(lambda a, tx, ty, e=entry: self._show_transformed(e, a, tx, ty))
         view.sliceChanged.connect(lambda ty, v=view: self._follow_slice(v, ty))

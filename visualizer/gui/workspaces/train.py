@@ -73,6 +73,7 @@ class TrainWorkspace(TabWorkspace):
     kind = "train"
     title = "Train"
     needs_image = False
+    needs_model = False            # both pages train their own models
     uses_form = False
 
     def __init__(self, ctx: WorkspaceContext):

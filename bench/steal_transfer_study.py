@@ -7,7 +7,9 @@ The thief: 5,000 label-only queries (bundled mnist-standard through the Oracle) 
 K`` adds K randomly shifted (up to 2 px) copies of every answered image with the same answer,
 ``--adversarial R`` trains with the trainer's recipe R (a slightly robust copy), ``--pseudo N``
 adds the next N unlabelled training images labelled by ``--teacher`` copies (no extra query
-for any of them). Each attack variant is
+for any of them). ``--seed S`` is the thief's, as ``visualizer steal``'s: the trainer gets
+``thief_seed(S)``, never the victim's seed 0 (numbers measured before that, README, were with
+trainer seed S). Each attack variant is
 the project's PGD (``run_attack``), L-inf 0.2, 20 steps unless given, on the first N test
 images the victim classifies correctly, crafted on one copy or on the mean logits of several.
 

@@ -76,7 +76,9 @@ def add_arguments(p) -> None:
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (same settings): finished query counts are kept, "
                         "answers already bought are not asked again")
-    r.add_argument("--seed", type=whole_number, default=0, help="seed of training, noise and PGD (default 0)")
+    r.add_argument("--seed", type=whole_number, default=0, help="seed of noise, PGD and the copies' training (default 0); copy i trains "
+                        "from a salted hash of SEED + i, never a small trainer seed such as the one a victim trained "
+                        "by `visualizer train` may have had")
     r.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     add_threads_option(r)
     r.add_argument("--dpi", type=dpi, default=200, help="resolution of the PNG figure, 72 to 1200 (default 200)")

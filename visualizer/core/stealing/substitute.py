@@ -12,10 +12,17 @@ Two ways to train a copy whose gradients transfer better, at no extra query: ``s
 (every answered image also trained on in K randomly shifted versions, up to 2 px, with the
 same answer) and ``adversarial`` (the trainer's adversarial recipe at a small eps: a
 slightly robust surrogate, Springer, Mitchell & Kenyon 2021).
+
+A copy's seed S is the thief's: the trainer gets ``thief_seed(S)``, drawn from a salted
+stream, never S itself. The victim may have been trained by this very trainer (the bundled
+``mnist-standard`` was, with seed 0), and the trainer draws a network's initial weights from
+its seed: a copy seeded like the victim would start from the victim's own initial weights,
+which its trained weights still follow, and transfer better than any real thief's copy could.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -39,6 +46,17 @@ def soft_targets(answers: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 SHIFT_PIXELS = 2
+THIEF_SALT = b"visualizer steal: the thief's own random stream, seed "
+
+
+def thief_seed(seed: int) -> int:
+    """The trainer seed of the copy a thief seeds ``seed`` (any whole number): the first 31
+    bits of sha256(salt + seed) with bit 31 set, so in [2**31, 2**32), never a small seed such
+    as ``visualizer train``'s default 0. Its initial weights, data order, shifts and
+    adversarial starts are then independent of any model trained with a small seed, and still
+    reproducible."""
+    digest = hashlib.sha256(THIEF_SALT + str(int(seed)).encode()).digest()
+    return (1 << 31) | (int.from_bytes(digest[:4], "big") & 0x7FFF_FFFF)
 
 
 def shifted_copies(images: torch.Tensor, copies: int, seed: int, most: int = SHIFT_PIXELS) -> torch.Tensor:
@@ -64,11 +82,13 @@ def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset,
     """Train ``arch`` on ``images`` (N x C x S x S, [0, 1], at the arch's input) against the
     oracle's ``answers`` (N labels or N x K probabilities); test accuracy on ``test``. Writes
     the trainer's files into ``out`` (new or empty) and returns the model card (None when
-    cancelled). ``source`` says in the card where the images came from. ``shifts``: K shifted
-    versions of each image join it (``shifted_copies``, seeded by ``seed``); ``adversarial``:
-    a ``visualizer train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad)."""
+    cancelled). ``source`` says in the card where the images came from. ``seed``: the thief's;
+    the trainer (and so the card) gets ``thief_seed(seed)``. ``shifts``: K shifted versions of
+    each image join it (``shifted_copies``, seeded the same); ``adversarial``: a ``visualizer
+    train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad)."""
     recipe = parse_adversarial(adversarial)
     targets = soft_targets(answers, len(class_names))
+    seed = thief_seed(seed)
     if shifts:
         images = shifted_copies(images, shifts, seed)
         targets = torch.cat([targets] * (shifts + 1))

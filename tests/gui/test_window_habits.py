@@ -45,6 +45,26 @@ def test_several_bundled_models_are_added_at_once(qtbot, window):
     again.reject()
 
 
+def test_a_model_already_loaded_is_selected_not_added_again(qtbot, window):
+    w = window
+    open_image(qtbot, w, digit_sample())
+    loaded = []
+    w.modelLoaded.connect(loaded.append)
+    w.load_model("digits-standard", {})                 # as the window loads its default: no options
+    qtbot.waitUntil(lambda: len(loaded) == 1 and not w.pool.busy(), timeout=LONG)
+    QtCore.QTimer.singleShot(60_000, close_modal_dialogs)
+    dialog = w.models_workspace.ask_model()
+    click_item(qtbot, dialog.bundled, "digits-standard")
+    click_item(qtbot, dialog.bundled, "digits-robust", Qt.KeyboardModifier.ControlModifier)
+    w.model_list.setCurrentRow(-1)
+    shown = []
+    w.statusBar().messageChanged.connect(shown.append)
+    qtbot.mouseClick(dialog.load_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(loaded) == 2 and not w.pool.busy(), timeout=LONG)
+    assert [c.spec for c in w.columns] == ["digits-standard", "digits-robust"]      # no second column
+    assert any("'digits-standard' is the same model loaded twice" in m for m in shown), shown
+
+
 def test_a_removed_model_comes_back_with_its_results(qtbot, digits_window):
     w = digits_window
     choose(w.form, "pgd-l2")

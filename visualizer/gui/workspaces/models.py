@@ -10,7 +10,8 @@ from dataclasses import asdict
 from typing import Callable
 
 from visualizer.core.lab_state import CANCELLED, LOADING, ModelEntry
-from visualizer.core.models.registry import LoadOptions, load_model
+from visualizer.core.errors import VisualizerError
+from visualizer.core.models.registry import LoadOptions, load_model, repeat_text, repeated_model
 from visualizer.gui import gc_policy
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
@@ -92,7 +93,26 @@ class ModelsWorkspace(QtCore.QObject):
     def _chosen(self, dialog) -> None:
         self.ctx.settings.setValue("model_dialog/state", json.dumps(dialog.state()))
         for spec, options in dialog.result_specs():
+            same = self._loaded_already(spec, asdict(options))
+            if same is not None:     # a second column of one model compares nothing
+                self.state.select(same)
+                self.ctx.status(f"{repeat_text(same.spec, spec, 'loaded')}; the one loaded is selected.", 10000)
+                continue
             self.load_model(spec, asdict(options))
+
+    def _loaded_already(self, spec: str, options: dict) -> ModelEntry | None:
+        """The entry that holds the same model with the same load options (``model_key``:
+        ``digits-standard`` and ``bundled:DIGITS-standard`` are one), if any."""
+        def normalised(opts: dict) -> dict:
+            return asdict(LoadOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in opts.items()}))
+
+        for entry in self.state.models:
+            try:
+                if repeated_model([entry.spec, spec], [normalised(entry.options), normalised(options)]):
+                    return entry
+            except (VisualizerError, TypeError):     # a bad spec: loading it reports why
+                return None
+        return None
 
     def load_model(self, spec: str, options: dict) -> int:
         """Add the model to the state and load it in a worker; returns its index."""

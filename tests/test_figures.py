@@ -329,6 +329,10 @@ def test_a_history_without_probabilities_gets_no_probability_axis(tmp_path):
     assert [line.get_label() for line in panel(fig, "history").get_lines()] == ["\u03b5 \u2212 distance"]
     assert panel(fig, "history").get_xlabel() == "queries"
     check_text_inside(fig)
+    record["history"].update(loss=[-0.575], queries=[12])       # a budget spent in one batch
+    fig = attack_figure(record, clean, np.clip(clean + 0.1, 0, 1))
+    low, high = panel(fig, "history").get_xlim()
+    assert low < 12 < high                                       # its one point is on the plot
 
 
 @pytest.mark.parametrize("channels", [1, 3])

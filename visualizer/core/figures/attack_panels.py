@@ -115,6 +115,6 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
         prob_ax.set_yticks([0, 0.5, 1])
         prob_ax.set_yticklabels(["0", "0.5", "1"])
         prob_ax.set_ylabel("probability")
-    if n == 1:
-        ax.set_xlim(-0.5, 0.5)
+    if n == 1:     # one point (a query attack's first batch sits at its query count, not 0)
+        ax.set_xlim(float(x[0]) - 0.5, float(x[0]) + 0.5)
     return handles

@@ -10,8 +10,9 @@ from dataclasses import asdict
 from typing import Callable
 
 from visualizer.core.lab_state import CANCELLED, LOADING, ModelEntry
+from visualizer.core.device import pick_device
 from visualizer.core.errors import VisualizerError
-from visualizer.core.models.registry import LoadOptions, load_model, repeat_text, repeated_model
+from visualizer.core.models.registry import LoadOptions, load_model, repeated_model
 from visualizer.gui import gc_policy
 from visualizer.gui.dialogs.error_dialog import show_error
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, Qt, Signal
@@ -96,7 +97,7 @@ class ModelsWorkspace(QtCore.QObject):
             same = self._loaded_already(spec, asdict(options))
             if same is not None:     # a second column of one model compares nothing
                 self.state.select(same)
-                self.ctx.status(f"{repeat_text(same.spec, spec, 'loaded')}; the one loaded is selected.", 10000)
+                self.ctx.status(f"{same.spec!r} is already loaded (as {spec!r} would be); it is selected.", 10000)
                 continue
             self.load_model(spec, asdict(options))
 
@@ -104,7 +105,9 @@ class ModelsWorkspace(QtCore.QObject):
         """The entry that holds the same model with the same load options (``model_key``:
         ``digits-standard`` and ``bundled:DIGITS-standard`` are one), if any."""
         def normalised(opts: dict) -> dict:
-            return asdict(LoadOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in opts.items()}))
+            o = asdict(LoadOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in opts.items()}))
+            o["device"] = str(pick_device(o.get("device")))     # "auto" is the device it picks
+            return o
 
         for entry in self.state.models:
             try:

@@ -117,4 +117,5 @@ def history_panel(ax, history: dict | None, targeted: bool, restarts) -> list:
         prob_ax.set_ylabel("probability")
     if n == 1:     # one point (a query attack's first batch sits at its query count, not 0)
         ax.set_xlim(float(x[0]) - 0.5, float(x[0]) + 0.5)
+        ax.set_xticks([float(x[0])])
     return handles

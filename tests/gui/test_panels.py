@@ -620,3 +620,67 @@ def test_evaluate_curves_and_legend_follow_a_palette_switch(qtbot, qapp):
     QtWidgets.QApplication.processEvents()
     assert drawn() == [c.lower() for c in MODEL_COLOURS] and shown_in_legend(MODEL_COLOURS[0].lower())
     _preview(curves, "evaluate_curves_light")
+
+
+def test_the_view_export_lifts_the_images_out_of_the_recording_and_paints_the_same(qtbot, attack, monkeypatch):
+    """Issue 16: a QPicture PNG-compresses each image drawn into it, on the GUI thread (the
+    two-image grid was a 23 ms event); the images are now kept aside and drawn over the
+    recording by the export's worker. PNG and SVG show the same pixels as recording whole."""
+    import io
+
+    from PIL import Image
+    from PySide6 import QtSvg
+
+    import visualizer.gui.view_export as view_export
+    from visualizer.gui.image_piece import ImagePiece
+    from visualizer.gui.view_playback import render_snapshot, snapshot_from_bytes, snapshot_to_bytes
+
+    view = _shown(qtbot, AttackView(), 620, 820)
+    view.show_result(attack.record, attack.clean, attack.adversarial)
+
+    def pixels(snapshot, fmt):
+        data = render_snapshot(snapshot, fmt, 96)
+        if fmt == "svg":
+            image = QtGui.QImage(620, 820, QtGui.QImage.Format.Format_RGB32)
+            image.fill(QtGui.QColor("white"))
+            painter = QtGui.QPainter(image)
+            QtSvg.QSvgRenderer(QtCore.QByteArray(data)).render(painter)
+            painter.end()
+            buf = QtCore.QBuffer()
+            buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buf, "PNG")
+            data = bytes(buf.data())
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+
+    def both_ways():
+        lifted = view_export.snapshot_now(view)
+        assert sum(isinstance(p, ImagePiece) for p in lifted.pieces) == 3   # original, adversarial, perturbation
+        lifted = snapshot_from_bytes(snapshot_to_bytes(lifted))             # as the SVG/PDF child gets it
+        with monkeypatch.context() as m:
+            m.setattr(view_export, "liftable_images", lambda unit: [])
+            whole = view_export.snapshot_now(view)
+        assert not any(isinstance(p, ImagePiece) for p in whole.pieces)
+        return lifted, whole
+
+    def share_differing(a, b):
+        assert a.shape == b.shape
+        return float((np.abs(a - b).max(axis=2) > 8).mean())
+
+    lifted, whole = both_ways()
+    for fmt in ("png", "svg"):
+        assert share_differing(pixels(lifted, fmt), pixels(whole, fmt)) < (1e-3 if fmt == "png" else 0.02), fmt
+    png = pixels(lifted, "png")
+    assert png.std() > 20                                    # the images, not a blank page
+    # The SVG shows the view at the PNG's scale (its generator's 72 dpi once shrank the
+    # recorded graphics views to 75%); text is drawn a little differently.
+    assert share_differing(pixels(lifted, "svg"), png) < 0.05
+
+    view.original.view.scaleBy((0.5, 0.5))   # zoomed in (the views are linked): each box shows part of its image
+    lifted, whole = both_ways()
+    png = pixels(lifted, "png")
+    assert share_differing(png, pixels(whole, "png")) < 1e-3
+    # The SVG generator ignores clips: recorded whole, the zoomed images spilled over the page;
+    # lifted, each is cropped to what its view box shows, as in the PNG.
+    svg = pixels(lifted, "svg")
+    Image.fromarray(np.concatenate([svg, png], 1).astype(np.uint8)).save("/tmp/lift_zoom.png")
+    assert share_differing(svg, png) < 0.05

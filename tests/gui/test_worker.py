@@ -1,9 +1,14 @@
 """Generator workers: progress, results, errors, cancellation, superseding, shutdown."""
 
+import os
+import sys
+import threading
 import time
 
+import pytest
+
 from visualizer.core.errors import VisualizerError
-from visualizer.gui.worker import GeneratorWorker, WorkerPool, call_in_worker, running_workers
+from visualizer.gui.worker import WORKER_NICENESS, GeneratorWorker, WorkerPool, call_in_worker, running_workers
 
 
 def counting(n, delay=0.0):
@@ -71,3 +76,20 @@ def test_latest_request_wins_and_shutdown_stops_everything(qtbot):
     assert pool.busy()
     assert pool.shutdown(10000)                           # returns promptly even though the jobs were long
     assert not running_workers()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_jobs_run_below_the_windows_priority(qtbot):
+    """Issue 16: a job thread is niced, so the GUI thread gets a core first when both want one."""
+    def job(token):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        yield  # noqa: unreachable
+
+    w = GeneratorWorker(job)
+    results = []
+    w.finished.connect(results.append)
+    with qtbot.waitSignal(w.done, timeout=10000):
+        w.start()
+    qtbot.waitUntil(lambda: bool(results))
+    window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert results[0] == min(19, window + WORKER_NICENESS) > window

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Callable
 
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets
-from visualizer.gui.view_playback import ViewSnapshot, render_snapshot
+from visualizer.gui.view_images import image_piece, liftable_images, lifted
+from visualizer.gui.view_playback import Piece, ViewSnapshot, render_snapshot
 
 __all__ = ["ViewRecorder", "ViewSnapshot", "paint_units", "record_unit", "render_snapshot", "render_widget",
            "snapshot_now"]
@@ -35,15 +36,21 @@ def paint_units(widget: QtWidgets.QWidget) -> list[tuple[QtWidgets.QWidget, bool
     return [(widget, False)] + [u for child in kids for u in paint_units(child)]
 
 
-def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -> tuple[QtCore.QRect, QtGui.QPicture]:
-    """``unit``'s painting recorded, and where it goes in ``root``."""
+def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -> list[Piece]:
+    """``unit``'s painting as pieces of ``root``'s recording: (where, recording), then, for a
+    graphics view, the images lifted out of that recording (view_images.py), to be drawn
+    over it in this order."""
+    images = liftable_images(unit) if isinstance(unit, QtWidgets.QGraphicsView) else []
+    at = unit.mapTo(root, QtCore.QPoint(0, 0))
     picture = QtGui.QPicture()
     painter = QtGui.QPainter(picture)
     flags = _Flag.DrawWindowBackground | (_Flag.DrawChildren if whole else _Flag(0))
-    # QWidget.render explicitly: graphics views override render() to draw their scene.
-    QtWidgets.QWidget.render(unit, painter, QtCore.QPoint(0, 0), QtGui.QRegion(), flags)
+    with lifted(images):
+        # QWidget.render explicitly: graphics views override render() to draw their scene.
+        QtWidgets.QWidget.render(unit, painter, QtCore.QPoint(0, 0), QtGui.QRegion(), flags)
     painter.end()
-    return QtCore.QRect(unit.mapTo(root, QtCore.QPoint(0, 0)), unit.size()), picture
+    lifted_pieces = [image_piece(unit, item, at) for item in images]
+    return [(QtCore.QRect(at, unit.size()), picture)] + [p for p in lifted_pieces if p is not None]
 
 
 def _empty_snapshot(widget: QtWidgets.QWidget) -> ViewSnapshot:
@@ -55,7 +62,7 @@ def _empty_snapshot(widget: QtWidgets.QWidget) -> ViewSnapshot:
 def snapshot_now(widget: QtWidgets.QWidget) -> ViewSnapshot:
     """The whole recording at once (scripts and small widgets)."""
     snap = _empty_snapshot(widget)
-    snap.pieces = [record_unit(widget, *unit) for unit in paint_units(widget)]
+    snap.pieces = [piece for unit in paint_units(widget) for piece in record_unit(widget, *unit)]
     return snap
 
 
@@ -69,7 +76,13 @@ class ViewRecorder(QtCore.QObject):
         self._done = done
         self._units = paint_units(widget)
         self._snapshot = _empty_snapshot(widget)
-        QtCore.QTimer.singleShot(0, self._next)
+        self._turn()
+
+    def _turn(self) -> None:
+        # A real 1 ms timer, not a 0 ms one: Qt posts a 0 ms single shot as an event, and
+        # posted events run back to back before any timer or input, so two units' recordings
+        # (tens of ms together) fell into one gap of the window's responsiveness.
+        QtCore.QTimer.singleShot(1, self._next)
 
     def _next(self) -> None:
         if not self._units:
@@ -78,10 +91,10 @@ class ViewRecorder(QtCore.QObject):
             return
         unit = self._units.pop(0)
         try:
-            self._snapshot.pieces.append(record_unit(self._widget, *unit))
+            self._snapshot.pieces.extend(record_unit(self._widget, *unit))
         except RuntimeError:          # a unit was deleted meanwhile (a model removed): record without it
             pass
-        QtCore.QTimer.singleShot(0, self._next)
+        self._turn()
 
 
 def render_widget(widget: QtWidgets.QWidget, fmt: str, dpi: int = 300) -> bytes:

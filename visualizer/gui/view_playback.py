@@ -23,6 +23,8 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui
 
+from visualizer.gui.image_piece import ImagePiece
+
 SCREEN_DPI = 96.0
 BAND_ROWS = 192           # device pixels painted per call when rasterising
 CHILD_TIMEOUT_S = 300
@@ -31,21 +33,30 @@ CHILD_DPI = 96
 CHILD_NICENESS = 10       # added to the child's niceness (see _yield_to_the_window)
 
 
+# A recorded piece: (where in the widget, recording), or an image lifted out of a recording.
+Piece = "tuple[QtCore.QRect, QtGui.QPicture] | ImagePiece"
+
+
 @dataclass
 class ViewSnapshot:
-    """A widget's painting as recorded pieces: (where in the widget, recording)."""
+    """A widget's painting as recorded pieces, drawn in order."""
 
     width: int
     height: int
     background: QtGui.QColor
     title: str
-    pieces: list[tuple[QtCore.QRect, QtGui.QPicture]] = field(default_factory=list)
+    pieces: list = field(default_factory=list)
     picture_dpi: int = 96      # the recordings' resolution (fonts are sized by it)
 
 
 def _play(painter: QtGui.QPainter, snap: ViewSnapshot, within: QtCore.QRectF | None = None) -> None:
     """Draw the pieces (those meeting ``within``, in widget coordinates), one call each."""
-    for rect, picture in snap.pieces:
+    for piece in snap.pieces:
+        if isinstance(piece, ImagePiece):
+            if within is None or within.intersects(piece.bounds()):
+                piece.draw(painter)
+            continue
+        rect, picture = piece
         if within is None or within.intersects(QtCore.QRectF(rect)):
             painter.drawPicture(rect.topLeft(), picture)
 
@@ -95,6 +106,7 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         gen.setOutputDevice(buf)
         gen.setSize(size)
         gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
+        gen.setResolution(int(SCREEN_DPI))
         gen.setTitle(snap.title)
         painter = QtGui.QPainter(gen)
         _play(painter, snap)
@@ -106,7 +118,9 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
 
 # ---------------------------------------------------------------------------------- the child
 def snapshot_to_bytes(snap: ViewSnapshot) -> bytes:
-    pieces = [((r.x(), r.y(), r.width(), r.height()), bytes(p.data())) for r, p in snap.pieces]
+    pieces = [("image", piece.to_state()) if isinstance(piece, ImagePiece)
+              else ((piece[0].x(), piece[0].y(), piece[0].width(), piece[0].height()), bytes(piece[1].data()))
+              for piece in snap.pieces]
     return pickle.dumps({"width": snap.width, "height": snap.height, "background": snap.background.rgba(),
                          "title": snap.title, "pieces": pieces})
 
@@ -114,7 +128,11 @@ def snapshot_to_bytes(snap: ViewSnapshot) -> bytes:
 def snapshot_from_bytes(data: bytes) -> ViewSnapshot:
     d = pickle.loads(data)        # our own child's input, written by snapshot_to_bytes
     snap = ViewSnapshot(d["width"], d["height"], QtGui.QColor.fromRgba(d["background"]), d["title"])
-    for (x, y, w, h), raw in d["pieces"]:
+    for where, raw in d["pieces"]:
+        if where == "image":
+            snap.pieces.append(ImagePiece.from_state(raw))
+            continue
+        x, y, w, h = where
         picture = QtGui.QPicture()
         picture.setData(raw)
         snap.pieces.append((QtCore.QRect(x, y, w, h), picture))

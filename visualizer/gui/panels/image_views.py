@@ -9,6 +9,7 @@ import html
 import numpy as np
 
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets, pg
+from visualizer.gui.view_images import ViewImage
 
 __all__ = ["abbreviate", "FlexLabel", "ImageGridWidget", "ImagePanel", "ImageViewBox", "channel_mean", "link_views", "to_display"]
 
@@ -177,7 +178,7 @@ class ImagePanel:
         self.view = ImageViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.0)
         layout.addItem(self.view, row=row + 1, col=col)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = ViewImage(axisOrder="row-major")
         self.view.addItem(self.image)
         self.caption = FlexLabel(" ") if caption else None
         if self.caption is not None:

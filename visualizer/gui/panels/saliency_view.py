@@ -30,6 +30,7 @@ from visualizer.gui.panels.colormaps import diverging_cmap, magnitude_cmap, over
 from visualizer.gui.panels.image_views import ImageGridWidget, ImagePanel, link_views, to_display
 from visualizer.gui.panels.theme import ThemedWidget
 from visualizer.gui.qt import QtWidgets, Qt, pg
+from visualizer.gui.view_images import ViewImage
 
 __all__ = ["SaliencyView"]
 
@@ -225,7 +226,7 @@ class SaliencyView(ThemedWidget):
             r, c = divmod(i, cols)
             panel = ImagePanel(lay, 2 * r, c)
             if i > 0:
-                base = pg.ImageItem(axisOrder="row-major")
+                base = ViewImage(axisOrder="row-major")
                 base.setZValue(-1)
                 panel.view.addItem(base)
                 self._bases.append(base)

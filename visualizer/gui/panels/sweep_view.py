@@ -29,6 +29,7 @@ from visualizer.gui.panels.sweep_random import SweepRandom
 from visualizer.gui.panels.sweep_text import status_html, transform_text, worst_caption
 from visualizer.gui.panels.theme import PlotColours
 from visualizer.gui.qt import QtGui, QtWidgets, Qt, Signal, pg
+from visualizer.gui.view_images import ViewImage
 
 __all__ = ["SweepView", "grid_axis"]
 
@@ -62,7 +63,7 @@ class SweepView(SweepGrid, SweepRandom, SweepPointer, ModelResultView):
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("left", "rotation (\u00b0)")
         self.plot.setLabel("bottom", "tx (px)")
-        self.heat_image = pg.ImageItem(axisOrder="row-major")
+        self.heat_image = ViewImage(axisOrder="row-major")
         self.plot.addItem(self.heat_image)
         self.wrong_markers = pg.ScatterPlotItem(symbol="x", size=11, pen=pg.mkPen("k", width=1),
                                                 brush=pg.mkBrush("w"), pxMode=True)

@@ -41,3 +41,20 @@ def test_the_childs_pdf_is_the_same_page(qtbot):
     assert abs(len(child) - len(here)) < 0.02 * len(here)     # only the creation date differs
     mediabox = lambda pdf: pdf[pdf.index(b"/MediaBox"):][:40]  # noqa: E731
     assert mediabox(child) == mediabox(here)
+
+
+def test_the_pdf_is_vector_and_the_same_at_every_dpi(qtbot):
+    """The export's dpi sets the PNG's pixels only. A PDF written at 300 dpi once drew text and
+    lines 3.1 x too large (QPicture playback scales by the device's dpi, and the painter was
+    scaled again); seen rasterised, the 96 dpi page matched the PNG."""
+    import re
+
+    snap = snapshot_now(a_view(qtbot))
+    def undated(pdf: bytes) -> bytes:     # the creation time and the document's random id differ
+        pdf = re.sub(rb"/CreationDate \([^)]*\)", b"", pdf)
+        pdf = re.sub(rb"uuid:[0-9a-f-]+", b"", pdf)
+        pdf = re.sub(rb"/ID \[[^\]]*\]", b"", pdf)
+        return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+\-Z0-9:]*", b"", pdf)
+
+    assert undated(render_snapshot(snap, "pdf", 300)) == undated(render_snapshot(snap, "pdf", 96))
+    assert undated(render_snapshot(snap, "pdf", 150)) == undated(render_snapshot(snap, "pdf", 96))

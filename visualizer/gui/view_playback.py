@@ -89,14 +89,16 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
             painter.end()
         image.save(buf, "PNG")
     elif fmt == "pdf":
+        # Vector: the page is the view's size in points and the writer works at the
+        # recording's 96 dpi. QPicture playback scales by the device's dpi over 96 itself,
+        # so a 300 dpi writer with the painter scaled to match drew the text and lines 3.1 x
+        # too large (images, drawn directly, were right). ``dpi`` matters to PNG only.
         writer = QtGui.QPdfWriter(buf)
-        writer.setResolution(int(dpi))
+        writer.setResolution(int(SCREEN_DPI))
         writer.setPageSize(QtGui.QPageSize(QtCore.QSizeF(size.width() / SCREEN_DPI * 72,
                                                          size.height() / SCREEN_DPI * 72), QtGui.QPageSize.Unit.Point))
         writer.setPageMargins(QtCore.QMarginsF(0, 0, 0, 0))
         painter = QtGui.QPainter(writer)
-        factor = dpi / SCREEN_DPI
-        painter.scale(factor, factor)
         _play(painter, snap)
         painter.end()
     elif fmt == "svg":
@@ -106,7 +108,7 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         gen.setOutputDevice(buf)
         gen.setSize(size)
         gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
-        gen.setResolution(int(SCREEN_DPI))
+        gen.setResolution(int(SCREEN_DPI))     # as the PDF's writer, and for the same reason
         gen.setTitle(snap.title)
         painter = QtGui.QPainter(gen)
         _play(painter, snap)

@@ -11,7 +11,7 @@ from visualizer.core.attacks import drive
 from visualizer.core.blackbox import Oracle
 from visualizer.core.blackbox.params import QueryAttackParams
 from visualizer.core.blackbox.result import QueryStep
-from visualizer.core.blackbox.run import query_attack
+from visualizer.core.blackbox.run import query_attack, query_record
 from visualizer.core.cancel import CancelToken
 from visualizer.core.errors import ParameterError
 
@@ -53,6 +53,7 @@ def test_each_attack_fools_the_digits_model_within_its_budget(method, norm, eps,
     assert torch.equal(result.history_queries, spent.cpu())
     # The last event shows the oracle's answer at the adversarial point: top-1 not the label.
     assert (events[-1].topk_class[:, 0] != y).all()
+    assert result.stop_reasons == ["success"] * len(idx)
 
 
 def test_attacks_are_reproducible_and_the_seed_matters():
@@ -68,6 +69,8 @@ def test_an_image_that_cannot_be_fooled_spends_exactly_its_budget():
     result, _, oracle, _, _ = run("square", "linf", 1 / 255, 25, "probs", [0, 1])
     assert not result.success.any() and result.queries.tolist() == [25, 25] and oracle.queries == 50
     assert result.queries_at_success().numel() == 0
+    assert result.stop_reasons == ["per-image budget spent"] * 2
+    assert query_record(result, 1)["stop_reason"] == "per-image budget spent"
 
 
 def test_the_oracles_total_budget_stops_the_attack_with_a_warning():
@@ -75,6 +78,7 @@ def test_the_oracles_total_budget_stops_the_attack_with_a_warning():
     result, _, _, _, _ = run("square", "linf", 1 / 255, 100, "probs", [0, 1, 2], oracle=oracle)
     assert result.budget_exhausted and oracle.queries <= 30 and int(result.queries.sum()) == oracle.queries
     assert any("total query budget" in w for w in result.warnings)
+    assert set(result.stop_reasons) == {"oracle budget ran out"}     # none had spent its own 100
 
 
 @pytest.mark.parametrize("method,spec", [("square", "probs"), ("nes", "probs"), ("hopskipjump", "label")])
@@ -91,6 +95,7 @@ def test_cancel_stops_at_the_next_query_batch(method, spec):
         next(gen)
     result = stop.value.value
     assert result.cancelled and oracle.queries == spent and int(result.queries.sum()) == spent
+    assert result.stop_reasons == ["cancelled"] * 2
 
 
 def test_score_based_attacks_refuse_a_label_only_oracle():
@@ -136,3 +141,14 @@ def test_hopskipjump_never_spends_past_the_per_image_budget_and_uses_it(images, 
     # budget left used to be kept, ending at distance 1.0 after 0.66 (eps - distance -0.8).
     losses = torch.stack([e.loss for e in events])
     assert (losses.diff(dim=0) >= -1e-6).all(), losses[:, 0].tolist()
+
+
+def test_hopskipjump_says_why_it_stopped_with_budget_left():
+    # With 50 queries and an unfoolable eps, the next gradient estimate does not fit in what
+    # is left: the attack ends early. It once did so silently (12 of 50 left, no word).
+    result, _, oracle, _, _ = run("hopskipjump", "linf", 1 / 255, 50, "label", [1])
+    left = 50 - int(result.queries[0])
+    assert not result.success.any() and left > 0
+    assert result.stop_reasons == ["too few queries left for another step"]
+    assert any(f"queries unspent ({left} of 50)" in w for w in result.warnings), result.warnings
+    assert query_record(result)["stop_reason"] == "too few queries left for another step"

@@ -84,6 +84,18 @@ def test_counter_is_the_oracles_count_and_the_plot_has_a_point_per_query_batch(q
     assert ws.attack_button.isEnabled() and not ws.cancel_button.isEnabled()
 
 
+def test_an_attack_that_stops_with_budget_left_says_why(qtbot, mnist_window):
+    """HopSkipJump with 50 label queries and an eps too small to fool: its next gradient
+    estimate does not fit in what is left, and the screen and the record say so."""
+    ws = blackbox(mnist_window)
+    set_query(ws, attack="hopskipjump", oracle="label", eps="0.004", queries=50)
+    record = attack_and_wait(qtbot, mnist_window, ws)
+    q = record["queries"]
+    assert q["at_success"] is None and q["spent"] < 50
+    assert q["stop_reason"] == "too few queries left for another step"
+    assert f"not fooled in {q['spent']} queries of 50: too few queries left" in ws.live.outcome.text()
+
+
 def start_an_endless_attack(qtbot, ws, points):
     """HopSkipJump from labels with a tiny L2 budget (it would spend all 100,000 queries),
     once ``points`` query batches are on the plot."""

@@ -10,7 +10,8 @@ import torch
 
 from visualizer.core.blackbox.oracle import Oracle, QueryBudgetExhausted
 from visualizer.core.blackbox.params import NEEDS_SCORES, QueryAttackParams
-from visualizer.core.blackbox.result import QueryAttackResult, QueryStep
+from visualizer.core.blackbox.result import (STOP_BUDGET, STOP_CANCELLED, STOP_FEW_LEFT, STOP_NO_START,
+                                             STOP_ORACLE_BUDGET, STOP_SUCCESS, QueryAttackResult, QueryStep)
 from visualizer.core.errors import ParameterError
 
 TOP_K = 5
@@ -94,10 +95,22 @@ class Recorder:
         return QueryStep(0, index, int(spent.max()), self.params.queries, best_obj.clone(), ref, tgt, top.values,
                          top.indices, success.clone(), x_best.clone() if x_best is not None else None, spent)
 
-    def result(self, adversarial, success, best_obj, cancelled: bool, warnings: list[str]) -> QueryAttackResult:
+    def result(self, adversarial, success, best_obj, cancelled: bool, warnings: list[str],
+               unstarted: torch.Tensor | None = None) -> QueryAttackResult:
+        """``unstarted`` (N, bool): images the attack never found a starting point for."""
         if self.ledger.exhausted:
             warnings = warnings + [f"The oracle's total query budget ran out after {self.ledger.oracle.queries} "
                                    "queries; the attack stopped there."]
+        reasons = self.stop_reasons(success.cpu(), cancelled, unstarted)
+        early = sum(r == STOP_FEW_LEFT for r in reasons)
+        if early:
+            left = [int(self.params.queries - s) for s, r in zip(self.ledger.spent.tolist(), reasons) if r == STOP_FEW_LEFT]
+            warnings = warnings + [f"{self.params.method} stopped with queries unspent ({_counts(left)} of "
+                                   f"{self.params.queries}) on {early} unbroken image(s): too few left for another "
+                                   "step."]
+        if unstarted is not None and bool(unstarted.any()):
+            warnings = warnings + [f"{self.params.method} found no misclassified starting point for "
+                                   f"{int(unstarted.sum())} image(s); they were not attacked."]
         return QueryAttackResult(
             params=self.params, clean=self.x0, adversarial=adversarial.detach(), labels=self.labels,
             targets=self.targets, success=success, loss=best_obj, history_loss=torch.stack(self.loss),
@@ -105,7 +118,29 @@ class Recorder:
             cancelled=cancelled, iterates=len(self.loss), wall_time_s=time.perf_counter() - self.started,
             warnings=list(self.params.warnings()) + warnings, queries=self.ledger.spent.cpu(),
             history_queries=torch.stack(self.queries).cpu(), oracle=self.ledger.oracle.describe(),
-            budget_exhausted=self.ledger.exhausted)
+            budget_exhausted=self.ledger.exhausted, stop_reasons=reasons)
+
+    def stop_reasons(self, success: torch.Tensor, cancelled: bool, unstarted: torch.Tensor | None) -> list[str]:
+        """Why each image's attack ended (STOP_REASONS)."""
+        reasons = []
+        for i, spent in enumerate(self.ledger.spent.tolist()):
+            if bool(success[i]):
+                reasons.append(STOP_SUCCESS)
+            elif cancelled:
+                reasons.append(STOP_CANCELLED)
+            elif unstarted is not None and bool(unstarted[i]):
+                reasons.append(STOP_NO_START)
+            elif spent >= self.params.queries:
+                reasons.append(STOP_BUDGET)
+            elif self.ledger.exhausted:
+                reasons.append(STOP_ORACLE_BUDGET)
+            else:
+                reasons.append(STOP_FEW_LEFT)
+        return reasons
+
+
+def _counts(values: list[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else f"{min(values)}-{max(values)}"
 
 
 def window_mask(n: int, size: int, height: int, width: int, rows: torch.Tensor, cols: torch.Tensor,

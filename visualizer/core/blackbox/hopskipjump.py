@@ -225,4 +225,4 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
     threat = threat_for(p.norm, p.eps)
     projected = (x0 + threat.project_((x_adv - x0).clone())).clamp(0, 1)
     final = torch.where(success.view(-1, 1, 1, 1), x_adv, projected)
-    return rec.result(final, success.cpu(), (p.eps - dist).clamp(-1e6, 1e6), cancelled, [])
+    return rec.result(final, success.cpu(), (p.eps - dist).clamp(-1e6, 1e6), cancelled, [], unstarted=(~found).cpu())

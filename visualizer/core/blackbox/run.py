@@ -89,7 +89,8 @@ def query_record(result: QueryAttackResult, i: int = 0) -> dict:
     spent = int(result.queries[i])
     return {**result.oracle, "method": result.params.method, "per_image_budget": result.params.queries,
             "spent": spent, "at_success": spent if bool(result.success[i]) else None,
-            "budget_exhausted": result.budget_exhausted}
+            "budget_exhausted": result.budget_exhausted,
+            "stop_reason": result.stop_reasons[i] if result.stop_reasons else None}
 
 
 def query_attack_artifacts(run: AttackRun) -> Artifacts:

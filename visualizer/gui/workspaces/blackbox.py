@@ -91,6 +91,8 @@ def outcome_text(record: dict) -> str:
         text = f"{who}: cancelled after {q['spent']} queries, not fooled yet"
     else:
         text = f"{who}: not fooled in {q['spent']} queries"
+        if q.get("stop_reason") and q["stop_reason"] != "per-image budget spent":
+            text += f" of {q['per_image_budget']}: {q['stop_reason']}"
     return f"{text} (oracle {oracle})"
 
 

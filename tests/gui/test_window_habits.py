@@ -63,6 +63,9 @@ def test_a_model_already_loaded_is_selected_not_added_again(qtbot, window):
     qtbot.waitUntil(lambda: len(loaded) == 2 and not w.pool.busy(), timeout=LONG)
     assert [c.spec for c in w.columns] == ["digits-standard", "digits-robust"]      # no second column
     assert any("'digits-standard' is already loaded" in m for m in shown), shown
+    # ... and still after digits-robust's load note came (it once replaced the message).
+    assert "'digits-standard' is already loaded" in w.statusBar().currentMessage()
+    assert w.columns[1].model.info.notes and w.columns[1].model.info.notes[0] in w.statusBar().currentMessage()
 
 
 def test_a_removed_model_comes_back_with_its_results(qtbot, digits_window):

@@ -32,6 +32,7 @@ class ModelsWorkspace(QtCore.QObject):
         self.ctx = ctx
         self.state = ctx.state
         self.tabs = tabs
+        self._notices: list[str] = []     # the current choice of models' messages
         # Removing a model keeps it, with its results, for Undo: the last few, and only while the
         # image they were computed on is the one open (a new image or session forgets them).
         self.undo_stack = QtGui.QUndoStack(self)
@@ -93,13 +94,20 @@ class ModelsWorkspace(QtCore.QObject):
 
     def _chosen(self, dialog) -> None:
         self.ctx.settings.setValue("model_dialog/state", json.dumps(dialog.state()))
+        self._notices = []           # this choice's messages, shown together (see _notice)
         for spec, options in dialog.result_specs():
             same = self._loaded_already(spec, asdict(options))
             if same is not None:     # a second column of one model compares nothing
                 self.state.select(same)
-                self.ctx.status(f"{same.spec!r} is already loaded (as {spec!r} would be); it is selected.", 10000)
+                self._notice(f"{same.spec!r} is already loaded (as {spec!r} would be); it is selected.")
                 continue
-            self.load_model(spec, asdict(options))
+            self.load_model(spec, asdict(options), same_choice=True)
+
+    def _notice(self, text: str) -> None:
+        """Show ``text`` in the status bar with the messages before it from the same choice of
+        models: a later model's load note no longer replaces "already loaded"."""
+        self._notices.append(text)
+        self.ctx.status("  ·  ".join(self._notices[-3:]), 15000)
 
     def _loaded_already(self, spec: str, options: dict) -> ModelEntry | None:
         """The entry that holds the same model with the same load options (``model_key``:
@@ -117,8 +125,11 @@ class ModelsWorkspace(QtCore.QObject):
                 return None
         return None
 
-    def load_model(self, spec: str, options: dict) -> int:
-        """Add the model to the state and load it in a worker; returns its index."""
+    def load_model(self, spec: str, options: dict, same_choice: bool = False) -> int:
+        """Add the model to the state and load it in a worker; returns its index.
+        ``same_choice``: one of several models chosen together (their messages are shown together)."""
+        if not same_choice:
+            self._notices = []
         entry = self.state.add_model(spec, options)
         self.state.select(entry)
         opts = LoadOptions(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in entry.options.items()})
@@ -151,7 +162,7 @@ class ModelsWorkspace(QtCore.QObject):
         if warnings:     # e.g. NaN weights, probabilities instead of logits: the user must see it
             show_error(self.ctx.window, f"{info.model_id} loaded with a warning", "\n\n".join(warnings))
         for note in info.notes:
-            self.ctx.status(f"{info.model_id}: {note}", 8000)
+            self._notice(f"{info.model_id}: {note}")
         self.modelLoaded.emit(self.state.index_of(entry))
 
     def _failed(self, entry: ModelEntry, exc: BaseException, details: str) -> None:

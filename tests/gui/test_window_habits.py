@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 
 from support import digit_sample
 from visualizer.gui.qt import QtCore, QtWidgets
-from window_support import LONG, choose, open_image, run_and_wait, sample, set_field
+from window_support import LONG, add_model, choose, open_image, run_and_wait, sample, set_field
 
 Qt = QtCore.Qt
 
@@ -176,3 +176,24 @@ def test_colour_scheme_is_remembered_and_plots_follow(qtbot, window, settings, s
     again.view.scheme_actions["system"].trigger()
     palette = QtWidgets.QApplication.palette()
     assert palette.color(palette.ColorRole.Window) == system and settings.value("view/color_scheme") == "system"
+
+
+def test_a_sweep_on_all_models_checks_the_shift_against_every_models_input(qtbot, window):
+    """The form checks the max translation against the selected model's input (digits: 32 px);
+    a run on all models once started and failed on the smaller one (mnist: 28 px). It now
+    refuses the run, before any job starts, with one message naming that model."""
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "digits-standard")
+    add_model(qtbot, w, "mnist-standard")
+    w.model_list.setCurrentRow(0)
+    choose(w.form, "spatial-grid")
+    set_field(w.form, "max_translation", "30")
+    assert w.form.is_valid()                              # 30 < 32: fine for the selected model
+    w.last_error = None
+    started = []
+    w.pool.busyChanged.connect(started.append)
+    w.run(all_models=True)
+    assert w.last_error is not None and "mnist-standard" in w.last_error and "28 x 28" in w.last_error
+    assert not started and not w.pool.busy()
+    assert all("sweep" not in c.results for c in w.columns)

@@ -52,6 +52,12 @@ class SweepWorkspace(PerModelTab):
                 view.show_ty(ty)
 
     def run(self, entries: list[ModelEntry]) -> None:
+        """Sweep every model in ``entries``. The form checked the shifts against the selected
+        model's input only: a smaller input among the others refuses the whole run, before any
+        starts (ParameterError naming that model)."""
+        params = self.ctx.form.spatial_params()
+        for entry in entries:
+            params.check_fits(entry.model.info.preprocessing.input_size, what=f"{entry.title}'s input")
         for entry in entries:
             self._run_on(entry)
 

@@ -674,6 +674,14 @@ def test_the_view_export_lifts_the_images_out_of_the_recording_and_paints_the_sa
     # The SVG shows the view at the PNG's scale (its generator's 72 dpi once shrank the
     # recorded graphics views to 75%); text is drawn a little differently.
     assert share_differing(pixels(lifted, "svg"), png) < 0.05
+    # The loss plot's curves are in page coordinates: no reader-dependent cosmetic stroke
+    # under a scaling transform (svg_cosmetic.py), and the font is named by its face.
+    import re
+
+    svg = render_snapshot(lifted, "svg").decode()
+    assert 'vector-effect="non-scaling-stroke"' in svg
+    assert not re.search(r'transform="matrix\((?!1,0,0,1,)[^)]*\)"[^>]*>\s*<path vector-effect="non-scaling-stroke"', svg)
+    assert 'font-family="Sans Serif"' not in svg
 
     view.original.view.scaleBy((0.5, 0.5))   # zoomed in (the views are linked): each box shows part of its image
     lifted, whole = both_ways()

@@ -24,6 +24,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui
 
 from visualizer.gui.image_piece import ImagePiece
+from visualizer.gui.svg_cosmetic import bake_cosmetic_paths, name_fonts
 
 SCREEN_DPI = 96.0
 BAND_ROWS = 192           # device pixels painted per call when rasterising
@@ -113,6 +114,8 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         painter = QtGui.QPainter(gen)
         _play(painter, snap)
         painter.end()
+        svg = bake_cosmetic_paths(bytes(buf.data()).decode("utf-8"))
+        return name_fonts(svg, lambda alias: QtGui.QFontInfo(QtGui.QFont(alias)).family()).encode("utf-8")
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return bytes(buf.data())

@@ -202,6 +202,14 @@ def test_an_interrupted_steal_resumes_without_asking_again_and_refuses_other_set
     other = {**config.fingerprint(), "epochs": 2}
     with pytest.raises(OutputError, match="epochs"):
         StealStore(tmp_path, other, resume=True)
+    # A state saved before the copies had the thief's own seed stream (no copy_seeds) is not
+    # resumed with the new seeds: its copies started from other weights.
+    saved = tmp_path / ".steal-state" / "run.json"
+    current = json.loads(saved.read_text())
+    saved.write_text(json.dumps({k: v for k, v in current.items() if k != "copy_seeds"}))
+    with pytest.raises(OutputError, match="copy_seeds"):
+        StealStore(tmp_path, config.fingerprint(), resume=True)
+    saved.write_text(json.dumps(current))
 
     events = []
     resumed = drive(run_steal(config, victim, test, None, StealStore(tmp_path, config.fingerprint(), resume=True)),

@@ -9,6 +9,8 @@ from visualizer.core.errors import ParameterError
 from visualizer.core.numbers import parse_whole
 
 DEFENCE_FORMS = ("none", "label", "rounded:D", "reverse-sigmoid[:BETA[:GAMMA]]")
+# The copies' trainer seeds: substitute.thief_seed (salted sha256 of the thief's seed).
+COPY_SEED_STREAM = "thief_seed-sha256-v1"
 
 
 def parse_query_counts(text: str) -> list[int]:
@@ -152,6 +154,10 @@ class StealConfig:
         for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0)):
             if d[key] == default:
                 d.pop(key)
+        # How copies are seeded decides them too: a state saved before copies had the thief's
+        # own seed stream (it has no such key) trained with the victim's seeds, and a resumed
+        # run mixing both would compare copies of two kinds without saying so.
+        d["copy_seeds"] = COPY_SEED_STREAM
         return d
 
     def to_dict(self) -> dict:

@@ -197,3 +197,26 @@ def test_a_sweep_on_all_models_checks_the_shift_against_every_models_input(qtbot
     assert w.last_error is not None and "mnist-standard" in w.last_error and "28 x 28" in w.last_error
     assert not started and not w.pool.busy()
     assert all("sweep" not in c.results for c in w.columns)
+
+
+def test_a_run_on_all_models_refuses_a_class_chosen_among_the_selected_models_classes(qtbot, window):
+    """The reference and target classes are chosen by name among the selected model's classes
+    and passed on as indices: with Fashion-MNIST beside MNIST, the digit '3' would have been
+    Fashion's class 3 ('Dress'). One message, nothing started; without a class, both run."""
+    w = window
+    open_image(qtbot, w, digit_sample())
+    add_model(qtbot, w, "mnist-standard")
+    add_model(qtbot, w, "fashion-standard")
+    w.model_list.setCurrentRow(0)
+    choose(w.form, "fgsm")
+    w.form.label_picker.setText("3")
+    assert w.form.label() == 3 and w.form.is_valid()
+    started = []
+    w.pool.busyChanged.connect(started.append)
+    w.last_error = None
+    w.run(all_models=True)
+    assert w.last_error and "'3' is one of mnist-standard's classes" in w.last_error
+    assert "fashion-standard has other classes" in w.last_error and not started
+    w.form.label_picker.setText("")
+    run_and_wait(qtbot, w, all_models=True, count=2)          # each model's own prediction
+    assert all("attack" in c.results for c in w.columns)

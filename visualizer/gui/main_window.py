@@ -37,6 +37,7 @@ from visualizer.gui.workspaces.base import TabWorkspace, WorkspaceContext
 from visualizer.gui.workspaces.image import ImageWorkspace
 from visualizer.gui.workspaces.lazy import LazySpec, LazyTab
 from visualizer.gui.workspaces.models import ModelsWorkspace
+from visualizer.gui.workspaces.run_classes import foreign_class_problem
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -255,6 +256,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if not targets and ws.needs_model:
             self._error("No model", "Load a model first (Models > Add model…), and wait until it has loaded.")
             return
+        if ws.uses_form and len(targets) > 1:
+            problem = foreign_class_problem(self.form.label(), self.form.target(), self.state.selected, targets)
+            if problem:
+                self._error("Cannot run", problem)
+                return
         try:
             ws.run(targets)
         except VisualizerError as exc:

@@ -178,22 +178,33 @@ def test_colour_scheme_is_remembered_and_plots_follow(qtbot, window, settings, s
     assert palette.color(palette.ColorRole.Window) == system and settings.value("view/color_scheme") == "system"
 
 
-def test_a_sweep_on_all_models_checks_the_shift_against_every_models_input(qtbot, window):
-    """The form checks the max translation against the selected model's input (digits: 32 px);
-    a run on all models once started and failed on the smaller one (mnist: 28 px). It now
-    refuses the run, before any job starts, with one message naming that model."""
-    w = window
+def two_models(qtbot, w, first, second):
+    """A digit scan and two bundled models, the first selected."""
     open_image(qtbot, w, digit_sample())
-    add_model(qtbot, w, "digits-standard")
-    add_model(qtbot, w, "mnist-standard")
+    add_model(qtbot, w, first)
+    add_model(qtbot, w, second)
     w.model_list.setCurrentRow(0)
-    choose(w.form, "spatial-grid")
-    set_field(w.form, "max_translation", "30")
-    assert w.form.is_valid()                              # 30 < 32: fine for the selected model
+    return w
+
+
+def run_all_refused(w):
+    """Run on all models; the busy changes it caused (none when refused)."""
     w.last_error = None
     started = []
     w.pool.busyChanged.connect(started.append)
     w.run(all_models=True)
+    return started
+
+
+def test_a_sweep_on_all_models_checks_the_shift_against_every_models_input(qtbot, window):
+    """The form checks the max translation against the selected model's input (digits: 32 px);
+    a run on all models once started and failed on the smaller one (mnist: 28 px). It now
+    refuses the run, before any job starts, with one message naming that model."""
+    w = two_models(qtbot, window, "digits-standard", "mnist-standard")
+    choose(w.form, "spatial-grid")
+    set_field(w.form, "max_translation", "30")
+    assert w.form.is_valid()                              # 30 < 32: fine for the selected model
+    started = run_all_refused(w)
     assert w.last_error is not None and "mnist-standard" in w.last_error and "28 x 28" in w.last_error
     assert not started and not w.pool.busy()
     assert all("sweep" not in c.results for c in w.columns)
@@ -203,18 +214,11 @@ def test_a_run_on_all_models_refuses_a_class_chosen_among_the_selected_models_cl
     """The reference and target classes are chosen by name among the selected model's classes
     and passed on as indices: with Fashion-MNIST beside MNIST, the digit '3' would have been
     Fashion's class 3 ('Dress'). One message, nothing started; without a class, both run."""
-    w = window
-    open_image(qtbot, w, digit_sample())
-    add_model(qtbot, w, "mnist-standard")
-    add_model(qtbot, w, "fashion-standard")
-    w.model_list.setCurrentRow(0)
+    w = two_models(qtbot, window, "mnist-standard", "fashion-standard")
     choose(w.form, "fgsm")
     w.form.label_picker.setText("3")
     assert w.form.label() == 3 and w.form.is_valid()
-    started = []
-    w.pool.busyChanged.connect(started.append)
-    w.last_error = None
-    w.run(all_models=True)
+    started = run_all_refused(w)
     assert w.last_error and "'3' is one of mnist-standard's classes" in w.last_error
     assert "fashion-standard has other classes" in w.last_error and not started
     w.form.label_picker.setText("")

@@ -125,3 +125,20 @@ def test_the_trainer_builds_convnets_channels_last_on_one_cpu_process_only():
     viewing = _FlattensWithView()
     assert not train_channels_last(viewing, cpu, False, torch.rand((2, 3, 8, 8)))
     assert viewing.conv.weight.is_contiguous()
+
+
+def test_the_probes_scores_spare_the_layout_check_a_forward_pass():
+    """Loading ran the probe batch through the model, then again for the layout check: the
+    probe's scores are now reused (one forward fewer per load; lite0's cost most)."""
+    x = torch.rand((2, 3, 8, 8), generator=torch.Generator().manual_seed(6))
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 64, 5))
+    calls = []
+    net.register_forward_hook(lambda *_: calls.append(1))
+    model = _wrapped(net)
+    with torch.no_grad():
+        scores = model(x)
+    calls.clear()
+    assert prefer_channels_last(model, x, deterministic=True, before=scores)
+    assert len(calls) == 1                        # the converted layout only
+    wrong = _wrapped(copy.deepcopy(net))          # scores that do not match: not converted
+    assert not prefer_channels_last(wrong, x, deterministic=True, before=scores + 1.0)

@@ -220,5 +220,8 @@ def finish(net: nn.Module, info: ModelInfo, options: LoadOptions, weights_file: 
     from visualizer.core.models.layout import prefer_channels_last
     from visualizer.core.models.probe import probe_batch
 
-    prefer_channels_last(model, probe_batch(model), report.deterministic)
+    # The probe's scores are model(probe_batch) as the layout check would compute them, when
+    # the model returns logits (else the wrapper now converts what it returns).
+    reuse = report.scores if report.outputs == "logits" else None
+    prefer_channels_last(model, probe_batch(model), report.deterministic, reuse)
     return model

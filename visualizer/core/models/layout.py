@@ -30,16 +30,19 @@ def _has_convolutions(net: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.conv._ConvNd) and m.weight.dim() == 4 for m in net.modules())
 
 
-def converts_cleanly(module: nn.Module, forward, probe_images: torch.Tensor) -> bool:
+def converts_cleanly(module: nn.Module, forward, probe_images: torch.Tensor,
+                     before: torch.Tensor | None = None) -> bool:
     """Convert ``module`` to channels-last layout in place if ``forward`` (a function of N x C
     x H x W images, returning logits) gives the same logits on ``probe_images`` both ways,
-    in eval mode; otherwise leave it as it was. Returns whether it converted. Never raises
-    for the network's sake: any failure keeps the old layout."""
+    in eval mode; otherwise leave it as it was. ``before``: those logits in today's layout
+    when already computed (the loader's probe), saving a forward pass. Returns whether it
+    converted. Never raises for the network's sake: any failure keeps the old layout."""
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            before = forward(probe_images)
+            if before is None:
+                before = forward(probe_images)
             module.to(memory_format=torch.channels_last)
             try:
                 after = forward(probe_images)
@@ -55,16 +58,18 @@ def converts_cleanly(module: nn.Module, forward, probe_images: torch.Tensor) -> 
         module.train(was_training)
 
 
-def prefer_channels_last(model, probe_images: torch.Tensor, deterministic: bool) -> bool:
+def prefer_channels_last(model, probe_images: torch.Tensor, deterministic: bool,
+                         before: torch.Tensor | None = None) -> bool:
     """Convert ``model`` (a ClassifierModel) to channels-last layout in place if it runs on
     the CPU, has 2-D convolutions, is ``deterministic``, and gives the same logits on
     ``probe_images`` (N x C x H x W, [0, 1] pixels) both ways; return whether it did.
+    ``before``: ``model(probe_images)`` already computed in eval mode, if at hand.
     Never raises for the model's sake: any failure leaves the model as it was."""
     if model.device.type != "cpu" or not deterministic or isinstance(model.net, torch.jit.ScriptModule):
         return False
     if not _has_convolutions(model.net):
         return False
-    model.channels_last = converts_cleanly(model, model, probe_images)
+    model.channels_last = converts_cleanly(model, model, probe_images, before)
     return model.channels_last
 
 

@@ -23,6 +23,7 @@ class ProbeReport:
     outputs: str = "logits"              # one of wrapper.OUTPUT_KINDS
     deterministic: bool = True
     notes: list[str] = field(default_factory=list)
+    scores: torch.Tensor | None = None   # the model's output on probe_batch (eval mode), as run
 
 
 def short_error(exc: BaseException) -> str:
@@ -77,7 +78,7 @@ def probe(model) -> ProbeReport:
     saved = snapshot_buffers(model)
     try:
         out = run(model, x)
-        report = ProbeReport()
+        report = ProbeReport(scores=None if model.training else out)
         report.notes += check_determinism(model, x, out, saved, report)
     finally:
         restore_buffers(model, saved)

@@ -22,11 +22,21 @@ images the victim classifies correctly, crafted on one copy or on the mean logit
     python bench/steal_transfer_study.py copy robaug --shifts 3 --epochs 4 --adversarial pgd:l2:1.0:1
     python bench/steal_transfer_study.py copy pseudo15k --pseudo 15000 --teacher long16 --epochs 4
     python bench/steal_transfer_study.py --arch mnist-cnn-wide copy wide16-s1 --epochs 16 --seed 1
+    python bench/steal_transfer_study.py copy sam0.05 --epochs 16 --sam 0.05   (SAM, Foret et al. 2021)
+    python bench/steal_transfer_study.py lgv lgv-l16 long16 --lr 0.05 --count 20 --epochs 5
+    python bench/steal_transfer_study.py measure --limit 200 lgv-l16 "" cycle=1
     python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
 
+``lgv TAG BASE`` is LGV (Gubri et al. 2022, ``core/stealing/lgv.py``): from the trained copy
+BASE, constant-lr SGD (momentum 0.9) on the same answers, ``--count`` weight snapshots kept
+in TAG/w00, w01, ... (and their mean weights, LGV-SWA, in TAG-swa). In ``measure`` such a
+folder is one member of the ensemble, the mean of its snapshots' logits (``TAG:I:J`` keeps
+snapshots I to J-1).
+
 A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,
-``kappa=10.0``, ``momentum=1.0``, ``diversity=0.5``); "" is plain PGD.
+``kappa=10.0``, ``momentum=1.0``, ``diversity=0.5``); "" is plain PGD. ``cycle=1`` crafts on
+one snapshot or copy per PGD step in turn (LGV's attack) instead of their mean.
 """
 
 from __future__ import annotations
@@ -59,28 +69,35 @@ def _victim_and_test(limit: int):
     return victim, test
 
 
-def make_copy(args) -> None:
+def _answers(args, victim):
+    """The thief's 5,000 query images (N x 1 x 28 x 28) and the oracle's label answers (N)."""
     from visualizer.core.blackbox import Oracle
     from visualizer.core.stealing import queries as q
-    from visualizer.core.stealing.substitute import train_substitute
 
-    victim, test = _victim_and_test(1000)
     images = q.data_queries(MNIST, QUERIES, victim.info.preprocessing)
     saved = Path(args.dir) / "answers.pt"
-    if args.answers:
+    if getattr(args, "answers", None):
         # The queries and answers a `visualizer steal` run bought (e.g. with --adversarial-queries).
         from visualizer.core.stealing.store import STATE_DIR
         from safetensors.torch import load_file
 
         tensors = load_file(str(Path(args.answers) / STATE_DIR / "defence-none.safetensors"))
-        images, answers = tensors["images"], tensors["answers"]
-    elif saved.is_file():
-        answers = torch.load(saved)
-    else:
-        oracle = Oracle(victim, spec="label", budget=QUERIES)
-        answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(answers, saved)
+        return tensors["images"], tensors["answers"]
+    if saved.is_file():
+        return images, torch.load(saved)
+    oracle = Oracle(victim, spec="label", budget=QUERIES)
+    answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(answers, saved)
+    return images, answers
+
+
+def make_copy(args) -> None:
+    from visualizer.core.stealing import queries as q
+    from visualizer.core.stealing.substitute import train_substitute
+
+    victim, test = _victim_and_test(1000)
+    images, answers = _answers(args, victim)
     if args.pseudo:
         # Semi-supervised (pseudo-labelling, Lee 2013; for extraction, Jagielski et al. 2020): the
         # next unlabelled images, labelled by the thief's own teacher copies (no oracle query).
@@ -92,30 +109,84 @@ def make_copy(args) -> None:
     started = time.time()
     card = train_substitute(images, answers, test, list(victim.info.class_names), args.arch,
                             Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3,
-                            adversarial=args.adversarial, shifts=args.shifts)
+                            adversarial=args.adversarial, shifts=args.shifts, sam=args.sam)
     print(json.dumps({"copy": args.tag, "seconds": round(time.time() - started), "card": card.get("metrics")}))
 
 
-class _Mean(torch.nn.Module):
-    def __init__(self, members):
-        super().__init__()
-        self.members = members
-
-    def forward(self, x):
-        return torch.stack([m(x) for m in self.members]).mean(0)
-
-
-def _load(folder: Path, copies: list[str], arch: str):
-    """One trained copy, or the mean logits of several; each copy's architecture is the one its
-    model card names (copies trained with another ``--arch`` mix in), ``arch`` when it has none."""
-    def arch_of(copy: str) -> str:
-        card = folder / copy / "model.json"
+def _members(folder: Path, copy: str, arch: str) -> list:
+    """A copy's loaded network(s); its architecture is the one its model card names (copies
+    trained with another ``--arch`` mix in), ``arch`` when it has none. A copy folder without
+    weights stands for its weight snapshots (``lgv``: its sub-folders w00, w01, ...);
+    ``NAME:I:J[:K]`` keeps snapshots I to J-1 (every K-th)."""
+    def arch_of(path: Path) -> str:
+        card = path / "model.json"
         return json.loads(card.read_text()).get("architecture", arch) if card.is_file() else arch
 
-    members = [load_model(f"ckpt:{folder / c / 'model.safetensors'}",
-                          LoadOptions(arch=arch_of(c), labels=str(folder / c / "labels.txt"), device="cpu"))
-               for c in copies]
-    return members[0] if len(members) == 1 else _Mean(members)
+    name, _, cut = copy.partition(":")
+    path = folder / name
+    paths = [path] if (path / "model.safetensors").is_file() else sorted(
+        p.parent for p in path.glob("w*/model.safetensors"))
+    paths = paths[slice(*[int(v) if v else None for v in cut.split(":")])] if cut else paths
+    return [load_model(f"ckpt:{p / 'model.safetensors'}",
+                       LoadOptions(arch=arch_of(p), labels=str(p / "labels.txt"), device="cpu")) for p in paths]
+
+
+def _load(folder: Path, copies: list[str], arch: str, cycle: bool = False):
+    """One trained copy, or the mean logits of several, each set of snapshots (``lgv``) counting
+    as one copy through its snapshots' mean; ``cycle``: every snapshot and copy in turn, one per
+    gradient step (LGV's attack), the mean of all when scoring."""
+    from visualizer.core.stealing.lgv import CycleMembers, MeanLogits
+
+    groups = [_members(folder, c, arch) for c in copies]
+    if cycle:
+        return CycleMembers([m for g in groups for m in g])
+    members = [g[0] if len(g) == 1 else MeanLogits(g) for g in groups]
+    return members[0] if len(members) == 1 else MeanLogits(members)
+
+
+def make_lgv(args) -> None:
+    """LGV (Gubri et al. 2022): snapshots of constant-lr SGD from a trained copy, on its answers."""
+    from safetensors.torch import load_file
+
+    from visualizer.core.models.arch import resolve_arch
+    from visualizer.core.stealing.lgv import collect_lgv
+    from visualizer.core.stealing.substitute import shifted_copies, thief_seed
+    from visualizer.core.training import outputs
+    from visualizer.core.training.network import build_network
+
+    victim, test = _victim_and_test(1000)
+    images, answers = _answers(args, victim)
+    base = Path(args.dir) / args.base
+    arch = json.loads((base / "model.json").read_text()).get("architecture", args.arch)
+    seed = thief_seed(args.seed)
+    if args.shifts:
+        images, answers = shifted_copies(images, args.shifts, seed), torch.cat([answers] * (args.shifts + 1))
+    net = build_network(resolve_arch(arch), 10, seed)
+    net.net.load_state_dict(load_file(str(base / "model.safetensors")))
+    started = time.time()
+    snaps = collect_lgv(net, images, answers, args.count, args.epochs, args.lr, seed, batch_size=64,
+                        sam_rho=args.sam)
+    x, y = test.batch(torch.arange(len(test)))
+    accs = []
+    for i, state in enumerate(snaps):
+        out = Path(args.dir) / args.tag / f"w{i:02d}"
+        out.mkdir(parents=True, exist_ok=True)
+        outputs.save_state(out, {k[len("net."):]: v for k, v in state.items() if k.startswith("net.")})
+        (out / "labels.txt").write_text((base / "labels.txt").read_text())
+        (out / "model.json").write_text(json.dumps({"architecture": arch, "lgv_of": args.base, "snapshot": i}))
+        net.load_state_dict(state)
+        with torch.no_grad():
+            accs.append(round((net(x).argmax(1) == y).float().mean().item(), 3))
+    # LGV-SWA (the paper's section 5): the snapshots' mean weights, one network, beside them.
+    swa = {k: torch.stack([s[k].float() for s in snaps]).mean(0) for k in snaps[0]}
+    out = Path(args.dir) / f"{args.tag}-swa"
+    out.mkdir(parents=True, exist_ok=True)
+    outputs.save_state(out, {k[len("net."):]: v for k, v in swa.items() if k.startswith("net.")})
+    (out / "labels.txt").write_text((base / "labels.txt").read_text())
+    (out / "model.json").write_text(json.dumps({"architecture": arch, "lgv_swa_of": args.base}))
+    print(json.dumps({"lgv": args.tag, "base": args.base, "count": args.count, "epochs": args.epochs, "lr": args.lr,
+                      "sam": args.sam,
+                      "shifts": args.shifts, "seconds": round(time.time() - started), "test_accuracy": accs}))
 
 
 def _params(variant: str) -> AttackParams:
@@ -132,15 +203,16 @@ def _fooled(model, x, y) -> float:
 
 
 def measure(args) -> None:
-    victim, test = _victim_and_test(args.limit)
-    x, y = test.batch(torch.arange(len(test)))
+    victim, test = _victim_and_test(args.offset + args.limit)
+    x, y = test.batch(torch.arange(args.offset, len(test)))
     with torch.no_grad():
         keep = victim(x).argmax(1) == y
     x, y = x[keep], y[keep]
     copies = args.copies.split("+")
-    source = _load(Path(args.dir), copies, args.arch)
     for variant in args.variants:
-        p = _params(variant)
+        cycle = "cycle=1" in variant.split(",")
+        p = _params(",".join(v for v in variant.split(",") if v != "cycle=1"))
+        source = _load(Path(args.dir), copies, args.arch, cycle)
         started = time.time()
         adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial for i in range(0, len(x), 100)])
         white = torch.cat([run_attack(victim, x[i:i + 100], y[i:i + 100], p).adversarial
@@ -170,15 +242,27 @@ def main() -> None:
     c.add_argument("--teacher", default="long16")
     c.add_argument("--answers", help="train on the queries and answers of this `visualizer steal --out` folder "
                                      "(its undefended run) instead of the first 5,000 training images")
+    c.add_argument("--sam", type=float, default=0.0, help="SAM's rho (a flat copy, Foret et al. 2021)")
     c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
                                                           "robust copy)")
+    g = sub.add_parser("lgv", help="LGV weight snapshots from a trained copy (Gubri et al. 2022)")
+    g.add_argument("tag")
+    g.add_argument("base", help="the trained copy to start from")
+    g.add_argument("--count", type=int, default=20, help="snapshots, evenly spaced")
+    g.add_argument("--epochs", type=int, default=5)
+    g.add_argument("--lr", type=float, default=0.01, help="SGD's constant learning rate (momentum 0.9)")
+    g.add_argument("--shifts", type=int, default=0)
+    g.add_argument("--sam", type=float, default=0.0, help="SAM's rho for every SGD step (a flat vicinity)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--answers")
     m = sub.add_parser("measure", help="transfer of attack variants from copies (A or A+B for their mean)")
     m.add_argument("copies")
     m.add_argument("variants", nargs="+")
     m.add_argument("--limit", type=int, default=200, help="first N test images (the victim-correct ones attacked)")
+    m.add_argument("--offset", type=int, default=0, help="skip the first N test images (a further set)")
     m.add_argument("--white-box", action="store_true", help="also run each variant white-box on the victim")
     args = ap.parse_args()
-    make_copy(args) if args.what == "copy" else measure(args)
+    {"copy": make_copy, "lgv": make_lgv, "measure": measure}[args.what](args)
 
 
 if __name__ == "__main__":

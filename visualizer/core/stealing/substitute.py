@@ -78,14 +78,15 @@ def shifted_copies(images: torch.Tensor, copies: int, seed: int, most: int = SHI
 def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset, class_names: list[str], arch: str,
                      out: Path, source: str, epochs: int, seed: int, batch_size: int = 128, lr: float = 1e-3,
                      device: str = "cpu", cancel=None, on_epoch=None, adversarial: str = "none",
-                     shifts: int = 0) -> dict | None:
+                     shifts: int = 0, sam: float = 0.0) -> dict | None:
     """Train ``arch`` on ``images`` (N x C x S x S, [0, 1], at the arch's input) against the
     oracle's ``answers`` (N labels or N x K probabilities); test accuracy on ``test``. Writes
     the trainer's files into ``out`` (new or empty) and returns the model card (None when
     cancelled). ``source`` says in the card where the images came from. ``seed``: the thief's;
     the trainer (and so the card) gets ``thief_seed(seed)``. ``shifts``: K shifted versions of
     each image join it (``shifted_copies``, seeded the same); ``adversarial``: a ``visualizer
-    train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad)."""
+    train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad); ``sam``: SAM's
+    rho (``core.training.sam``, a flat copy), 0 for plain steps."""
     recipe = parse_adversarial(adversarial)
     targets = soft_targets(answers, len(class_names))
     seed = thief_seed(seed)
@@ -98,7 +99,7 @@ def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset,
     # finished substitute on the whole test set itself).
     config = TrainConfig(data=str(spec), arch=arch, out=str(out), adversarial=recipe, epochs=epochs, seed=seed,
                          eval_attack="none",
-                         batch_size=batch_size, lr=lr, eval_limit=500)
+                         batch_size=batch_size, lr=lr, eval_limit=500, sam=sam)
     steps = train_steps(config, device=device, overwrite=True, cancel=cancel,
                         data=TrainingData(train, test, "the victim's test data"))
     while True:

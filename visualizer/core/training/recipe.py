@@ -121,6 +121,7 @@ class TrainConfig:
     lr: float = 1e-3                  # Adam, one-cycle peak
     eps_warmup: float = 0.0           # epochs over which eps ramps linearly from 0 to its value
     attack_mode: str = "eval"         # the model's mode while the attack runs: eval | train
+    sam: float = 0.0                  # SAM's rho (sam.py): 0 plain steps
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -135,6 +136,8 @@ class TrainConfig:
         if self.eps_warmup > 0 and not self.adversarial.adversarial:
             raise ParameterError(f"--eps-warmup ramps the eps of adversarial training up; standard training "
                                  "(--adversarial none) has none. Give --adversarial, or leave --eps-warmup out.")
+        if not self.sam >= 0:
+            raise ParameterError(f"SAM's rho must be 0 (off) or positive, not {self.sam}.")
         if self.attack_mode not in ("eval", "train"):
             raise ParameterError(f"--attack-mode must be eval or train, not {self.attack_mode!r}.")
         for name in ("limit", "eval_limit", "eval_attack_limit"):
@@ -170,4 +173,6 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["adversarial"] = self.adversarial.spec()
+        if not self.sam:   # records of plain training stay as they were before SAM existed
+            d.pop("sam")
         return d

@@ -58,3 +58,10 @@ def test_the_pdf_is_vector_and_the_same_at_every_dpi(qtbot):
 
     assert undated(render_snapshot(snap, "pdf", 300)) == undated(render_snapshot(snap, "pdf", 96))
     assert undated(render_snapshot(snap, "pdf", 150)) == undated(render_snapshot(snap, "pdf", 96))
+
+
+def test_the_pdf_keeps_images_lossless(qtbot):
+    """Qt put every image into the PDF as JPEG: a perturbation map lost up to 27 of 255 levels."""
+    pdf = render_snapshot(snapshot_now(a_view(qtbot)), "pdf", 300)
+    assert b"/DCTDecode" not in pdf and b"/FlateDecode" in pdf
+    assert render_in_child(snapshot_now(a_view(qtbot)), "pdf", 300).count(b"/DCTDecode") == 0

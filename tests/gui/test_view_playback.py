@@ -65,3 +65,10 @@ def test_the_pdf_keeps_images_lossless(qtbot):
     pdf = render_snapshot(snapshot_now(a_view(qtbot)), "pdf", 300)
     assert b"/DCTDecode" not in pdf and b"/FlateDecode" in pdf
     assert render_in_child(snapshot_now(a_view(qtbot)), "pdf", 300).count(b"/DCTDecode") == 0
+
+
+def test_the_svg_keeps_the_views_clips(qtbot):
+    """SVG 1.1, not Qt's default SVG Tiny, which drops every clip (a field's scrolled text ran
+    out of its box). Readers that honour clip paths then cut as the PNG does."""
+    svg = render_snapshot(snapshot_now(a_view(qtbot)), "svg")
+    assert b'version="1.1"' in svg and b"<clipPath" in svg and b'clip-path="url(#' in svg

@@ -108,7 +108,10 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
     elif fmt == "svg":
         from PySide6.QtSvg import QSvgGenerator
 
-        gen = QSvgGenerator()
+        # SVG 1.1, not the default SVG Tiny 1.2, which drops every clip: a field's scrolled
+        # text ran out of its box. (Images are cropped to their view boxes anyway, as some
+        # readers, Qt's own and MuPDF, ignore clip paths on images.)
+        gen = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)
         gen.setOutputDevice(buf)
         gen.setSize(size)
         gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))

@@ -150,5 +150,9 @@ def test_hopskipjump_says_why_it_stopped_with_budget_left():
     left = 50 - int(result.queries[0])
     assert not result.success.any() and left > 0
     assert result.stop_reasons == ["too few queries left for another step"]
-    assert any(f"queries unspent ({left} of 50)" in w for w in result.warnings), result.warnings
+    assert any(f"queries unspent ({left} of 50)" in w and "a step takes about" in w for w in result.warnings)
     assert query_record(result)["stop_reason"] == "too few queries left for another step"
+    # With room for a step but not for the full 100 probes, it probes with what is left: a
+    # budget of 113 once stopped after 13 queries, its 100 left "too few".
+    result = run("hopskipjump", "linf", 1 / 255, 113, "label", [1])[0]
+    assert int(result.queries[0]) > 100 and result.stop_reasons != ["too few queries left for another step"]

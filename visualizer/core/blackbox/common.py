@@ -96,8 +96,10 @@ class Recorder:
                          top.indices, success.clone(), x_best.clone() if x_best is not None else None, spent)
 
     def result(self, adversarial, success, best_obj, cancelled: bool, warnings: list[str],
-               unstarted: torch.Tensor | None = None) -> QueryAttackResult:
-        """``unstarted`` (N, bool): images the attack never found a starting point for."""
+               unstarted: torch.Tensor | None = None, step_needs: int | None = None) -> QueryAttackResult:
+        """``unstarted`` (N, bool): images the attack never found a starting point for;
+        ``step_needs``: about how many queries one more step takes (said when an image
+        stops with fewer left)."""
         if self.ledger.exhausted:
             warnings = warnings + [f"The oracle's total query budget ran out after {self.ledger.oracle.queries} "
                                    "queries; the attack stopped there."]
@@ -105,9 +107,10 @@ class Recorder:
         early = sum(r == STOP_FEW_LEFT for r in reasons)
         if early:
             left = [int(self.params.queries - s) for s, r in zip(self.ledger.spent.tolist(), reasons) if r == STOP_FEW_LEFT]
+            needs = f" (a step takes about {step_needs})" if step_needs else ""
             warnings = warnings + [f"{self.params.method} stopped with queries unspent ({_counts(left)} of "
                                    f"{self.params.queries}) on {early} unbroken image(s): too few left for another "
-                                   "step."]
+                                   f"step{needs}."]
         if unstarted is not None and bool(unstarted.any()):
             warnings = warnings + [f"{self.params.method} found no misclassified starting point for "
                                    f"{int(unstarted.sum())} image(s); they were not attacked."]

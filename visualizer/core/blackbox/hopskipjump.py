@@ -35,6 +35,7 @@ INIT_TRIES = 100          # uniform-noise images tried per image for a misclassi
 INIT_TOLERANCE = 1e-3     # blend tolerance of the first binary search
 MAX_HALVINGS = 25         # step-size halvings before an iteration gives up moving
 MAX_SAMPLE_BATCH = 512    # probe images per oracle call
+MIN_PROBES = 10           # the fewest direction probes an iteration is worth taking with
 
 
 def _distance(x0: torch.Tensor, x: torch.Tensor, norm: str) -> torch.Tensor:
@@ -168,10 +169,16 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
 
     yield event(0)
     cancelled, t = False, 0
+    # An iteration: a boundary search, the probes, a step and the step's boundary search (each
+    # search about log2(1 / theta) queries). With less than that left an image stops; with
+    # less than its full probe count it probes with what is left (a budget of 113 once quit
+    # after 13 queries, leaving 100 "too few" for 100 probes).
+    search_cost = math.ceil(math.log2(1 / search.theta))
+    step_needs = 2 * search_cost + 2 + MIN_PROBES
     while not ledger.exhausted:
         t += 1
         samples = int(p.samples * math.sqrt(t))
-        todo = everyone[found & ~success & (ledger.remaining() > samples)]
+        todo = everyone[found & ~success & (ledger.remaining() >= step_needs)]
         if not todo.numel():
             break
         if is_cancelled(cancel):
@@ -186,7 +193,7 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
         # The boundary search above spent part of the budget: the probes must fit in what is
         # left, else an image would go past its budget; kept back: a step and the binary
         # search after it (about log2(1 / theta) queries), without which the step is wasted.
-        affordable = int(ledger.remaining()[todo].min()) - 1 - math.ceil(math.log2(1 / search.theta))
+        affordable = int(ledger.remaining()[todo].min()) - 1 - search_cost
         if affordable < 1:
             success = found & (dist <= p.eps)
             yield event(t)
@@ -225,4 +232,5 @@ def hopskipjump_attack(oracle: Oracle, images: torch.Tensor, labels: torch.Tenso
     threat = threat_for(p.norm, p.eps)
     projected = (x0 + threat.project_((x_adv - x0).clone())).clamp(0, 1)
     final = torch.where(success.view(-1, 1, 1, 1), x_adv, projected)
-    return rec.result(final, success.cpu(), (p.eps - dist).clamp(-1e6, 1e6), cancelled, [], unstarted=(~found).cpu())
+    return rec.result(final, success.cpu(), (p.eps - dist).clamp(-1e6, 1e6), cancelled, [], unstarted=(~found).cpu(),
+                      step_needs=step_needs)

@@ -224,3 +224,13 @@ def test_a_run_on_all_models_refuses_a_class_chosen_among_the_selected_models_cl
     w.form.label_picker.setText("")
     run_and_wait(qtbot, w, all_models=True, count=2)          # each model's own prediction
     assert all("attack" in c.results for c in w.columns)
+
+
+def test_the_status_bar_names_every_model_of_a_run_on_all_models(qtbot, digits_window):
+    """It named only the model that finished last ('Attack on digits-robust: done')."""
+    w = digits_window
+    choose(w.form, "fgsm")
+    run_and_wait(qtbot, w, all_models=True, count=2)
+    message = w.statusBar().currentMessage()
+    assert "digits-standard: done" in message and "digits-robust: done" in message, message
+    assert "still running" not in message

@@ -200,6 +200,7 @@ class AttackWorkspace(PerModelTab):
         partner = None
         if self.ctx.form.attack_params().targeted:   # a targeted attack: its robust partner beside it
             entries, partner = with_partner(entries, self.state)
+        self.start_batch(entries)
         for entry in entries:
             self._run_on(entry)
         if partner is not None:

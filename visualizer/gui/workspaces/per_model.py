@@ -20,12 +20,17 @@ class PerModelTab(TabWorkspace):
         super().__init__(ctx)
         self.split = QtWidgets.QSplitter(Qt.Horizontal)
         self.views: dict[ModelEntry, ModelResultView] = {}
+        self._outcomes: dict[str, str] = {}    # this run's models: how each ended ("" running)
         self.state.model_added.connect(self._model_added)
         self.state.model_changed.connect(self._model_changed)
         self.state.model_removed.connect(self._model_removed)
         self.state.result_changed.connect(self._result_changed)
 
     # -- for subclasses ---------------------------------------------------------------------------
+    def start_batch(self, entries: list[ModelEntry]) -> None:
+        """A run on ``entries`` begins: the status bar will report each of them as it ends."""
+        self._outcomes = {e.title: "" for e in entries}
+
     def make_view(self, entry: ModelEntry) -> ModelResultView:
         raise NotImplementedError
 
@@ -87,7 +92,13 @@ class PerModelTab(TabWorkspace):
         self.state.set_result(entry, self.kind, art)
         record = art.record
         state = "cancelled, partial result shown" if record.get("cancelled") else "done"
-        self.ctx.status(f"{record['kind'].capitalize()} on {entry.title}: {state}", 8000)
+        # Every model of the run, not only the last to finish ("Attack on a: done · b: done").
+        outcomes = self._outcomes if entry.title in self._outcomes else {entry.title: ""}
+        outcomes[entry.title] = state
+        ended = " · ".join(f"{title}: {how}" for title, how in outcomes.items() if how)
+        running = sum(not how for how in outcomes.values())
+        self.ctx.status(f"{record['kind'].capitalize()} on {ended}" + (f" · {running} still running" if running else ""),
+                        8000)
         for w in record.get("warnings", []):
             self.ctx.status(f"Warning: {w}", 12000)
         self.ctx.refresh()               # e.g. Transfer becomes possible now, not on the next event

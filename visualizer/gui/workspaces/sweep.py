@@ -58,6 +58,7 @@ class SweepWorkspace(PerModelTab):
         params = self.ctx.form.spatial_params()
         for entry in entries:
             params.check_fits(entry.model.info.preprocessing.input_size, what=f"{entry.title}'s input")
+        self.start_batch(entries)
         for entry in entries:
             self._run_on(entry)
 

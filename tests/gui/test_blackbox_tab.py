@@ -162,6 +162,14 @@ def test_export_writes_the_files_of_the_cli(qtbot, mnist_window, tmp_path):
     gui = json.loads((gui_dir / "result.json").read_text())
     assert gui["queries"] == cli["queries"] == record["queries"]
     assert gui["history"]["queries"] == cli["history"]["queries"]
+    # The current view is the results panel, not the tab with its settings and local paths.
+    view_dir = tmp_path / "view"
+    assert export_and_wait(qtbot, mnist_window, ExportChoice(folder=str(view_dir), png=True, dpi=96,
+                                                             current_view=True, figure=False, raw=False))
+    from PIL import Image
+
+    size = Image.open(view_dir / "view.png").size
+    assert size == (ws.live.width(), ws.live.height()) and size != (ws.page.width(), ws.page.height())
 
 
 def test_results_and_settings_survive_a_session(qtbot, mnist_window, tmp_path):

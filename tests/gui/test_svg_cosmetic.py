@@ -50,3 +50,8 @@ def test_fonts_are_named_by_their_face_with_a_generic_fallback():
     out = name_fonts(svg, faces.get)
     assert out.count('font-family="DejaVu Sans, sans-serif"') == 2
     assert 'font-family="DejaVu Sans Mono, monospace"' in out and 'font-family="serif"' in out
+
+
+def test_an_empty_path_is_dropped():
+    svg = '<g>\n<path vector-effect="none" fill-rule="evenodd" d=""/>\n<path d="M0,0 L1,1"/>\n</g>'
+    assert bake_cosmetic_paths(svg) == '<g>\n<path d="M0,0 L1,1"/>\n</g>'

@@ -115,7 +115,9 @@ class Exporter(QtCore.QObject):
 
             view = _Handover()
             self._start(choice, lambda token: self._run_job(choice, art, formats, view, token))
-            ViewRecorder(self.current_tab().page, view.put)
+            tab = self.current_tab()
+            # A tab with its own settings beside its results (Black box) exports the results.
+            ViewRecorder(getattr(tab, "view_widget", None) or tab.page, view.put)
         else:
             self._start(choice, lambda token: self._run_job(choice, art, formats, None, token))
         return True

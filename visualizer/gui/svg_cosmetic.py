@@ -28,11 +28,16 @@ _POINTS_OK = re.compile(rf"^(?:\s*{_NUMBER},{_NUMBER})*\s*$")
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
+_EMPTY_PATH = re.compile(r'<path\b[^>]*\sd=""[^>]*/>\n?')
+
+
 def bake_cosmetic_paths(svg: str) -> str:
     """``svg`` with each transformed group of cosmetic-pen paths and polylines (absolute
     M/L/C/Q/Z commands only) rewritten in page coordinates under an identity transform.
-    Anything else, including every group that holds text or images, is left as written."""
-    return _GROUP.sub(_bake_group, svg)
+    Anything else, including every group that holds text or images, is left as written.
+    Empty paths (Qt writes one for a one-point curve; readers warn "invalid path data")
+    are dropped."""
+    return _GROUP.sub(_bake_group, _EMPTY_PATH.sub("", svg))
 
 
 def _bake_group(m: re.Match) -> str:

@@ -116,6 +116,7 @@ class BlackBoxWorkspace(TabWorkspace):
         self._entries: list[ModelEntry] = []     # the running attack's models
         self._loss_name = "margin"
         self.page = self._build_page()
+        self.view_widget = self.live        # File > Export's "current view": the results, not the settings
         restore_remembered(ctx, SETTINGS_KEY, self.setup)
         self.setup.changed.connect(ctx.refresh)
         self.state.result_changed.connect(self._result_changed)

@@ -278,3 +278,20 @@ def test_the_last_settings_come_back_at_the_next_launch(qtbot, mnist_window, set
     assert ws2.setup.eps.text() == "0.2" and ws2.setup.queries.value() == 40
     assert ws2.steal.setup.queries.text() == "100,300"
     again.pool.shutdown()
+
+
+def test_the_views_svg_draws_the_query_plots_markers_as_shapes(qtbot, mnist_window):
+    """pyqtgraph stamps markers from one shared pixmap; Qt's SVG generator ignores the part
+    of a pixmap to draw, so every marker showed a slice of the atlas (a hook or a bar)."""
+    import re
+
+    from visualizer.gui.view_export import snapshot_now
+    from visualizer.gui.view_playback import render_snapshot
+
+    ws = blackbox(mnist_window)
+    set_query(ws, queries=60)
+    attack_and_wait(qtbot, mnist_window, ws)
+    assert ws.live.points(ws._names[0]) >= 3
+    svg = render_snapshot(snapshot_now(ws.live), "svg").decode()
+    sizes = [(int(w), int(h)) for w, h in re.findall(r'<image [^>]*width="(\d+)" height="(\d+)"', svg)]
+    assert sizes and all(max(w, h) > 16 for w, h in sizes), sizes      # panel images only, no marker stamps

@@ -11,10 +11,11 @@ child process, as playing a recording holds Python's GIL)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Callable
 
 from visualizer.gui.qt import QtCore, QtGui, QtWidgets
-from visualizer.gui.view_images import image_piece, liftable_images, lifted
+from visualizer.gui.view_images import image_piece, liftable_images, lifted, vector_markers
 from visualizer.gui.view_playback import Piece, ViewSnapshot, render_snapshot
 
 __all__ = ["ViewRecorder", "ViewSnapshot", "paint_units", "record_unit", "render_snapshot", "render_widget",
@@ -45,7 +46,8 @@ def record_unit(root: QtWidgets.QWidget, unit: QtWidgets.QWidget, whole: bool) -
     picture = QtGui.QPicture()
     painter = QtGui.QPainter(picture)
     flags = _Flag.DrawWindowBackground | (_Flag.DrawChildren if whole else _Flag(0))
-    with lifted(images):
+    markers = vector_markers(unit) if isinstance(unit, QtWidgets.QGraphicsView) else nullcontext()
+    with lifted(images), markers:
         # QWidget.render explicitly: graphics views override render() to draw their scene.
         QtWidgets.QWidget.render(unit, painter, QtCore.QPoint(0, 0), QtGui.QRegion(), flags)
     painter.end()

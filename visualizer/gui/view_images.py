@@ -132,3 +132,20 @@ def lifted(items: list[ViewImage]):
     finally:
         for it in items:
             it.lifted = False
+
+
+@contextmanager
+def vector_markers(view: QtWidgets.QGraphicsView):
+    """Inside the block, the view's scatter markers are drawn as shapes, not stamped from
+    pyqtgraph's shared pixmap atlas: Qt's SVG generator ignores the source rectangle of a
+    pixmap fragment, so every marker showed a slice of the atlas (a hook or a bar)."""
+    scene = view.scene()
+    items = [it for it in (scene.items() if scene is not None else []) if isinstance(it, pg.ScatterPlotItem)
+             and it.opts.get("useCache", False)]
+    for it in items:
+        it.opts["useCache"] = False
+    try:
+        yield
+    finally:
+        for it in items:
+            it.opts["useCache"] = True

@@ -72,3 +72,22 @@ def test_the_svg_keeps_the_views_clips(qtbot):
     out of its box). Readers that honour clip paths then cut as the PNG does."""
     svg = render_snapshot(snapshot_now(a_view(qtbot)), "svg")
     assert b'version="1.1"' in svg and b"<clipPath" in svg and b'clip-path="url(#' in svg
+
+
+def test_small_images_go_into_vector_files_crisp(qtbot):
+    """Readers smooth a small image they enlarge (a 32 px image became a blur): in SVG and PDF
+    each pixel is repeated to about 512 px a side, nearest-neighbour, same place and size."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    snap = snapshot_now(a_view(qtbot))
+    svg = render_snapshot(snap, "svg").decode()
+    embedded = [Image.open(io.BytesIO(base64.b64decode(b))) for b in re.findall(r"base64,([^\"]+)\"", svg)]
+    big = [im for im in embedded if im.size == (512, 512)]       # the 32 px clean image, 16 x
+    assert big, [im.size for im in embedded]
+    pixels = np.asarray(big[0].convert("RGB"))
+    assert (pixels[::16, ::16] == pixels[15::16, 15::16]).all()   # whole 16 x 16 blocks: no smoothing
+    assert b"/DCTDecode" not in render_snapshot(snap, "pdf", 300)

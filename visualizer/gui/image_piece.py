@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui
 
+# As the matplotlib figures' (core/figures/drawing.py): small images are enlarged by whole
+# pixels to about this side before going into a vector file, by at most this factor.
+CRISP_MIN_SIDE = 512
+CRISP_MAX_FACTOR = 64
+
 
 @dataclass
 class ImagePiece:
@@ -29,14 +34,23 @@ class ImagePiece:
         """Where it lands in the recorded widget's coordinates."""
         return self.transform.mapRect(self.target).translated(QtCore.QPointF(self.offset))
 
-    def draw(self, painter: QtGui.QPainter) -> None:
+    def draw(self, painter: QtGui.QPainter, crisp: bool = False) -> None:
+        """``crisp``: for vector files, whose readers smooth a small image when they enlarge
+        it (an 8 px digit became a blur, a 3 x 7 heat map a gradient that looks like data):
+        the image goes in with each pixel repeated to about CRISP_MIN_SIDE pixels a side."""
         painter.save()
         painter.translate(QtCore.QPointF(self.offset))
         painter.setTransform(self.transform, True)
         painter.setOpacity(self.opacity)
         painter.setCompositionMode(self.mode)
         painter.setClipRect(self.clip, QtCore.Qt.ClipOperation.IntersectClip)
-        painter.drawImage(self.target, self.image)
+        image = self.image
+        if crisp:
+            k = min(CRISP_MAX_FACTOR, max(1, -(-CRISP_MIN_SIDE // max(image.width(), image.height(), 1))))
+            if k > 1:
+                image = image.scaled(image.width() * k, image.height() * k, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
+                                     QtCore.Qt.TransformationMode.FastTransformation)     # nearest: whole pixels
+        painter.drawImage(self.target, image)
         painter.restore()
 
     def to_state(self) -> dict:

@@ -50,12 +50,14 @@ class ViewSnapshot:
     picture_dpi: int = 96      # the recordings' resolution (fonts are sized by it)
 
 
-def _play(painter: QtGui.QPainter, snap: ViewSnapshot, within: QtCore.QRectF | None = None) -> None:
-    """Draw the pieces (those meeting ``within``, in widget coordinates), one call each."""
+def _play(painter: QtGui.QPainter, snap: ViewSnapshot, within: QtCore.QRectF | None = None,
+          vector: bool = False) -> None:
+    """Draw the pieces (those meeting ``within``, in widget coordinates), one call each;
+    ``vector``: into an SVG or PDF (images enlarged by whole pixels, ImagePiece.draw)."""
     for piece in snap.pieces:
         if isinstance(piece, ImagePiece):
             if within is None or within.intersects(piece.bounds()):
-                piece.draw(painter)
+                piece.draw(painter, crisp=vector)
             continue
         rect, picture = piece
         if within is None or within.intersects(QtCore.QRectF(rect)):
@@ -103,7 +105,7 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         # Qt writes images into a PDF as JPEG unless told otherwise: a perturbation map lost up
         # to 27 of 255 levels and a zoomed heat map showed cells that are not in the data.
         painter.setRenderHint(QtGui.QPainter.RenderHint.LosslessImageRendering)
-        _play(painter, snap)
+        _play(painter, snap, vector=True)
         painter.end()
     elif fmt == "svg":
         from PySide6.QtSvg import QSvgGenerator
@@ -118,7 +120,7 @@ def render_snapshot(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
         gen.setResolution(int(SCREEN_DPI))     # as the PDF's writer, and for the same reason
         gen.setTitle(snap.title)
         painter = QtGui.QPainter(gen)
-        _play(painter, snap)
+        _play(painter, snap, vector=True)
         painter.end()
         svg = bake_cosmetic_paths(bytes(buf.data()).decode("utf-8"))
         return name_fonts(svg, lambda alias: QtGui.QFontInfo(QtGui.QFont(alias)).family()).encode("utf-8")

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +151,11 @@ class ExportStep:
 
 
 def _run_tasks(artifacts, dpi: int, figure: bool, overlay: bool, formats: tuple[str, ...], raw: bool,
-               extra: dict[str, bytes] | None) -> list[tuple[str, Callable[[Path, dict], None]]]:
-    """The files of one run, in writing order: (file name, writer(staging folder, files table))."""
+               extra: dict[str, bytes] | None, figure_writer=None) -> list[tuple[str, Callable[[Path, dict], None]]]:
+    """The files of one run, in writing order: (file name, writer(staging folder, files table)).
+    ``figure_writer(artifacts, overlay, folder, formats, dpi)``: draws and saves every format
+    of the figure at once elsewhere (figure_child.py) and returns the paths; what it fails to
+    write is drawn here."""
     tasks: list[tuple[str, Callable[[Path, dict], None]]] = []
 
     def png(name, pixels):
@@ -184,11 +188,24 @@ def _run_tasks(artifacts, dpi: int, figure: bool, overlay: bool, formats: tuple[
                 files[f"figure_{path.suffix[1:]}"] = path.name
         return write
 
+    def every_fig(folder, files):      # all formats at once by figure_writer; here if it fails
+        try:
+            paths = figure_writer(artifacts, overlay, folder, formats, dpi)
+        except (OSError, RuntimeError, ValueError, subprocess.SubprocessError):
+            paths = []
+        for path in paths:
+            files[f"figure_{path.suffix[1:]}"] = path.name
+        for fmt in formats:
+            if f"figure_{fmt}" not in files:
+                fig(fmt)(folder, files)
+
     if raw:
         tasks += [(f"{name}.png", png(name, pixels)) for name, pixels in artifacts.images.items()]
         tasks += [(f"{name}.npy", npy(name, array)) for name, array in artifacts.arrays.items()]
     tasks += [(name, data(name, content)) for name, content in (extra or {}).items()]
-    if figure:
+    if figure and figure_writer is not None and formats:
+        tasks.append((", ".join(f"figure.{fmt}" for fmt in formats), every_fig))
+    elif figure:
         tasks += [(f"figure.{fmt}", fig(fmt)) for fmt in formats]
     return tasks
 
@@ -200,12 +217,13 @@ def _check_cancel(cancel: CancelToken | None, out_dir: Path) -> None:
 
 def iter_write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
                    overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
-                   extra: dict[str, bytes] | None = None, cancel: CancelToken | None = None):
+                   extra: dict[str, bytes] | None = None, cancel: CancelToken | None = None, figure_writer=None):
     """``write_run`` as a generator: yields an ExportStep before each file and returns the
     record. ``cancel`` is checked between files; a cancelled export raises ExportCancelled
-    and leaves the destination as it was (the staging folder is removed)."""
+    and leaves the destination as it was (the staging folder is removed). ``figure_writer``:
+    see _run_tasks (the window passes figure_child.save_figure_in_child)."""
     out_dir = Path(out_dir)
-    tasks = _run_tasks(artifacts, dpi, figure, overlay, formats, raw, extra)
+    tasks = _run_tasks(artifacts, dpi, figure, overlay, formats, raw, extra, figure_writer)
     files: dict[str, str] = {}
     with _staged(out_dir, overwrite) as staging:
         for i, (name, write) in enumerate(tasks):
@@ -221,14 +239,15 @@ def iter_write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi:
 
 def write_run(out_dir: str | Path, artifacts, overwrite: bool = False, dpi: int = 200, figure: bool = True,
               overlay: bool = False, formats: tuple[str, ...] = ("png", "pdf", "svg"), raw: bool = True,
-              extra: dict[str, bytes] | None = None) -> dict:
+              extra: dict[str, bytes] | None = None, figure_writer=None) -> dict:
     """Write an ``Artifacts`` (record, images as PNG and arrays as .npy when ``raw``, the
     figure as figure.png/.pdf/.svg when ``figure``, plus ``extra`` files given as bytes or
     as a function making them, called when the file is written) into ``out_dir``.
+    ``figure_writer``: see _run_tasks.
     result.json is always written. Returns the record with its ``files`` table filled in, as
     written to result.json."""
     return drain(iter_write_run(out_dir, artifacts, overwrite=overwrite, dpi=dpi, figure=figure, overlay=overlay,
-                                formats=formats, raw=raw, extra=extra))
+                                formats=formats, raw=raw, extra=extra, figure_writer=figure_writer))
 
 
 def drain(gen):

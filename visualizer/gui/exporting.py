@@ -138,6 +138,7 @@ class Exporter(QtCore.QObject):
     @staticmethod
     def _run_job(choice, art: Artifacts, formats: tuple[str, ...], view: "_Handover | None", token):
         from visualizer.core.export import ExportStep, iter_write_run
+        from visualizer.core.figure_child import save_figure_in_child
         from visualizer.gui.view_playback import render_view
 
         snapshot = None
@@ -153,7 +154,7 @@ class Exporter(QtCore.QObject):
                  for fmt in (formats if snapshot is not None else ())}
         return (yield from iter_write_run(choice.folder, art, overwrite=choice.overwrite, dpi=choice.dpi,
                                           figure=choice.figure, formats=formats, raw=choice.raw, extra=views,
-                                          cancel=token))
+                                          cancel=token, figure_writer=save_figure_in_child))
 
     @staticmethod
     def _comparison_job(choice, runs: list[Artifacts], formats: tuple[str, ...], token):

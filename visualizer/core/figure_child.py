@@ -1,0 +1,61 @@
+"""A run's publication figure drawn in a child process (the window's export, issue 16).
+
+matplotlib's Agg renderer draws a figure in C++ calls of tens of milliseconds that hold
+Python's GIL; drawn on the window's export thread, the GUI thread waited for them (its
+longest stall during an export, 31-37 ms on a quiet 2-core machine for figure.png alone,
+against 13-15 ms for everything else the export writes). In a child process no lock is
+shared with the window. The child gets the run's artifacts (its record and arrays) pickled
+on stdin, writes ``figure.<fmt>`` into the folder it is given (atomically, as save_figure
+always does) and prints the names it wrote as JSON.
+
+    python -m visualizer.core.figure_child          (our own parent's pickle on stdin)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+CHILD_TIMEOUT_S = 600
+CHILD_NICENESS = 10       # a core for the window first, on machines with few
+
+
+def save_figure_in_child(artifacts, overlay: bool, folder: Path, formats: tuple[str, ...], dpi: int) -> list[Path]:
+    """Draw ``artifacts.figure(overlay)`` and save it as ``folder/figure.<fmt>`` for each
+    format, in a child process; the paths written. RuntimeError (or OSError,
+    subprocess.SubprocessError) if the child could not: the caller draws it here instead."""
+    if getattr(sys, "frozen", False):
+        raise RuntimeError("a frozen application cannot start the figure child")
+    payload = pickle.dumps({"artifacts": replace(artifacts, iterates=None), "overlay": bool(overlay),
+                            "folder": str(folder), "formats": list(formats), "dpi": int(dpi)})
+    root = str(Path(__file__).resolve().parents[2])        # this checkout's visualizer package
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    # communicate() waits with the GIL released: the window's thread runs meanwhile.
+    proc = subprocess.run([sys.executable, "-m", "visualizer.core.figure_child"], input=payload,
+                          capture_output=True, env=env, timeout=CHILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.decode(errors="replace")[-2000:])
+    return [Path(folder) / name for name in json.loads(proc.stdout.decode())]
+
+
+def main() -> int:
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):
+        pass
+    job = pickle.loads(sys.stdin.buffer.read())     # our own parent's input (save_figure_in_child)
+    from visualizer.core.figures import save_figure
+
+    figure = job["artifacts"].figure(overlay=job["overlay"])
+    paths = save_figure(figure, Path(job["folder"]) / "figure", formats=tuple(job["formats"]), dpi=job["dpi"])
+    sys.stdout.write(json.dumps([p.name for p in paths]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,3 +34,17 @@ def test_an_export_whose_figure_child_fails_draws_the_figure_itself(tmp_path):
     assert calls and record["files"] == {"figure_png": "figure.png", "figure_pdf": "figure.pdf"}
     assert (tmp_path / "run" / "figure.pdf").read_bytes().startswith(b"%PDF")
     assert Path(tmp_path / "run" / "figure.png").stat().st_size > 1000
+
+
+def test_the_comparison_figure_is_drawn_in_the_child_as_here(tmp_path):
+    from visualizer.core.export import write_comparison
+    from visualizer.core.figure_child import save_comparison_in_child
+
+    runs = [digit_attack_artifacts(), digit_attack_artifacts()]
+    runs[1].record["model"] = {**runs[1].record["model"], "id": "digits-standard-again"}
+    (tmp_path / "child").mkdir()
+    paths = save_comparison_in_child(runs, tmp_path / "child", ("png",), 100)
+    assert [p.name for p in paths] == ["comparison.png"]
+    summary, _ = write_comparison(tmp_path / "here", runs, dpi=100, formats=("png",))
+    assert summary["files"] == ["comparison.png"]
+    assert (tmp_path / "child" / "comparison.png").read_bytes() == (tmp_path / "here" / "comparison.png").read_bytes()

@@ -267,9 +267,13 @@ def run_folder_name(index: int, model_id: str) -> str:
 
 
 def iter_write_comparison(out_dir: str | Path, runs: list, overwrite: bool = False, dpi: int = 200,
-                          formats: tuple[str, ...] = ("png", "pdf", "svg"), cancel: CancelToken | None = None):
+                          formats: tuple[str, ...] = ("png", "pdf", "svg"), cancel: CancelToken | None = None,
+                          figure_writer=None, comparison_writer=None):
     """``write_comparison`` as a generator: yields ExportSteps over every file of every run,
-    returns (comparison.json's dict, each run's record). Cancellable like ``iter_write_run``."""
+    returns (comparison.json's dict, each run's record). Cancellable like ``iter_write_run``.
+    ``figure_writer``: each run's figure, as for iter_write_run; ``comparison_writer(runs,
+    folder, formats, dpi)``: the comparison figure elsewhere (figure_child.py), drawn here
+    if it fails."""
     from visualizer.core.figures import attack_comparison_figure, save_figure
 
     out_dir = Path(out_dir)
@@ -280,7 +284,8 @@ def iter_write_comparison(out_dir: str | Path, runs: list, overwrite: bool = Fal
         entries, records = [], []
         for i, art in enumerate(runs):
             folder = run_folder_name(i, str((art.record.get("model") or {}).get("id", "model")))
-            steps = iter_write_run(staging / folder, art, dpi=dpi, formats=formats, cancel=cancel)
+            steps = iter_write_run(staging / folder, art, dpi=dpi, formats=formats, cancel=cancel,
+                                   figure_writer=figure_writer)
             try:
                 while True:
                     try:
@@ -299,7 +304,17 @@ def iter_write_comparison(out_dir: str | Path, runs: list, overwrite: bool = Fal
                             "adversarial_top1": record["adversarial"]["top5_quantized"][0]})
         figure = None
         files = []
+        if comparison_writer is not None and formats:
+            _check_cancel(cancel, out_dir)
+            yield ExportStep(done, total, ", ".join(f"comparison.{fmt}" for fmt in formats))
+            try:
+                files = [p.name for p in comparison_writer(runs, staging, formats, dpi)]
+            except (OSError, RuntimeError, ValueError, subprocess.SubprocessError):
+                files = []
         for fmt in formats:
+            if f"comparison.{fmt}" in files:
+                done += 1
+                continue
             _check_cancel(cancel, out_dir)
             yield ExportStep(done, total, f"comparison.{fmt}")
             if figure is None:

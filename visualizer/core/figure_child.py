@@ -29,10 +29,23 @@ def save_figure_in_child(artifacts, overlay: bool, folder: Path, formats: tuple[
     """Draw ``artifacts.figure(overlay)`` and save it as ``folder/figure.<fmt>`` for each
     format, in a child process; the paths written. RuntimeError (or OSError,
     subprocess.SubprocessError) if the child could not: the caller draws it here instead."""
+    return _in_child({"artifacts": replace(artifacts, iterates=None), "overlay": bool(overlay), "stem": "figure",
+                      "folder": str(folder), "formats": list(formats), "dpi": int(dpi)})
+
+
+def save_comparison_in_child(runs: list, folder: Path, formats: tuple[str, ...], dpi: int) -> list[Path]:
+    """The attack comparison figure of ``runs`` (Artifacts of one attack on several models) as
+    ``folder/comparison.<fmt>``, in a child process; as save_figure_in_child."""
+    return _in_child({"comparison": [{"record": a.record, "clean": a.arrays["clean"],
+                                      "adversarial": a.arrays["adversarial"]} for a in runs],
+                      "stem": "comparison", "folder": str(folder), "formats": list(formats), "dpi": int(dpi)})
+
+
+def _in_child(job: dict) -> list[Path]:
     if getattr(sys, "frozen", False):
         raise RuntimeError("a frozen application cannot start the figure child")
-    payload = pickle.dumps({"artifacts": replace(artifacts, iterates=None), "overlay": bool(overlay),
-                            "folder": str(folder), "formats": list(formats), "dpi": int(dpi)})
+    payload = pickle.dumps(job)
+    folder = job["folder"]
     root = str(Path(__file__).resolve().parents[2])        # this checkout's visualizer package
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     # communicate() waits with the GIL released: the window's thread runs meanwhile.
@@ -49,10 +62,15 @@ def main() -> int:
     except (AttributeError, OSError):
         pass
     job = pickle.loads(sys.stdin.buffer.read())     # our own parent's input (save_figure_in_child)
-    from visualizer.core.figures import save_figure
+    from visualizer.core.figures import attack_comparison_figure, save_figure
 
-    figure = job["artifacts"].figure(overlay=job["overlay"])
-    paths = save_figure(figure, Path(job["folder"]) / "figure", formats=tuple(job["formats"]), dpi=job["dpi"])
+    if "comparison" in job:
+        runs = job["comparison"]
+        figure = attack_comparison_figure([r["record"] for r in runs], [r["clean"] for r in runs],
+                                          [r["adversarial"] for r in runs])
+    else:
+        figure = job["artifacts"].figure(overlay=job["overlay"])
+    paths = save_figure(figure, Path(job["folder"]) / job["stem"], formats=tuple(job["formats"]), dpi=job["dpi"])
     sys.stdout.write(json.dumps([p.name for p in paths]))
     return 0
 

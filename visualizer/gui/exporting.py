@@ -159,9 +159,13 @@ class Exporter(QtCore.QObject):
     @staticmethod
     def _comparison_job(choice, runs: list[Artifacts], formats: tuple[str, ...], token):
         from visualizer.core.export import iter_write_comparison
+        from visualizer.core.figure_child import save_comparison_in_child, save_figure_in_child
 
+        # Every figure in a child process (figure_child.py: matplotlib holds the GIL for long).
         summary, _ = yield from iter_write_comparison(choice.folder, runs, overwrite=choice.overwrite,
-                                                      dpi=choice.dpi, formats=formats, cancel=token)
+                                                      dpi=choice.dpi, formats=formats, cancel=token,
+                                                      figure_writer=save_figure_in_child,
+                                                      comparison_writer=save_comparison_in_child)
         return summary
 
     # -- ending -----------------------------------------------------------------------------------

@@ -14,15 +14,12 @@ always does) and prints the names it wrote as JSON.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-CHILD_TIMEOUT_S = 600
-CHILD_NICENESS = 10       # a core for the window first, on machines with few
+from visualizer.core.child_process import lower_priority, run_child
 
 
 def save_figure_in_child(artifacts, overlay: bool, folder: Path, formats: tuple[str, ...], dpi: int) -> list[Path]:
@@ -42,25 +39,12 @@ def save_comparison_in_child(runs: list, folder: Path, formats: tuple[str, ...],
 
 
 def _in_child(job: dict) -> list[Path]:
-    if getattr(sys, "frozen", False):
-        raise RuntimeError("a frozen application cannot start the figure child")
-    payload = pickle.dumps(job)
-    folder = job["folder"]
-    root = str(Path(__file__).resolve().parents[2])        # this checkout's visualizer package
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
-    # communicate() waits with the GIL released: the window's thread runs meanwhile.
-    proc = subprocess.run([sys.executable, "-m", "visualizer.core.figure_child"], input=payload,
-                          capture_output=True, env=env, timeout=CHILD_TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.decode(errors="replace")[-2000:])
-    return [Path(folder) / name for name in json.loads(proc.stdout.decode())]
+    out = run_child("visualizer.core.figure_child", [], pickle.dumps(job))
+    return [Path(job["folder"]) / name for name in json.loads(out.decode())]
 
 
 def main() -> int:
-    try:
-        os.nice(CHILD_NICENESS)
-    except (AttributeError, OSError):
-        pass
+    lower_priority()
     job = pickle.loads(sys.stdin.buffer.read())     # our own parent's input (save_figure_in_child)
     from visualizer.core.figures import attack_comparison_figure, save_figure
 

@@ -1,5 +1,6 @@
 """An image lifted out of a view's recording (view_images.py): drawn by the export's worker,
-or by the child process that writes the view's SVG and PDF, so PySide6 alone here."""
+or by the child process that writes the view's SVG and PDF, so PySide6 alone here (and
+core/crisp.py, standard library only)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui
 
-# As the matplotlib figures' (core/figures/drawing.py): small images are enlarged by whole
-# pixels to about this side before going into a vector file, by at most this factor.
-CRISP_MIN_SIDE = 512
-CRISP_MAX_FACTOR = 64
+from visualizer.core.crisp import upsample_factor
 
 
 @dataclass
@@ -37,7 +35,7 @@ class ImagePiece:
     def draw(self, painter: QtGui.QPainter, crisp: bool = False) -> None:
         """``crisp``: for vector files, whose readers smooth a small image when they enlarge
         it (an 8 px digit became a blur, a 3 x 7 heat map a gradient that looks like data):
-        the image goes in with each pixel repeated to about CRISP_MIN_SIDE pixels a side."""
+        the image goes in with each pixel repeated (core/crisp.py, as the figures do)."""
         painter.save()
         painter.translate(QtCore.QPointF(self.offset))
         painter.setTransform(self.transform, True)
@@ -46,7 +44,7 @@ class ImagePiece:
         painter.setClipRect(self.clip, QtCore.Qt.ClipOperation.IntersectClip)
         image = self.image
         if crisp:
-            k = min(CRISP_MAX_FACTOR, max(1, -(-CRISP_MIN_SIDE // max(image.width(), image.height(), 1))))
+            k = upsample_factor(image.height(), image.width())
             if k > 1:
                 image = image.scaled(image.width() * k, image.height() * k, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
                                      QtCore.Qt.TransformationMode.FastTransformation)     # nearest: whole pixels

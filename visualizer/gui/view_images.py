@@ -49,8 +49,7 @@ def liftable_images(view: QtWidgets.QGraphicsView) -> list[ViewImage]:
                             QtCore.Qt.SortOrder.DescendingOrder)
         over = stack[:stack.index(item)] if item in stack else []
         above[item] = [it for it in over if not _paints_nothing(it) and not it.isAncestorOf(item)]
-    candidates = list(above)
-    lifted = set(candidates)
+    lifted = set(above)
     changed = True
     while changed:              # drop any image with something not lifted drawn over it
         changed = False
@@ -101,12 +100,8 @@ def image_piece(view: QtWidgets.QGraphicsView, item: ViewImage, offset: QtCore.Q
     target = QtCore.QRectF(0, 0, float(shape[0]), float(shape[1]))
     to_view = item.deviceTransform(view.viewportTransform())
     viewport_at = view.viewport().mapTo(view, QtCore.QPoint(0, 0))
-    clip = QtCore.QRectF(view.viewport().rect())
-    parent = item.parentItem()
-    while parent is not None:     # a view box clips what it holds
-        if parent.flags() & QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape:
-            clip = clip.intersected(view.mapFromScene(parent.mapToScene(parent.shape())).boundingRect())
-        parent = parent.parentItem()
+    # what its view boxes let show, in the viewport's pixels
+    clip = view.viewportTransform().mapRect(_shown_scene_rect(item)).intersected(QtCore.QRectF(view.viewport().rect()))
     inverse, invertible = to_view.inverted()
     if not invertible:
         return None

@@ -14,24 +14,21 @@ snapshot on stdin, the file's bytes on stdout."""
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6 import QtCore, QtGui
 
+from visualizer.core.child_process import lower_priority, run_child
 from visualizer.gui.image_piece import ImagePiece
 from visualizer.gui.svg_cosmetic import bake_cosmetic_paths, name_fonts
 
 SCREEN_DPI = 96.0
 BAND_ROWS = 192           # device pixels painted per call when rasterising
-CHILD_TIMEOUT_S = 300
 VECTOR = ("svg", "pdf")
 CHILD_DPI = 96
-CHILD_NICENESS = 10       # added to the child's niceness (see _yield_to_the_window)
 
 
 # A recorded piece: (where in the widget, recording), or an image lifted out of a recording.
@@ -157,7 +154,7 @@ def render_view(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
     PNG here in short bands; here too if the child fails."""
     # The child (offscreen, 96 dpi) plays recordings made at 96 dpi exactly as this process
     # would (test); recordings at another resolution (a high-DPI screen) are played here.
-    if fmt in VECTOR and not getattr(sys, "frozen", False) and snap.picture_dpi == CHILD_DPI:
+    if fmt in VECTOR and snap.picture_dpi == CHILD_DPI:
         try:
             return render_in_child(snap, fmt, dpi)
         except (OSError, subprocess.SubprocessError, RuntimeError):
@@ -166,30 +163,13 @@ def render_view(snap: ViewSnapshot, fmt: str, dpi: int = 300) -> bytes:
 
 
 def render_in_child(snap: ViewSnapshot, fmt: str, dpi: int) -> bytes:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    root = str(Path(__file__).resolve().parents[2])       # this checkout's visualizer package
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p])
-    # communicate() waits with the GIL released: the window's thread runs meanwhile.
-    proc = subprocess.run([sys.executable, "-m", "visualizer.gui.view_playback", fmt, str(int(dpi))],
-                          input=snapshot_to_bytes(snap), capture_output=True, env=env, timeout=CHILD_TIMEOUT_S)
-    if proc.returncode != 0 or not proc.stdout:
-        raise RuntimeError(proc.stderr.decode(errors="replace")[-2000:])
-    return proc.stdout
-
-
-def _yield_to_the_window() -> None:
-    """Run at a lower priority than the window: the child is CPU-bound for about a second
-    (importing PySide6, then painting), and where cores are few and shared it should take a
-    core only when the GUI thread does not want it. The file is the same."""
-    try:
-        os.nice(CHILD_NICENESS)
-    except (AttributeError, OSError):     # not on this platform, or not allowed: run as we are
-        pass
+    return run_child("visualizer.gui.view_playback", [fmt, str(int(dpi))], snapshot_to_bytes(snap),
+                     env={"QT_QPA_PLATFORM": "offscreen"})
 
 
 def main(argv: list[str]) -> int:
     fmt, dpi = argv[0], int(argv[1])
-    _yield_to_the_window()
+    lower_priority()       # CPU-bound for about a second: importing PySide6, then painting
     app = QtGui.QGuiApplication(["view-playback"])          # fonts need an application
     data = render_snapshot(snapshot_from_bytes(sys.stdin.buffer.read()), fmt, dpi)
     sys.stdout.buffer.write(data)

@@ -9,13 +9,10 @@ pixel (or degree, or px-shift) units.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib import patheffects
 
-CRISP_MIN_SIDE = 512
-CRISP_MAX_FACTOR = 64
+from visualizer.core.crisp import upsample_factor
 
 
 def floats(values) -> np.ndarray:
@@ -50,11 +47,6 @@ def as_hwc(arr) -> np.ndarray:
     if a.ndim != 3 or a.shape[-1] != 3:
         raise ValueError(f"expected an H x W x 3 (or H x W) image, got shape {a.shape}")
     return a
-
-
-def upsample_factor(h: int, w: int) -> int:
-    side = max(int(h), int(w), 1)
-    return int(min(CRISP_MAX_FACTOR, max(1, math.ceil(CRISP_MIN_SIDE / side))))
 
 
 def upsample(data: np.ndarray, k: int) -> np.ndarray:

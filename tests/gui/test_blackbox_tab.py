@@ -82,6 +82,8 @@ def test_counter_is_the_oracles_count_and_the_plot_has_a_point_per_query_batch(q
     assert [e["class"] for e in top5] == [e["class"] for e in record["adversarial"]["top5_quantized"]][:5]
     assert name in ws.live.outcome.text() and "queries" in ws.live.outcome.text()
     assert ws.attack_button.isEnabled() and not ws.cancel_button.isEnabled()
+    # The status bar says how it ended, as for the other tabs' runs (it said nothing once)
+    assert mnist_window.statusBar().currentMessage() == f"Black box: {ws.live.outcome.text()}"
 
 
 def test_an_attack_that_stops_with_budget_left_says_why(qtbot, mnist_window):
@@ -204,6 +206,8 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     set_steal(ws, "100,200", f"fashion-mnist:{FASHION}", epochs=1, test_limit=100, attack_limit=10,
               folder=tmp_path / "runs")
     columns = len(mnist_window.state.models)
+    said = []
+    mnist_window.statusBar().messageChanged.connect(said.append)
     with qtbot.waitSignal(mnist_window.modelLoaded, timeout=LONG):
         ws.steal.steal_button.click()
     qtbot.waitUntil(lambda: not mnist_window.pool.busy(), timeout=LONG)
@@ -218,6 +222,7 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     folder = out / on_disk["runs"][0]["points"][-1]["substitute"]
     assert copy.ready and copy.spec == f"ckpt:{folder / 'model.safetensors'}" and folder.name == "substitute-200"
     assert "white-box" in ws.steal.summary.text() and "fools the victim" in ws.steal.summary.text()
+    assert any(m.startswith("Steal: ") and "white-box" in m for m in said), said   # the status bar said how it ended
     export = tmp_path / "export"
     ws.steal.export_to(str(export))
     qtbot.waitUntil(lambda: not mnist_window.pool.busy() and (export / "steal.json").exists(), timeout=LONG)

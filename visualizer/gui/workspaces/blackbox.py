@@ -237,11 +237,14 @@ class BlackBoxWorkspace(TabWorkspace):
             attacked = [entries[i] for i, _ in done]
             self._show_entry(self.state.selected if self.state.selected in attacked else attacked[-1], force=True)
         self.live.outcome.setText("\n".join(lines) or "Cancelled before the first query batch.")
+        # The status bar says how it ended too, as the other tabs' runs do: the tab may be hidden.
+        self.ctx.status("Black box: " + (" · ".join(lines) or "cancelled before the first query batch"), 15000)
         self.ctx.refresh()
         self.runFinished.emit(self.kind)
 
     def _failed(self, exc, details) -> None:
         self.live.outcome.setText(f"The attack failed: {exc}")
+        self.ctx.status(f"Black box: the attack failed: {exc}", 15000)
         self.ctx.jobs.explain_failure(exc, details)
 
     # -- from the state ---------------------------------------------------------------------------

@@ -191,6 +191,7 @@ class StealController(QtCore.QObject):
                 {"arch": request.config.arch, "labels": str(folder / "labels.txt")})
             self.summary.setText(self.summary.text() + f"\nThe stolen copy ({run['points'][-1]['queries']} queries) "
                                  "is added as a model column.")
+        self.ctx.status("Steal: " + self.summary.text().replace("\n", " · "), 15000)
         self.ctx.refresh()
 
     def _failed(self, exc, details) -> None:

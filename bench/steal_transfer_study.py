@@ -36,7 +36,9 @@ snapshots I to J-1).
 
 A variant is comma-separated AttackParams fields (``steps=50``, ``loss=margin``,
 ``kappa=10.0``, ``momentum=1.0``, ``diversity=0.5``); "" is plain PGD. ``cycle=1`` crafts on
-one snapshot or copy per PGD step in turn (LGV's attack) instead of their mean.
+one snapshot or copy per PGD step in turn (LGV's attack) instead of their mean. ``pick=R`` runs
+R random starts and keeps, per image, the one whose weakest copy is fooled by the widest
+logit margin.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from visualizer.core.attacks.params import AttackParams  # noqa: E402
 from visualizer.core.data import load_dataset  # noqa: E402
 from visualizer.core.evaluation.relations import wilson_interval  # noqa: E402
 from visualizer.core.models.registry import LoadOptions, load_model  # noqa: E402
+from visualizer.core.stealing.augment import Warp  # noqa: E402
 
 MNIST = "mnist:" + str(ROOT.parent / "shared" / "data" / "mnist")
 QUERIES = 5000
@@ -74,8 +77,9 @@ def _answers(args, victim):
     from visualizer.core.blackbox import Oracle
     from visualizer.core.stealing import queries as q
 
-    images = q.data_queries(MNIST, QUERIES, victim.info.preprocessing)
-    saved = Path(args.dir) / "answers.pt"
+    count = getattr(args, "queries", QUERIES)
+    images = q.data_queries(MNIST, count, victim.info.preprocessing)
+    saved = Path(args.dir) / ("answers.pt" if count == QUERIES else f"answers-{count}.pt")
     if getattr(args, "answers", None):
         # The queries and answers a `visualizer steal` run bought (e.g. with --adversarial-queries).
         from visualizer.core.stealing.store import STATE_DIR
@@ -83,10 +87,13 @@ def _answers(args, victim):
 
         tensors = load_file(str(Path(args.answers) / STATE_DIR / "defence-none.safetensors"))
         return tensors["images"], tensors["answers"]
+    if getattr(args, "active", None):
+        chosen = torch.load(Path(args.dir) / f"{args.active}.pt")
+        return chosen["images"], chosen["answers"]
     if saved.is_file():
         return images, torch.load(saved)
-    oracle = Oracle(victim, spec="label", budget=QUERIES)
-    answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, QUERIES, 500)])
+    oracle = Oracle(victim, spec="label", budget=count)
+    answers = torch.cat([oracle(images[i:i + 500]).cpu() for i in range(0, count, 500)])
     saved.parent.mkdir(parents=True, exist_ok=True)
     torch.save(answers, saved)
     return images, answers
@@ -109,7 +116,8 @@ def make_copy(args) -> None:
     started = time.time()
     card = train_substitute(images, answers, test, list(victim.info.class_names), args.arch,
                             Path(args.dir) / args.tag, "mnist train images", args.epochs, args.seed, 64, 1e-3,
-                            adversarial=args.adversarial, shifts=args.shifts, sam=args.sam)
+                            adversarial=args.adversarial, shifts=args.shifts, sam=args.sam, warps=args.warps,
+                            warp=Warp(args.degrees, args.scale, args.shift, args.elastic))
     print(json.dumps({"copy": args.tag, "seconds": round(time.time() - started), "card": card.get("metrics")}))
 
 
@@ -142,6 +150,56 @@ def _load(folder: Path, copies: list[str], arch: str, cycle: bool = False):
         return CycleMembers([m for g in groups for m in g])
     members = [g[0] if len(g) == 1 else MeanLogits(g) for g in groups]
     return members[0] if len(members) == 1 else MeanLogits(members)
+
+
+def make_active(args) -> None:
+    """Active query selection (uncertainty sampling; Pal et al. 2020's ActiveThief): the same
+    5,000 label-only queries, but only the first ``--start`` are the pool's first images; each
+    later round trains a copy on the answers so far and asks about the pool images (MNIST's
+    training images, unlabelled) on which it is least sure (smallest top-2 softmax margin),
+    ``--random`` of each round's share drawn at random instead. Saves DIR/TAG.pt (images,
+    answers, the round each was asked in)."""
+    import tempfile
+
+    from visualizer.core.blackbox import Oracle
+    from visualizer.core.stealing import queries as q
+    from visualizer.core.stealing.substitute import train_substitute
+
+    victim, test = _victim_and_test(1000)
+    pool = q.data_queries(MNIST, args.pool, victim.info.preprocessing)
+    oracle = Oracle(victim, spec="label", budget=QUERIES)
+    asked = torch.zeros(len(pool), dtype=torch.bool)
+    asked[:args.start] = True
+    answers = {i: a for i, a in zip(range(args.start), oracle(pool[:args.start]).cpu().tolist())}
+    rounds = {i: 0 for i in range(args.start)}
+    per_round = (QUERIES - args.start) // args.rounds
+    gen = torch.Generator().manual_seed(args.seed)
+    for r in range(1, args.rounds + 1):
+        index = torch.tensor(sorted(answers))
+        with tempfile.TemporaryDirectory() as tmp:
+            train_substitute(pool[index], torch.tensor([answers[i] for i in index.tolist()]), test,
+                             list(victim.info.class_names), args.arch, Path(tmp) / "copy", "mnist train images",
+                             args.epochs, args.seed + 100 + r, 64, 1e-3)
+            copy = _members(Path(tmp), "copy", args.arch)[0]
+            with torch.no_grad():
+                p = torch.cat([copy(pool[i:i + 2000]).softmax(1) for i in range(0, len(pool), 2000)])
+        top2 = p.topk(2, dim=1).values
+        margin = (top2[:, 0] - top2[:, 1]).masked_fill(asked, float("inf"))
+        count = per_round if r < args.rounds else QUERIES - len(answers)
+        randoms = int(round(count * args.random))
+        uncertain = margin.argsort()[:count - randoms]
+        asked[uncertain] = True
+        free = (~asked).nonzero().squeeze(1)
+        chosen = torch.cat([uncertain, free[torch.randperm(len(free), generator=gen)[:randoms]]])
+        asked[chosen] = True
+        for i, a in zip(chosen.tolist(), oracle(pool[chosen]).cpu().tolist()):
+            answers[i], rounds[i] = a, r
+        print(json.dumps({"round": r, "asked": len(answers), "queries": oracle.queries,
+                          "chosen_margin_median": round(margin[uncertain].median().item(), 4)}), flush=True)
+    index = torch.tensor(sorted(answers))
+    torch.save({"images": pool[index], "answers": torch.tensor([answers[i] for i in index.tolist()]),
+                "rounds": torch.tensor([rounds[i] for i in index.tolist()]), "pool_index": index},
+               Path(args.dir) / f"{args.tag}.pt")
 
 
 def make_lgv(args) -> None:
@@ -202,6 +260,39 @@ def _fooled(model, x, y) -> float:
     return (model(x).argmax(1) != y).float().mean().item()
 
 
+@torch.no_grad()
+def _worst_copy_margin(source, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per image (N), the smallest over the ensemble's members of (largest other logit - the
+    true class's logit): positive when every copy is fooled, larger the deeper the weakest."""
+    members = list(getattr(source, "members", [source]))
+    margins = []
+    for member in members:
+        z = member(x)
+        true = z.gather(1, y[:, None]).squeeze(1)
+        margins.append(z.scatter(1, y[:, None], float("-inf")).amax(1) - true)
+    return torch.stack(margins).amin(0)
+
+
+def _pick_worst_copy(source, x, y, params: AttackParams, picks: int) -> torch.Tensor:
+    """``picks`` PGD runs from other random starts (seeds 0..picks-1); per image, the run whose
+    point fools the ensemble's most stubborn copy by the widest margin (a transfer heuristic:
+    a point past every copy's boundary is more likely past the victim's)."""
+    from dataclasses import replace
+
+    best, best_margin = None, None
+    for r in range(picks):
+        p = replace(params, seed=params.seed + r)
+        adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial for i in range(0, len(x), 100)])
+        margin = _worst_copy_margin(source, adv, y)
+        if best is None:
+            best, best_margin = adv, margin
+        else:
+            better = margin > best_margin
+            best = torch.where(better[:, None, None, None], adv, best)
+            best_margin = torch.maximum(margin, best_margin)
+    return best
+
+
 def measure(args) -> None:
     victim, test = _victim_and_test(args.offset + args.limit)
     x, y = test.batch(torch.arange(args.offset, len(test)))
@@ -210,11 +301,17 @@ def measure(args) -> None:
     x, y = x[keep], y[keep]
     copies = args.copies.split("+")
     for variant in args.variants:
-        cycle = "cycle=1" in variant.split(",")
-        p = _params(",".join(v for v in variant.split(",") if v != "cycle=1"))
+        fields = variant.split(",")
+        cycle = "cycle=1" in fields
+        picks = next((int(f.split("=")[1]) for f in fields if f.startswith("pick=")), 0)
+        p = _params(",".join(f for f in fields if f != "cycle=1" and not f.startswith("pick=")))
         source = _load(Path(args.dir), copies, args.arch, cycle)
         started = time.time()
-        adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial for i in range(0, len(x), 100)])
+        if picks:
+            adv = _pick_worst_copy(source, x, y, p, picks)
+        else:
+            adv = torch.cat([run_attack(source, x[i:i + 100], y[i:i + 100], p).adversarial
+                             for i in range(0, len(x), 100)])
         white = torch.cat([run_attack(victim, x[i:i + 100], y[i:i + 100], p).adversarial
                            for i in range(0, len(x), 100)]) if args.white_box else None
         transfer = _fooled(victim, adv, y)
@@ -237,14 +334,31 @@ def main() -> None:
     c.add_argument("--epochs", type=int, default=4)
     c.add_argument("--shifts", type=int, default=0)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--queries", type=int, default=QUERIES, help="the first N training images asked (a thief "
+                                                                  "with a larger budget: the ceiling of copying)")
     c.add_argument("--pseudo", type=int, default=0, help="also train on the next N unlabelled images, labelled by "
                                                             "--teacher (copies A or A+B): no oracle query")
     c.add_argument("--teacher", default="long16")
     c.add_argument("--answers", help="train on the queries and answers of this `visualizer steal --out` folder "
                                      "(its undefended run) instead of the first 5,000 training images")
     c.add_argument("--sam", type=float, default=0.0, help="SAM's rho (a flat copy, Foret et al. 2021)")
+    c.add_argument("--active", help="train on DIR/ACTIVE.pt, the queries an `active` run chose")
+    c.add_argument("--warps", type=int, default=0, help="K warped versions of every answered image "
+                                                         "(core/stealing/augment.py): rotation, zoom, shift, elastic")
+    c.add_argument("--degrees", type=float, default=0.0)
+    c.add_argument("--scale", type=float, default=0.0)
+    c.add_argument("--shift", type=float, default=0.0)
+    c.add_argument("--elastic", type=float, default=0.0)
     c.add_argument("--adversarial", default="none", help="the trainer's recipe, e.g. pgd:l2:1.0:3 (a slightly "
                                                           "robust copy)")
+    a = sub.add_parser("active", help="choose the 5,000 queries by uncertainty sampling (ActiveThief)")
+    a.add_argument("tag")
+    a.add_argument("--pool", type=int, default=60000, help="the first N MNIST training images, unlabelled")
+    a.add_argument("--start", type=int, default=1000, help="the first round: the pool's first N images")
+    a.add_argument("--rounds", type=int, default=4)
+    a.add_argument("--random", type=float, default=0.0, help="share of each round drawn at random")
+    a.add_argument("--epochs", type=int, default=8, help="each round's copy")
+    a.add_argument("--seed", type=int, default=0)
     g = sub.add_parser("lgv", help="LGV weight snapshots from a trained copy (Gubri et al. 2022)")
     g.add_argument("tag")
     g.add_argument("base", help="the trained copy to start from")
@@ -262,7 +376,7 @@ def main() -> None:
     m.add_argument("--offset", type=int, default=0, help="skip the first N test images (a further set)")
     m.add_argument("--white-box", action="store_true", help="also run each variant white-box on the victim")
     args = ap.parse_args()
-    {"copy": make_copy, "lgv": make_lgv, "measure": measure}[args.what](args)
+    {"copy": make_copy, "lgv": make_lgv, "measure": measure, "active": make_active}[args.what](args)
 
 
 if __name__ == "__main__":

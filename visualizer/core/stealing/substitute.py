@@ -78,7 +78,7 @@ def shifted_copies(images: torch.Tensor, copies: int, seed: int, most: int = SHI
 def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset, class_names: list[str], arch: str,
                      out: Path, source: str, epochs: int, seed: int, batch_size: int = 128, lr: float = 1e-3,
                      device: str = "cpu", cancel=None, on_epoch=None, adversarial: str = "none",
-                     shifts: int = 0, sam: float = 0.0) -> dict | None:
+                     shifts: int = 0, sam: float = 0.0, warps: int = 0, warp=None) -> dict | None:
     """Train ``arch`` on ``images`` (N x C x S x S, [0, 1], at the arch's input) against the
     oracle's ``answers`` (N labels or N x K probabilities); test accuracy on ``test``. Writes
     the trainer's files into ``out`` (new or empty) and returns the model card (None when
@@ -86,13 +86,19 @@ def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset,
     the trainer (and so the card) gets ``thief_seed(seed)``. ``shifts``: K shifted versions of
     each image join it (``shifted_copies``, seeded the same); ``adversarial``: a ``visualizer
     train --adversarial`` recipe, e.g. ``pgd:l2:1.0:3`` (ParameterError if bad); ``sam``: SAM's
-    rho (``core.training.sam``, a flat copy), 0 for plain steps."""
+    rho (``core.training.sam``, a flat copy), 0 for plain steps; ``warps``: K warped versions
+    of each image join it (``augment.warped_copies`` with ``warp``, an ``augment.Warp``)."""
     recipe = parse_adversarial(adversarial)
     targets = soft_targets(answers, len(class_names))
     seed = thief_seed(seed)
     if shifts:
         images = shifted_copies(images, shifts, seed)
         targets = torch.cat([targets] * (shifts + 1))
+    if warps:
+        from visualizer.core.stealing.augment import warped_copies
+
+        images = warped_copies(images, warps, seed, warp)
+        targets = torch.cat([targets] * (warps + 1))
     spec = DataSpec("oracle-answers", Path(source))
     train = Dataset(spec, None, list(class_names), targets, images=images.detach().cpu().float())
     # The per-epoch test accuracy in the history uses 500 images (the experiment measures the

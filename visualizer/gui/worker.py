@@ -159,19 +159,29 @@ def _make_job(make_generator, token: CancelToken):
                         if isinstance(result, BaseException):
                             raise result
                         if not self.abort_requested:
-                            self.returned.emit(result)
+                            _tell(self.returned, result)
                     except Exception as exc:  # VisualizerError, or a bug: report it, keep the app alive
-                        self.errored.emit(exc)
+                        _tell(self.errored, exc)
                     finally:
                         self._gen.close()
                         # Memory the run freed goes back to the system (kept for reuse while it ran).
                         release_free_memory()
                 finally:
                     self.ended.set()
-                    self.finished.emit()
+                    _tell(self.finished)
 
         _job_class = _Job
     return _job_class(make_generator, token)
+
+
+def _tell(signal, *args) -> None:
+    """Emit a job's end signal; when the window closed first, the signals' owner is gone and
+    Qt raises RuntimeError on this thread: there is no one left to tell, so say nothing."""
+    try:
+        signal.emit(*args)
+    except RuntimeError as exc:        # "Signal source has been deleted"
+        if "deleted" not in str(exc):
+            raise
 
 
 class GeneratorWorker(QtCore.QObject):

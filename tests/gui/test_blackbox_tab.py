@@ -205,6 +205,7 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     ws = blackbox(mnist_window)
     set_steal(ws, "100,200", f"fashion-mnist:{FASHION}", epochs=1, test_limit=100, attack_limit=10,
               folder=tmp_path / "runs")
+    ws.steal.setup.select.setCurrentIndex(ws.steal.setup.select.findData("uncertainty"))
     columns = len(mnist_window.state.models)
     said = []
     mnist_window.statusBar().messageChanged.connect(said.append)
@@ -216,6 +217,7 @@ def test_a_tiny_label_only_steal_fills_the_curve_and_adds_the_copy_as_a_column(q
     out = Path(record["settings"]["out"])
     on_disk = json.loads((out / "steal.json").read_text())
     assert [p["queries"] for p in on_disk["runs"][0]["points"]] == [100, 200]
+    assert on_disk["settings"]["query_select"] == "uncertainty"        # the 100 after the first chosen by the copy
     assert ws.steal.curve.points("none") == [(p["queries"], p["agreement"]) for p in on_disk["runs"][0]["points"]]
     assert len(mnist_window.state.models) == columns + 1
     copy = mnist_window.state.models[-1]
@@ -258,8 +260,9 @@ def test_removing_the_victim_stops_its_theft(qtbot, mnist_window, tmp_path):
 def test_bad_steal_settings_give_one_message(qtbot, mnist_window):
     ws = blackbox(mnist_window)
     s = ws.steal.setup
+    s.select.setCurrentIndex(s.select.findData("uncertainty"))     # chooses among a data set's images
     for edit, text, message in ((s.queries, "500,100", "increasing"), (s.oracle, "probz", "Unknown oracle"),
-                                (s.query_data, "", "empty --query-data")):
+                                (s.query_data, "", "empty --query-data"), (s.query_data, "noise", "has none")):
         before = edit.text()
         edit.setText(text)
         assert message in s.message.text() and not ws.steal.steal_button.isEnabled()
@@ -275,13 +278,14 @@ def test_the_last_settings_come_back_at_the_next_launch(qtbot, mnist_window, set
     set_query(ws, eps="0.2", queries=40)
     attack_and_wait(qtbot, mnist_window, ws)
     ws.steal.setup.queries.setText("100,300")
+    ws.steal.setup.select.setCurrentIndex(1)
     ws.steal.setup.arch.setCurrentText("no-such-arch")
     assert not ws.steal.start()                   # refused, after its settings were remembered
     again = MainWindow(settings=settings, load_defaults=False)
     qtbot.addWidget(again)
     ws2 = again.workspace("blackbox")
     assert ws2.setup.eps.text() == "0.2" and ws2.setup.queries.value() == 40
-    assert ws2.steal.setup.queries.text() == "100,300"
+    assert ws2.steal.setup.queries.text() == "100,300" and ws2.steal.setup.select.currentData() == "uncertainty"
     again.pool.shutdown()
 
 

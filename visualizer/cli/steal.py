@@ -56,6 +56,14 @@ def add_arguments(p) -> None:
                    help="send this share (0 to 0.5) of each query count's new queries as PGD adversarial versions "
                         "(the measured attack) of its new images, crafted on a substitute trained on the answers "
                         "before: they show the thief the victim's boundary where transfer is decided (default 0)")
+    t.add_argument("--query-select", default="order", choices=("order", "uncertainty"),
+                   help="which images are asked: order (the data set's first images, default) or uncertainty "
+                        "(the first query count's in order, then for each later count the --pool images the "
+                        "substitute trained at the count before is least sure of: ActiveThief, Pal et al. 2020; "
+                        "its PGD transfers better, no extra query)")
+    t.add_argument("--pool", type=whole_number, default=0, metavar="N",
+                   help="uncertainty: choose among the first N training images of --query-data, never sent "
+                        "(default 10 x the largest query count, or as many as the set holds)")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -108,7 +116,8 @@ def _config(args):
                        device=args.device, attack_loss=args.attack_loss[0], attack_kappa=args.attack_loss[1],
                        attack_momentum=args.attack_momentum, copies=args.copies, shifts=args.shifts,
                        adversarial=args.adversarial, copy_specs=tuple(args.copy),
-                       adversarial_queries=args.adversarial_queries)
+                       adversarial_queries=args.adversarial_queries, query_select=args.query_select,
+                       pool=args.pool)
 
 
 def run(args) -> int:

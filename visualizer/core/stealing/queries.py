@@ -59,37 +59,48 @@ def parse_query_source(text: str) -> QuerySource:
         raise ParameterError(f"--query-data {raw!r}: {exc} Or write noise or jacobian.") from None
 
 
+def first_images(spec: str, most: int, pre) -> torch.Tensor:
+    """The first ``most`` training images of ``spec`` at the victim's input (``pre``), or all
+    it holds when fewer: N x C x S x S float32 in [0, 1]."""
+    from visualizer.core.data import load_dataset
+
+    data = load_dataset(spec, "train", preprocessing=pre, limit=most)
+    held = len(data)
+    return torch.cat([data.batch(torch.arange(i, min(i + 1000, held)))[0] for i in range(0, held, 1000)])
+
+
 def data_queries(spec: str, count: int, pre, needed_for: str = "the largest query count") -> torch.Tensor:
     """The first ``count`` training images of ``spec`` at the victim's input (``pre``):
     count x C x S x S float32 in [0, 1]. Raises DataError when it holds fewer, naming what
     ``needed_for`` them."""
-    from visualizer.core.data import load_dataset
-
-    data = load_dataset(spec, "train", preprocessing=pre, limit=count)
-    if len(data) < count:
-        raise DataError(f"--query-data {spec} holds {len(data)} training images; {needed_for} needs {count}.")
-    return torch.cat([data.batch(torch.arange(i, min(i + 1000, count)))[0] for i in range(0, count, 1000)])
+    images = first_images(spec, count, pre)
+    if len(images) < count:
+        raise DataError(f"--query-data {spec} holds {len(images)} training images; {needed_for} needs {count}.")
+    return images
 
 
-def check_query_set(source: str, count: int, pre, needed_for: str = "the largest query count") -> None:
+def check_query_set(source: str, count: int, pre, needed_for: str = "the largest query count",
+                    at_most: bool = False, fix: str = "Ask fewer queries.") -> None:
     """Refuse, before anything is asked or written, a query set that cannot be made: one
     that would not fit in memory (``count`` x C x S x S float32 images at the victim's input,
     held with their answers), or a data set that does not exist or holds fewer than
-    ``count`` training images. Raises ParameterError or DataError."""
+    ``count`` training images (``at_most``: as many as it holds will do). ``fix``: what the
+    memory message advises. Raises ParameterError or DataError."""
     from visualizer.core.device import available_memory_bytes
 
-    needed = 2 * count * pre.channels * pre.input_size ** 2 * 4         # the images, and one copy while joined
-    available = available_memory_bytes()
-    if available is not None and needed > available:
-        raise ParameterError(f"{needed_for}: the query images alone take {needed / 1e9:.1f} GB at the "
-                             f"victim's input, more than the {available / 1e9:.1f} GB of memory available. "
-                             "Ask fewer queries.")
     if source not in ("noise", "jacobian"):
         from visualizer.core.data import load_dataset
 
         held = len(load_dataset(source, "train", preprocessing=pre, limit=count))
-        if held < count:
+        if at_most:
+            count = held
+        elif held < count:
             raise DataError(f"--query-data {source} holds {held} training images; {needed_for} needs {count}.")
+    needed = 2 * count * pre.channels * pre.input_size ** 2 * 4         # the images, and one copy while joined
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise ParameterError(f"{needed_for}: the query images alone take {needed / 1e9:.1f} GB at the "
+                             f"victim's input, more than the {available / 1e9:.1f} GB of memory available. {fix}")
 
 
 def noise_queries(count: int, shape: tuple[int, int, int], seed: int) -> torch.Tensor:

@@ -26,6 +26,7 @@ from visualizer.core.errors import ParameterError
 from visualizer.core.evaluation.relations import wilson_interval
 from visualizer.core.stealing import queries as q
 from visualizer.core.stealing.copies import CopyRecipe
+from visualizer.core.stealing.select import UNCERTAINTY, asked_mask, least_sure, pool_size
 from visualizer.core.stealing.spec import StealConfig, defended_oracle
 from visualizer.core.stealing.store import StealStore
 from visualizer.core.stealing.substitute import train_substitute
@@ -97,7 +98,8 @@ class _Thief:
     def __init__(self, config: StealConfig, victim, defence: str, test, out: Path):
         from visualizer.core.blackbox import Oracle
 
-        self.config, self.victim, self.test, self.out = config, victim, test, out
+        self.config, self.victim, self.test, self.out, self.defence = config, victim, test, out, defence
+        self.pool = None               # --query-select uncertainty: the images the queries are chosen from
         self.spec, reverse = defended_oracle(config.oracle, defence)
         self.oracle = Oracle(victim, spec=self.spec, budget=config.queries[-1], defence=reverse)
         self.images = torch.empty(0)
@@ -144,7 +146,10 @@ class _Thief:
         shape = (pre.channels, pre.input_size, pre.input_size)
         if len(self.images) >= count:
             return True
-        if c.query_data != "jacobian":
+        if c.query_select == UNCERTAINTY and len(self.images):
+            yield StealProgress(self.spec, "choosing queries", len(self.images))
+            self.ask(self._least_sure(count - len(self.images)))
+        elif c.query_data != "jacobian":
             # Plain images up to this count's share of them, then (--adversarial-queries) PGD
             # versions of the newest of them, crafted on a substitute of all answers held.
             before = q.natural_total(len(self.images), c.queries, c.adversarial_queries)
@@ -177,6 +182,18 @@ class _Thief:
         return True
 
 
+    def _least_sure(self, count: int) -> torch.Tensor:
+        """The ``count`` pool images not yet asked that the substitute of the query count
+        before (trained on every answer held) is least sure of (``select.least_sure``)."""
+        c = self.config
+        if self.pool is None:
+            self.pool = q.first_images(c.query_data, pool_size(c.pool, c.queries[-1]), self.victim.info.preprocessing)
+        before = max(n for n in c.queries if n <= len(self.images))
+        folder = self.out / _folder_name(self.defence) / f"substitute-{before}"
+        substitute = _load_substitute(folder, c.recipes()[0].arch or c.arch, c.device)
+        return self.pool[least_sure(substitute, self.pool, asked_mask(self.pool, self.images), count)]
+
+
 def check_steal_fits(config: StealConfig, victim) -> None:
     """What would fail part-way, checked before any query, file or folder: the substitute's
     architecture and every copy's must take the victim's input, the oracle serve its classes (``topk:K``
@@ -190,6 +207,10 @@ def check_steal_fits(config: StealConfig, victim) -> None:
     pseudo = max((recipe.pseudo for recipe in config.recipes()), default=0)    # unasked images read too
     q.check_query_set(str(config.query_data), config.queries[-1] + pseudo, pre,
                       f"--queries {config.queries[-1]}" + (f" plus pseudo={pseudo}" if pseudo else ""))
+    if config.query_select == UNCERTAINTY:       # the default pool is read as far as the set goes
+        size = pool_size(config.pool, config.queries[-1])
+        q.check_query_set(str(config.query_data), size, pre, f"--pool {size}", at_most=not config.pool,
+                          fix="Give a smaller --pool.")
 
 
 def run_steal(config: StealConfig, victim, test, cancel: CancelToken | None = None, store: StealStore | None = None

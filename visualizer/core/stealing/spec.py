@@ -108,6 +108,10 @@ class StealConfig:
     # The share of each query count's new queries sent as PGD adversarial versions of its new
     # images, crafted on a substitute trained on the answers before (``queries``).
     adversarial_queries: float = 0.0
+    # Which images are asked after the first query count (``select``): in order, or those of a
+    # pool of ``pool`` images (0: ten times the largest count) the substitute is least sure of.
+    query_select: str = "order"
+    pool: int = 0
 
     def __post_init__(self) -> None:
         from visualizer.core.blackbox import parse_oracle_spec
@@ -131,6 +135,11 @@ class StealConfig:
         from visualizer.core.stealing.queries import check_adversarial_share
 
         check_adversarial_share(self.adversarial_queries, self.query_data)
+        from visualizer.core.stealing.select import check_selection
+
+        if int(self.pool) != self.pool or self.pool < 0:
+            raise ParameterError(f"--pool must be a whole number of images, not {self.pool}.")
+        check_selection(self.query_select, self.pool, self.query_data, self.queries[-1], self.adversarial_queries)
         recipes = self.recipes()     # each copy's recipe checked up front
         if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
             raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
@@ -151,7 +160,8 @@ class StealConfig:
         the copy-training fields only when set, so a run started before they existed resumes."""
         d = self.to_dict()
         d.pop("out")
-        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0)):
+        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0),
+                             ("query_select", "order"), ("pool", 0)):
             if d[key] == default:
                 d.pop(key)
         # How copies are seeded decides them too: a state saved before copies had the thief's

@@ -43,8 +43,9 @@ def _default_specs() -> tuple[str, str]:
 
 
 class StealSetup(CheckedSetup):
-    """The victim, oracle, defence, query counts, query and test data, architecture, epochs,
-    how many images measure, and the runs folder. ``changed`` on every edit."""
+    """The victim, oracle, defence, query counts, query and test data, how the queries are
+    chosen, architecture, epochs, how many images measure, and the runs folder. ``changed`` on
+    every edit."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -61,6 +62,12 @@ class StealSetup(CheckedSetup):
         self.query_data, data_row = path_field("noise, jacobian or a data set spec",
                                                "What the thief sends: " + ", ".join(QUERY_FORMS), self._browse_query)
         self.query_data.setText(query_data)
+        self.select = QtWidgets.QComboBox()
+        self.select.addItem("in order", "order")
+        self.select.addItem("least sure first (uncertainty)", "uncertainty")
+        self.select.setToolTip("Which images are asked: the data set's in order, or, after the first query count, "
+                               "those the substitute of the count before is least sure of (ActiveThief, Pal et al. "
+                               "2020): a better copy and better transfer at the same number of queries")
         self.test_data, test_row = path_field("mnist:DIR", "The victim's task: its test split measures accuracy "
                                               "and agreement (and seeds jacobian)", self._browse_test)
         self.test_data.setText(test_data)
@@ -78,7 +85,8 @@ class StealSetup(CheckedSetup):
                           ("Queries", self.queries), ("Arch", self.arch), ("Epochs", self.epochs),
                           ("Test images", self.test_limit), ("PGD images", self.attack_limit)])
         form.insertRow(4, "Query data", data_row)
-        form.insertRow(5, "Test data", test_row)
+        form.insertRow(5, "Choose queries", self.select)
+        form.insertRow(6, "Test data", test_row)
         form.addRow("Folder", folder_row)
         form.addRow(self.message)
         form.setContentsMargins(0, 0, 0, 0)
@@ -86,6 +94,7 @@ class StealSetup(CheckedSetup):
         for edit in (self.oracle, self.defence, self.queries, self.query_data, self.test_data, self.folder):
             edit.setMinimumWidth(80)
             edit.textChanged.connect(self._changed)
+        self.select.currentIndexChanged.connect(self._changed)
         keep_narrow((self.arch, self.victim))      # a long model id (a stolen copy's) must not widen the tab
         self.arch.currentTextChanged.connect(self._changed)
         self.victim.currentIndexChanged.connect(self._changed)
@@ -148,7 +157,7 @@ class StealSetup(CheckedSetup):
                              queries=queries, query_data=source, arch=arch, test_data=test, out=str(out),
                              defences=tuple(parse_defences(self.defence.text())), epochs=self.epochs.value(),
                              test_limit=self.test_limit.value(), attack_limit=self.attack_limit.value(),
-                             seed_size=min(100, queries[0]))
+                             seed_size=min(100, queries[0]), query_select=self.select.currentData())
         info = entry.model.info      # topk:11 of 10 classes: refused as it is typed, not after the white-box PGD
         check_oracle_fits(config.oracle, info.num_classes, info.model_id)
         return StealRequest(config, entry)
@@ -160,7 +169,7 @@ class StealSetup(CheckedSetup):
         d = {name: getattr(self, name).text() for name in ("oracle", "defence", "queries", "query_data", "test_data",
                                                            "folder")}
         d.update(arch=self.arch.currentText(), epochs=self.epochs.value(), test_limit=self.test_limit.value(),
-                 attack_limit=self.attack_limit.value())
+                 attack_limit=self.attack_limit.value(), query_select=self.select.currentData())
         return d
 
     def restore_state(self, d) -> None:
@@ -174,6 +183,9 @@ class StealSetup(CheckedSetup):
         for name in ("epochs", "test_limit", "attack_limit"):
             if isinstance(d.get(name), int):
                 getattr(self, name).setValue(d[name])
+        index = self.select.findData(d.get("query_select"))
+        if index >= 0:
+            self.select.setCurrentIndex(index)
 
 
 class StealCurve(LegendPlot):

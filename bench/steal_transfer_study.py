@@ -25,8 +25,19 @@ images the victim classifies correctly, crafted on one copy or on the mean logit
     python bench/steal_transfer_study.py copy sam0.05 --epochs 16 --sam 0.05   (SAM, Foret et al. 2021)
     python bench/steal_transfer_study.py lgv lgv-l16 long16 --lr 0.05 --count 20 --epochs 5
     python bench/steal_transfer_study.py measure --limit 200 lgv-l16 "" cycle=1
-    python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50
+    python bench/steal_transfer_study.py active active-m --start 1000 --rounds 4   (uncertainty sampling)
+    python bench/steal_transfer_study.py copy act-long16 --active active-m --epochs 16
+    python bench/steal_transfer_study.py copy full60k --queries 60000 --epochs 3 --seed 7   (a larger budget)
+    python bench/steal_transfer_study.py copy elastic3x4 --epochs 4 --warps 3 --degrees 10 --scale 0.1 \
+                                         --shift 2 --elastic 1.5 --seed 1
+    python bench/steal_transfer_study.py measure --limit 200 rob-l2-0.5+aug3x4 "" steps=50 pick=4
     python bench/steal_transfer_study.py measure --limit 200 long16+aug3x4 "" "loss=margin,momentum=1.0"
+
+``active TAG`` chooses the 5,000 queries as ``visualizer steal --query-select uncertainty``
+does (the first ``--start`` in order, then ``--rounds`` rounds, each asking the pool images a
+copy of the answers so far is least sure of; here each round's copy trains ``--epochs`` 8 on
+its own, the CLI reuses the substitute of the query count before); ``copy --active TAG``
+trains on them.
 
 ``lgv TAG BASE`` is LGV (Gubri et al. 2022, ``core/stealing/lgv.py``): from the trained copy
 BASE, constant-lr SGD (momentum 0.9) on the same answers, ``--count`` weight snapshots kept
@@ -163,6 +174,7 @@ def make_active(args) -> None:
 
     from visualizer.core.blackbox import Oracle
     from visualizer.core.stealing import queries as q
+    from visualizer.core.stealing.select import least_sure, top2_margin
     from visualizer.core.stealing.substitute import train_substitute
 
     victim, test = _victim_and_test(1000)
@@ -181,13 +193,10 @@ def make_active(args) -> None:
                              list(victim.info.class_names), args.arch, Path(tmp) / "copy", "mnist train images",
                              args.epochs, args.seed + 100 + r, 64, 1e-3)
             copy = _members(Path(tmp), "copy", args.arch)[0]
-            with torch.no_grad():
-                p = torch.cat([copy(pool[i:i + 2000]).softmax(1) for i in range(0, len(pool), 2000)])
-        top2 = p.topk(2, dim=1).values
-        margin = (top2[:, 0] - top2[:, 1]).masked_fill(asked, float("inf"))
-        count = per_round if r < args.rounds else QUERIES - len(answers)
-        randoms = int(round(count * args.random))
-        uncertain = margin.argsort()[:count - randoms]
+            count = per_round if r < args.rounds else QUERIES - len(answers)
+            randoms = int(round(count * args.random))
+            uncertain = least_sure(copy, pool, asked, count - randoms)
+            margin = top2_margin(copy, pool[uncertain])
         asked[uncertain] = True
         free = (~asked).nonzero().squeeze(1)
         chosen = torch.cat([uncertain, free[torch.randperm(len(free), generator=gen)[:randoms]]])
@@ -195,8 +204,9 @@ def make_active(args) -> None:
         for i, a in zip(chosen.tolist(), oracle(pool[chosen]).cpu().tolist()):
             answers[i], rounds[i] = a, r
         print(json.dumps({"round": r, "asked": len(answers), "queries": oracle.queries,
-                          "chosen_margin_median": round(margin[uncertain].median().item(), 4)}), flush=True)
+                          "chosen_margin_median": round(margin.median().item(), 4)}), flush=True)
     index = torch.tensor(sorted(answers))
+    Path(args.dir).mkdir(parents=True, exist_ok=True)
     torch.save({"images": pool[index], "answers": torch.tensor([answers[i] for i in index.tolist()]),
                 "rounds": torch.tensor([rounds[i] for i in index.tolist()]), "pool_index": index},
                Path(args.dir) / f"{args.tag}.pt")

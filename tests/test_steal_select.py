@@ -57,15 +57,18 @@ def test_least_sure_skips_what_was_asked_and_takes_the_smallest_margins(victim):
     (dict(query_select="uncertainty", query_data="noise"), "has none"),
     (dict(query_select="uncertainty", query_data="jacobian"), "has none"),
     (dict(query_select="uncertainty", adversarial_queries=0.5), "use one of them"),
-    (dict(query_select="uncertainty", pool=100), "smaller than the largest query count 200"),
+    (dict(query_select="uncertainty", pool=100), "not larger than the largest query count 200"),
+    (dict(query_select="uncertainty", pool=200), "not larger than the largest query count 200"),
     (dict(pool=1000), "leave --pool out"),
     (dict(query_select="uncertainty", pool=-5), "whole number"),
+    (dict(query_select="uncertainty", queries=(200,)), "two or more counts"),
+    (dict(query_select="uncertainty", copy_specs=("epochs=2", "pseudo=500")), "use one of them"),
 ])
 def test_bad_selection_settings_are_refused_in_one_line(fields, words):
-    settings = dict(query_data=MNIST_SPEC) | fields
-    query_data = settings.pop("query_data")
+    settings = dict(query_data=MNIST_SPEC, queries=(100, 200)) | fields
+    query_data, queries = settings.pop("query_data"), settings.pop("queries")
     with pytest.raises(ParameterError, match=words) as caught:
-        StealConfig("v", "label", (100, 200), query_data, "mnist-cnn", MNIST_SPEC, "o", **settings)
+        StealConfig("v", "label", queries, query_data, "mnist-cnn", MNIST_SPEC, "o", **settings)
     assert len(str(caught.value).splitlines()) == 1
 
 
@@ -103,9 +106,13 @@ def test_cli_selects_by_uncertainty_and_a_resume_must_keep_the_selection(tmp_pat
             "--epochs", "1", "--batch-size", "10", "--threads", "1", "--dpi", "72", "--out", str(tmp_path / "run")]
     assert main(base + ["--query-select", "uncertainty", "--pool", "20"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "--pool 20 is smaller" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ") and "--pool 20 is not larger" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()
-    assert main(base + ["--query-select", "uncertainty", "--pool", "200"]) == 0
-    assert "60 oracle queries" in capsys.readouterr().out
+    assert main(base + ["--query-select", "uncertainty"]) == 0     # the default pool: 10 x 60 images
+    out = capsys.readouterr().out
+    assert "60 oracle queries" in out and "chosen by uncertainty" in out
+    assert main(base + ["--query-select", "uncertainty", "--pool", "600", "--resume"]) == 0   # the same pool
+    capsys.readouterr()
     assert main(base + ["--resume"]) == 2                           # the same folder in order: other settings
-    assert "query_select" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "query_select 'uncertainty' -> 'order'" in err and "pool 600 -> 0" in err

@@ -60,10 +60,12 @@ def add_arguments(p) -> None:
                    help="which images are asked: order (the data set's first images, default) or uncertainty "
                         "(the first query count's in order, then for each later count the --pool images the "
                         "substitute trained at the count before is least sure of: ActiveThief, Pal et al. 2020; "
-                        "its PGD transfers better, no extra query)")
+                        "needs two or more counts, e.g. 1000,2000,3000,4000,5000, and a first count large enough "
+                        "for a fair substitute; its PGD transfers better, no extra query)")
     t.add_argument("--pool", type=whole_number, default=0, metavar="N",
-                   help="uncertainty: choose among the first N training images of --query-data, never sent "
-                        "(default 10 x the largest query count, or as many as the set holds)")
+                   help="uncertainty: choose among the first N training images of --query-data (only those "
+                        "chosen are sent), more than the largest query count (default 10 x the largest count, or "
+                        "as many as the set holds)")
     t.add_argument("--seed-size", type=whole_number, default=100,
                    help="jacobian: in-distribution seed images (default 100; they cost queries too)")
     m = p.add_argument_group("measuring")
@@ -194,6 +196,9 @@ def summary(record: dict) -> str:
     if method.get("copies", 1) > 1 or any(r["shifts"] or r["adversarial"] != "none" or r.get("arch", arch) != arch
                                           for r in method.get("recipes", [])):
         lines.append(f"transfer PGD crafted on {method['crafted_on']}")
+    if record["settings"].get("query_select") == "uncertainty":
+        lines.append("queries after the first count chosen by uncertainty: the pool images the substitute of the "
+                     "count before was least sure of")
     for run in record["runs"]:
         lines.append(f"  defence {run['defence']} (answers {run['oracle']}; top-1 kept for honest users "
                      f"{100 * run['top1_kept']:.1f}%), {run['oracle_queries']} oracle queries:")

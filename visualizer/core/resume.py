@@ -22,12 +22,15 @@ def nothing_to_resume(out: str | Path) -> bool:
         return False
 
 
-def changed_settings(old: dict, new: dict) -> str:
+def changed_settings(old: dict, new: dict, defaults: dict | None = None) -> str:
     """'seed 0 -> 5, models' : each setting that differs, with both values when they are
-    short (a refusal that quoted two model lists with their hashes ran to 500 characters)."""
+    short (a refusal that quoted two model lists with their hashes ran to 500 characters).
+    ``defaults``: the value of a setting a side leaves out (settings kept only when not at
+    their default, so that runs saved before they existed still resume)."""
+    defaults = defaults or {}
     parts = []
     for key in sorted(set(old) | set(new)):
-        then, now = old.get(key), new.get(key)
+        then, now = old.get(key, defaults.get(key)), new.get(key, defaults.get(key))
         if then == now:
             continue
         shown = f"{then!r} -> {now!r}"

@@ -23,12 +23,14 @@ def _write_json(path: Path, data: dict, what: str) -> None:
     write_atomically(path, lambda fh: fh.write(text), what)
 
 
-def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experiment: str) -> None:
+def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experiment: str,
+               defaults: dict | None = None) -> None:
     """Check ``out_dir`` for a run: with ``resume`` and saved settings in ``state``/run.json,
     they must equal ``settings`` (else OutputError naming the differences); otherwise the
     folder must be new or empty (``resume`` then starts afresh, see core.resume), and
     ``state`` is created with the settings saved.
-    ``experiment`` names the run in messages ("an evaluation")."""
+    ``experiment`` names the run in messages ("an evaluation"); ``defaults``: the values of
+    settings left out of a side's ``settings`` (``resume.changed_settings``)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder.")
     saved = state / "run.json"
@@ -37,7 +39,7 @@ def open_state(out_dir: Path, state: Path, settings: dict, resume: bool, experim
             old = json.loads(saved.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise OutputError(f"{saved} cannot be read ({exc}); start a new run in another folder.") from None
-        changed = changed_settings(old, settings)
+        changed = changed_settings(old, settings, defaults)
         if changed:
             raise OutputError(f"{out_dir} holds {experiment} with other settings ({changed}); "
                               "resume with the same settings, or use another folder.")

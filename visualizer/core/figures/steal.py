@@ -81,5 +81,6 @@ def steal_figure(record: dict) -> Figure | None:
         victim = display_names([victim_id])[0]
         source = record["settings"]["query_data"]
         source = source.split(":", 1)[0] + " images" if ":" in source else source
-        fig.suptitle(f"Stealing {victim} through its predictions ({source} as queries)", fontsize=TITLE_PT)
+        chosen = ", chosen by uncertainty" if record["settings"].get("query_select") == "uncertainty" else ""
+        fig.suptitle(f"Stealing {victim} through its predictions ({source} as queries{chosen})", fontsize=TITLE_PT)
     return finalize(fig)

@@ -99,7 +99,7 @@ def check_query_set(source: str, count: int, pre, needed_for: str = "the largest
     needed = 2 * count * pre.channels * pre.input_size ** 2 * 4         # the images, and one copy while joined
     available = available_memory_bytes()
     if available is not None and needed > available:
-        raise ParameterError(f"{needed_for}: the query images alone take {needed / 1e9:.1f} GB at the "
+        raise ParameterError(f"{needed_for}: the {count} query images alone take {needed / 1e9:.1f} GB at the "
                              f"victim's input, more than the {available / 1e9:.1f} GB of memory available. {fix}")
 
 

@@ -209,7 +209,8 @@ def check_steal_fits(config: StealConfig, victim) -> None:
                       f"--queries {config.queries[-1]}" + (f" plus pseudo={pseudo}" if pseudo else ""))
     if config.query_select == UNCERTAINTY:       # the default pool is read as far as the set goes
         size = pool_size(config.pool, config.queries[-1])
-        q.check_query_set(str(config.query_data), size, pre, f"--pool {size}", at_most=not config.pool,
+        q.check_query_set(str(config.query_data), size, pre, f"--pool {size}" if config.pool else
+                          f"the default --pool (10 x --queries {config.queries[-1]})", at_most=not config.pool,
                           fix="Give a smaller --pool.")
 
 

@@ -22,10 +22,13 @@ POOL_FACTOR = 10          # default pool: ten times the largest query count
 SCORE_CHUNK = 1000
 
 
-def check_selection(selection: str, pool: int, query_data: str, largest: int, adversarial_share: float) -> None:
-    """ParameterError unless ``selection`` is one of SELECTIONS and, for ``uncertainty``, the
-    queries come from a data set (not ``noise`` or ``jacobian``), no share of them is
-    adversarial, and ``pool`` (0: the default) is at least the ``largest`` query count."""
+def check_selection(selection: str, pool: int, query_data: str, counts: tuple[int, ...],
+                    adversarial_share: float) -> None:
+    """ParameterError unless ``selection`` is one of SELECTIONS and, for ``uncertainty``, there
+    are two or more query ``counts`` (the first is asked in order), the queries come from a
+    data set (not ``noise`` or ``jacobian``), no share of them is adversarial, and ``pool`` (0:
+    the default) is larger than the largest query count."""
+    largest = counts[-1]
     if selection not in SELECTIONS:
         raise ParameterError(f"--query-select must be {' or '.join(SELECTIONS)}, not {selection!r}.")
     if selection == ORDER:
@@ -33,15 +36,19 @@ def check_selection(selection: str, pool: int, query_data: str, largest: int, ad
             raise ParameterError("--pool sets the images --query-select uncertainty chooses from; with "
                                  "--query-select order the images are asked in order: leave --pool out.")
         return
+    if len(counts) < 2:
+        raise ParameterError("--query-select uncertainty chooses the queries of each count after the first "
+                             "(asked in order) with the substitute of the count before: give two or more "
+                             "counts, e.g. --queries 1000,2000,3000,4000,5000.")
     if query_data in ("noise", "jacobian"):
         raise ParameterError(f"--query-select uncertainty chooses among the images of a data set; {query_data} "
                              "has none: give one as --query-data (e.g. mnist:DIR).")
     if adversarial_share:
         raise ParameterError("--query-select uncertainty and --adversarial-queries each decide what is asked "
                              "after the first query count: use one of them.")
-    if pool and pool < largest:
-        raise ParameterError(f"--pool {pool} is smaller than the largest query count {largest}: the pool is "
-                             "what the queries are chosen from.")
+    if pool and pool <= largest:
+        raise ParameterError(f"--pool {pool} is not larger than the largest query count {largest}: the queries "
+                             "are chosen from the pool, so it must hold more images than are asked.")
 
 
 def pool_size(pool: int, largest: int) -> int:

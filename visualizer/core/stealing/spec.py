@@ -11,6 +11,10 @@ from visualizer.core.numbers import parse_whole
 DEFENCE_FORMS = ("none", "label", "rounded:D", "reverse-sigmoid[:BETA[:GAMMA]]")
 # The copies' trainer seeds: substitute.thief_seed (salted sha256 of the thief's seed).
 COPY_SEED_STREAM = "thief_seed-sha256-v1"
+# Settings a fingerprint keeps only away from their default (runs saved before they existed
+# resume), and those defaults (a refusal to resume names them rather than None).
+FINGERPRINT_DEFAULTS = {"shifts": 0, "adversarial": "none", "copy_specs": [], "adversarial_queries": 0,
+                        "query_select": "order", "pool": 0}
 
 
 def parse_query_counts(text: str) -> list[int]:
@@ -139,8 +143,13 @@ class StealConfig:
 
         if int(self.pool) != self.pool or self.pool < 0:
             raise ParameterError(f"--pool must be a whole number of images, not {self.pool}.")
-        check_selection(self.query_select, self.pool, self.query_data, self.queries[-1], self.adversarial_queries)
+        check_selection(self.query_select, self.pool, self.query_data, tuple(self.queries), self.adversarial_queries)
         recipes = self.recipes()     # each copy's recipe checked up front
+        if any(r.pseudo for r in recipes) and self.query_select != "order":
+            # pseudo-labels the set's images after the asked ones, in order; chosen queries come
+            # from those very images, so some would be trained on twice, once never "unasked".
+            raise ParameterError("--copy pseudo=N labels the --query-data images after the first N asked, in "
+                                 "order; --query-select uncertainty asks some of those: use one of them.")
         if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):
             raise ParameterError(f"--copy pseudo=N labels more images of the --query-data set; {self.query_data} "
                                  "has none: give a data set (e.g. mnist:DIR).")
@@ -160,8 +169,11 @@ class StealConfig:
         the copy-training fields only when set, so a run started before they existed resumes."""
         d = self.to_dict()
         d.pop("out")
-        for key, default in (("shifts", 0), ("adversarial", "none"), ("copy_specs", []), ("adversarial_queries", 0),
-                             ("query_select", "order"), ("pool", 0)):
+        if self.query_select != "order":        # --pool 3000 and the default of 3000 are one pool
+            from visualizer.core.stealing.select import pool_size
+
+            d["pool"] = pool_size(self.pool, self.queries[-1])
+        for key, default in FINGERPRINT_DEFAULTS.items():
             if d[key] == default:
                 d.pop(key)
         # How copies are seeded decides them too: a state saved before copies had the thief's

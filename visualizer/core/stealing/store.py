@@ -31,7 +31,9 @@ class StealStore:
     def __init__(self, out_dir: str | Path, settings: dict, resume: bool):
         self.out_dir = Path(out_dir)
         self.state = self.out_dir / STATE_DIR
-        open_state(self.out_dir, self.state, settings, resume, "a steal experiment")
+        from visualizer.core.stealing.spec import FINGERPRINT_DEFAULTS
+
+        open_state(self.out_dir, self.state, settings, resume, "a steal experiment", FINGERPRINT_DEFAULTS)
 
     def white_box(self) -> dict | None:
         path = self.state / "white-box.json"

@@ -67,7 +67,9 @@ class StealSetup(CheckedSetup):
         self.select.addItem("least sure first (uncertainty)", "uncertainty")
         self.select.setToolTip("Which images are asked: the data set's in order, or, after the first query count, "
                                "those the substitute of the count before is least sure of (ActiveThief, Pal et al. "
-                               "2020): a better copy and better transfer at the same number of queries")
+                               "2020). Needs two or more query counts and a fair first substitute (e.g. 1000 "
+                               "queries): then its copy transfers better at the same number of queries; after a "
+                               "poor first substitute it may ask mostly one class")
         self.test_data, test_row = path_field("mnist:DIR", "The victim's task: its test split measures accuracy "
                                               "and agreement (and seeds jacobian)", self._browse_test)
         self.test_data.setText(test_data)

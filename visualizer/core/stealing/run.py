@@ -181,7 +181,6 @@ class _Thief:
                 rounds += 1
         return True
 
-
     def _least_sure(self, count: int) -> torch.Tensor:
         """The ``count`` pool images not yet asked that the substitute of the query count
         before (trained on every answer held) is least sure of (``select.least_sure``)."""

@@ -146,8 +146,8 @@ class StealConfig:
         check_selection(self.query_select, self.pool, self.query_data, tuple(self.queries), self.adversarial_queries)
         recipes = self.recipes()     # each copy's recipe checked up front
         if any(r.pseudo for r in recipes) and self.query_select != "order":
-            # pseudo-labels the set's images after the asked ones, in order; chosen queries come
-            # from those very images, so some would be trained on twice, once never "unasked".
+            # pseudo labels the set's images after the asked ones, in order; chosen queries come
+            # from those very images: some would train twice, with the victim's answer and a guess.
             raise ParameterError("--copy pseudo=N labels the --query-data images after the first N asked, in "
                                  "order; --query-select uncertainty asks some of those: use one of them.")
         if any(r.pseudo for r in recipes) and self.query_data in ("noise", "jacobian"):

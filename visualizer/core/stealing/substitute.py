@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from visualizer.core.data.dataset import Dataset
+from visualizer.core.errors import ParameterError
 from visualizer.core.data.spec import DataSpec
 from visualizer.core.training.data import TrainingData
 from visualizer.core.training.recipe import TrainConfig, parse_adversarial
@@ -97,6 +98,8 @@ def train_substitute(images: torch.Tensor, answers: torch.Tensor, test: Dataset,
     if warps:
         from visualizer.core.stealing.augment import warped_copies
 
+        if warp is None:
+            raise ParameterError(f"warps={warps} needs the warp to draw (an augment.Warp).")
         images = warped_copies(images, warps, seed, warp)
         targets = torch.cat([targets] * (warps + 1))
     spec = DataSpec("oracle-answers", Path(source))
